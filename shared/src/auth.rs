@@ -1,0 +1,376 @@
+//! Identity: roles, the caller's [`Principal`] built from JWT claims, the one helper every
+//! handler uses to require a role and a scope, and the local development tokens.
+//!
+//! Claims (the same names in AWS and locally):
+//! - `sub`: the caller's id (account, practitioner, patient or service id);
+//! - `role`: one of [`Role`];
+//! - `orgs`: space-separated organisation ids the caller may act on (org roles);
+//! - `clinics`: space-separated clinic ids (clinic admins; optional for org roles);
+//! - `exp`, `iss`, `aud`: checked by the JWT authorizer in AWS and by [`DevKey::verify`] locally.
+//!
+//! Space-separated strings rather than JSON arrays, because the HTTP API's JWT authorizer hands
+//! claims to the function as a map of strings.
+
+use crate::http::Problem;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Every role of the product (SPEC S2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    PlatformAdmin,
+    Practitioner,
+    Patient,
+    OrgAdmin,
+    OrgCoordinator,
+    OrgReporter,
+    ClinicAdmin,
+    Service,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::PlatformAdmin,
+        Role::Practitioner,
+        Role::Patient,
+        Role::OrgAdmin,
+        Role::OrgCoordinator,
+        Role::OrgReporter,
+        Role::ClinicAdmin,
+        Role::Service,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::PlatformAdmin => "platform_admin",
+            Role::Practitioner => "practitioner",
+            Role::Patient => "patient",
+            Role::OrgAdmin => "org_admin",
+            Role::OrgCoordinator => "org_coordinator",
+            Role::OrgReporter => "org_reporter",
+            Role::ClinicAdmin => "clinic_admin",
+            Role::Service => "service",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    pub sub: String,
+    pub role: Role,
+    pub orgs: Vec<String>,
+    pub clinics: Vec<String>,
+}
+
+/// Why a token or its claims were not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing bearer token")]
+    Missing,
+    #[error("malformed token")]
+    Malformed,
+    #[error("bad token signature")]
+    BadSignature,
+    #[error("token expired")]
+    Expired,
+    #[error("token issuer or audience not accepted")]
+    WrongAudience,
+    #[error("claim `{0}` missing or invalid")]
+    Claim(&'static str),
+}
+
+impl Principal {
+    /// Builds the principal from claims as the HTTP API's JWT authorizer hands them over.
+    pub fn from_claims(claims: &HashMap<String, String>) -> Result<Principal, AuthError> {
+        let sub = claims
+            .get("sub")
+            .filter(|s| !s.is_empty() && s.len() <= 128)
+            .ok_or(AuthError::Claim("sub"))?
+            .clone();
+        let role = claims
+            .get("role")
+            .and_then(|r| Role::parse(r))
+            .ok_or(AuthError::Claim("role"))?;
+        let list = |name: &str| -> Vec<String> {
+            claims
+                .get(name)
+                .map(|s| {
+                    s.trim_matches(|c| c == '[' || c == ']')
+                        .split([' ', ','])
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Principal {
+            sub,
+            role,
+            orgs: list("orgs"),
+            clinics: list("clinics"),
+        })
+    }
+
+    /// Whether the caller's scope includes this organisation.
+    pub fn has_org(&self, org_id: &str) -> bool {
+        self.orgs.iter().any(|o| o == org_id)
+    }
+
+    /// Whether the caller's scope includes this clinic.
+    pub fn has_clinic(&self, clinic_id: &str) -> bool {
+        self.clinics.iter().any(|c| c == clinic_id)
+    }
+}
+
+/// What a route needs of its caller beyond the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// Any caller with an allowed role.
+    Any,
+    /// The caller's `orgs` claim must name this organisation.
+    Org(&'a str),
+    /// The caller's `clinics` claim must name this clinic, or (for org roles) the clinic's
+    /// organisation must be in `orgs`.
+    Clinic { clinic_id: &'a str, org_id: &'a str },
+    /// The caller must be this very subject.
+    Subject(&'a str),
+}
+
+/// The one check every handler makes: the caller is authenticated, has one of `roles`, and
+/// `scope` is theirs. A scope miss answers 404, the same as an id that does not exist, so a
+/// caller learns nothing about other tenants (SPEC S3).
+pub fn require<'p>(
+    principal: Option<&'p Principal>,
+    roles: &[Role],
+    scope: Scope<'_>,
+) -> Result<&'p Principal, Problem> {
+    let p = principal.ok_or_else(Problem::unauthorized)?;
+    if !roles.contains(&p.role) {
+        return Err(Problem::forbidden(p.role));
+    }
+    let in_scope = match scope {
+        Scope::Any => true,
+        Scope::Org(org) => p.has_org(org),
+        Scope::Clinic { clinic_id, org_id } => match p.role {
+            Role::ClinicAdmin => p.has_clinic(clinic_id),
+            _ => p.has_org(org_id) || p.has_clinic(clinic_id),
+        },
+        Scope::Subject(sub) => p.sub == sub,
+    };
+    if in_scope {
+        Ok(p)
+    } else {
+        Err(Problem::not_found("resource"))
+    }
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// The local development signing key (HS256). In AWS the HTTP API's JWT authorizer verifies
+/// tokens instead and this key is never used.
+#[derive(Clone)]
+pub struct DevKey {
+    secret: Vec<u8>,
+    pub issuer: String,
+    pub audience: String,
+}
+
+impl fmt::Debug for DevKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DevKey")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Issuer and audience of local tokens.
+pub const DEV_ISSUER: &str = "telehealth-local";
+pub const DEV_AUDIENCE: &str = "telehealth-api";
+
+/// Claims of a token minted locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenClaims {
+    pub sub: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub orgs: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub clinics: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: i64,
+    pub iat: i64,
+}
+
+impl DevKey {
+    pub fn new(secret: Vec<u8>) -> Self {
+        Self {
+            secret,
+            issuer: DEV_ISSUER.to_string(),
+            audience: DEV_AUDIENCE.to_string(),
+        }
+    }
+
+    fn sign(&self, input: &[u8]) -> Vec<u8> {
+        // new_from_slice accepts keys of any length for HMAC.
+        let mut mac = HmacSha256::new_from_slice(&self.secret).unwrap_or_else(|_| {
+            HmacSha256::new_from_slice(b"unreachable").unwrap_or_else(|_| unreachable!())
+        });
+        mac.update(input);
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// Mints an HS256 token for `principal`, valid for `ttl_seconds` from `now`.
+    pub fn mint(&self, principal: &Principal, now: i64, ttl_seconds: i64) -> String {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = b64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+        let claims = TokenClaims {
+            sub: principal.sub.clone(),
+            role: principal.role,
+            orgs: principal.orgs.join(" "),
+            clinics: principal.clinics.join(" "),
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            exp: now + ttl_seconds,
+            iat: now,
+        };
+        let payload = b64.encode(serde_json::to_vec(&claims).unwrap_or_default());
+        let signing_input = format!("{header}.{payload}");
+        let sig = b64.encode(self.sign(signing_input.as_bytes()));
+        format!("{signing_input}.{sig}")
+    }
+
+    /// Verifies an HS256 token and returns its claims as the JWT authorizer would hand them
+    /// over (a map of strings).
+    pub fn verify(&self, token: &str, now: i64) -> Result<HashMap<String, String>, AuthError> {
+        let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut parts = token.split('.');
+        let (h, p, s) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(h), Some(p), Some(s), None) => (h, p, s),
+            _ => return Err(AuthError::Malformed),
+        };
+        let header: serde_json::Value = b64
+            .decode(h)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(AuthError::Malformed)?;
+        if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
+            return Err(AuthError::Malformed);
+        }
+        let sig = b64.decode(s).map_err(|_| AuthError::Malformed)?;
+        let mut mac =
+            HmacSha256::new_from_slice(&self.secret).map_err(|_| AuthError::BadSignature)?;
+        mac.update(format!("{h}.{p}").as_bytes());
+        mac.verify_slice(&sig).map_err(|_| AuthError::BadSignature)?;
+        let claims: serde_json::Map<String, serde_json::Value> = b64
+            .decode(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or(AuthError::Malformed)?;
+        let exp = claims.get("exp").and_then(|e| e.as_i64()).ok_or(AuthError::Claim("exp"))?;
+        if exp <= now {
+            return Err(AuthError::Expired);
+        }
+        let text = |k: &str| claims.get(k).and_then(|v| v.as_str());
+        if text("iss") != Some(self.issuer.as_str()) || text("aud") != Some(self.audience.as_str())
+        {
+            return Err(AuthError::WrongAudience);
+        }
+        Ok(claims
+            .into_iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, s)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admin() -> Principal {
+        Principal {
+            sub: "acc-1".into(),
+            role: Role::OrgAdmin,
+            orgs: vec!["org-1".into(), "org-2".into()],
+            clinics: vec![],
+        }
+    }
+
+    #[test]
+    fn minted_token_verifies_to_the_same_principal() {
+        let key = DevKey::new(b"k".to_vec());
+        let token = key.mint(&admin(), 1_000, 60);
+        let claims = key.verify(&token, 1_059).expect("valid");
+        assert_eq!(Principal::from_claims(&claims).expect("claims"), admin());
+        assert_eq!(key.verify(&token, 1_060), Err(AuthError::Expired));
+    }
+
+    #[test]
+    fn tampered_or_foreign_tokens_are_refused() {
+        let key = DevKey::new(b"k".to_vec());
+        let token = key.mint(&admin(), 1_000, 60);
+        let other = DevKey::new(b"other".to_vec());
+        assert_eq!(other.verify(&token, 1_000), Err(AuthError::BadSignature));
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"x","role":"platform_admin","exp":99999,"iss":"telehealth-local","aud":"telehealth-api"}"#);
+        parts[1] = &forged;
+        assert_eq!(key.verify(&parts.join("."), 1_000), Err(AuthError::BadSignature));
+        assert_eq!(key.verify("a.b", 1_000), Err(AuthError::Malformed));
+    }
+
+    #[test]
+    fn authorizer_claims_accept_bracketed_lists() {
+        let claims: HashMap<String, String> = [
+            ("sub", "a"),
+            ("role", "clinic_admin"),
+            ("clinics", "[c1 c2]"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let p = Principal::from_claims(&claims).expect("claims");
+        assert_eq!(p.clinics, vec!["c1", "c2"]);
+        assert!(p.orgs.is_empty());
+    }
+
+    #[test]
+    fn require_checks_role_then_scope() {
+        let p = admin();
+        assert!(require(Some(&p), &[Role::OrgAdmin], Scope::Org("org-2")).is_ok());
+        assert_eq!(
+            require(Some(&p), &[Role::OrgAdmin], Scope::Org("org-3")).map_err(|e| e.status),
+            Err(404)
+        );
+        assert_eq!(
+            require(Some(&p), &[Role::Service], Scope::Any).map_err(|e| e.status),
+            Err(403)
+        );
+        assert_eq!(
+            require(None, &[Role::Service], Scope::Any).map_err(|e| e.status),
+            Err(401)
+        );
+    }
+}

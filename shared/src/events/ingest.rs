@@ -1,0 +1,991 @@
+//! Ingest: validates platform events and lands each one in the read models exactly once.
+//!
+//! One code path for both entry points (the EventBridge function and `POST /ingest/events`).
+//! Each event becomes a plan of effects (merges into read-model items, counter additions); the
+//! plan is executed as one store transaction together with a conditional put of the event's
+//! idempotency marker (`EVENT#<id>`), so a replayed event changes nothing, and two deliveries
+//! racing each other land once. Merges read the item, apply the event, and write it back on a
+//! version condition; a lost race re-reads and re-applies.
+//!
+//! An event id reused with a different content is refused (`id`), never applied twice.
+
+use super::catalogue::*;
+use super::types::*;
+use crate::ports::{Condition, IndexKey, Item, Key, Store, StoreError, TxOp};
+use crate::readmodels::{self as rm, keys, lists, max_time, min_time, sort_time};
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Largest batch `POST /ingest/events` takes.
+pub const MAX_BATCH: usize = 500;
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum EventStatus {
+    Accepted,
+    /// Already ingested with the same content: nothing changed.
+    Duplicate,
+    Rejected { field: String, reason: String },
+}
+
+/// The answer for one event of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventResult {
+    pub index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(flatten)]
+    pub status: EventStatus,
+}
+
+/// The answer for a batch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub accepted: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub results: Vec<EventResult>,
+}
+
+/// Validates and ingests every event of a batch; bad events are refused with a reason and the
+/// good ones still land. Fails only when the store does (and then the caller may retry the
+/// whole batch: what already landed is skipped as duplicate).
+pub async fn ingest_batch(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    raw: &[serde_json::Value],
+) -> Result<BatchReport, StoreError> {
+    let mut report = BatchReport::default();
+    for (index, value) in raw.iter().enumerate() {
+        let (id, status) = match parse_event(value) {
+            Err((id, r)) => (
+                id,
+                EventStatus::Rejected {
+                    field: r.field,
+                    reason: r.reason,
+                },
+            ),
+            Ok(event) => {
+                let id = Some(event.id.to_string());
+                (id, ingest_event(store, now, &event).await?)
+            }
+        };
+        match status {
+            EventStatus::Accepted => report.accepted += 1,
+            EventStatus::Duplicate => report.duplicates += 1,
+            EventStatus::Rejected { .. } => report.rejected += 1,
+        }
+        report.results.push(EventResult { index, id, status });
+    }
+    Ok(report)
+}
+
+/// Attempts at one event before a run of lost races is reported as a conflict.
+const MAX_ATTEMPTS: usize = 8;
+
+/// Ingests one validated event, once.
+pub async fn ingest_event(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    event: &Event,
+) -> Result<EventStatus, StoreError> {
+    let hash = content_hash(event);
+    let marker_key = keys::event(event.id.as_str());
+    let effects = plan(event);
+    for _ in 0..MAX_ATTEMPTS {
+        if let Some(existing) = store.get(&marker_key).await? {
+            let marker: rm::EventMarker = existing.decode()?;
+            return Ok(if marker.content_sha256 == hash {
+                EventStatus::Duplicate
+            } else {
+                EventStatus::Rejected {
+                    field: "id".into(),
+                    reason: "already used by a different event".into(),
+                }
+            });
+        }
+        let marker = rm::EventMarker {
+            event_type: event.body.type_name().to_string(),
+            content_sha256: hash.clone(),
+            ingested_at: now,
+        };
+        let mut ops = vec![TxOp::put(
+            Item::new(marker_key.pk.clone(), marker_key.sk.clone(), to_json(&marker)),
+            Condition::NotExists,
+        )];
+        ops.extend(resolve(store, &effects).await?);
+        match store.transact(ops).await {
+            Ok(()) => return Ok(EventStatus::Accepted),
+            // The marker (op 0) or a merged item changed under us: look again.
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
+fn content_hash(event: &Event) -> String {
+    let bytes = serde_json::to_vec(event).unwrap_or_default();
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+type Apply = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>, StoreError> + Send + Sync>;
+
+/// One effect of an event on the read models.
+enum Effect {
+    /// Read the item (maybe missing), apply the event, write it back if it changed.
+    Merge { key: Key, apply: Apply },
+    /// Add to a counter.
+    Add { key: Key, delta: i64 },
+}
+
+/// Index keys a read model item carries, computed from its merged body.
+type Indexes = (Option<IndexKey>, Option<IndexKey>);
+
+fn merge<T, F, I>(key: Key, update: F, index: I) -> Effect
+where
+    T: Default + Serialize + DeserializeOwned + PartialEq + 'static,
+    F: Fn(&mut T) + Send + Sync + 'static,
+    I: Fn(&T) -> Indexes + Send + Sync + 'static,
+{
+    let k = key.clone();
+    let apply: Apply = Box::new(move |old: Option<&Item>| {
+        let before: T = match old {
+            Some(item) => item.decode()?,
+            None => T::default(),
+        };
+        let mut after = serde_json::from_value::<T>(to_json(&before))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        update(&mut after);
+        if old.is_some() && after == before {
+            return Ok(None);
+        }
+        let (gsi1, gsi2) = index(&after);
+        let mut item = Item::new(k.pk.clone(), k.sk.clone(), to_json(&after));
+        item.gsi1 = gsi1;
+        item.gsi2 = gsi2;
+        Ok(Some(item))
+    });
+    Effect::Merge { key, apply }
+}
+
+fn no_index<T>(_: &T) -> Indexes {
+    (None, None)
+}
+
+fn ik(pk: impl Into<String>, sk: impl Into<String>) -> Option<IndexKey> {
+    Some(IndexKey::new(pk, sk))
+}
+
+/// Reads what the merges need and turns the plan into transaction ops.
+async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, StoreError> {
+    // Several effects may merge into the same item: apply them in plan order to one copy.
+    let mut merged: BTreeMap<Key, (Option<Item>, Option<Item>)> = BTreeMap::new();
+    let mut ops = Vec::new();
+    for effect in effects {
+        match effect {
+            Effect::Merge { key, apply } => {
+                if !merged.contains_key(key) {
+                    let old = store.get(key).await?;
+                    merged.insert(key.clone(), (old, None));
+                }
+                let slot = merged
+                    .get_mut(key)
+                    .ok_or_else(|| StoreError::Invalid("merge slot".into()))?;
+                let current = slot.1.as_ref().or(slot.0.as_ref());
+                if let Some(new) = apply(current)? {
+                    slot.1 = Some(new);
+                }
+            }
+            Effect::Add { key, delta } => ops.push(TxOp::add(key.clone(), *delta)),
+        }
+    }
+    for (_, (old, new)) in merged {
+        if let Some(mut item) = new {
+            let condition = match &old {
+                Some(o) => {
+                    item.version = o.version + 1;
+                    item.expires_at = o.expires_at;
+                    Condition::VersionIs(o.version)
+                }
+                None => {
+                    item.version = 1;
+                    Condition::NotExists
+                }
+            };
+            ops.push(TxOp::put(item, condition));
+        }
+    }
+    Ok(ops)
+}
+
+fn s(id: &Id) -> String {
+    id.to_string()
+}
+
+/// The effects of one event: which read-model items it merges into and which counters it moves.
+fn plan(event: &Event) -> Vec<Effect> {
+    let at = event.occurred_at;
+    match &event.body {
+        EventBody::PractitionerUpserted(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::practitioner(e.practitioner_id.as_str()),
+                move |p: &mut rm::Practitioner| {
+                    p.practitioner_id = s(&e.practitioner_id);
+                    if p.profile_as_of.is_none_or(|t| t <= at) {
+                        p.name = Some(e.name.as_str().to_string());
+                        p.specialties = e.specialties.iter().map(|x| x.as_str().to_string()).collect();
+                        p.approval = Some(e.approval);
+                        p.price = Some(e.price.clone());
+                        p.has_scheduling_practice = e.has_scheduling_practice;
+                        p.profile_as_of = Some(at);
+                    }
+                },
+                practitioner_index,
+            )]
+        }
+        EventBody::PractitionerAvailabilityChanged(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::practitioner(e.practitioner_id.as_str()),
+                move |p: &mut rm::Practitioner| {
+                    p.practitioner_id = s(&e.practitioner_id);
+                    if p.availability_as_of.is_none_or(|t| t <= at) {
+                        p.availability = Some(e.availability);
+                        p.availability_as_of = Some(at);
+                    }
+                },
+                practitioner_index,
+            )]
+        }
+        EventBody::PatientUpserted(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::patient(e.patient_id.as_str()),
+                move |p: &mut rm::Patient| {
+                    p.patient_id = s(&e.patient_id);
+                    if p.as_of.is_none_or(|t| t <= at) {
+                        p.name = Some(e.name.as_str().to_string());
+                        p.as_of = Some(at);
+                    }
+                },
+                no_index,
+            )]
+        }
+        EventBody::ThreadCreated(e) => {
+            let mut effects = Vec::new();
+            for party in e.patient_ids.iter().chain(&e.practitioner_ids) {
+                let thread_id = s(&e.thread_id);
+                effects.push(merge(
+                    keys::party_thread(party.as_str(), e.thread_id.as_str()),
+                    move |v: &mut serde_json::Value| {
+                        *v = serde_json::json!({ "thread_id": thread_id });
+                    },
+                    no_index,
+                ));
+            }
+            let e = e.clone();
+            effects.push(merge(
+                keys::thread(e.thread_id.as_str()),
+                move |t: &mut rm::ThreadSummary| {
+                    t.thread_id = s(&e.thread_id);
+                    t.patient_ids.extend(e.patient_ids.iter().map(s));
+                    t.practitioner_ids.extend(e.practitioner_ids.iter().map(s));
+                    t.created_at = min_time(t.created_at, at);
+                },
+                thread_index,
+            ));
+            effects
+        }
+        EventBody::MessageSent(e) => {
+            let summary = e.clone();
+            let msg = e.clone();
+            let sort = format!("MSG#{}#{}", sort_time(at), e.message_id);
+            vec![
+                merge(
+                    keys::thread(e.thread_id.as_str()),
+                    move |t: &mut rm::ThreadSummary| {
+                        t.thread_id = s(&summary.thread_id);
+                        t.last_message_at = max_time(t.last_message_at, at);
+                        t.message_count += 1;
+                        match summary.sender_role {
+                            PartyRole::Patient => {
+                                t.patient_ids.insert(s(&summary.sender_id));
+                                t.first_patient_message_at = min_time(t.first_patient_message_at, at);
+                                t.last_patient_message_at = max_time(t.last_patient_message_at, at);
+                            }
+                            PartyRole::Practitioner => {
+                                t.practitioner_ids.insert(s(&summary.sender_id));
+                                t.first_practitioner_message_at =
+                                    min_time(t.first_practitioner_message_at, at);
+                                t.last_practitioner_message_at =
+                                    max_time(t.last_practitioner_message_at, at);
+                            }
+                            PartyRole::System => {}
+                        }
+                        if let Some(d) = &summary.device {
+                            let name = match &d.model {
+                                Some(m) => format!("{}/{}", platform_name(d.platform), m.as_str()),
+                                None => platform_name(d.platform).to_string(),
+                            };
+                            t.devices.entry(s(&summary.sender_id)).or_default().insert(name);
+                        }
+                    },
+                    thread_index,
+                ),
+                merge(
+                    Key::new(keys::thread_pk(e.thread_id.as_str()), sort),
+                    move |m: &mut rm::StoredMessage| {
+                        *m = rm::StoredMessage {
+                            message_id: s(&msg.message_id),
+                            thread_id: s(&msg.thread_id),
+                            sender_id: s(&msg.sender_id),
+                            sender_role: Some(msg.sender_role),
+                            kind: Some(msg.kind),
+                            device: msg.device.clone(),
+                            sent_at: Some(at),
+                            system_text: msg.system_text.as_ref().map(|t| t.as_str().to_string()),
+                            ciphertext: msg.ciphertext.clone(),
+                        };
+                    },
+                    no_index,
+                ),
+            ]
+        }
+        EventBody::ThreadOpened(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::thread(e.thread_id.as_str()),
+                move |t: &mut rm::ThreadSummary| {
+                    t.thread_id = s(&e.thread_id);
+                    match e.reader_role {
+                        PartyRole::Practitioner => {
+                            t.practitioner_ids.insert(s(&e.reader_id));
+                            t.practitioner_opened_at = max_time(t.practitioner_opened_at, at);
+                        }
+                        PartyRole::Patient => {
+                            t.patient_ids.insert(s(&e.reader_id));
+                            t.patient_opened_at = max_time(t.patient_opened_at, at);
+                        }
+                        PartyRole::System => {}
+                    }
+                },
+                thread_index,
+            )]
+        }
+        EventBody::PaymentRequestSent(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
+                move |r: &mut rm::PaymentRequest| {
+                    r.request_id = s(&e.request_id);
+                    r.thread_id = s(&e.thread_id);
+                    r.practitioner_id = Some(s(&e.practitioner_id));
+                    r.patient_id = Some(s(&e.patient_id));
+                    r.amount = Some(e.amount.clone());
+                    r.sent_at = Some(at);
+                },
+                no_index,
+            )]
+        }
+        EventBody::PaymentRequestAnswered(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
+                move |r: &mut rm::PaymentRequest| {
+                    r.request_id = s(&e.request_id);
+                    r.thread_id = s(&e.thread_id);
+                    if r.answered_at.is_none_or(|t| t <= at) {
+                        r.answer = Some(e.answer);
+                        r.answered_at = Some(at);
+                    }
+                },
+                no_index,
+            )]
+        }
+        EventBody::PaymentCompleted(e) => {
+            let mut effects = Vec::new();
+            let payment = rm::Payment {
+                payment_id: s(&e.payment_id),
+                payment_type: e.payment_type,
+                consultation_id: e.consultation_id.as_ref().map(s),
+                thread_id: s(&e.thread_id),
+                patient_id: s(&e.patient_id),
+                practitioner_id: s(&e.practitioner_id),
+                total: e.total.clone(),
+                commission_minor: e.commission_minor,
+                specialist_minor: e.total.amount_minor - e.commission_minor,
+                request_id: e.request_id.as_ref().map(s),
+                voucher_code: e.voucher_code.as_ref().map(s),
+                paid_at: at,
+            };
+            effects.push(merge(
+                keys::payment(e.payment_id.as_str()),
+                move |p: &mut Option<rm::Payment>| *p = Some(payment.clone()),
+                |p: &Option<rm::Payment>| match p {
+                    Some(p) => {
+                        let sk = format!("{}#{}", sort_time(p.paid_at), p.payment_id);
+                        (
+                            ik(lists::PAYMENTS, sk.clone()),
+                            ik(lists::practitioner_payments(&p.practitioner_id), sk),
+                        )
+                    }
+                    None => (None, None),
+                },
+            ));
+            if let (true, Some(cid)) = (e.payment_type.opens_consultation(), &e.consultation_id) {
+                let c = e.clone();
+                let cid2 = s(cid);
+                effects.push(merge(
+                    keys::consultation(cid.as_str()),
+                    move |k: &mut rm::Consultation| {
+                        k.consultation_id = cid2.clone();
+                        k.thread_id = Some(s(&c.thread_id));
+                        k.practitioner_id = Some(s(&c.practitioner_id));
+                        k.patient_id = Some(s(&c.patient_id));
+                        k.payment_id = Some(s(&c.payment_id));
+                        k.payment_type = Some(c.payment_type);
+                        k.started_at = Some(at);
+                    },
+                    consultation_index,
+                ));
+                let cid3 = s(cid);
+                effects.push(merge(
+                    keys::thread_consultation(e.thread_id.as_str(), cid.as_str()),
+                    move |v: &mut serde_json::Value| {
+                        *v = serde_json::json!({ "consultation_id": cid3, "started_at": at });
+                    },
+                    no_index,
+                ));
+            }
+            effects
+        }
+        EventBody::ConsultationCancelled(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::consultation(e.consultation_id.as_str()),
+                move |k: &mut rm::Consultation| {
+                    k.consultation_id = s(&e.consultation_id);
+                    if k.cancelled_at.is_none_or(|t| t > at) {
+                        k.cancelled_at = Some(at);
+                        k.cancelled_by = Some(e.cancelled_by);
+                    }
+                },
+                consultation_index,
+            )]
+        }
+        EventBody::ClinicalNoteSent(e) => {
+            let note = rm::ClinicalNote {
+                note_id: s(&e.note_id),
+                thread_id: s(&e.thread_id),
+                practitioner_id: s(&e.practitioner_id),
+                note_type: e.note_type,
+                sent_at: at,
+            };
+            vec![merge(
+                Key::new(
+                    keys::thread_pk(e.thread_id.as_str()),
+                    format!("NOTE#{}#{}", sort_time(at), e.note_id),
+                ),
+                move |n: &mut Option<rm::ClinicalNote>| *n = Some(note.clone()),
+                no_index,
+            )]
+        }
+        EventBody::CallJoined(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::call(e.call_id.as_str()),
+                move |c: &mut rm::Call| {
+                    c.call_id = s(&e.call_id);
+                    c.thread_id = Some(s(&e.thread_id));
+                    c.practitioner_id = Some(s(&e.practitioner_id));
+                    c.media = Some(e.media);
+                    c.moves.push(rm::CallMove {
+                        at,
+                        participant_id: s(&e.participant_id),
+                        role: e.participant_role,
+                        joined: true,
+                    });
+                    c.moves.sort();
+                },
+                call_index,
+            )]
+        }
+        EventBody::CallLeft(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::call(e.call_id.as_str()),
+                move |c: &mut rm::Call| {
+                    c.call_id = s(&e.call_id);
+                    c.moves.push(rm::CallMove {
+                        at,
+                        participant_id: s(&e.participant_id),
+                        role: e.participant_role,
+                        joined: false,
+                    });
+                    c.moves.sort();
+                },
+                call_index,
+            )]
+        }
+        EventBody::RatingSubmitted(e) => {
+            let rating = rm::Rating {
+                rating_id: s(&e.rating_id),
+                patient_id: s(&e.patient_id),
+                practitioner_id: s(&e.practitioner_id),
+                stars: e.stars,
+                comment: e.comment.as_ref().map(|c| c.as_str().to_string()),
+                submitted_at: at,
+            };
+            vec![
+                merge(
+                    keys::rating(e.rating_id.as_str()),
+                    move |r: &mut Option<rm::Rating>| *r = Some(rating.clone()),
+                    |r: &Option<rm::Rating>| match r {
+                        Some(r) => {
+                            let sk = format!("{}#{}", sort_time(r.submitted_at), r.rating_id);
+                            (
+                                ik(lists::RATINGS, sk.clone()),
+                                ik(lists::practitioner_ratings(&r.practitioner_id), sk),
+                            )
+                        }
+                        None => (None, None),
+                    },
+                ),
+                Effect::Add {
+                    key: keys::practitioner_rating_count(e.practitioner_id.as_str()),
+                    delta: 1,
+                },
+                Effect::Add {
+                    key: keys::practitioner_rating_stars(e.practitioner_id.as_str()),
+                    delta: i64::from(e.stars),
+                },
+            ]
+        }
+        EventBody::VoucherCreated(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::voucher(e.code.as_str()),
+                move |v: &mut rm::Voucher| {
+                    v.code = s(&e.code);
+                    if v.created_at.is_none_or(|t| t <= at) {
+                        v.usage_limit = e.usage_limit;
+                        v.expires_at = e.expires_at;
+                        v.created_at = Some(at);
+                    }
+                },
+                |v: &rm::Voucher| (ik(lists::VOUCHERS, v.code.clone()), None),
+            )]
+        }
+        EventBody::VoucherRedeemed(e) => {
+            let r = e.clone();
+            vec![
+                merge(
+                    keys::voucher_redemption(e.code.as_str(), e.redemption_id.as_str()),
+                    move |v: &mut serde_json::Value| {
+                        *v = serde_json::json!({
+                            "code": s(&r.code),
+                            "redemption_id": s(&r.redemption_id),
+                            "patient_id": s(&r.patient_id),
+                            "payment_id": r.payment_id.as_ref().map(s),
+                            "redeemed_at": at,
+                        });
+                    },
+                    no_index,
+                ),
+                Effect::Add {
+                    key: keys::voucher_uses(e.code.as_str()),
+                    delta: 1,
+                },
+            ]
+        }
+        EventBody::OrganisationUpserted(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::organisation(e.org_id.as_str()),
+                move |o: &mut rm::Organisation| {
+                    if o.as_of.is_none_or(|t| t <= at) {
+                        *o = rm::Organisation {
+                            org_id: s(&e.org_id),
+                            name: e.name.as_str().to_string(),
+                            state: e.state.as_str().to_string(),
+                            specialty: e.specialty.as_str().to_string(),
+                            contract: e.contract.as_str().to_string(),
+                            created_at: Some(e.created_at),
+                            deleted_at: e.deleted_at,
+                            as_of: Some(at),
+                        };
+                    }
+                },
+                |o: &rm::Organisation| (ik(lists::ORGANISATIONS, o.org_id.clone()), None),
+            )]
+        }
+        EventBody::ClinicUpserted(e) => {
+            let c = rm::Clinic {
+                clinic_id: s(&e.clinic_id),
+                org_id: s(&e.org_id),
+                name: e.name.as_str().to_string(),
+                subdomain: s(&e.subdomain),
+                waiting_area_status: e.waiting_area_status,
+                state: e.state.as_str().to_string(),
+                specialty: e.specialty.as_str().to_string(),
+                contract: e.contract.as_str().to_string(),
+                created_at: e.created_at,
+                deleted_at: e.deleted_at,
+                as_of: at,
+            };
+            vec![merge(
+                keys::clinic(e.clinic_id.as_str()),
+                move |o: &mut Option<rm::Clinic>| {
+                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
+                        *o = Some(c.clone());
+                    }
+                },
+                |o: &Option<rm::Clinic>| match o {
+                    Some(c) => (ik(lists::org_clinics(&c.org_id), c.clinic_id.clone()), None),
+                    None => (None, None),
+                },
+            )]
+        }
+        EventBody::RoomUpserted(e) => {
+            let r = rm::Room {
+                room_id: s(&e.room_id),
+                org_id: s(&e.org_id),
+                clinic_id: s(&e.clinic_id),
+                room_type: e.room_type,
+                name: e.name.as_str().to_string(),
+                owner_account_id: e.owner_account_id.as_ref().map(s),
+                created_at: e.created_at,
+                deleted_at: e.deleted_at,
+                as_of: at,
+            };
+            vec![merge(
+                keys::room(e.room_id.as_str()),
+                move |o: &mut Option<rm::Room>| {
+                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
+                        *o = Some(r.clone());
+                    }
+                },
+                |o: &Option<rm::Room>| match o {
+                    Some(r) => (ik(lists::org_rooms(&r.org_id), r.room_id.clone()), None),
+                    None => (None, None),
+                },
+            )]
+        }
+        EventBody::AccountUpserted(e) => {
+            let a = rm::Account {
+                account_id: s(&e.account_id),
+                org_id: s(&e.org_id),
+                email: e.email.as_str().to_string(),
+                name: e.name.as_str().to_string(),
+                platform_role: s(&e.platform_role),
+                access_level: s(&e.access_level),
+                created_at: e.created_at,
+                deactivated_at: e.deactivated_at,
+                as_of: at,
+            };
+            vec![merge(
+                keys::account(e.account_id.as_str()),
+                move |o: &mut Option<rm::Account>| {
+                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
+                        *o = Some(a.clone());
+                    }
+                },
+                |o: &Option<rm::Account>| match o {
+                    Some(a) => (ik(lists::org_accounts(&a.org_id), a.account_id.clone()), None),
+                    None => (None, None),
+                },
+            )]
+        }
+        EventBody::MembershipUpserted(e) => {
+            let m = rm::Membership {
+                account_id: s(&e.account_id),
+                clinic_id: s(&e.clinic_id),
+                org_id: s(&e.org_id),
+                clinic_role: e.clinic_role,
+                granted_at: e.granted_at,
+                revoked_at: e.revoked_at,
+                as_of: at,
+            };
+            vec![merge(
+                keys::membership(e.account_id.as_str(), e.clinic_id.as_str()),
+                move |o: &mut Option<rm::Membership>| {
+                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
+                        *o = Some(m.clone());
+                    }
+                },
+                |o: &Option<rm::Membership>| match o {
+                    Some(m) => (ik(lists::clinic_members(&m.clinic_id), m.account_id.clone()), None),
+                    None => (None, None),
+                },
+            )]
+        }
+        EventBody::AccountLoggedIn(e) => {
+            let login_sk = format!("LOGIN#{}#{}", sort_time(at), event.id);
+            let account = s(&e.account_id);
+            let org = s(&e.org_id);
+            let index_sk = format!("{}#{}#{}", sort_time(at), e.account_id, event.id);
+            let logins = lists::org_logins(e.org_id.as_str());
+            vec![
+                merge(
+                    Key::new(format!("ACCOUNT#{}", e.account_id), login_sk),
+                    move |v: &mut serde_json::Value| {
+                        *v = serde_json::json!({ "account_id": account, "org_id": org, "at": at });
+                    },
+                    move |_| (ik(logins.clone(), index_sk.clone()), None),
+                ),
+                merge(
+                    keys::account_last_login(e.account_id.as_str()),
+                    move |v: &mut serde_json::Value| {
+                        let prev = v.get("at").and_then(|t| t.as_str()).and_then(|t| t.parse::<DateTime<Utc>>().ok());
+                        if prev.is_none_or(|p| p < at) {
+                            *v = serde_json::json!({ "at": at });
+                        }
+                    },
+                    no_index,
+                ),
+            ]
+        }
+        EventBody::QueuedCallEntered(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::queued_call(e.session_id.as_str()),
+                move |q: &mut rm::QueuedCall| {
+                    q.queued_call_id = s(&e.queued_call_id);
+                    q.session_id = s(&e.session_id);
+                    q.org_id = Some(s(&e.org_id));
+                    q.clinic_id = Some(s(&e.clinic_id));
+                    q.entered_at = min_time(q.entered_at, at);
+                },
+                |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
+                    (Some(org), Some(t)) => (
+                        ik(lists::org_sessions(org), format!("{}#{}", sort_time(t), q.session_id)),
+                        None,
+                    ),
+                    _ => (None, None),
+                },
+            )]
+        }
+        EventBody::QueuedCallAbandoned(e) => {
+            let q = e.clone();
+            let g = e.clone();
+            vec![
+                merge(
+                    keys::queued_call(e.session_id.as_str()),
+                    move |c: &mut rm::QueuedCall| {
+                        c.queued_call_id = s(&q.queued_call_id);
+                        c.session_id = s(&q.session_id);
+                        c.abandoned_at = min_time(c.abandoned_at, at);
+                    },
+                    |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
+                        (Some(org), Some(t)) => (
+                            ik(lists::org_sessions(org), format!("{}#{}", sort_time(t), q.session_id)),
+                            None,
+                        ),
+                        _ => (None, None),
+                    },
+                ),
+                merge(
+                    keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+                    move |seg: &mut rm::Segment| {
+                        seg.session_id = s(&g.session_id);
+                        seg.segment_id = s(&g.segment_id);
+                        seg.abandoned_at = min_time(seg.abandoned_at, at);
+                    },
+                    segment_index,
+                ),
+            ]
+        }
+        EventBody::SegmentStarted(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+                move |seg: &mut rm::Segment| {
+                    seg.session_id = s(&e.session_id);
+                    seg.segment_id = s(&e.segment_id);
+                    seg.queued_call_id = Some(s(&e.queued_call_id));
+                    seg.org_id = Some(s(&e.org_id));
+                    seg.clinic_id = Some(s(&e.clinic_id));
+                    seg.started_at = min_time(seg.started_at, at);
+                },
+                segment_index,
+            )]
+        }
+        EventBody::SegmentTransferred(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+                move |seg: &mut rm::Segment| {
+                    seg.session_id = s(&e.session_id);
+                    seg.segment_id = s(&e.segment_id);
+                    seg.transferred_at = Some(at);
+                    seg.to_clinic_id = Some(s(&e.to_clinic_id));
+                    seg.to_segment_id = Some(s(&e.to_segment_id));
+                },
+                segment_index,
+            )]
+        }
+        EventBody::SegmentEnded(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+                move |seg: &mut rm::Segment| {
+                    seg.session_id = s(&e.session_id);
+                    seg.segment_id = s(&e.segment_id);
+                    seg.ended_at = max_time(seg.ended_at, at);
+                },
+                segment_index,
+            )]
+        }
+        EventBody::ParticipantJoined(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::participant(e.session_id.as_str(), e.segment_id.as_str(), e.participant_id.as_str()),
+                move |p: &mut rm::SegmentParticipant| {
+                    p.session_id = s(&e.session_id);
+                    p.segment_id = s(&e.segment_id);
+                    p.participant_id = s(&e.participant_id);
+                    p.participant_type = Some(e.participant_type);
+                    p.account_id = e.account_id.as_ref().map(s);
+                    p.joined_at = min_time(p.joined_at, at);
+                },
+                participant_index,
+            )]
+        }
+        EventBody::ParticipantLeft(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::participant(e.session_id.as_str(), e.segment_id.as_str(), e.participant_id.as_str()),
+                move |p: &mut rm::SegmentParticipant| {
+                    p.session_id = s(&e.session_id);
+                    p.segment_id = s(&e.segment_id);
+                    p.participant_id = s(&e.participant_id);
+                    if p.left_at.is_none_or(|t| t <= at) {
+                        p.left_at = Some(at);
+                        p.bandwidth = Some(e.bandwidth);
+                    }
+                },
+                participant_index,
+            )]
+        }
+        EventBody::RoomCallJoined(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::room_call_participant(e.call_id.as_str(), e.participant_id.as_str()),
+                move |p: &mut rm::RoomCallParticipant| {
+                    p.call_id = s(&e.call_id);
+                    p.participant_id = s(&e.participant_id);
+                    p.room_id = s(&e.room_id);
+                    p.org_id = Some(s(&e.org_id));
+                    p.account_id = e.account_id.as_ref().map(s);
+                    p.joined_at = min_time(p.joined_at, at);
+                },
+                room_call_index,
+            )]
+        }
+        EventBody::RoomCallLeft(e) => {
+            let e = e.clone();
+            vec![merge(
+                keys::room_call_participant(e.call_id.as_str(), e.participant_id.as_str()),
+                move |p: &mut rm::RoomCallParticipant| {
+                    p.call_id = s(&e.call_id);
+                    p.participant_id = s(&e.participant_id);
+                    p.room_id = s(&e.room_id);
+                    if p.left_at.is_none_or(|t| t <= at) {
+                        p.left_at = Some(at);
+                        p.bandwidth = Some(e.bandwidth);
+                    }
+                },
+                room_call_index,
+            )]
+        }
+    }
+}
+
+fn platform_name(p: DevicePlatform) -> &'static str {
+    match p {
+        DevicePlatform::Ios => "ios",
+        DevicePlatform::Android => "android",
+        DevicePlatform::Web => "web",
+    }
+}
+
+fn practitioner_index(p: &rm::Practitioner) -> Indexes {
+    let name = p.name.as_deref().map(rm::fold_name).unwrap_or_default();
+    (
+        ik(lists::PRACTITIONERS, format!("{name}#{}", p.practitioner_id)),
+        None,
+    )
+}
+
+fn thread_index(t: &rm::ThreadSummary) -> Indexes {
+    match t.activity_at() {
+        Some(at) => (ik(lists::FEED, format!("{}#{}", sort_time(at), t.thread_id)), None),
+        None => (None, None),
+    }
+}
+
+fn consultation_index(c: &rm::Consultation) -> Indexes {
+    match (c.started_at, &c.practitioner_id) {
+        (Some(at), Some(p)) => {
+            let sk = format!("{}#{}", sort_time(at), c.consultation_id);
+            (
+                ik(lists::CONSULTATIONS, sk.clone()),
+                ik(lists::practitioner_consultations(p), sk),
+            )
+        }
+        _ => (None, None),
+    }
+}
+
+fn call_index(c: &rm::Call) -> Indexes {
+    match (c.moves.first(), &c.practitioner_id) {
+        (Some(first), Some(p)) => {
+            let sk = format!("{}#{}", sort_time(first.at), c.call_id);
+            (ik(lists::CALLS, sk.clone()), ik(lists::practitioner_calls(p), sk))
+        }
+        _ => (None, None),
+    }
+}
+
+fn segment_index(seg: &rm::Segment) -> Indexes {
+    match (seg.started_at, &seg.org_id, &seg.clinic_id) {
+        (Some(at), Some(org), Some(clinic)) => {
+            let sk = format!("{}#{}#{}", sort_time(at), seg.session_id, seg.segment_id);
+            (ik(lists::clinic_segments(clinic), sk.clone()), ik(lists::org_segments(org), sk))
+        }
+        _ => (None, None),
+    }
+}
+
+fn participant_index(p: &rm::SegmentParticipant) -> Indexes {
+    match (&p.account_id, p.joined_at) {
+        (Some(acc), Some(at)) => (
+            ik(
+                lists::account_participations(acc),
+                format!("{}#{}#{}", sort_time(at), p.session_id, p.segment_id),
+            ),
+            None,
+        ),
+        _ => (None, None),
+    }
+}
+
+fn room_call_index(p: &rm::RoomCallParticipant) -> Indexes {
+    match (p.joined_at, &p.org_id) {
+        (Some(at), Some(org)) => {
+            let sk = format!("{}#{}#{}", sort_time(at), p.call_id, p.participant_id);
+            (ik(lists::room_calls(&p.room_id), sk.clone()), ik(lists::org_room_calls(org), sk))
+        }
+        _ => (None, None),
+    }
+}

@@ -1,0 +1,10 @@
+//! The shared library of the telehealth reporting and referral backend: domain, events,
+//! read models, ports and their adapters, auth and the HTTP glue every Lambda uses.
+
+pub mod adapters;
+pub mod auth;
+pub mod events;
+pub mod http;
+pub mod ports;
+pub mod readmodels;
+pub mod routes;

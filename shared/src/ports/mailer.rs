@@ -1,0 +1,34 @@
+//! The mailer port: sends one message to one recipient.
+
+use async_trait::async_trait;
+
+/// One outgoing message. The text part is always sent; the HTML part is optional.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MailError {
+    /// The message was refused for good (bad address, unverified sender): retrying won't help.
+    #[error("mail rejected: {0}")]
+    Rejected(String),
+    /// The service could not be reached or failed; a retry may succeed.
+    #[error("mail service unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl MailError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, MailError::Unavailable(_))
+    }
+}
+
+#[async_trait]
+pub trait Mailer: Send + Sync {
+    /// Sends the message and returns the service's message id.
+    async fn send(&self, email: &Email) -> Result<String, MailError>;
+}

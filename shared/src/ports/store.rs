@@ -1,0 +1,372 @@
+//! The store port: a single-table key-value store shaped like DynamoDB.
+//!
+//! Every item has a partition key `pk` and sort key `sk`, and may carry two secondary index
+//! keys (`gsi1`, `gsi2`), a TTL instant (`expires_at`), a version for optimistic concurrency,
+//! a counter value (`count`, changed only by atomic [`TxOp::Add`]) and a JSON body.
+//! Every list is a [`Query`] on the primary key or an index: there is no scan.
+//! The key design is written down in `docs/dynamodb.md`.
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// Primary key of an item.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// Partition and sort key of an item in a secondary index.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl IndexKey {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+}
+
+/// One stored item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1: Option<IndexKey>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2: Option<IndexKey>,
+    /// Epoch seconds after which the item is dead (DynamoDB TTL attribute `expires_at`).
+    /// Stores delete lazily, so readers that care filter on it themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// Written as given; [`Condition::VersionIs`] compares against the stored value.
+    #[serde(default)]
+    pub version: u64,
+    /// Counter value, changed only by [`TxOp::Add`] (DynamoDB `ADD`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+    #[serde(default)]
+    pub body: serde_json::Value,
+}
+
+impl Item {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>, body: serde_json::Value) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+            gsi1: None,
+            gsi2: None,
+            expires_at: None,
+            version: 1,
+            count: None,
+            body,
+        }
+    }
+
+    pub fn key(&self) -> Key {
+        Key::new(self.pk.clone(), self.sk.clone())
+    }
+
+    pub fn with_gsi1(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.gsi1 = Some(IndexKey::new(pk, sk));
+        self
+    }
+
+    pub fn with_gsi2(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.gsi2 = Some(IndexKey::new(pk, sk));
+        self
+    }
+
+    pub fn with_version(mut self, version: u64) -> Self {
+        self.version = version;
+        self
+    }
+
+    pub fn with_expiry(mut self, epoch_seconds: i64) -> Self {
+        self.expires_at = Some(epoch_seconds);
+        self
+    }
+
+    /// The key of this item in `index`, if it is in that index.
+    pub fn index_key(&self, index: Index) -> Option<IndexKey> {
+        match index {
+            Index::Primary => Some(IndexKey::new(self.pk.clone(), self.sk.clone())),
+            Index::Gsi1 => self.gsi1.clone(),
+            Index::Gsi2 => self.gsi2.clone(),
+        }
+    }
+
+    /// Decodes the body into a domain type.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        serde_json::from_value(self.body.clone()).map_err(|e| {
+            StoreError::Corrupt(format!("item {}/{} does not decode: {e}", self.pk, self.sk))
+        })
+    }
+}
+
+/// Which key a query runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Index {
+    Primary,
+    Gsi1,
+    Gsi2,
+}
+
+/// A condition on the stored item, checked atomically with the write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    None,
+    /// No item has this key.
+    NotExists,
+    /// An item has this key.
+    Exists,
+    /// An item has this key and its version is exactly this.
+    VersionIs(u64),
+}
+
+/// Sort-key range of a query (string order, as DynamoDB compares `S` keys: by UTF-8 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkRange {
+    All,
+    BeginsWith(String),
+    /// Inclusive on both ends.
+    Between(String, String),
+    AtLeast(String),
+    AtMost(String),
+}
+
+impl SkRange {
+    pub fn contains(&self, sk: &str) -> bool {
+        match self {
+            SkRange::All => true,
+            SkRange::BeginsWith(p) => sk.starts_with(p.as_str()),
+            SkRange::Between(a, b) => sk >= a.as_str() && sk <= b.as_str(),
+            SkRange::AtLeast(a) => sk >= a.as_str(),
+            SkRange::AtMost(b) => sk <= b.as_str(),
+        }
+    }
+}
+
+/// Where a page ended: the keys of its last item. Opaque to clients (base64url JSON), the
+/// same format in every adapter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isk: Option<String>,
+}
+
+impl Cursor {
+    /// The cursor that resumes after `item` in `index`.
+    pub fn after(item: &Item, index: Index) -> Self {
+        let ik = match index {
+            Index::Primary => None,
+            other => item.index_key(other),
+        };
+        Self {
+            pk: item.pk.clone(),
+            sk: item.sk.clone(),
+            ipk: ik.as_ref().map(|k| k.pk.clone()),
+            isk: ik.map(|k| k.sk),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    pub fn decode(text: &str) -> Result<Self, StoreError> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text)
+            .map_err(|_| StoreError::InvalidCursor)?;
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)
+    }
+}
+
+/// A query: one partition of the table or of an index, a sort-key range, an order and a
+/// page size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    pub index: Index,
+    pub pk: String,
+    pub sk: SkRange,
+    /// Ascending sort key when true.
+    pub forward: bool,
+    /// Page size; `None` reads the whole partition range.
+    pub limit: Option<usize>,
+    pub after: Option<Cursor>,
+}
+
+impl Query {
+    pub fn partition(index: Index, pk: impl Into<String>) -> Self {
+        Self {
+            index,
+            pk: pk.into(),
+            sk: SkRange::All,
+            forward: true,
+            limit: None,
+            after: None,
+        }
+    }
+
+    pub fn range(mut self, sk: SkRange) -> Self {
+        self.sk = sk;
+        self
+    }
+
+    pub fn backward(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    pub fn limit(mut self, n: usize) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.after = cursor;
+        self
+    }
+}
+
+/// One page of a query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Set exactly when further items match the query.
+    pub next: Option<Cursor>,
+    /// Items the store read to answer (for the read-efficiency benchmark).
+    pub read: usize,
+}
+
+/// One write of a transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TxOp {
+    Put { item: Item, condition: Condition },
+    Delete { key: Key, condition: Condition },
+    /// Checks a condition without writing.
+    Check { key: Key, condition: Condition },
+    /// Adds `delta` to the item's counter, creating the item at 0 when missing (DynamoDB
+    /// `ADD`); index keys and expiry, when given, are set on the counter item too.
+    Add {
+        key: Key,
+        delta: i64,
+        gsi1: Option<IndexKey>,
+        expires_at: Option<i64>,
+    },
+}
+
+impl TxOp {
+    pub fn put(item: Item, condition: Condition) -> Self {
+        TxOp::Put { item, condition }
+    }
+
+    pub fn add(key: Key, delta: i64) -> Self {
+        TxOp::Add {
+            key,
+            delta,
+            gsi1: None,
+            expires_at: None,
+        }
+    }
+
+    pub fn key(&self) -> Key {
+        match self {
+            TxOp::Put { item, .. } => item.key(),
+            TxOp::Delete { key, .. } | TxOp::Check { key, .. } | TxOp::Add { key, .. } => {
+                key.clone()
+            }
+        }
+    }
+}
+
+/// Largest number of writes in one transaction (DynamoDB's limit).
+pub const MAX_TX_OPS: usize = 100;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StoreError {
+    /// A condition did not hold; `op` is the index of the failing write in a transaction.
+    #[error("condition failed (op {op:?})")]
+    ConditionFailed { op: Option<usize> },
+    /// Another transaction touched the same items at the same time; a retry may succeed.
+    #[error("transaction conflict")]
+    Conflict,
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The request itself is not valid for the store (too many ops, one key twice, ...).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("stored item does not decode: {0}")]
+    Corrupt(String),
+    /// The service could not be reached or failed; a retry may succeed.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl StoreError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, StoreError::Conflict | StoreError::Unavailable(_))
+    }
+}
+
+/// The store port. Adapters: [`crate::adapters::dynamo::DynamoStore`],
+/// [`crate::adapters::embedded_store::EmbeddedStore`].
+#[async_trait]
+pub trait Store: Send + Sync {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    /// Writes one item if `condition` holds.
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
+
+    /// Deletes one item if `condition` holds; deleting a missing item with
+    /// [`Condition::None`] is not an error.
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;
+
+    /// Writes all or nothing. At most [`MAX_TX_OPS`] ops, each on a distinct key.
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError>;
+
+    /// Adds `delta` to a counter and returns its new value.
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError>;
+
+    /// One page of a query, in sort-key order. Index sort keys must be unique within their
+    /// partition (key designs append the item id): DynamoDB does not order ties.
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// Unconditional bulk write (demo data, benchmarks). Not atomic as a whole.
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError>;
+}
+
+/// Reads every page of a query.
+pub async fn query_all(store: &dyn Store, query: &Query) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::new();
+    let mut q = query.clone();
+    loop {
+        let page = store.query(&q).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return Ok(out),
+        }
+    }
+}

@@ -1,0 +1,495 @@
+//! Read models: what ingest keeps for the reports to read, their keys, and their indexes.
+//! The key design (item types, keys, indexes, TTL) is written down in `docs/dynamodb.md`;
+//! every function here that names a key is the single source of that key.
+//!
+//! Every read model is a merge of events that is independent of their arrival order: snapshot
+//! fields take the newest event (`as_of`), first times take the minimum, last times the maximum,
+//! and sets union. So a "seen" before its message, or a "left" before its "joined", lands right.
+
+use crate::events::types::*;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A time as a sort key: fixed-width RFC 3339 UTC with milliseconds, so string order is time order.
+pub fn sort_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Folds a name for case- and accent-insensitive search and ordering: NFKD, marks removed,
+/// lower case.
+pub fn fold_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfkd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+pub(crate) fn min_time(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    Some(a.map_or(b, |a| a.min(b)))
+}
+
+pub(crate) fn max_time(a: Option<DateTime<Utc>>, b: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    Some(a.map_or(b, |a| a.max(b)))
+}
+
+/// Key names, one function per item type.
+pub mod keys {
+    use crate::ports::Key;
+
+    pub fn event(id: &str) -> Key {
+        Key::new(format!("EVENT#{id}"), "EVENT")
+    }
+    pub fn practitioner(id: &str) -> Key {
+        Key::new(format!("PRAC#{id}"), "PROFILE")
+    }
+    pub fn practitioner_rating_count(id: &str) -> Key {
+        Key::new(format!("PRAC#{id}"), "RATING_COUNT")
+    }
+    pub fn practitioner_rating_stars(id: &str) -> Key {
+        Key::new(format!("PRAC#{id}"), "RATING_STARS")
+    }
+    pub fn patient(id: &str) -> Key {
+        Key::new(format!("PAT#{id}"), "PROFILE")
+    }
+    pub fn thread(id: &str) -> Key {
+        Key::new(format!("THREAD#{id}"), "SUMMARY")
+    }
+    pub fn thread_pk(id: &str) -> String {
+        format!("THREAD#{id}")
+    }
+    pub fn party_thread(party_id: &str, thread_id: &str) -> Key {
+        Key::new(format!("PARTY#{party_id}"), format!("THREAD#{thread_id}"))
+    }
+    pub fn payment_request(thread_id: &str, request_id: &str) -> Key {
+        Key::new(format!("THREAD#{thread_id}"), format!("PREQ#{request_id}"))
+    }
+    pub fn payment(id: &str) -> Key {
+        Key::new(format!("PAY#{id}"), "PAYMENT")
+    }
+    pub fn consultation(id: &str) -> Key {
+        Key::new(format!("CONSULT#{id}"), "CONSULT")
+    }
+    pub fn thread_consultation(thread_id: &str, consultation_id: &str) -> Key {
+        Key::new(format!("THREAD#{thread_id}"), format!("CONSULT#{consultation_id}"))
+    }
+    pub fn call(id: &str) -> Key {
+        Key::new(format!("CALL#{id}"), "CALL")
+    }
+    pub fn rating(id: &str) -> Key {
+        Key::new(format!("RATING#{id}"), "RATING")
+    }
+    pub fn voucher(code: &str) -> Key {
+        Key::new(format!("VOUCHER#{code}"), "VOUCHER")
+    }
+    pub fn voucher_uses(code: &str) -> Key {
+        Key::new(format!("VOUCHER#{code}"), "USES")
+    }
+    pub fn voucher_redemption(code: &str, redemption_id: &str) -> Key {
+        Key::new(format!("VOUCHER#{code}"), format!("REDEEM#{redemption_id}"))
+    }
+    pub fn organisation(id: &str) -> Key {
+        Key::new(format!("ORG#{id}"), "ORG")
+    }
+    pub fn clinic(id: &str) -> Key {
+        Key::new(format!("CLINIC#{id}"), "CLINIC")
+    }
+    pub fn room(id: &str) -> Key {
+        Key::new(format!("ROOM#{id}"), "ROOM")
+    }
+    pub fn account(id: &str) -> Key {
+        Key::new(format!("ACCOUNT#{id}"), "ACCOUNT")
+    }
+    pub fn account_last_login(id: &str) -> Key {
+        Key::new(format!("ACCOUNT#{id}"), "LAST_LOGIN")
+    }
+    pub fn membership(account_id: &str, clinic_id: &str) -> Key {
+        Key::new(format!("ACCOUNT#{account_id}"), format!("MEMBER#{clinic_id}"))
+    }
+    pub fn queued_call(session_id: &str) -> Key {
+        Key::new(format!("SESSION#{session_id}"), "QUEUED")
+    }
+    pub fn segment(session_id: &str, segment_id: &str) -> Key {
+        Key::new(format!("SESSION#{session_id}"), format!("SEG#{segment_id}"))
+    }
+    pub fn participant(session_id: &str, segment_id: &str, participant_id: &str) -> Key {
+        Key::new(
+            format!("SESSION#{session_id}"),
+            format!("PART#{segment_id}#{participant_id}"),
+        )
+    }
+    pub fn room_call_participant(call_id: &str, participant_id: &str) -> Key {
+        Key::new(format!("ROOMCALL#{call_id}"), format!("PART#{participant_id}"))
+    }
+}
+
+/// Index partitions (GSI partition keys), one function per list the reports need.
+pub mod lists {
+    /// GSI1: every thread, by last activity (Feed, A1).
+    pub const FEED: &str = "FEED";
+    /// GSI1: every practitioner, by folded name (A5, B1 search).
+    pub const PRACTITIONERS: &str = "PRACTITIONERS";
+    /// GSI1: every payment item, by time (A8).
+    pub const PAYMENTS: &str = "PAYMENTS";
+    /// GSI1: every consultation, by start (A3).
+    pub const CONSULTATIONS: &str = "CONSULTS";
+    /// GSI1: every rating, by time (A6).
+    pub const RATINGS: &str = "RATINGS";
+    /// GSI1: every voucher, by code (A9).
+    pub const VOUCHERS: &str = "VOUCHERS";
+    /// GSI1: every call, by start (A4).
+    pub const CALLS: &str = "CALLS";
+    /// GSI1: every organisation (C4).
+    pub const ORGANISATIONS: &str = "ORGS";
+
+    pub fn practitioner_payments(id: &str) -> String {
+        format!("PRAC#{id}#PAYMENTS")
+    }
+    pub fn practitioner_consultations(id: &str) -> String {
+        format!("PRAC#{id}#CONSULTS")
+    }
+    pub fn practitioner_ratings(id: &str) -> String {
+        format!("PRAC#{id}#RATINGS")
+    }
+    pub fn practitioner_calls(id: &str) -> String {
+        format!("PRAC#{id}#CALLS")
+    }
+    pub fn org_clinics(org: &str) -> String {
+        format!("ORG#{org}#CLINICS")
+    }
+    pub fn org_rooms(org: &str) -> String {
+        format!("ORG#{org}#ROOMS")
+    }
+    pub fn org_accounts(org: &str) -> String {
+        format!("ORG#{org}#ACCOUNTS")
+    }
+    pub fn org_logins(org: &str) -> String {
+        format!("ORG#{org}#LOGINS")
+    }
+    pub fn org_sessions(org: &str) -> String {
+        format!("ORG#{org}#SESSIONS")
+    }
+    pub fn org_segments(org: &str) -> String {
+        format!("ORG#{org}#SEGMENTS")
+    }
+    pub fn org_room_calls(org: &str) -> String {
+        format!("ORG#{org}#ROOMCALLS")
+    }
+    pub fn clinic_members(clinic: &str) -> String {
+        format!("CLINIC#{clinic}#MEMBERS")
+    }
+    pub fn clinic_segments(clinic: &str) -> String {
+        format!("CLINIC#{clinic}#SEGMENTS")
+    }
+    pub fn account_participations(account: &str) -> String {
+        format!("ACCOUNT#{account}#PARTS")
+    }
+    pub fn room_calls(room: &str) -> String {
+        format!("ROOM#{room}#CALLS")
+    }
+}
+
+/// The idempotency marker of an ingested event: a hash of its validated content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMarker {
+    pub event_type: String,
+    pub content_sha256: String,
+    pub ingested_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Practitioner {
+    pub practitioner_id: String,
+    pub name: Option<String>,
+    pub specialties: Vec<String>,
+    pub approval: Option<Approval>,
+    pub price: Option<Money>,
+    pub has_scheduling_practice: bool,
+    pub profile_as_of: Option<DateTime<Utc>>,
+    pub availability: Option<Availability>,
+    pub availability_as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Patient {
+    pub patient_id: String,
+    pub name: Option<String>,
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// What the Feed and the tag rules read of a thread (SPEC A1).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ThreadSummary {
+    pub thread_id: String,
+    pub patient_ids: BTreeSet<String>,
+    pub practitioner_ids: BTreeSet<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub first_patient_message_at: Option<DateTime<Utc>>,
+    pub last_patient_message_at: Option<DateTime<Utc>>,
+    pub first_practitioner_message_at: Option<DateTime<Utc>>,
+    pub last_practitioner_message_at: Option<DateTime<Utc>>,
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// The newest time any practitioner of the thread opened it.
+    pub practitioner_opened_at: Option<DateTime<Utc>>,
+    pub patient_opened_at: Option<DateTime<Utc>>,
+    pub message_count: u64,
+    /// Devices each participant sent from (`platform` or `platform/model`).
+    pub devices: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl ThreadSummary {
+    /// When the thread last saw activity (its Feed order).
+    pub fn activity_at(&self) -> Option<DateTime<Utc>> {
+        self.last_message_at.or(self.created_at)
+    }
+}
+
+/// One message. Participant messages keep only the opaque ciphertext, which no admin
+/// response ever carries (SPEC A2).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct StoredMessage {
+    pub message_id: String,
+    pub thread_id: String,
+    pub sender_id: String,
+    pub sender_role: Option<PartyRole>,
+    pub kind: Option<MessageKind>,
+    pub device: Option<Device>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub system_text: Option<String>,
+    pub ciphertext: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PaymentRequest {
+    pub request_id: String,
+    pub thread_id: String,
+    pub practitioner_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub amount: Option<Money>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub answer: Option<RequestAnswer>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Payment {
+    pub payment_id: String,
+    pub payment_type: PaymentType,
+    pub consultation_id: Option<String>,
+    pub thread_id: String,
+    pub patient_id: String,
+    pub practitioner_id: String,
+    pub total: Money,
+    pub commission_minor: i64,
+    /// total - commission: what reaches the specialist.
+    pub specialist_minor: i64,
+    pub request_id: Option<String>,
+    pub voucher_code: Option<String>,
+    pub paid_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Consultation {
+    pub consultation_id: String,
+    pub thread_id: Option<String>,
+    pub practitioner_id: Option<String>,
+    pub patient_id: Option<String>,
+    pub payment_id: Option<String>,
+    pub payment_type: Option<PaymentType>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancelled_by: Option<PartyRole>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ClinicalNote {
+    pub note_id: String,
+    pub thread_id: String,
+    pub practitioner_id: String,
+    pub note_type: NoteType,
+    pub sent_at: DateTime<Utc>,
+}
+
+/// One join or leave of an in-thread call.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct CallMove {
+    pub at: DateTime<Utc>,
+    pub participant_id: String,
+    pub role: CallRole,
+    pub joined: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Call {
+    pub call_id: String,
+    pub thread_id: Option<String>,
+    pub practitioner_id: Option<String>,
+    pub media: Option<Media>,
+    /// Every join and leave, in time order.
+    pub moves: Vec<CallMove>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rating {
+    pub rating_id: String,
+    pub patient_id: String,
+    pub practitioner_id: String,
+    pub stars: u8,
+    pub comment: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Voucher {
+    pub code: String,
+    pub usage_limit: Option<u32>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Organisation {
+    pub org_id: String,
+    pub name: String,
+    pub state: String,
+    pub specialty: String,
+    pub contract: String,
+    pub created_at: Option<DateTime<Utc>>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clinic {
+    pub clinic_id: String,
+    pub org_id: String,
+    pub name: String,
+    pub subdomain: String,
+    pub waiting_area_status: WaitingAreaStatus,
+    pub state: String,
+    pub specialty: String,
+    pub contract: String,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Room {
+    pub room_id: String,
+    pub org_id: String,
+    pub clinic_id: String,
+    pub room_type: RoomType,
+    pub name: String,
+    pub owner_account_id: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub account_id: String,
+    pub org_id: String,
+    pub email: String,
+    pub name: String,
+    pub platform_role: String,
+    pub access_level: String,
+    pub created_at: DateTime<Utc>,
+    pub deactivated_at: Option<DateTime<Utc>>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub account_id: String,
+    pub clinic_id: String,
+    pub org_id: String,
+    pub clinic_role: ClinicRole,
+    pub granted_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub as_of: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct QueuedCall {
+    pub queued_call_id: String,
+    pub session_id: String,
+    pub org_id: Option<String>,
+    pub clinic_id: Option<String>,
+    pub entered_at: Option<DateTime<Utc>>,
+    pub abandoned_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Segment {
+    pub session_id: String,
+    pub segment_id: String,
+    pub queued_call_id: Option<String>,
+    pub org_id: Option<String>,
+    pub clinic_id: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub transferred_at: Option<DateTime<Utc>>,
+    pub to_clinic_id: Option<String>,
+    pub to_segment_id: Option<String>,
+    pub abandoned_at: Option<DateTime<Utc>>,
+}
+
+/// One participant of one segment: first join, last leave, bandwidth at leave.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SegmentParticipant {
+    pub session_id: String,
+    pub segment_id: String,
+    pub participant_id: String,
+    pub participant_type: Option<ParticipantType>,
+    pub account_id: Option<String>,
+    pub joined_at: Option<DateTime<Utc>>,
+    pub left_at: Option<DateTime<Utc>>,
+    pub bandwidth: Option<Bandwidth>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RoomCallParticipant {
+    pub call_id: String,
+    pub participant_id: String,
+    pub room_id: String,
+    pub org_id: Option<String>,
+    pub account_id: Option<String>,
+    pub joined_at: Option<DateTime<Utc>>,
+    pub left_at: Option<DateTime<Utc>>,
+    pub bandwidth: Option<Bandwidth>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_and_accents() {
+        assert_eq!(fold_name("Ángela Müller"), "angela muller");
+        assert_eq!(fold_name("ÉLODIE"), fold_name("elodie"));
+    }
+
+    #[test]
+    fn sort_times_order_as_times() {
+        let a = sort_time("2026-03-29T00:59:59.999Z".parse().expect("t"));
+        let b = sort_time("2026-03-29T01:00:00Z".parse().expect("t"));
+        assert!(a < b);
+        assert_eq!(b, "2026-03-29T01:00:00.000Z");
+    }
+}
