@@ -3,8 +3,11 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod deps;
 pub mod events;
 pub mod http;
+pub mod lambda;
 pub mod ports;
 pub mod readmodels;
 pub mod routes;
+pub mod telemetry;

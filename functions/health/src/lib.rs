@@ -1,1 +1,18 @@
-//! (in progress)
+//! `GET /health` (public): tells a load balancer or a person that the API answers.
+
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use std::sync::Arc;
+
+/// Answers `{"status":"ok","time":...}`; reaches no backing service, so it stays cheap.
+pub async fn handle(deps: Arc<Deps>, _req: ApiRequest) -> HandlerResult {
+    Ok(ApiResponse::json(
+        200,
+        &serde_json::json!({
+            "status": "ok",
+            "service": "telehealth-reporting",
+            "version": env!("CARGO_PKG_VERSION"),
+            "time": deps.clock.now(),
+        }),
+    ))
+}

@@ -1,1 +1,23 @@
-fn main() {}
+//! Lambda entry point of `ingest-events` (EventBridge rule target).
+
+use lambda_runtime::{service_fn, LambdaEvent};
+use std::sync::Arc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::telemetry::init_logging();
+    let deps = Arc::new(shared::deps::Deps::from_aws_env().await?);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let deps = deps.clone();
+        async move {
+            let request_id = event.context.request_id.clone();
+            let result = ingest_events::handle(&deps, event.payload).await;
+            match &result {
+                Ok(status) => tracing::info!(request_id = %request_id, ?status, "event ingested"),
+                Err(e) => tracing::error!(request_id = %request_id, error = %e, "event not ingested"),
+            }
+            result.map_err(|e| e.to_string())
+        }
+    }))
+    .await
+}

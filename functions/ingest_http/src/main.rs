@@ -1,1 +1,6 @@
-fn main() {}
+//! Lambda entry point of `ingest-http`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("ingest-http", ingest_http::handle).await
+}
