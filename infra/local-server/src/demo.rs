@@ -1,7 +1,7 @@
 //! Demo data for the local run: loaded once, on the first start, through the ingest path.
 
 use crate::LocalApp;
-use shared::auth::{Principal, Role};
+use shared::auth::Principal;
 use shared::ports::{Condition, Item, Key};
 
 /// The subjects the server prints a ready token for, one per role.
@@ -11,25 +11,10 @@ pub struct DemoSubjects {
 }
 
 impl DemoSubjects {
-    /// Subjects when no demo data is loaded (`--no-demo`).
-    pub fn fallback() -> Self {
-        let p = |sub: &str, role, orgs: &[&str], clinics: &[&str]| Principal {
-            sub: sub.to_string(),
-            role,
-            orgs: orgs.iter().map(|s| s.to_string()).collect(),
-            clinics: clinics.iter().map(|s| s.to_string()).collect(),
-        };
+    /// The demo's subjects, one per role (they exist in the demo data with that role).
+    pub fn demo() -> Self {
         DemoSubjects {
-            principals: vec![
-                p("admin-1", Role::PlatformAdmin, &[], &[]),
-                p("prac-1", Role::Practitioner, &[], &[]),
-                p("pat-1", Role::Patient, &[], &[]),
-                p("acc-1", Role::OrgAdmin, &["org-1"], &[]),
-                p("acc-2", Role::OrgCoordinator, &["org-1"], &[]),
-                p("acc-3", Role::OrgReporter, &["org-1"], &[]),
-                p("acc-4", Role::ClinicAdmin, &[], &["clinic-1"]),
-                p("platform-ingest", Role::Service, &[], &[]),
-            ],
+            principals: shared::demo::demo_principals(),
         }
     }
 
@@ -46,11 +31,7 @@ fn marker_key() -> Key {
 pub async fn load_once(app: &LocalApp) -> Result<DemoSubjects, shared::ports::StoreError> {
     let store = &*app.deps.store;
     if store.get(&marker_key()).await?.is_none() {
-        let config = shared::demo::DemoConfig {
-            seed: 2026,
-            scale: shared::demo::Scale::demo(),
-            now: app.deps.clock.now(),
-        };
+        let config = shared::demo::DemoConfig::demo(app.deps.clock.now());
         let started = std::time::Instant::now();
         eprintln!("loading demo data through ingest (first start only)...");
         let summary = shared::demo::load_demo(store, &config).await?;
@@ -66,5 +47,5 @@ pub async fn load_once(app: &LocalApp) -> Result<DemoSubjects, shared::ports::St
             )
             .await?;
     }
-    Ok(DemoSubjects::fallback())
+    Ok(DemoSubjects::demo())
 }

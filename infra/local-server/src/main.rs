@@ -131,7 +131,7 @@ async fn serve(args: &Args) -> ExitCode {
         }
     };
     let subjects = if args.has("no-demo") {
-        local_server::demo::DemoSubjects::fallback()
+        local_server::demo::DemoSubjects::demo()
     } else {
         match local_server::demo::load_once(&app).await {
             Ok(s) => s,

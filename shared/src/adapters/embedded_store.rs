@@ -1,0 +1,817 @@
+//! The embedded [`Store`] adapter for the local run and unit tests: the whole table held in
+//! memory (a primary `BTreeMap` and one ordered set per secondary index) behind a mutex, made
+//! durable by an append-only JSON-lines log under a directory.
+//!
+//! Every acknowledged write is one line of the log (a transaction is one line, so it is
+//! replayed all or nothing); the log is replayed when the store opens, a torn last line (a
+//! crash in the middle of a write) is dropped, and the log is compacted (rewritten as a
+//! snapshot of the live items) on open when it holds many more records than live items.
+//! One process at a time may open a directory.
+//!
+//! The semantics are exactly those of the port and of the DynamoDB adapter (conditions,
+//! all-or-nothing transactions, `ADD` counters, query pages and cursors); the contract tests
+//! run the same scenarios against both. Expired items are not deleted: like DynamoDB, whose
+//! TTL deletes lazily, readers filter on `expires_at` themselves.
+
+use crate::ports::store::{
+    Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
+    MAX_TX_OPS,
+};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// Name of the log file inside the store directory.
+pub const LOG_FILE: &str = "store.jsonl";
+
+/// The log is compacted on open when it holds more than this many records...
+const COMPACT_MIN_RECORDS: usize = 1024;
+/// ...and more than this many times the number of live items.
+const COMPACT_RATIO: usize = 2;
+/// `put_many` hands the log this much serialized text per write call.
+const WRITE_CHUNK: usize = 4 << 20;
+
+/// The embedded store: see the module documentation.
+pub struct EmbeddedStore {
+    inner: Mutex<Inner>,
+}
+
+/// Position of an item in a secondary index: index key first, then the primary key (a tie
+/// breaker, so equal index keys still have a stable order).
+type IndexPos = (IndexKey, Key);
+
+#[derive(Default)]
+struct Inner {
+    items: BTreeMap<Key, Item>,
+    gsi1: BTreeSet<IndexPos>,
+    gsi2: BTreeSet<IndexPos>,
+    log: Option<Log>,
+}
+
+/// The open log file (opened for append) and what is known about it.
+struct Log {
+    file: File,
+    /// Bytes in the file: a failed write is rolled back to this length.
+    len: u64,
+    /// Records (puts and deletes, a transaction counts each of its writes) in the file.
+    records: usize,
+}
+
+/// One change of the table: the full new state of an item, or its removal.
+enum Change {
+    Put(Item),
+    Del(Key),
+}
+
+/// A log line, as written.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum RecordOut<'a> {
+    Put(&'a Item),
+    Del(&'a Key),
+    Tx(Vec<RecordOut<'a>>),
+}
+
+/// A log line, as read back.
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum RecordIn {
+    Put(Item),
+    Del(Key),
+    Tx(Vec<RecordIn>),
+}
+
+impl RecordIn {
+    fn records(&self) -> usize {
+        match self {
+            RecordIn::Put(_) | RecordIn::Del(_) => 1,
+            RecordIn::Tx(ops) => ops.iter().map(RecordIn::records).sum(),
+        }
+    }
+
+    fn into_changes(self, out: &mut Vec<Change>) {
+        match self {
+            RecordIn::Put(item) => out.push(Change::Put(item)),
+            RecordIn::Del(key) => out.push(Change::Del(key)),
+            RecordIn::Tx(ops) => ops.into_iter().for_each(|op| op.into_changes(out)),
+        }
+    }
+}
+
+fn change_record(change: &Change) -> RecordOut<'_> {
+    match change {
+        Change::Put(item) => RecordOut::Put(item),
+        Change::Del(key) => RecordOut::Del(key),
+    }
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
+    StoreError::Unavailable(format!("{what} {}: {e}", path.display()))
+}
+
+impl EmbeddedStore {
+    /// A store kept in memory only (nothing is written to disk): for unit tests.
+    pub fn in_memory() -> Self {
+        Self {
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    /// Opens (creating it if needed) the store persisted under `dir`: replays the log, drops a
+    /// torn last line, and compacts the log when it holds many more records than live items.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| io_error("cannot create", dir, e))?;
+        let path = dir.join(LOG_FILE);
+        let mut inner = Inner::default();
+        let (good_len, records, torn) = if path.exists() {
+            replay(&path, &mut inner)?
+        } else {
+            (0, 0, false)
+        };
+        if torn {
+            tracing::warn!(path = %path.display(), "dropping a torn last line of the store log");
+            let file = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| io_error("cannot open", &path, e))?;
+            file.set_len(good_len)
+                .map_err(|e| io_error("cannot truncate", &path, e))?;
+        }
+        let live = inner.items.len();
+        let mut records = records;
+        if records > COMPACT_MIN_RECORDS && records > COMPACT_RATIO * live {
+            tracing::info!(records, live, path = %path.display(), "compacting the store log");
+            write_snapshot(dir, &path, &inner.items)?;
+            records = live;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|e| io_error("cannot open", &path, e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| io_error("cannot stat", &path, e))?
+            .len();
+        inner.log = Some(Log { file, len, records });
+        Ok(Self {
+            inner: Mutex::new(inner),
+        })
+    }
+
+    /// Number of live items (all partitions).
+    pub fn len(&self) -> usize {
+        self.lock().items.len()
+    }
+
+    /// True when the store holds no item.
+    pub fn is_empty(&self) -> bool {
+        self.lock().items.is_empty()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every mutation is validated and logged before it touches the maps, so a panic in
+        // another thread cannot leave them half-changed: a poisoned lock is still consistent.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Replays the log at `path` into `inner`. Returns the length of the well-formed prefix, the
+/// number of records in it, and whether a torn last line follows it.
+fn replay(path: &Path, inner: &mut Inner) -> Result<(u64, usize, bool), StoreError> {
+    let file = File::open(path).map_err(|e| io_error("cannot open", path, e))?;
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let mut line = Vec::new();
+    let mut good_len = 0u64;
+    let mut records = 0usize;
+    let mut changes = Vec::new();
+    let mut bad: Option<(usize, String)> = None;
+    let mut line_no = 0usize;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| io_error("cannot read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        if let Some((bad_line, err)) = bad.take() {
+            // A bad line followed by more data is not a torn write: the log is damaged.
+            return Err(StoreError::Corrupt(format!(
+                "{} line {bad_line}: {err}",
+                path.display()
+            )));
+        }
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        if text.iter().all(u8::is_ascii_whitespace) && line.ends_with(b"\n") {
+            good_len += n as u64;
+            continue;
+        }
+        if !line.ends_with(b"\n") {
+            bad = Some((line_no, "line not terminated".into()));
+            continue;
+        }
+        match serde_json::from_slice::<RecordIn>(text) {
+            Ok(record) => {
+                records += record.records();
+                record.into_changes(&mut changes);
+                for change in changes.drain(..) {
+                    inner.apply(change);
+                }
+                good_len += n as u64;
+            }
+            Err(e) => bad = Some((line_no, e.to_string())),
+        }
+    }
+    Ok((good_len, records, bad.is_some()))
+}
+
+/// Rewrites the log as one put per live item (temp file, fsync, rename, fsync the directory).
+fn write_snapshot(dir: &Path, path: &Path, items: &BTreeMap<Key, Item>) -> Result<(), StoreError> {
+    let tmp = dir.join(format!("{LOG_FILE}.compact"));
+    let file = File::create(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+    for item in items.values() {
+        serde_json::to_writer(&mut out, &RecordOut::Put(item))
+            .map_err(|e| StoreError::Unavailable(format!("cannot write snapshot: {e}")))?;
+        out.write_all(b"\n")
+            .map_err(|e| io_error("cannot write", &tmp, e))?;
+    }
+    let file = out
+        .into_inner()
+        .map_err(|e| io_error("cannot write", &tmp, e.into_error()))?;
+    file.sync_all()
+        .map_err(|e| io_error("cannot sync", &tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error("cannot rename", &tmp, e))?;
+    // Make the rename itself durable; not every platform lets a directory be synced.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+impl Log {
+    /// Appends `bytes` (whole lines); on failure the file is cut back to its previous length
+    /// so a half-written line never stays in front of later ones.
+    fn append(&mut self, bytes: &[u8], records: usize) -> Result<(), StoreError> {
+        match self.file.write_all(bytes) {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                self.records += records;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.file.set_len(self.len);
+                Err(StoreError::Unavailable(format!(
+                    "cannot append to the store log: {e}"
+                )))
+            }
+        }
+    }
+}
+
+fn encode_line(record: &RecordOut<'_>, out: &mut Vec<u8>) -> Result<(), StoreError> {
+    serde_json::to_writer(&mut *out, record)
+        .map_err(|e| StoreError::Invalid(format!("item does not serialize: {e}")))?;
+    out.push(b'\n');
+    Ok(())
+}
+
+impl Inner {
+    fn index_set(&mut self, index: Index) -> Option<&mut BTreeSet<IndexPos>> {
+        match index {
+            Index::Primary => None,
+            Index::Gsi1 => Some(&mut self.gsi1),
+            Index::Gsi2 => Some(&mut self.gsi2),
+        }
+    }
+
+    fn unindex(&mut self, item: &Item) {
+        for index in [Index::Gsi1, Index::Gsi2] {
+            if let Some(ik) = item.index_key(index) {
+                let key = item.key();
+                if let Some(set) = self.index_set(index) {
+                    set.remove(&(ik, key));
+                }
+            }
+        }
+    }
+
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::Put(item) => {
+                let key = item.key();
+                if let Some(old) = self.items.remove(&key) {
+                    self.unindex(&old);
+                }
+                for index in [Index::Gsi1, Index::Gsi2] {
+                    if let Some(ik) = item.index_key(index) {
+                        if let Some(set) = self.index_set(index) {
+                            set.insert((ik, key.clone()));
+                        }
+                    }
+                }
+                self.items.insert(key, item);
+            }
+            Change::Del(key) => {
+                if let Some(old) = self.items.remove(&key) {
+                    self.unindex(&old);
+                }
+            }
+        }
+    }
+
+    /// Logs `changes` as one line (a transaction when more than one), then applies them.
+    fn commit(&mut self, changes: Vec<Change>) -> Result<(), StoreError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        if let Some(log) = self.log.as_mut() {
+            let mut line = Vec::with_capacity(256);
+            let record = if changes.len() == 1 {
+                change_record(&changes[0])
+            } else {
+                RecordOut::Tx(changes.iter().map(change_record).collect())
+            };
+            encode_line(&record, &mut line)?;
+            log.append(&line, changes.len())?;
+        }
+        for change in changes {
+            self.apply(change);
+        }
+        Ok(())
+    }
+
+    /// The item an `ADD` leaves behind (created at 0 with version 0 and a null body).
+    fn added(
+        &self,
+        key: &Key,
+        delta: i64,
+        gsi1: Option<&IndexKey>,
+        expires_at: Option<i64>,
+    ) -> Result<Item, StoreError> {
+        let mut item = match self.items.get(key) {
+            Some(item) => item.clone(),
+            None => Item {
+                pk: key.pk.clone(),
+                sk: key.sk.clone(),
+                gsi1: None,
+                gsi2: None,
+                expires_at: None,
+                version: 0,
+                count: None,
+                body: serde_json::Value::Null,
+            },
+        };
+        let count = item.count.unwrap_or(0).checked_add(delta).ok_or_else(|| {
+            StoreError::Invalid(format!("counter {}/{} overflows", key.pk, key.sk))
+        })?;
+        item.count = Some(count);
+        if let Some(ik) = gsi1 {
+            item.gsi1 = Some(ik.clone());
+        }
+        if let Some(at) = expires_at {
+            item.expires_at = Some(at);
+        }
+        Ok(item)
+    }
+}
+
+/// Whether `condition` holds for the stored item `current`.
+fn holds(condition: &Condition, current: Option<&Item>) -> bool {
+    match condition {
+        Condition::None => true,
+        Condition::NotExists => current.is_none(),
+        Condition::Exists => current.is_some(),
+        Condition::VersionIs(v) => current.is_some_and(|item| item.version == *v),
+    }
+}
+
+/// Checks the shape of a transaction the same way in every adapter: at most [`MAX_TX_OPS`]
+/// ops, each on a distinct key.
+pub(crate) fn check_transaction(ops: &[TxOp]) -> Result<(), StoreError> {
+    check_ops(ops)?;
+    if ops.len() > MAX_TX_OPS {
+        return Err(StoreError::Invalid(format!(
+            "a transaction holds at most {MAX_TX_OPS} writes, not {}",
+            ops.len()
+        )));
+    }
+    let mut seen = HashSet::with_capacity(ops.len());
+    for op in ops {
+        let key = op.key();
+        if !seen.insert(key.clone()) {
+            return Err(StoreError::Invalid(format!(
+                "key {}/{} appears twice in one transaction",
+                key.pk, key.sk
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a query the same way in every adapter: a page size of at least 1, and a cursor
+/// that lies in the queried partition and sort-key range (DynamoDB refuses a start key
+/// outside the query's key condition).
+pub(crate) fn check_query(query: &Query) -> Result<(), StoreError> {
+    if query.limit == Some(0) {
+        return Err(StoreError::Invalid("a page holds at least one item".into()));
+    }
+    if query.pk.is_empty() {
+        return Err(StoreError::Invalid("empty partition key".into()));
+    }
+    if let Some(c) = &query.after {
+        let (pk, sk) = match query.index {
+            Index::Primary => (Some(&c.pk), Some(&c.sk)),
+            Index::Gsi1 | Index::Gsi2 => (c.ipk.as_ref(), c.isk.as_ref()),
+        };
+        let inside = pk == Some(&query.pk) && sk.is_some_and(|sk| query.sk.contains(sk));
+        if !inside {
+            return Err(StoreError::InvalidCursor);
+        }
+    }
+    Ok(())
+}
+
+/// The range as both adapters run it: `None` when it cannot match anything (`Between(a, b)`
+/// with `a > b`, which DynamoDB would refuse, or an upper bound of `""`), and without empty
+/// strings (DynamoDB refuses them in key conditions; no stored sort key is empty).
+pub(crate) fn normalize_range(range: &SkRange) -> Option<SkRange> {
+    Some(match range {
+        SkRange::BeginsWith(p) | SkRange::AtLeast(p) if p.is_empty() => SkRange::All,
+        SkRange::AtMost(b) if b.is_empty() => return None,
+        SkRange::Between(a, b) if a > b || b.is_empty() => return None,
+        SkRange::Between(a, b) if a.is_empty() => SkRange::AtMost(b.clone()),
+        other => other.clone(),
+    })
+}
+
+/// Largest partition key, in bytes (DynamoDB's limit).
+const MAX_PK_BYTES: usize = 2048;
+/// Largest sort key, in bytes (DynamoDB's limit).
+const MAX_SK_BYTES: usize = 1024;
+
+fn check_key_parts(what: &str, pk: &str, sk: &str) -> Result<(), StoreError> {
+    if pk.is_empty() || sk.is_empty() {
+        return Err(StoreError::Invalid(format!("{what}: empty key")));
+    }
+    if pk.len() > MAX_PK_BYTES || sk.len() > MAX_SK_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "{what}: key longer than {MAX_PK_BYTES}/{MAX_SK_BYTES} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks a primary key as DynamoDB would: non-empty parts within the size limits.
+pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
+    check_key_parts("primary key", &key.pk, &key.sk)
+}
+
+/// Checks the keys of an item (primary and index keys) as DynamoDB would.
+pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
+    check_key_parts("primary key", &item.pk, &item.sk)?;
+    if let Some(k) = &item.gsi1 {
+        check_key_parts("gsi1 key", &k.pk, &k.sk)?;
+    }
+    if let Some(k) = &item.gsi2 {
+        check_key_parts("gsi2 key", &k.pk, &k.sk)?;
+    }
+    Ok(())
+}
+
+/// Checks the keys of every op of a transaction.
+pub(crate) fn check_ops(ops: &[TxOp]) -> Result<(), StoreError> {
+    for op in ops {
+        match op {
+            TxOp::Put { item, .. } => check_item(item)?,
+            TxOp::Add { key, gsi1, .. } => {
+                check_key(key)?;
+                if let Some(k) = gsi1 {
+                    check_key_parts("gsi1 key", &k.pk, &k.sk)?;
+                }
+            }
+            TxOp::Delete { key, .. } | TxOp::Check { key, .. } => check_key(key)?,
+        }
+    }
+    Ok(())
+}
+
+/// The smallest string greater than every string that starts with `prefix`, if any.
+fn prefix_successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = match last as u32 + 1 {
+            0xD800 => Some('\u{E000}'),
+            n => char::from_u32(n),
+        };
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+/// Sort-key bounds of a range: lower bound (`None` = from the partition start) and upper
+/// bound (`None` = to the partition end; `Some((s, true))` inclusive, `Some((s, false))`
+/// exclusive).
+fn sk_bounds(range: &SkRange) -> (Option<String>, Option<(String, bool)>) {
+    match range {
+        SkRange::All => (None, None),
+        SkRange::BeginsWith(p) => (Some(p.clone()), prefix_successor(p).map(|s| (s, false))),
+        SkRange::Between(a, b) => (Some(a.clone()), Some((b.clone(), true))),
+        SkRange::AtLeast(a) => (Some(a.clone()), None),
+        SkRange::AtMost(b) => (None, Some((b.clone(), true))),
+    }
+}
+
+/// The string right after `s` in byte order.
+fn just_after(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 1);
+    out.push_str(s);
+    out.push('\0');
+    out
+}
+
+fn min_key() -> Key {
+    Key::new("", "")
+}
+
+/// Whether `(lo, hi)` is a non-empty range that `BTreeMap::range` accepts.
+fn nonempty<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
+    use Bound::{Excluded, Included, Unbounded};
+    match (lo, hi) {
+        (Unbounded, _) | (_, Unbounded) => true,
+        (Included(a), Included(b)) => a <= b,
+        (Included(a), Excluded(b)) | (Excluded(a), Included(b)) | (Excluded(a), Excluded(b)) => {
+            a < b
+        }
+    }
+}
+
+/// Reads one page off an ordered run of matching items.
+fn page<'a>(run: Box<dyn Iterator<Item = &'a Item> + 'a>, query: &Query) -> Page {
+    let want = query.limit.unwrap_or(usize::MAX);
+    let mut items = Vec::new();
+    let mut read = 0usize;
+    let mut more = false;
+    for item in run {
+        read += 1;
+        if items.len() == want {
+            more = true;
+            break;
+        }
+        items.push(item.clone());
+    }
+    let next = if more {
+        items.last().map(|last| Cursor::after(last, query.index))
+    } else {
+        None
+    };
+    Page { items, next, read }
+}
+
+impl Inner {
+    fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        check_query(query)?;
+        let empty = Page {
+            items: Vec::new(),
+            next: None,
+            read: 0,
+        };
+        let Some(range) = normalize_range(&query.sk) else {
+            return Ok(empty);
+        };
+        let (lo, hi) = sk_bounds(&range);
+        let pk = &query.pk;
+        match query.index {
+            Index::Primary => {
+                let mut lo = Bound::Included(Key::new(pk.clone(), lo.unwrap_or_default()));
+                let mut hi = match hi {
+                    None => Bound::Excluded(Key::new(just_after(pk), "")),
+                    Some((b, true)) => Bound::Included(Key::new(pk.clone(), b)),
+                    Some((b, false)) => Bound::Excluded(Key::new(pk.clone(), b)),
+                };
+                if let Some(c) = &query.after {
+                    let at = Bound::Excluded(Key::new(c.pk.clone(), c.sk.clone()));
+                    if query.forward {
+                        lo = at;
+                    } else {
+                        hi = at;
+                    }
+                }
+                if !nonempty(&lo, &hi) {
+                    return Ok(empty);
+                }
+                let run = self.items.range((lo, hi)).map(|(_, item)| item);
+                let run: Box<dyn Iterator<Item = &Item>> = if query.forward {
+                    Box::new(run)
+                } else {
+                    Box::new(run.rev())
+                };
+                Ok(page(run, query))
+            }
+            Index::Gsi1 | Index::Gsi2 => {
+                let set = if query.index == Index::Gsi1 {
+                    &self.gsi1
+                } else {
+                    &self.gsi2
+                };
+                let pos = |ipk: String, isk: String| (IndexKey::new(ipk, isk), min_key());
+                let mut lo = Bound::Included(pos(pk.clone(), lo.unwrap_or_default()));
+                let mut hi = match hi {
+                    None => Bound::Excluded(pos(just_after(pk), String::new())),
+                    Some((b, true)) => Bound::Excluded(pos(pk.clone(), just_after(&b))),
+                    Some((b, false)) => Bound::Excluded(pos(pk.clone(), b)),
+                };
+                let at = query.after.as_ref().and_then(|c| match (&c.ipk, &c.isk) {
+                    (Some(ipk), Some(isk)) => Some((
+                        IndexKey::new(ipk.clone(), isk.clone()),
+                        Key::new(c.pk.clone(), c.sk.clone()),
+                    )),
+                    _ => None,
+                });
+                if let Some(at) = at {
+                    let at = Bound::Excluded(at);
+                    if query.forward {
+                        lo = at;
+                    } else {
+                        hi = at;
+                    }
+                }
+                if !nonempty(&lo, &hi) {
+                    return Ok(empty);
+                }
+                let items = &self.items;
+                let run = set
+                    .range((lo, hi))
+                    .filter_map(move |(_, key)| items.get(key));
+                let run: Box<dyn Iterator<Item = &Item>> = if query.forward {
+                    Box::new(run)
+                } else {
+                    Box::new(run.rev())
+                };
+                Ok(page(run, query))
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Store for EmbeddedStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        check_key(key)?;
+        Ok(self.lock().items.get(key).cloned())
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        check_item(&item)?;
+        let mut inner = self.lock();
+        if !holds(&condition, inner.items.get(&item.key())) {
+            return Err(StoreError::ConditionFailed { op: None });
+        }
+        inner.commit(vec![Change::Put(item)])
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        check_key(key)?;
+        let mut inner = self.lock();
+        let current = inner.items.get(key);
+        if !holds(&condition, current) {
+            return Err(StoreError::ConditionFailed { op: None });
+        }
+        if current.is_none() {
+            return Ok(());
+        }
+        inner.commit(vec![Change::Del(key.clone())])
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        check_transaction(&ops)?;
+        let mut inner = self.lock();
+        for (i, op) in ops.iter().enumerate() {
+            let condition = match op {
+                TxOp::Put { condition, .. }
+                | TxOp::Delete { condition, .. }
+                | TxOp::Check { condition, .. } => condition,
+                TxOp::Add { .. } => &Condition::None,
+            };
+            if !holds(condition, inner.items.get(&op.key())) {
+                return Err(StoreError::ConditionFailed { op: Some(i) });
+            }
+        }
+        let mut changes = Vec::with_capacity(ops.len());
+        for op in ops {
+            match op {
+                TxOp::Put { item, .. } => changes.push(Change::Put(item)),
+                TxOp::Delete { key, .. } => {
+                    if inner.items.contains_key(&key) {
+                        changes.push(Change::Del(key));
+                    }
+                }
+                TxOp::Check { .. } => {}
+                TxOp::Add {
+                    key,
+                    delta,
+                    gsi1,
+                    expires_at,
+                } => changes.push(Change::Put(inner.added(
+                    &key,
+                    delta,
+                    gsi1.as_ref(),
+                    expires_at,
+                )?)),
+            }
+        }
+        inner.commit(changes)
+    }
+
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
+        check_key(key)?;
+        let mut inner = self.lock();
+        let item = inner.added(key, delta, None, None)?;
+        let count = item.count.unwrap_or_default();
+        inner.commit(vec![Change::Put(item)])?;
+        Ok(count)
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.lock().query(query)
+    }
+
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        items.iter().try_for_each(check_item)?;
+        let mut inner = self.lock();
+        if let Some(log) = inner.log.as_mut() {
+            let start = log.len;
+            let start_records = log.records;
+            let mut buf = Vec::with_capacity(WRITE_CHUNK + 4096);
+            let mut pending = 0usize;
+            let mut written = Ok(());
+            for item in &items {
+                encode_line(&RecordOut::Put(item), &mut buf)?;
+                pending += 1;
+                if buf.len() >= WRITE_CHUNK {
+                    written = log.append(&buf, pending);
+                    buf.clear();
+                    pending = 0;
+                    if written.is_err() {
+                        break;
+                    }
+                }
+            }
+            if written.is_ok() && !buf.is_empty() {
+                written = log.append(&buf, pending);
+            }
+            if let Err(e) = written {
+                // Nothing of the batch is applied, so nothing of it may stay in the log.
+                let _ = log.file.set_len(start);
+                log.len = start;
+                log.records = start_records;
+                return Err(e);
+            }
+        }
+        for item in items {
+            inner.apply(Change::Put(item));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_successor_is_the_first_string_after_the_prefix() {
+        assert_eq!(prefix_successor("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_successor(""), None);
+        assert_eq!(prefix_successor("\u{10FFFF}"), None);
+    }
+
+    #[tokio::test]
+    async fn begins_with_handles_a_prefix_of_the_last_code_point() {
+        let store = EmbeddedStore::in_memory();
+        let items = vec![
+            Item::new("p", "a\u{10FFFF}x", serde_json::Value::Null),
+            Item::new("p", "a\u{10FFFF}", serde_json::Value::Null),
+            Item::new("p", "b", serde_json::Value::Null),
+        ];
+        store.put_many(items).await.expect("put_many");
+        let q = Query::partition(Index::Primary, "p")
+            .range(SkRange::BeginsWith("a\u{10FFFF}".into()))
+            .backward();
+        let page = store.query(&q).await.expect("query");
+        let sks: Vec<_> = page.items.iter().map(|i| i.sk.as_str()).collect();
+        assert_eq!(sks, ["a\u{10FFFF}x", "a\u{10FFFF}"]);
+    }
+}

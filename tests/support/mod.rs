@@ -1,0 +1,52 @@
+//! Test harness shared by the scenario modules: temporary directories, unique names, the
+//! moto server ([`moto`]) and a tiny HTTP server for the embedded blob links ([`links`]).
+
+#![allow(clippy::unwrap_used)]
+#![allow(dead_code)]
+
+pub mod links;
+pub mod moto;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A name no other test of any run uses: `prefix`, the process id, a counter and the time.
+/// Lower-case letters, digits and `-` only (valid for buckets, tables and mail domains).
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{prefix}-{}-{n}-{nanos:x}", std::process::id())
+}
+
+/// A directory under cargo's temporary directory for integration tests, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique(prefix));
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        Self(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The workspace root (the tests crate lives one level below it).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests crate has a parent directory")
+        .to_path_buf()
+}
