@@ -2,3 +2,4 @@
 mod template;
 mod contract;
 mod support;
+mod demo;

@@ -3,6 +3,7 @@
 
 pub mod adapters;
 pub mod auth;
+pub mod demo;
 pub mod deps;
 pub mod events;
 pub mod http;
