@@ -1,5 +1,6 @@
 //! The integration-test binary: declares the scenario modules, nothing else.
-mod template;
 mod contract;
-mod support;
 mod demo;
+mod local_server;
+mod support;
+mod template;
