@@ -72,7 +72,10 @@ pub mod keys {
         Key::new(format!("CONSULT#{id}"), "CONSULT")
     }
     pub fn thread_consultation(thread_id: &str, consultation_id: &str) -> Key {
-        Key::new(format!("THREAD#{thread_id}"), format!("CONSULT#{consultation_id}"))
+        Key::new(
+            format!("THREAD#{thread_id}"),
+            format!("CONSULT#{consultation_id}"),
+        )
     }
     pub fn call(id: &str) -> Key {
         Key::new(format!("CALL#{id}"), "CALL")
@@ -105,7 +108,10 @@ pub mod keys {
         Key::new(format!("ACCOUNT#{id}"), "LAST_LOGIN")
     }
     pub fn membership(account_id: &str, clinic_id: &str) -> Key {
-        Key::new(format!("ACCOUNT#{account_id}"), format!("MEMBER#{clinic_id}"))
+        Key::new(
+            format!("ACCOUNT#{account_id}"),
+            format!("MEMBER#{clinic_id}"),
+        )
     }
     pub fn queued_call(session_id: &str) -> Key {
         Key::new(format!("SESSION#{session_id}"), "QUEUED")
@@ -120,7 +126,10 @@ pub mod keys {
         )
     }
     pub fn room_call_participant(call_id: &str, participant_id: &str) -> Key {
-        Key::new(format!("ROOMCALL#{call_id}"), format!("PART#{participant_id}"))
+        Key::new(
+            format!("ROOMCALL#{call_id}"),
+            format!("PART#{participant_id}"),
+        )
     }
 }
 

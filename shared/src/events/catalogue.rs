@@ -102,7 +102,9 @@ catalogue! {
     "room_call.left" => RoomCallLeft(RoomCallLeft),
 }
 
-fn decode<T: serde::de::DeserializeOwned + Validate>(data: serde_json::Value) -> Result<T, Rejection> {
+fn decode<T: serde::de::DeserializeOwned + Validate>(
+    data: serde_json::Value,
+) -> Result<T, Rejection> {
     let value: T = serde_path_to_error::deserialize(data).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -133,7 +135,10 @@ fn decode<T: serde::de::DeserializeOwned + Validate>(data: serde_json::Value) ->
 /// data): only what was expected.
 fn safe_reason(msg: &str) -> String {
     let msg = msg.split(" at line ").next().unwrap_or(msg);
-    let expected = |m: &str| m.split_once("expected ").map(|(_, e)| format!("must be {e}"));
+    let expected = |m: &str| {
+        m.split_once("expected ")
+            .map(|(_, e)| format!("must be {e}"))
+    };
     if msg.starts_with("missing field") {
         "is required".into()
     } else if msg.starts_with("unknown field") {
@@ -179,7 +184,12 @@ pub fn parse_event(raw: &serde_json::Value) -> Result<Event, (Option<String>, Re
         .as_str()
         .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| fail(Rejection::new("occurred_at", "must be an RFC 3339 time with offset")))?;
+        .ok_or_else(|| {
+            fail(Rejection::new(
+                "occurred_at",
+                "must be an RFC 3339 time with offset",
+            ))
+        })?;
     if !env.data.is_object() {
         return Err(fail(Rejection::new("data", "must be an object")));
     }
@@ -244,7 +254,10 @@ pub struct ThreadCreated {
 impl Validate for ThreadCreated {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.patient_ids.len() + self.practitioner_ids.len() < 2 {
-            return Err(("practitioner_ids", "a thread needs at least two participants".into()));
+            return Err((
+                "practitioner_ids",
+                "a thread needs at least two participants".into(),
+            ));
         }
         if self.practitioner_ids.is_empty() {
             return Err(("practitioner_ids", "a thread needs a practitioner".into()));
@@ -279,7 +292,10 @@ impl Validate for MessageSent {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let system = self.sender_role == PartyRole::System;
         if system != (self.kind == MessageKind::System) {
-            return Err(("kind", "is `system` exactly when sender_role is `system`".into()));
+            return Err((
+                "kind",
+                "is `system` exactly when sender_role is `system`".into(),
+            ));
         }
         if system {
             if self.system_text.is_none() {
@@ -297,7 +313,11 @@ impl Validate for MessageSent {
                 Some(c) if c.is_empty() || c.len() > 65_536 => {
                     return Err(("ciphertext", "must be 1 to 65536 characters".into()))
                 }
-                Some(c) if !c.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(&b)) => {
+                Some(c)
+                    if !c
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"+/=-_".contains(&b)) =>
+                {
                     return Err(("ciphertext", "must be base64".into()))
                 }
                 Some(_) => {}
@@ -377,19 +397,31 @@ impl Validate for PaymentCompleted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let t = self.total.amount_minor;
         match self.payment_type {
-            PaymentType::Refund if t >= 0 => return Err(("total.amount_minor", "a refund is negative".into())),
+            PaymentType::Refund if t >= 0 => {
+                return Err(("total.amount_minor", "a refund is negative".into()))
+            }
             PaymentType::Refund => {}
             _ if t < 0 => return Err(("total.amount_minor", "only a refund is negative".into())),
             _ => {}
         }
-        if self.commission_minor.signum() * t.signum() < 0 || self.commission_minor.abs() > t.abs() {
-            return Err(("commission_minor", "must have the total's sign and not exceed it".into()));
+        if self.commission_minor.signum() * t.signum() < 0 || self.commission_minor.abs() > t.abs()
+        {
+            return Err((
+                "commission_minor",
+                "must have the total's sign and not exceed it".into(),
+            ));
         }
         if self.payment_type.opens_consultation() && self.consultation_id.is_none() {
-            return Err(("consultation_id", "required for a payment that opens a consultation".into()));
+            return Err((
+                "consultation_id",
+                "required for a payment that opens a consultation".into(),
+            ));
         }
         if self.payment_type == PaymentType::ThreadRequest && self.request_id.is_none() {
-            return Err(("request_id", "required for an in-thread request payment".into()));
+            return Err((
+                "request_id",
+                "required for an in-thread request payment".into(),
+            ));
         }
         if self.payment_type == PaymentType::Voucher && self.voucher_code.is_none() {
             return Err(("voucher_code", "required for a voucher payment".into()));
@@ -583,7 +615,9 @@ pub struct AccountUpserted {
 impl Validate for AccountUpserted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let e = self.email.as_str();
-        let ok = e.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        let ok = e
+            .split_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
             && !e.contains(char::is_whitespace);
         if !ok {
             return Err(("email", "must be an email address".into()));
@@ -694,9 +728,10 @@ impl Validate for ParticipantJoined {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         match (self.participant_type, &self.account_id) {
             (ParticipantType::Host, None) => Err(("account_id", "required for a host".into())),
-            (ParticipantType::Caller, Some(_)) => {
-                Err(("account_id", "a caller has no account (no patient data)".into()))
-            }
+            (ParticipantType::Caller, Some(_)) => Err((
+                "account_id",
+                "a caller has no account (no patient data)".into(),
+            )),
             _ => Ok(()),
         }
     }

@@ -29,7 +29,10 @@ pub enum EventStatus {
     Accepted,
     /// Already ingested with the same content: nothing changed.
     Duplicate,
-    Rejected { field: String, reason: String },
+    Rejected {
+        field: String,
+        reason: String,
+    },
 }
 
 /// The answer for one event of a batch.
@@ -114,7 +117,11 @@ pub async fn ingest_event(
             ingested_at: now,
         };
         let mut ops = vec![TxOp::put(
-            Item::new(marker_key.pk.clone(), marker_key.sk.clone(), to_json(&marker)),
+            Item::new(
+                marker_key.pk.clone(),
+                marker_key.sk.clone(),
+                to_json(&marker),
+            ),
             Condition::NotExists,
         )];
         ops.extend(resolve(store, &effects).await?);
@@ -243,7 +250,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                     p.practitioner_id = s(&e.practitioner_id);
                     if p.profile_as_of.is_none_or(|t| t <= at) {
                         p.name = Some(e.name.as_str().to_string());
-                        p.specialties = e.specialties.iter().map(|x| x.as_str().to_string()).collect();
+                        p.specialties = e
+                            .specialties
+                            .iter()
+                            .map(|x| x.as_str().to_string())
+                            .collect();
                         p.approval = Some(e.approval);
                         p.price = Some(e.price.clone());
                         p.has_scheduling_practice = e.has_scheduling_practice;
@@ -320,7 +331,8 @@ fn plan(event: &Event) -> Vec<Effect> {
                         match summary.sender_role {
                             PartyRole::Patient => {
                                 t.patient_ids.insert(s(&summary.sender_id));
-                                t.first_patient_message_at = min_time(t.first_patient_message_at, at);
+                                t.first_patient_message_at =
+                                    min_time(t.first_patient_message_at, at);
                                 t.last_patient_message_at = max_time(t.last_patient_message_at, at);
                             }
                             PartyRole::Practitioner => {
@@ -337,7 +349,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                                 Some(m) => format!("{}/{}", platform_name(d.platform), m.as_str()),
                                 None => platform_name(d.platform).to_string(),
                             };
-                            t.devices.entry(s(&summary.sender_id)).or_default().insert(name);
+                            t.devices
+                                .entry(s(&summary.sender_id))
+                                .or_default()
+                                .insert(name);
                         }
                     },
                     thread_index,
@@ -701,7 +716,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                     }
                 },
                 |o: &Option<rm::Account>| match o {
-                    Some(a) => (ik(lists::org_accounts(&a.org_id), a.account_id.clone()), None),
+                    Some(a) => (
+                        ik(lists::org_accounts(&a.org_id), a.account_id.clone()),
+                        None,
+                    ),
                     None => (None, None),
                 },
             )]
@@ -724,7 +742,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                     }
                 },
                 |o: &Option<rm::Membership>| match o {
-                    Some(m) => (ik(lists::clinic_members(&m.clinic_id), m.account_id.clone()), None),
+                    Some(m) => (
+                        ik(lists::clinic_members(&m.clinic_id), m.account_id.clone()),
+                        None,
+                    ),
                     None => (None, None),
                 },
             )]
@@ -746,7 +767,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                 merge(
                     keys::account_last_login(e.account_id.as_str()),
                     move |v: &mut serde_json::Value| {
-                        let prev = v.get("at").and_then(|t| t.as_str()).and_then(|t| t.parse::<DateTime<Utc>>().ok());
+                        let prev = v
+                            .get("at")
+                            .and_then(|t| t.as_str())
+                            .and_then(|t| t.parse::<DateTime<Utc>>().ok());
                         if prev.is_none_or(|p| p < at) {
                             *v = serde_json::json!({ "at": at });
                         }
@@ -768,7 +792,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                 },
                 |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
                     (Some(org), Some(t)) => (
-                        ik(lists::org_sessions(org), format!("{}#{}", sort_time(t), q.session_id)),
+                        ik(
+                            lists::org_sessions(org),
+                            format!("{}#{}", sort_time(t), q.session_id),
+                        ),
                         None,
                     ),
                     _ => (None, None),
@@ -788,7 +815,10 @@ fn plan(event: &Event) -> Vec<Effect> {
                     },
                     |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
                         (Some(org), Some(t)) => (
-                            ik(lists::org_sessions(org), format!("{}#{}", sort_time(t), q.session_id)),
+                            ik(
+                                lists::org_sessions(org),
+                                format!("{}#{}", sort_time(t), q.session_id),
+                            ),
                             None,
                         ),
                         _ => (None, None),
@@ -849,7 +879,11 @@ fn plan(event: &Event) -> Vec<Effect> {
         EventBody::ParticipantJoined(e) => {
             let e = e.clone();
             vec![merge(
-                keys::participant(e.session_id.as_str(), e.segment_id.as_str(), e.participant_id.as_str()),
+                keys::participant(
+                    e.session_id.as_str(),
+                    e.segment_id.as_str(),
+                    e.participant_id.as_str(),
+                ),
                 move |p: &mut rm::SegmentParticipant| {
                     p.session_id = s(&e.session_id);
                     p.segment_id = s(&e.segment_id);
@@ -864,7 +898,11 @@ fn plan(event: &Event) -> Vec<Effect> {
         EventBody::ParticipantLeft(e) => {
             let e = e.clone();
             vec![merge(
-                keys::participant(e.session_id.as_str(), e.segment_id.as_str(), e.participant_id.as_str()),
+                keys::participant(
+                    e.session_id.as_str(),
+                    e.segment_id.as_str(),
+                    e.participant_id.as_str(),
+                ),
                 move |p: &mut rm::SegmentParticipant| {
                     p.session_id = s(&e.session_id);
                     p.segment_id = s(&e.segment_id);
@@ -922,14 +960,20 @@ fn platform_name(p: DevicePlatform) -> &'static str {
 fn practitioner_index(p: &rm::Practitioner) -> Indexes {
     let name = p.name.as_deref().map(rm::fold_name).unwrap_or_default();
     (
-        ik(lists::PRACTITIONERS, format!("{name}#{}", p.practitioner_id)),
+        ik(
+            lists::PRACTITIONERS,
+            format!("{name}#{}", p.practitioner_id),
+        ),
         None,
     )
 }
 
 fn thread_index(t: &rm::ThreadSummary) -> Indexes {
     match t.activity_at() {
-        Some(at) => (ik(lists::FEED, format!("{}#{}", sort_time(at), t.thread_id)), None),
+        Some(at) => (
+            ik(lists::FEED, format!("{}#{}", sort_time(at), t.thread_id)),
+            None,
+        ),
         None => (None, None),
     }
 }
@@ -951,7 +995,10 @@ fn call_index(c: &rm::Call) -> Indexes {
     match (c.moves.first(), &c.practitioner_id) {
         (Some(first), Some(p)) => {
             let sk = format!("{}#{}", sort_time(first.at), c.call_id);
-            (ik(lists::CALLS, sk.clone()), ik(lists::practitioner_calls(p), sk))
+            (
+                ik(lists::CALLS, sk.clone()),
+                ik(lists::practitioner_calls(p), sk),
+            )
         }
         _ => (None, None),
     }
@@ -961,7 +1008,10 @@ fn segment_index(seg: &rm::Segment) -> Indexes {
     match (seg.started_at, &seg.org_id, &seg.clinic_id) {
         (Some(at), Some(org), Some(clinic)) => {
             let sk = format!("{}#{}#{}", sort_time(at), seg.session_id, seg.segment_id);
-            (ik(lists::clinic_segments(clinic), sk.clone()), ik(lists::org_segments(org), sk))
+            (
+                ik(lists::clinic_segments(clinic), sk.clone()),
+                ik(lists::org_segments(org), sk),
+            )
         }
         _ => (None, None),
     }
@@ -984,7 +1034,10 @@ fn room_call_index(p: &rm::RoomCallParticipant) -> Indexes {
     match (p.joined_at, &p.org_id) {
         (Some(at), Some(org)) => {
             let sk = format!("{}#{}#{}", sort_time(at), p.call_id, p.participant_id);
-            (ik(lists::room_calls(&p.room_id), sk.clone()), ik(lists::org_room_calls(org), sk))
+            (
+                ik(lists::room_calls(&p.room_id), sk.clone()),
+                ik(lists::org_room_calls(org), sk),
+            )
         }
         _ => (None, None),
     }
