@@ -6,16 +6,6 @@ use super::types::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// A raw envelope as it arrives (the EventBridge `detail`, or one element of the ingest batch).
-#[derive(Debug, Clone, Deserialize)]
-struct Envelope {
-    id: serde_json::Value,
-    #[serde(rename = "type")]
-    kind: serde_json::Value,
-    occurred_at: serde_json::Value,
-    data: serde_json::Value,
-}
-
 /// A validated event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -161,39 +151,53 @@ trait Validate {
     }
 }
 
-/// Parses and validates one envelope.
+/// Parses and validates one envelope: a JSON object with `id`, `type`, `occurred_at` and
+/// `data` (other members are ignored). On refusal, gives back the event id too when it is a
+/// valid one (so the caller can match the answer up), never an invalid one (which is a value
+/// like any other).
 pub fn parse_event(raw: &serde_json::Value) -> Result<Event, (Option<String>, Rejection)> {
-    let env: Envelope = serde_json::from_value(raw.clone()).map_err(|e| {
-        let msg = e.to_string();
-        let field = msg.split('`').nth(1).unwrap_or("event").to_string();
-        (None, Rejection::new(field, "missing from the envelope"))
-    })?;
-    let raw_id = env.id.as_str().map(str::to_string);
-    let fail = |r: Rejection| (raw_id.clone(), r);
-    let id = env
-        .id
-        .as_str()
-        .ok_or_else(|| fail(Rejection::new("id", "must be a string")))
-        .and_then(|s| Id::parse(s).map_err(|r| fail(Rejection::new("id", r))))?;
-    let kind = env
-        .kind
-        .as_str()
-        .ok_or_else(|| fail(Rejection::new("type", "must be a string")))?;
-    let occurred_at = env
-        .occurred_at
-        .as_str()
-        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| {
-            fail(Rejection::new(
-                "occurred_at",
-                "must be an RFC 3339 time with offset",
-            ))
-        })?;
-    if !env.data.is_object() {
+    let Some(env) = raw.as_object() else {
+        return Err((
+            None,
+            Rejection::new(
+                "event",
+                "must be a JSON object with id, type, occurred_at and data",
+            ),
+        ));
+    };
+    let member = |name: &'static str| {
+        env.get(name)
+            .ok_or_else(|| Rejection::new(name, "is required"))
+    };
+    let id = member("id")
+        .and_then(|v| {
+            v.as_str()
+                .ok_or_else(|| Rejection::new("id", "must be a string"))
+        })
+        .and_then(|s| Id::parse(s).map_err(|r| Rejection::new("id", r)))
+        .map_err(|r| (None, r))?;
+    let fail = |r: Rejection| (Some(id.to_string()), r);
+    let kind = member("type")
+        .and_then(|v| {
+            v.as_str()
+                .ok_or_else(|| Rejection::new("type", "must be a string"))
+        })
+        .map_err(fail)?;
+    let occurred_at = member("occurred_at")
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| {
+                    Rejection::new("occurred_at", "must be an RFC 3339 time with offset")
+                })
+        })
+        .map_err(fail)?;
+    let data = member("data").map_err(fail)?;
+    if !data.is_object() {
         return Err(fail(Rejection::new("data", "must be an object")));
     }
-    let body = EventBody::parse(kind, env.data).map_err(fail)?;
+    let body = EventBody::parse(kind, data.clone()).map_err(fail)?;
     Ok(Event {
         id,
         occurred_at,
@@ -770,3 +774,73 @@ pub struct RoomCallLeft {
     pub bandwidth: Bandwidth,
 }
 impl Validate for RoomCallLeft {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn refusal(raw: serde_json::Value) -> (Option<String>, Rejection) {
+        match parse_event(&raw) {
+            Ok(e) => panic!("accepted: {e:?}"),
+            Err(e) => e,
+        }
+    }
+
+    fn rating() -> serde_json::Value {
+        json!({
+            "id": "evt_1",
+            "type": "rating.submitted",
+            "occurred_at": "2026-03-02T09:00:00+01:00",
+            "data": {"rating_id": "r", "patient_id": "p", "practitioner_id": "d", "stars": 5},
+        })
+    }
+
+    #[test]
+    fn a_valid_envelope_parses_and_ignores_other_members() {
+        let mut raw = rating();
+        raw["source"] = json!("telehealth.platform");
+        let event = parse_event(&raw).expect("valid");
+        assert_eq!(event.id.as_str(), "evt_1");
+        assert_eq!(event.body.type_name(), "rating.submitted");
+        assert_eq!(event.occurred_at.to_rfc3339(), "2026-03-02T08:00:00+00:00");
+    }
+
+    /// Regression: a non-object event was named by whatever its text held between backticks
+    /// (a value echo), and an array was taken as an envelope in member order.
+    #[test]
+    fn only_an_object_is_an_envelope() {
+        for raw in [
+            json!("Jonas `Lindqvist`"),
+            json!(7),
+            json!(null),
+            json!(["evt_1", "rating.submitted", "2026-03-02T09:00:00Z", {"stars": 5}]),
+        ] {
+            let (id, r) = refusal(raw);
+            assert_eq!((id, r.field.as_str()), (None, "event"));
+        }
+    }
+
+    #[test]
+    fn missing_members_are_named_and_a_valid_id_is_given_back() {
+        for member in ["type", "occurred_at", "data"] {
+            let mut raw = rating();
+            raw.as_object_mut().map(|o| o.remove(member));
+            let (id, r) = refusal(raw);
+            assert_eq!((id.as_deref(), r.field.as_str()), (Some("evt_1"), member));
+        }
+        let mut raw = rating();
+        raw.as_object_mut().map(|o| o.remove("id"));
+        assert_eq!(refusal(raw).1.field, "id");
+    }
+
+    /// Regression: an invalid event id was echoed back in the answer.
+    #[test]
+    fn an_invalid_id_is_not_given_back() {
+        let mut raw = rating();
+        raw["id"] = json!("evt for Jonas Lindqvist");
+        let (id, r) = refusal(raw);
+        assert_eq!((id, r.field.as_str()), (None, "id"));
+        assert!(!r.reason.contains("Jonas"));
+    }
+}
