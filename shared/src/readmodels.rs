@@ -365,6 +365,17 @@ pub struct Voucher {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+/// One use of a voucher code. Each distinct redemption counts once towards the code's uses
+/// (the `USES` counter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VoucherRedemption {
+    pub code: String,
+    pub redemption_id: String,
+    pub patient_id: String,
+    pub payment_id: Option<String>,
+    pub redeemed_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Organisation {

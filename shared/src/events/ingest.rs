@@ -1,11 +1,11 @@
 //! Ingest: validates platform events and lands each one in the read models exactly once.
 //!
 //! One code path for both entry points (the EventBridge function and `POST /ingest/events`).
-//! Each event becomes a plan of effects (merges into read-model items, counter additions); the
-//! plan is executed as one store transaction together with a conditional put of the event's
-//! idempotency marker (`EVENT#<id>`), so a replayed event changes nothing, and two deliveries
-//! racing each other land once. Merges read the item, apply the event, and write it back on a
-//! version condition; a lost race re-reads and re-applies.
+//! Each event becomes a plan of effects (merges into read-model items, and the counter moves
+//! they imply); the plan is executed as one store transaction together with a conditional put
+//! of the event's idempotency marker (`EVENT#<id>`), so a replayed event changes nothing, and
+//! two deliveries racing each other land once. Merges read the item, apply the event, and
+//! write it back on a version condition; a lost race re-reads and re-applies.
 //!
 //! An event id reused with a different content is refused (`id`), never applied twice.
 
@@ -146,12 +146,17 @@ fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
 
 type Apply = Box<dyn Fn(Option<&Item>) -> Result<Option<Item>, StoreError> + Send + Sync>;
 
-/// One effect of an event on the read models.
-enum Effect {
-    /// Read the item (maybe missing), apply the event, write it back if it changed.
-    Merge { key: Key, apply: Apply },
-    /// Add to a counter.
-    Add { key: Key, delta: i64 },
+/// What a read-model item adds to which counters while it exists (its contributions).
+type Counts = Box<dyn Fn(Option<&Item>) -> Result<Vec<(Key, i64)>, StoreError> + Send + Sync>;
+
+/// One effect of an event on the read models: read the item (maybe missing), apply the event,
+/// write it back if it changed. When the item counts towards counters, each counter moves by
+/// the difference between the item's contributions after and before, so an item re-sent under
+/// a new event id (the same rating, the same voucher redemption) is never counted twice.
+struct Effect {
+    key: Key,
+    apply: Apply,
+    counts: Option<Counts>,
 }
 
 /// Index keys a read model item carries, computed from its merged body.
@@ -181,7 +186,24 @@ where
         item.gsi2 = gsi2;
         Ok(Some(item))
     });
-    Effect::Merge { key, apply }
+    Effect {
+        key,
+        apply,
+        counts: None,
+    }
+}
+
+/// Makes a merge count towards counters: `counts` gives the contributions of the merged body.
+fn counted<T, C>(mut effect: Effect, counts: C) -> Effect
+where
+    T: DeserializeOwned + 'static,
+    C: Fn(&T) -> Vec<(Key, i64)> + Send + Sync + 'static,
+{
+    effect.counts = Some(Box::new(move |item: Option<&Item>| match item {
+        Some(item) => Ok(counts(&item.decode::<T>()?)),
+        None => Ok(Vec::new()),
+    }));
+    effect
 }
 
 fn no_index<T>(_: &T) -> Indexes {
@@ -192,43 +214,66 @@ fn ik(pk: impl Into<String>, sk: impl Into<String>) -> Option<IndexKey> {
     Some(IndexKey::new(pk, sk))
 }
 
+/// The item a merge read, what the plan made of it so far, and what it counts towards.
+struct Slot<'a> {
+    old: Option<Item>,
+    new: Option<Item>,
+    counts: Option<&'a Counts>,
+}
+
 /// Reads what the merges need and turns the plan into transaction ops.
 async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, StoreError> {
     // Several effects may merge into the same item: apply them in plan order to one copy.
-    let mut merged: BTreeMap<Key, (Option<Item>, Option<Item>)> = BTreeMap::new();
-    let mut ops = Vec::new();
+    let mut merged: BTreeMap<Key, Slot<'_>> = BTreeMap::new();
     for effect in effects {
-        match effect {
-            Effect::Merge { key, apply } => {
-                if !merged.contains_key(key) {
-                    let old = store.get(key).await?;
-                    merged.insert(key.clone(), (old, None));
-                }
-                let slot = merged
-                    .get_mut(key)
-                    .ok_or_else(|| StoreError::Invalid("merge slot".into()))?;
-                let current = slot.1.as_ref().or(slot.0.as_ref());
-                if let Some(new) = apply(current)? {
-                    slot.1 = Some(new);
-                }
-            }
-            Effect::Add { key, delta } => ops.push(TxOp::add(key.clone(), *delta)),
+        if !merged.contains_key(&effect.key) {
+            let old = store.get(&effect.key).await?;
+            let slot = Slot {
+                old,
+                new: None,
+                counts: None,
+            };
+            merged.insert(effect.key.clone(), slot);
+        }
+        let slot = merged
+            .get_mut(&effect.key)
+            .ok_or_else(|| StoreError::Invalid("merge slot".into()))?;
+        let current = slot.new.as_ref().or(slot.old.as_ref());
+        if let Some(new) = (effect.apply)(current)? {
+            slot.new = Some(new);
+        }
+        if slot.counts.is_none() {
+            slot.counts = effect.counts.as_ref();
         }
     }
-    for (_, (old, new)) in merged {
-        if let Some(mut item) = new {
-            let condition = match &old {
-                Some(o) => {
-                    item.version = o.version + 1;
-                    item.expires_at = o.expires_at;
-                    Condition::VersionIs(o.version)
-                }
-                None => {
-                    item.version = 1;
-                    Condition::NotExists
-                }
-            };
-            ops.push(TxOp::put(item, condition));
+    let mut ops = Vec::new();
+    let mut deltas: BTreeMap<Key, i64> = BTreeMap::new();
+    for (_, slot) in merged {
+        let Some(mut item) = slot.new else { continue };
+        if let Some(counts) = slot.counts {
+            for (key, n) in counts(slot.old.as_ref())? {
+                *deltas.entry(key).or_default() -= n;
+            }
+            for (key, n) in counts(Some(&item))? {
+                *deltas.entry(key).or_default() += n;
+            }
+        }
+        let condition = match &slot.old {
+            Some(o) => {
+                item.version = o.version + 1;
+                item.expires_at = o.expires_at;
+                Condition::VersionIs(o.version)
+            }
+            None => {
+                item.version = 1;
+                Condition::NotExists
+            }
+        };
+        ops.push(TxOp::put(item, condition));
+    }
+    for (key, delta) in deltas {
+        if delta != 0 {
+            ops.push(TxOp::add(key, delta));
         }
     }
     Ok(ops)
@@ -464,12 +509,20 @@ fn plan(event: &Event) -> Vec<Effect> {
                     keys::consultation(cid.as_str()),
                     move |k: &mut rm::Consultation| {
                         k.consultation_id = cid2.clone();
-                        k.thread_id = Some(s(&c.thread_id));
-                        k.practitioner_id = Some(s(&c.practitioner_id));
-                        k.patient_id = Some(s(&c.patient_id));
-                        k.payment_id = Some(s(&c.payment_id));
-                        k.payment_type = Some(c.payment_type);
-                        k.started_at = Some(at);
+                        // The earliest opening payment owns the consultation, whatever the
+                        // arrival order (ties broken by payment id).
+                        let earliest = match (k.started_at, k.payment_id.as_deref()) {
+                            (Some(t), Some(p)) => (at, c.payment_id.as_str()) < (t, p),
+                            _ => true,
+                        };
+                        if earliest {
+                            k.thread_id = Some(s(&c.thread_id));
+                            k.practitioner_id = Some(s(&c.practitioner_id));
+                            k.patient_id = Some(s(&c.patient_id));
+                            k.payment_id = Some(s(&c.payment_id));
+                            k.payment_type = Some(c.payment_type);
+                            k.started_at = Some(at);
+                        }
                     },
                     consultation_index,
                 ));
@@ -477,7 +530,13 @@ fn plan(event: &Event) -> Vec<Effect> {
                 effects.push(merge(
                     keys::thread_consultation(e.thread_id.as_str(), cid.as_str()),
                     move |v: &mut serde_json::Value| {
-                        *v = serde_json::json!({ "consultation_id": cid3, "started_at": at });
+                        let prev = v
+                            .get("started_at")
+                            .and_then(|t| t.as_str())
+                            .and_then(|t| t.parse::<DateTime<Utc>>().ok());
+                        if prev.is_none_or(|p| at < p) {
+                            *v = serde_json::json!({ "consultation_id": cid3, "started_at": at });
+                        }
                     },
                     no_index,
                 ));
@@ -561,10 +620,16 @@ fn plan(event: &Event) -> Vec<Effect> {
                 comment: e.comment.as_ref().map(|c| c.as_str().to_string()),
                 submitted_at: at,
             };
-            vec![
+            // A rating is a snapshot (an edit re-sends it: the newest wins) and counts once
+            // towards its practitioner's count and stars, whichever version it is.
+            vec![counted(
                 merge(
                     keys::rating(e.rating_id.as_str()),
-                    move |r: &mut Option<rm::Rating>| *r = Some(rating.clone()),
+                    move |r: &mut Option<rm::Rating>| {
+                        if r.as_ref().is_none_or(|r| r.submitted_at <= at) {
+                            *r = Some(rating.clone());
+                        }
+                    },
                     |r: &Option<rm::Rating>| match r {
                         Some(r) => {
                             let sk = format!("{}#{}", sort_time(r.submitted_at), r.rating_id);
@@ -576,15 +641,17 @@ fn plan(event: &Event) -> Vec<Effect> {
                         None => (None, None),
                     },
                 ),
-                Effect::Add {
-                    key: keys::practitioner_rating_count(e.practitioner_id.as_str()),
-                    delta: 1,
+                |r: &Option<rm::Rating>| match r {
+                    Some(r) => vec![
+                        (keys::practitioner_rating_count(&r.practitioner_id), 1),
+                        (
+                            keys::practitioner_rating_stars(&r.practitioner_id),
+                            i64::from(r.stars),
+                        ),
+                    ],
+                    None => Vec::new(),
                 },
-                Effect::Add {
-                    key: keys::practitioner_rating_stars(e.practitioner_id.as_str()),
-                    delta: i64::from(e.stars),
-                },
-            ]
+            )]
         }
         EventBody::VoucherCreated(e) => {
             let e = e.clone();
@@ -602,26 +669,29 @@ fn plan(event: &Event) -> Vec<Effect> {
             )]
         }
         EventBody::VoucherRedeemed(e) => {
-            let r = e.clone();
-            vec![
+            let redemption = rm::VoucherRedemption {
+                code: s(&e.code),
+                redemption_id: s(&e.redemption_id),
+                patient_id: s(&e.patient_id),
+                payment_id: e.payment_id.as_ref().map(s),
+                redeemed_at: at,
+            };
+            // Each distinct redemption is one use of the code; the earliest report of it stands.
+            vec![counted(
                 merge(
                     keys::voucher_redemption(e.code.as_str(), e.redemption_id.as_str()),
-                    move |v: &mut serde_json::Value| {
-                        *v = serde_json::json!({
-                            "code": s(&r.code),
-                            "redemption_id": s(&r.redemption_id),
-                            "patient_id": s(&r.patient_id),
-                            "payment_id": r.payment_id.as_ref().map(s),
-                            "redeemed_at": at,
-                        });
+                    move |v: &mut Option<rm::VoucherRedemption>| {
+                        if v.as_ref().is_none_or(|v| at < v.redeemed_at) {
+                            *v = Some(redemption.clone());
+                        }
                     },
                     no_index,
                 ),
-                Effect::Add {
-                    key: keys::voucher_uses(e.code.as_str()),
-                    delta: 1,
+                |v: &Option<rm::VoucherRedemption>| match v {
+                    Some(v) => vec![(keys::voucher_uses(&v.code), 1)],
+                    None => Vec::new(),
                 },
-            ]
+            )]
         }
         EventBody::OrganisationUpserted(e) => {
             let e = e.clone();
@@ -1040,5 +1110,56 @@ fn room_call_index(p: &rm::RoomCallParticipant) -> Indexes {
             )
         }
         _ => (None, None),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::adapters::embedded_store::EmbeddedStore;
+    use serde_json::json;
+
+    fn rating(id: &str, stars: u8, minute: u32) -> serde_json::Value {
+        json!({
+            "id": id,
+            "type": "rating.submitted",
+            "occurred_at": format!("2026-03-02T09:{minute:02}:00Z"),
+            "data": {
+                "rating_id": "rat_1",
+                "patient_id": "pat_1",
+                "practitioner_id": "prac_1",
+                "stars": stars,
+            },
+        })
+    }
+
+    async fn counters(store: &dyn Store) -> (Option<i64>, Option<i64>) {
+        let count = store
+            .get(&keys::practitioner_rating_count("prac_1"))
+            .await
+            .unwrap();
+        let stars = store
+            .get(&keys::practitioner_rating_stars("prac_1"))
+            .await
+            .unwrap();
+        (count.and_then(|i| i.count), stars.and_then(|i| i.count))
+    }
+
+    /// Regression: one rating re-sent under new event ids used to be counted again each time.
+    #[tokio::test]
+    async fn a_rating_counts_once_whatever_event_carries_it() {
+        let store = EmbeddedStore::in_memory();
+        let now = Utc::now();
+        let report = ingest_batch(&store, now, &[rating("e1", 5, 0), rating("e2", 5, 0)])
+            .await
+            .unwrap();
+        assert_eq!(report.accepted, 2);
+        assert_eq!(counters(&store).await, (Some(1), Some(5)));
+        // A newer version moves the stars only; an older one arriving late changes nothing.
+        ingest_batch(&store, now, &[rating("e3", 2, 30), rating("e4", 1, 10)])
+            .await
+            .unwrap();
+        assert_eq!(counters(&store).await, (Some(1), Some(2)));
     }
 }
