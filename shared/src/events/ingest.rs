@@ -87,8 +87,27 @@ pub async fn ingest_batch(
     Ok(report)
 }
 
-/// Attempts at one event before a run of lost races is reported as a conflict.
-const MAX_ATTEMPTS: usize = 8;
+/// Attempts at one event before a run of lost races is reported as a conflict. A lost race
+/// means another event landed on the same item first, so N events racing into one item (a busy
+/// thread) need up to N attempts; see [`backoff`].
+const MAX_ATTEMPTS: u32 = 32;
+
+/// The wait before attempt `attempt + 1` after a lost race: "full jitter" (a random time up to
+/// a cap that doubles from 2 ms to 100 ms), so that racers spread out instead of colliding
+/// again. At most about 3 s over all attempts.
+fn backoff(attempt: u32, salt: &str) -> std::time::Duration {
+    let cap_ms = (2u64 << attempt.min(6)).min(100);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or_default();
+    let salt = salt
+        .get(..12)
+        .and_then(|h| u64::from_str_radix(h, 16).ok())
+        .unwrap_or_default();
+    let spread = (nanos ^ salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    std::time::Duration::from_millis(spread % (cap_ms + 1))
+}
 
 /// Ingests one validated event, once.
 pub async fn ingest_event(
@@ -99,7 +118,7 @@ pub async fn ingest_event(
     let hash = content_hash(event);
     let marker_key = keys::event(event.id.as_str());
     let effects = plan(event);
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         if let Some(existing) = store.get(&marker_key).await? {
             let marker: rm::EventMarker = existing.decode()?;
             return Ok(if marker.content_sha256 == hash {
@@ -127,8 +146,13 @@ pub async fn ingest_event(
         ops.extend(resolve(store, &effects).await?);
         match store.transact(ops).await {
             Ok(()) => return Ok(EventStatus::Accepted),
-            // The marker (op 0) or a merged item changed under us: look again.
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+            // The marker (op 0) landed meanwhile: look at it at once.
+            Err(StoreError::ConditionFailed { op: Some(0) }) => continue,
+            // A merged item changed under us (or, unknown which, the marker): wait a little,
+            // then read again and re-apply.
+            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
+                tokio::time::sleep(backoff(attempt, &hash)).await;
+            }
             Err(e) => return Err(e),
         }
     }
@@ -1144,6 +1168,18 @@ mod tests {
             .await
             .unwrap();
         (count.and_then(|i| i.count), stars.and_then(|i| i.count))
+    }
+
+    #[test]
+    fn backoff_stays_under_its_caps() {
+        let hash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let mut total = std::time::Duration::ZERO;
+        for attempt in 0..MAX_ATTEMPTS {
+            let wait = backoff(attempt, hash);
+            assert!(wait.as_millis() <= u128::from((2u64 << attempt.min(6)).min(100)));
+            total += wait;
+        }
+        assert!(total <= std::time::Duration::from_secs(3));
     }
 
     /// Regression: one rating re-sent under new event ids used to be counted again each time.
