@@ -1,6 +1,7 @@
 //! The integration-test binary: declares the scenario modules, nothing else.
 mod contract;
 mod demo;
+mod events;
 mod local_server;
 mod support;
 mod template;
