@@ -35,7 +35,12 @@ fn now() -> chrono::DateTime<Utc> {
 async fn start(dir: &TempDir) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = LocalApp::open(&DataDir::new(dir.path()), &base, Arc::new(FixedClock::new(now()))).unwrap();
+    let app = LocalApp::open(
+        &DataDir::new(dir.path()),
+        &base,
+        Arc::new(FixedClock::new(now())),
+    )
+    .unwrap();
     let router = app.clone().router();
     let task = tokio::spawn(async move {
         axum::serve(listener, router).await.unwrap();
@@ -73,7 +78,10 @@ impl Running {
             .unwrap_or_default();
         let body: Value = resp.json().await.unwrap_or(Value::Null);
         if status >= 400 {
-            assert_eq!(ct, "application/problem+json", "problem bodies for {status}");
+            assert_eq!(
+                ct, "application/problem+json",
+                "problem bodies for {status}"
+            );
         }
         (status, body)
     }
@@ -137,7 +145,12 @@ fn every_route_of_the_table_has_a_local_handler() {
 async fn health_answers_without_a_token() {
     let dir = TempDir::new("local-health");
     let s = start(&dir).await;
-    let resp = s.client.get(format!("{}/health", s.base)).send().await.unwrap();
+    let resp = s
+        .client
+        .get(format!("{}/health", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["status"], "ok");
@@ -150,36 +163,66 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
     let s = start(&dir).await;
     let (status, body) = s.post("/nope", None, vec![]).await;
     assert_eq!((status, body["status"].as_u64()), (404, Some(404)));
-    let resp = s.client.get(format!("{}/ingest/events", s.base)).send().await.unwrap();
+    let resp = s
+        .client
+        .get(format!("{}/ingest/events", s.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status().as_u16(), 405);
 
-    let events = serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]})).unwrap();
+    let events =
+        serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]})).unwrap();
     let (status, _) = s.post("/ingest/events", None, events.clone()).await;
     assert_eq!(status, 401);
-    let (status, _) = s.post("/ingest/events", Some("not.a.token"), events.clone()).await;
+    let (status, _) = s
+        .post("/ingest/events", Some("not.a.token"), events.clone())
+        .await;
     assert_eq!(status, 401);
     let foreign = shared::auth::DevKey::new(b"another key".to_vec()).mint(
-        &Principal { sub: "x".into(), role: Role::Service, orgs: vec![], clinics: vec![] },
+        &Principal {
+            sub: "x".into(),
+            role: Role::Service,
+            orgs: vec![],
+            clinics: vec![],
+        },
         now().timestamp(),
         60,
     );
-    let (status, _) = s.post("/ingest/events", Some(&foreign), events.clone()).await;
+    let (status, _) = s
+        .post("/ingest/events", Some(&foreign), events.clone())
+        .await;
     assert_eq!(status, 401);
     let expired = s.app.dev_key.mint(
-        &Principal { sub: "x".into(), role: Role::Service, orgs: vec![], clinics: vec![] },
+        &Principal {
+            sub: "x".into(),
+            role: Role::Service,
+            orgs: vec![],
+            clinics: vec![],
+        },
         now().timestamp() - 7200,
         60,
     );
-    let (status, _) = s.post("/ingest/events", Some(&expired), events.clone()).await;
+    let (status, _) = s
+        .post("/ingest/events", Some(&expired), events.clone())
+        .await;
     assert_eq!(status, 401);
     for role in Role::ALL.into_iter().filter(|r| *r != Role::Service) {
-        let (status, body) = s.post("/ingest/events", Some(&s.token(role)), events.clone()).await;
+        let (status, body) = s
+            .post("/ingest/events", Some(&s.token(role)), events.clone())
+            .await;
         assert_eq!(status, 403, "{role}");
         assert_eq!(body["status"], 403);
     }
     // Denied calls wrote nothing.
-    assert_eq!(s.app.deps.store.get(&keys::thread("t-1")).await.unwrap(), None);
-    assert_eq!(s.app.deps.store.get(&keys::event("e1")).await.unwrap(), None);
+    assert_eq!(
+        s.app.deps.store.get(&keys::thread("t-1")).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.app.deps.store.get(&keys::event("e1")).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -187,16 +230,40 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
     let dir = TempDir::new("local-ingest");
     let s = start(&dir).await;
 
-    let (status, body) = s.ingest(json!([message("e1", "2026-11-20T10:00:00Z")])).await;
+    let (status, body) = s
+        .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
+        .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["accepted"].as_u64(), body["duplicates"].as_u64()), (Some(1), Some(0)));
-    let before = s.app.deps.store.get(&keys::thread("t-1")).await.unwrap().unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(1), Some(0))
+    );
+    let before = s
+        .app
+        .deps
+        .store
+        .get(&keys::thread("t-1"))
+        .await
+        .unwrap()
+        .unwrap();
 
     // The same event again changes nothing.
-    let (status, body) = s.ingest(json!([message("e1", "2026-11-20T10:00:00Z")])).await;
+    let (status, body) = s
+        .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
+        .await;
     assert_eq!(status, 200);
-    assert_eq!((body["accepted"].as_u64(), body["duplicates"].as_u64()), (Some(0), Some(1)));
-    let after = s.app.deps.store.get(&keys::thread("t-1")).await.unwrap().unwrap();
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let after = s
+        .app
+        .deps
+        .store
+        .get(&keys::thread("t-1"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(before, after);
     let summary: ThreadSummary = after.decode().unwrap();
     assert_eq!(summary.message_count, 1);
@@ -208,10 +275,15 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "events[0].data.sender_role");
     assert_eq!(body["errors"][0]["field"], "events[0].data.sender_role");
-    assert!(!body.to_string().contains("robot"), "the reason does not echo the value");
+    assert!(
+        !body.to_string().contains("robot"),
+        "the reason does not echo the value"
+    );
 
     // A good and a bad event: 207, the good one landed.
-    let (status, body) = s.ingest(json!([message("e3", "2026-11-20T10:10:00Z"), bad])).await;
+    let (status, body) = s
+        .ingest(json!([message("e3", "2026-11-20T10:10:00Z"), bad]))
+        .await;
     assert_eq!(status, 207, "{body}");
     assert_eq!(body["results"][0]["status"], "accepted");
     assert_eq!(body["results"][1]["status"], "rejected");
@@ -227,7 +299,10 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
         .decode()
         .unwrap();
     assert_eq!(summary.message_count, 2);
-    assert_eq!(s.app.deps.store.get(&keys::event("e2")).await.unwrap(), None);
+    assert_eq!(
+        s.app.deps.store.get(&keys::event("e2")).await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
@@ -242,7 +317,11 @@ async fn ingest_refuses_bodies_that_are_not_batches() {
         (br#"{"events": []}"#.to_vec(), 400, "events"),
         (br#"{"events": [], "extra": 1}"#.to_vec(), 400, "extra"),
         (br#"{"events": {}}"#.to_vec(), 400, "body"),
-        (serde_json::to_vec(&json!({"events": vec![json!({}); 501]})).unwrap(), 400, "events"),
+        (
+            serde_json::to_vec(&json!({"events": vec![json!({}); 501]})).unwrap(),
+            400,
+            "events",
+        ),
         (vec![b' '; shared::http::MAX_BODY_BYTES + 1], 413, "body"),
     ];
     for (body, want, field) in cases {
@@ -258,13 +337,21 @@ async fn blob_links_are_served_until_they_expire_and_refused_when_tampered() {
     let s = start(&dir).await;
     s.app
         .blobs
-        .put("reports/org-1/r.csv", bytes::Bytes::from_static(b"a,b\n1,2\n"), "text/csv")
+        .put(
+            "reports/org-1/r.csv",
+            bytes::Bytes::from_static(b"a,b\n1,2\n"),
+            "text/csv",
+        )
         .await
         .unwrap();
     let link = s
         .app
         .blobs
-        .presign_get("reports/org-1/r.csv", Duration::from_secs(300), "report.csv")
+        .presign_get(
+            "reports/org-1/r.csv",
+            Duration::from_secs(300),
+            "report.csv",
+        )
         .await
         .unwrap();
     assert!(link.starts_with(&s.base), "{link}");
@@ -277,16 +364,48 @@ async fn blob_links_are_served_until_they_expire_and_refused_when_tampered() {
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"a,b\n1,2\n");
 
     let tampered = link.replace("reports/org-1/r.csv", "reports/org-2/r.csv");
-    assert_eq!(s.client.get(&tampered).send().await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        s.client
+            .get(&tampered)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
     let unsigned = format!("{}/blobs/reports/org-1/r.csv", s.base);
-    assert_eq!(s.client.get(&unsigned).send().await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        s.client
+            .get(&unsigned)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
 
     let expired = s
         .app
         .blobs
-        .link_at("reports/org-1/r.csv", Duration::from_secs(300), "report.csv", now() - chrono::Duration::seconds(600))
+        .link_at(
+            "reports/org-1/r.csv",
+            Duration::from_secs(300),
+            "report.csv",
+            now() - chrono::Duration::seconds(600),
+        )
         .unwrap();
-    assert_eq!(s.client.get(&expired).send().await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        s.client
+            .get(&expired)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
 }
 
 #[tokio::test]
@@ -295,7 +414,9 @@ async fn the_data_directory_survives_a_restart() {
     let token_before;
     {
         let s = start(&dir).await;
-        let (status, _) = s.ingest(json!([message("e1", "2026-11-20T10:00:00Z")])).await;
+        let (status, _) = s
+            .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
+            .await;
         assert_eq!(status, 200);
         token_before = s.token(Role::Service);
     }
@@ -305,11 +426,15 @@ async fn the_data_directory_survives_a_restart() {
         .post(
             "/ingest/events",
             Some(&token_before),
-            serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]})).unwrap(),
+            serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]}))
+                .unwrap(),
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(body["duplicates"], 1, "the replay after a restart is still a duplicate");
+    assert_eq!(
+        body["duplicates"], 1,
+        "the replay after a restart is still a duplicate"
+    );
     let summary: ThreadSummary = s
         .app
         .deps
@@ -341,8 +466,14 @@ async fn eventbridge_entry_point_takes_the_detail_through_the_same_path() {
     });
     let deps = &s.app.deps;
     use shared::events::ingest::EventStatus;
-    assert_eq!(ingest_events::handle(deps, event.clone()).await, Ok(EventStatus::Accepted));
-    assert_eq!(ingest_events::handle(deps, event.clone()).await, Ok(EventStatus::Duplicate));
+    assert_eq!(
+        ingest_events::handle(deps, event.clone()).await,
+        Ok(EventStatus::Accepted)
+    );
+    assert_eq!(
+        ingest_events::handle(deps, event.clone()).await,
+        Ok(EventStatus::Duplicate)
+    );
     let mut bad = event.clone();
     bad["detail"]["occurred_at"] = json!("yesterday");
     assert_eq!(
@@ -356,6 +487,13 @@ async fn eventbridge_entry_point_takes_the_detail_through_the_same_path() {
         ingest_events::handle(deps, json!({"detail-type": "x"})).await,
         Err(ingest_events::IngestFailure::NoDetail)
     );
-    let summary: ThreadSummary = deps.store.get(&keys::thread("t-1")).await.unwrap().unwrap().decode().unwrap();
+    let summary: ThreadSummary = deps
+        .store
+        .get(&keys::thread("t-1"))
+        .await
+        .unwrap()
+        .unwrap()
+        .decode()
+        .unwrap();
     assert_eq!(summary.message_count, 1);
 }

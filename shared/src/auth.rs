@@ -277,13 +277,17 @@ impl DevKey {
         let mut mac =
             HmacSha256::new_from_slice(&self.secret).map_err(|_| AuthError::BadSignature)?;
         mac.update(format!("{h}.{p}").as_bytes());
-        mac.verify_slice(&sig).map_err(|_| AuthError::BadSignature)?;
+        mac.verify_slice(&sig)
+            .map_err(|_| AuthError::BadSignature)?;
         let claims: serde_json::Map<String, serde_json::Value> = b64
             .decode(p)
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .ok_or(AuthError::Malformed)?;
-        let exp = claims.get("exp").and_then(|e| e.as_i64()).ok_or(AuthError::Claim("exp"))?;
+        let exp = claims
+            .get("exp")
+            .and_then(|e| e.as_i64())
+            .ok_or(AuthError::Claim("exp"))?;
         if exp <= now {
             return Err(AuthError::Expired);
         }
@@ -337,7 +341,10 @@ mod tests {
         let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(br#"{"sub":"x","role":"platform_admin","exp":99999,"iss":"telehealth-local","aud":"telehealth-api"}"#);
         parts[1] = &forged;
-        assert_eq!(key.verify(&parts.join("."), 1_000), Err(AuthError::BadSignature));
+        assert_eq!(
+            key.verify(&parts.join("."), 1_000),
+            Err(AuthError::BadSignature)
+        );
         assert_eq!(key.verify("a.b", 1_000), Err(AuthError::Malformed));
     }
 

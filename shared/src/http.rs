@@ -214,20 +214,12 @@ impl Problem {
             .filter(|_| msg.contains("field"))
             .map(str::to_string)
             .unwrap_or_else(|| "body".to_string());
-        let reason = msg
-            .split(" at line ")
-            .next()
-            .unwrap_or("invalid JSON")
-            .to_string();
-        Self::bad_request(&field, reason)
+        Self::bad_request(&field, safe_serde_reason(&msg))
     }
 
     pub fn into_response(self) -> ApiResponse {
         let mut r = ApiResponse::json(self.status, &self);
-        r.headers = vec![(
-            "content-type".into(),
-            "application/problem+json".into(),
-        )];
+        r.headers = vec![("content-type".into(), "application/problem+json".into())];
         r
     }
 }
@@ -236,7 +228,9 @@ impl From<crate::ports::StoreError> for Problem {
     fn from(e: crate::ports::StoreError) -> Self {
         use crate::ports::StoreError;
         match e {
-            StoreError::InvalidCursor => Problem::bad_request("cursor", "not a cursor of this list"),
+            StoreError::InvalidCursor => {
+                Problem::bad_request("cursor", "not a cursor of this list")
+            }
             StoreError::Conflict => Problem::conflict("a concurrent change won; retry"),
             StoreError::Unavailable(_) => {
                 tracing::error!(error = %e, "store unavailable");
@@ -247,6 +241,29 @@ impl From<crate::ports::StoreError> for Problem {
                 Problem::internal()
             }
         }
+    }
+}
+
+/// A reason from serde's message that never repeats the offending value (which may be personal
+/// data): only what was expected.
+pub fn safe_serde_reason(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    let expected = |m: &str| {
+        m.split_once("expected ")
+            .map(|(_, e)| format!("must be {e}"))
+    };
+    if msg.starts_with("missing field") {
+        "is required".into()
+    } else if msg.starts_with("unknown field") {
+        "is not a known field".into()
+    } else if msg.starts_with("unknown variant")
+        || msg.starts_with("invalid type")
+        || msg.starts_with("invalid value")
+        || msg.starts_with("invalid length")
+    {
+        expected(msg).unwrap_or_else(|| "has the wrong type".into())
+    } else {
+        msg.to_string()
     }
 }
 
@@ -271,6 +288,14 @@ mod tests {
         let p = req.json::<B>().expect_err("missing");
         assert_eq!(p.status, 400);
         assert_eq!(p.field.as_deref(), Some("name"));
+        let typed = ApiRequest {
+            body: Bytes::from_static(br#"{"name": 12345}"#),
+            ..Default::default()
+        };
+        let p = typed.json::<B>().expect_err("wrong type");
+        assert_eq!(p.field.as_deref(), Some("body"));
+        assert_eq!(p.errors[0].reason, "must be a string");
+        assert!(!p.detail.contains("12345"));
         let empty = ApiRequest::default().json::<B>().expect_err("empty");
         assert_eq!(empty.field.as_deref(), Some("body"));
     }
@@ -287,7 +312,11 @@ where
     let started = std::time::Instant::now();
     let request_id = req.request_id.clone();
     let method = req.method.clone();
-    let role = req.principal.as_ref().map(|p| p.role.as_str()).unwrap_or("-");
+    let role = req
+        .principal
+        .as_ref()
+        .map(|p| p.role.as_str())
+        .unwrap_or("-");
     let resp = match tokio::spawn(handler(req)).await {
         Ok(Ok(resp)) => resp,
         Ok(Err(problem)) => problem.into_response(),

@@ -16,7 +16,8 @@ pub fn from_lambda(req: Request) -> ApiRequest {
     let mut principal = None;
     let mut request_id = String::new();
     #[allow(irrefutable_let_patterns)]
-    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() {
+    if let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref()
+    {
         request_id = ctx.request_id.clone().unwrap_or_default();
         if let Some(jwt) = ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()) {
             principal = Principal::from_claims(&jwt.claims).ok();
@@ -24,16 +25,28 @@ pub fn from_lambda(req: Request) -> ApiRequest {
     }
     let path_params = req
         .path_parameters_ref()
-        .map(|m| m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     let query = req
         .query_string_parameters_ref()
-        .map(|m| m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     let headers = req
         .headers()
         .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_string(), v.to_string()))
+        })
         .collect();
     let method = req.method().as_str().to_string();
     let path = req.raw_http_path().to_string();

@@ -14,7 +14,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let result = ingest_events::handle(&deps, event.payload).await;
             match &result {
                 Ok(status) => tracing::info!(request_id = %request_id, ?status, "event ingested"),
-                Err(e) => tracing::error!(request_id = %request_id, error = %e, "event not ingested"),
+                Err(e) => {
+                    tracing::error!(request_id = %request_id, error = %e, "event not ingested")
+                }
             }
             result.map_err(|e| e.to_string())
         }

@@ -19,7 +19,10 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     require(req.principal.as_ref(), &[Role::Service], Scope::Any)?;
     let batch: Batch = req.json()?;
     if batch.events.is_empty() {
-        return Err(Problem::bad_request("events", "must hold at least one event"));
+        return Err(Problem::bad_request(
+            "events",
+            "must hold at least one event",
+        ));
     }
     if batch.events.len() > MAX_BATCH {
         return Err(Problem::bad_request(

@@ -42,7 +42,11 @@ pub async fn load_once(app: &LocalApp) -> Result<DemoSubjects, shared::ports::St
         );
         store
             .put(
-                Item::new(marker_key().pk, marker_key().sk, serde_json::json!({"seed": config.seed})),
+                Item::new(
+                    marker_key().pk,
+                    marker_key().sk,
+                    serde_json::json!({"seed": config.seed}),
+                ),
                 Condition::None,
             )
             .await?;

@@ -98,7 +98,8 @@ pub fn local_settings(base_url: &str) -> Result<Settings, shared::deps::ConfigEr
         Ok(_) => shared::deps::env_bool(name),
     };
     Ok(Settings {
-        platform_base_url: std::env::var("PLATFORM_BASE_URL").unwrap_or_else(|_| base_url.to_string()),
+        platform_base_url: std::env::var("PLATFORM_BASE_URL")
+            .unwrap_or_else(|_| base_url.to_string()),
         referral_patient_approval: flag("REFERRAL_PATIENT_APPROVAL")?,
         referral_booking_prompt: flag("REFERRAL_BOOKING_PROMPT")?,
     })
@@ -116,7 +117,11 @@ pub enum StartError {
 
 impl LocalApp {
     /// Opens (or creates) everything under `data` for a server reachable at `base_url`.
-    pub fn open(data: &DataDir, base_url: &str, clock: Arc<dyn Clock>) -> Result<LocalApp, StartError> {
+    pub fn open(
+        data: &DataDir,
+        base_url: &str,
+        clock: Arc<dyn Clock>,
+    ) -> Result<LocalApp, StartError> {
         let store = EmbeddedStore::open(&data.store())?;
         let blobs = Arc::new(DirBlobs::new(
             data.blobs(),
@@ -179,7 +184,9 @@ fn authenticate(app: &LocalApp, headers: &HeaderMap) -> Result<Principal, AuthEr
         .strip_prefix("Bearer ")
         .or_else(|| header.strip_prefix("bearer "))
         .ok_or(AuthError::Malformed)?;
-    let claims = app.dev_key.verify(token.trim(), app.deps.clock.now().timestamp())?;
+    let claims = app
+        .dev_key
+        .verify(token.trim(), app.deps.clock.now().timestamp())?;
     Principal::from_claims(&claims)
 }
 
@@ -244,7 +251,11 @@ async fn serve(State(app): State<LocalApp>, req: Request<Body>) -> Response {
         headers: parts
             .headers
             .iter()
-            .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_string(), v.to_string()))
+            })
             .collect(),
         body,
         principal,
@@ -269,13 +280,28 @@ pub async fn call_route(app: &LocalApp, route: &'static Route, req: ApiRequest) 
 }
 
 async fn serve_blob(app: &LocalApp, key: &str, query: &[(String, String)]) -> Response {
-    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let (Some(expires), Some(filename), Some(signature)) =
-        (get("expires").and_then(|e| e.parse::<i64>().ok()), get("filename"), get("signature"))
-    else {
-        return problem(Problem::new(403, "bad-link", "Forbidden", "not a signed download link"));
+    let get = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     };
-    if let Err(e) = app.blobs.verify_link(key, expires, filename, signature, app.deps.clock.now()) {
+    let (Some(expires), Some(filename), Some(signature)) = (
+        get("expires").and_then(|e| e.parse::<i64>().ok()),
+        get("filename"),
+        get("signature"),
+    ) else {
+        return problem(Problem::new(
+            403,
+            "bad-link",
+            "Forbidden",
+            "not a signed download link",
+        ));
+    };
+    if let Err(e) = app
+        .blobs
+        .verify_link(key, expires, filename, signature, app.deps.clock.now())
+    {
         return problem(Problem::new(403, "bad-link", "Forbidden", e.to_string()));
     }
     match shared::ports::BlobStore::get(&*app.blobs, key).await {

@@ -47,11 +47,20 @@ impl Args {
     }
     fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
-            .map(|v| v.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect())
+            .map(|v| {
+                v.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default()
     }
     fn data_dir(&self) -> DataDir {
-        DataDir::new(self.get("data-dir").map(PathBuf::from).unwrap_or_else(default_data_dir))
+        DataDir::new(
+            self.get("data-dir")
+                .map(PathBuf::from)
+                .unwrap_or_else(default_data_dir),
+        )
     }
 }
 
@@ -66,7 +75,10 @@ fn main() -> ExitCode {
     match command.as_str() {
         "token" => token(&args),
         "serve" => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("cannot start the runtime: {e}");
@@ -96,7 +108,10 @@ fn token(args: &Args) -> ExitCode {
     };
     match args.data_dir().dev_key() {
         Ok(key) => {
-            println!("{}", key.mint(&principal, chrono::Utc::now().timestamp(), ttl));
+            println!(
+                "{}",
+                key.mint(&principal, chrono::Utc::now().timestamp(), ttl)
+            );
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -126,7 +141,10 @@ async fn serve(args: &Args) -> ExitCode {
     let app = match LocalApp::open_default(&data, &base_url) {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("cannot open the data directory {}: {e}", data.root.display());
+            eprintln!(
+                "cannot open the data directory {}: {e}",
+                data.root.display()
+            );
             return ExitCode::FAILURE;
         }
     };

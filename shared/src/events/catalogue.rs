@@ -112,36 +112,13 @@ fn decode<T: serde::de::DeserializeOwned + Validate>(
                 }
             }
         }
-        let reason = safe_reason(&inner);
+        let reason = crate::http::safe_serde_reason(&inner);
         Rejection::new(field, reason)
     })?;
     value
         .validate()
         .map_err(|(field, reason)| Rejection::new(format!("data.{field}"), reason))?;
     Ok(value)
-}
-
-/// A reason from serde's message that never repeats the offending value (which may be personal
-/// data): only what was expected.
-fn safe_reason(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
-    let expected = |m: &str| {
-        m.split_once("expected ")
-            .map(|(_, e)| format!("must be {e}"))
-    };
-    if msg.starts_with("missing field") {
-        "is required".into()
-    } else if msg.starts_with("unknown field") {
-        "is not a field of this event type".into()
-    } else if msg.starts_with("unknown variant")
-        || msg.starts_with("invalid type")
-        || msg.starts_with("invalid value")
-        || msg.starts_with("invalid length")
-    {
-        expected(msg).unwrap_or_else(|| "has the wrong type".into())
-    } else {
-        msg.to_string()
-    }
 }
 
 /// Rules serde alone cannot state (relations between fields, ranges).

@@ -26,7 +26,9 @@ pub fn check_key(key: &str) -> Result<(), BlobError> {
     let ok = !key.is_empty()
         && key.len() <= 512
         && !key.starts_with('/')
-        && !key.split('/').any(|part| part.is_empty() || part == "." || part == "..")
+        && !key
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
         && key
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'/'));

@@ -263,10 +263,19 @@ pub struct Page {
 /// One write of a transaction.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TxOp {
-    Put { item: Item, condition: Condition },
-    Delete { key: Key, condition: Condition },
+    Put {
+        item: Item,
+        condition: Condition,
+    },
+    Delete {
+        key: Key,
+        condition: Condition,
+    },
     /// Checks a condition without writing.
-    Check { key: Key, condition: Condition },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
     /// Adds `delta` to the item's counter, creating the item at 0 when missing (DynamoDB
     /// `ADD`); index keys and expiry, when given, are set on the counter item too.
     Add {
