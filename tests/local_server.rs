@@ -130,7 +130,7 @@ fn every_route_of_the_table_has_a_local_handler() {
         clock: Arc::new(FixedClock::new(now())),
         settings: local_server::local_settings("http://x").unwrap(),
     });
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         assert!(
             local_server::dispatch(route.function, deps.clone(), Default::default()).is_some(),
             "{} {} ({}) has no handler in the local server",

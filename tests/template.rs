@@ -182,7 +182,7 @@ fn template_routes_equal_the_route_table() {
     }
 
     let mut in_code: BTreeMap<Endpoint, &str> = BTreeMap::new();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let previous = in_code.insert(
             (route.method.to_string(), route.path.to_string()),
             route.function,
@@ -222,7 +222,7 @@ fn public_routes_opt_out_of_the_jwt_authorizer_and_all_others_use_it() {
     );
 
     let routes = template_routes(&template);
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let Some(declared) = routes
             .iter()
             .find(|r| r.method == route.method && r.path == route.path)

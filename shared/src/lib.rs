@@ -6,6 +6,7 @@ pub mod auth;
 pub mod demo;
 pub mod deps;
 pub mod events;
+pub mod export;
 pub mod http;
 pub mod lambda;
 pub mod ports;

@@ -17,8 +17,8 @@ pub struct Route {
     pub roles: &'static [Role],
 }
 
-/// Every route of the API.
-pub const ROUTES: &[Route] = &[
+/// Foundation routes: health and ingest.
+const FOUNDATION_ROUTES: &[Route] = &[
     Route {
         method: "GET",
         path: "/health",
@@ -32,6 +32,16 @@ pub const ROUTES: &[Route] = &[
         roles: &[Role::Service],
     },
 ];
+
+/// Every route of the API: the foundation's and each feature's own table (a feature adds its
+/// routes to its own slice in its own module, and that slice here).
+pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(|| {
+    let features: &[&[Route]] = &[
+        FOUNDATION_ROUTES,
+        // ---- feature route tables (one line each) ----
+    ];
+    features.iter().flat_map(|f| f.iter().copied()).collect()
+});
 
 /// Matches a concrete path against a template; returns the path parameters when it fits.
 pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
@@ -62,7 +72,8 @@ pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
 
 /// The route serving `method` and `path`, with its path parameters.
 pub fn find(method: &str, path: &str) -> Option<(&'static Route, Vec<(String, String)>)> {
-    ROUTES.iter().find_map(|r| {
+    let routes: &'static [Route] = &ROUTES;
+    routes.iter().find_map(|r| {
         if r.method.eq_ignore_ascii_case(method) {
             match_path(r.path, path).map(|params| (r, params))
         } else {

@@ -35,6 +35,9 @@ pub fn dispatch(
     Some(match function {
         "health" => Box::pin(health::handle(deps, req)),
         "ingest-http" => Box::pin(ingest_http::handle(deps, req)),
+        // ---- admin reporting (SPEC A1-A9) ----
+        // ---- referrals (SPEC B1-B7) ----
+        // ---- organisation reports (SPEC C1-C10, D1, D3) ----
         _ => return None,
     })
 }
