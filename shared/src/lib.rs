@@ -2,12 +2,14 @@
 //! read models, ports and their adapters, auth and the HTTP glue every Lambda uses.
 
 pub mod adapters;
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod deps;
 pub mod events;
 pub mod export;
 pub mod http;
+pub mod ids;
 pub mod lambda;
 pub mod ports;
 pub mod readmodels;
