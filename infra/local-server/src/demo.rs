@@ -27,11 +27,19 @@ fn marker_key() -> Key {
     Key::new("LOCAL#DEMO", "LOADED")
 }
 
-/// Loads the demo data unless this data directory already holds it.
-pub async fn load_once(app: &LocalApp) -> Result<DemoSubjects, shared::ports::StoreError> {
+/// Loads the demo data unless this data directory already holds it. `scale` is
+/// [`shared::demo::Scale::demo`] for the local run, or [`shared::demo::Scale::bench`] to try the
+/// API at benchmark volume (`serve --bench-rows N`).
+pub async fn load_once(
+    app: &LocalApp,
+    scale: shared::demo::Scale,
+) -> Result<DemoSubjects, shared::ports::StoreError> {
     let store = &*app.deps.store;
     if store.get(&marker_key()).await?.is_none() {
-        let config = shared::demo::DemoConfig::demo(app.deps.clock.now());
+        let config = shared::demo::DemoConfig {
+            scale,
+            ..shared::demo::DemoConfig::demo(app.deps.clock.now())
+        };
         let started = std::time::Instant::now();
         eprintln!("loading demo data through ingest (first start only)...");
         let summary = shared::demo::load_demo(store, &config).await?;

@@ -1,7 +1,7 @@
 //! `local-server`: the local run.
 //!
 //! ```text
-//! local-server serve [--port 8080] [--data-dir .data] [--no-demo]
+//! local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N]
 //! local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]
 //! ```
 
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  local-server serve [--port 8080] [--data-dir .data] [--no-demo]\n  \
+        "usage:\n  local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N]\n  \
          local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]\n\
          roles: {}",
         Role::ALL.map(|r| r.as_str()).join(", ")
@@ -151,7 +151,12 @@ async fn serve(args: &Args) -> ExitCode {
     let subjects = if args.has("no-demo") {
         local_server::demo::DemoSubjects::demo()
     } else {
-        match local_server::demo::load_once(&app).await {
+        let scale = match args.get("bench-rows").map(str::parse::<u64>) {
+            None => shared::demo::Scale::demo(),
+            Some(Ok(rows)) => shared::demo::Scale::bench(rows),
+            Some(Err(_)) => return usage(),
+        };
+        match local_server::demo::load_once(&app, scale).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("cannot load the demo data: {e}");
