@@ -103,3 +103,95 @@ where
     }))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    /// An HTTP API (payload 2.0) request as API Gateway hands it over after its JWT authorizer
+    /// accepted the token; array claims arrive flattened as `[a b]`.
+    const FIXTURE: &str = r#"{
+        "version": "2.0",
+        "routeKey": "POST /orgs/{org_id}/things/{thing_id}",
+        "rawPath": "/orgs/org-1/things/t%201",
+        "rawQueryString": "limit=10&q=Zo%C3%AB",
+        "headers": {"content-type": "application/json", "idempotency-key": "k-1"},
+        "queryStringParameters": {"limit": "10", "q": "Zoë"},
+        "pathParameters": {"org_id": "org-1", "thing_id": "t 1"},
+        "requestContext": {
+            "routeKey": "POST /orgs/{org_id}/things/{thing_id}",
+            "accountId": "123456789012",
+            "stage": "$default",
+            "requestId": "req-42",
+            "authorizer": {"jwt": {
+                "claims": {"sub": "acc-1", "role": "org_admin", "orgs": "[org-1 org-2]",
+                           "iss": "https://issuer.example", "aud": "telehealth-api"},
+                "scopes": null
+            }},
+            "apiId": "api-id",
+            "domainName": "id.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "id",
+            "time": "20/Nov/2026:12:00:00 +0000",
+            "timeEpoch": 1795176000000,
+            "http": {"method": "POST", "path": "/orgs/org-1/things/t%201", "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.1", "userAgent": "test"}
+        },
+        "body": "{\"a\":1}",
+        "isBase64Encoded": false
+    }"#;
+
+    #[test]
+    fn api_gateway_requests_carry_the_authorizer_claims() {
+        let req = lambda_http::request::from_str(FIXTURE).expect("fixture");
+        let api = from_lambda(req);
+        assert_eq!(api.method, "POST");
+        assert_eq!(api.request_id, "req-42");
+        let p = api
+            .principal
+            .clone()
+            .expect("principal from the JWT authorizer context");
+        assert_eq!(p.sub, "acc-1");
+        assert_eq!(p.role, Role::OrgAdmin);
+        assert_eq!(p.orgs, vec!["org-1", "org-2"]);
+        assert_eq!(api.path_param("org_id"), Some("org-1"));
+        assert_eq!(api.path_param("thing_id"), Some("t 1"));
+        assert_eq!(api.query_param("q"), Some("Zoë"));
+        assert_eq!(api.query_param("limit"), Some("10"));
+        assert_eq!(api.header("Idempotency-Key"), Some("k-1"));
+        assert_eq!(api.body.as_ref(), br#"{"a":1}"#);
+    }
+
+    #[test]
+    fn requests_without_usable_claims_have_no_principal() {
+        let no_role = FIXTURE.replace(r#""role": "org_admin", "#, "");
+        let api = from_lambda(lambda_http::request::from_str(&no_role).expect("fixture"));
+        assert_eq!(api.principal, None);
+        let public = FIXTURE.replace(
+            r#""authorizer": {"jwt": {
+                "claims": {"sub": "acc-1", "role": "org_admin", "orgs": "[org-1 org-2]",
+                           "iss": "https://issuer.example", "aud": "telehealth-api"},
+                "scopes": null
+            }},"#,
+            "",
+        );
+        assert_ne!(public, FIXTURE);
+        let api = from_lambda(lambda_http::request::from_str(&public).expect("fixture"));
+        assert_eq!(api.principal, None);
+    }
+
+    #[test]
+    fn responses_keep_status_headers_and_body() {
+        let resp = crate::http::Problem::bad_request("limit", "must be 1 to 500").into_response();
+        let out = to_lambda(resp);
+        assert_eq!(out.status(), 400);
+        assert_eq!(out.headers()["content-type"], "application/problem+json");
+        match out.body() {
+            Body::Text(t) => {
+                let v: serde_json::Value = serde_json::from_str(t).expect("json");
+                assert_eq!(v["field"], "limit");
+            }
+            other => panic!("unexpected body {other:?}"),
+        }
+    }
+}
