@@ -3,5 +3,6 @@ mod contract;
 mod demo;
 mod events;
 mod local_server;
+mod org_reports_xlsx;
 mod support;
 mod template;

@@ -2,3 +2,4 @@
 //! open (SPEC Q2). Every exporter writes [`cells::Cell`]s through [`cells::safe_text`].
 
 pub mod cells;
+pub mod xlsx;
