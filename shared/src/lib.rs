@@ -2,6 +2,7 @@
 //! read models, ports and their adapters, auth and the HTTP glue every Lambda uses.
 
 pub mod adapters;
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod demo;

@@ -125,6 +125,18 @@ pub mod keys {
             format!("PART#{segment_id}#{participant_id}"),
         )
     }
+    /// The partition of the per-day consultation tag counters of one month (`YYYY-MM`).
+    pub fn consultation_tag_counts_pk(month: &str) -> String {
+        format!("CONSULT_TAGS#{month}")
+    }
+    /// The counter of consultations started on a UTC day (`YYYY-MM-DD`) holding `tag` (or
+    /// `all`: every consultation of that day).
+    pub fn consultation_tag_count(day: &str, tag: &str) -> Key {
+        Key::new(
+            consultation_tag_counts_pk(&day[..day.len().min(7)]),
+            format!("{day}#{tag}"),
+        )
+    }
     pub fn room_call_participant(call_id: &str, participant_id: &str) -> Key {
         Key::new(
             format!("ROOMCALL#{call_id}"),
@@ -248,6 +260,21 @@ pub struct ThreadSummary {
     pub message_count: u64,
     /// Devices each participant sent from (`platform` or `platform/model`).
     pub devices: BTreeMap<String, BTreeSet<String>>,
+    /// The newest clinical note of each type (consultation tags, A3).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub last_notes: BTreeMap<NoteType, DateTime<Utc>>,
+    /// Every payment request of the thread, by request id (consultation tags, A3).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, RequestState>,
+}
+
+/// What the consultation tags read of one payment request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RequestState {
+    pub sent_at: Option<DateTime<Utc>>,
+    pub answer: Option<RequestAnswer>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 impl ThreadSummary {
@@ -315,6 +342,10 @@ pub struct Consultation {
     pub started_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<PartyRole>,
+    /// The tags as ingest last derived them ([`crate::admin::tags::consultation_tags`]); they
+    /// feed the per-day tag counters.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub tags: BTreeSet<crate::admin::tags::ConsultationTag>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -143,7 +143,9 @@ pub async fn ingest_event(
             ),
             Condition::NotExists,
         )];
-        ops.extend(resolve(store, &effects).await?);
+        let (planned, finals) = resolve(store, &effects).await?;
+        ops.extend(planned);
+        retag(store, event, &mut ops, &finals).await?;
         match store.transact(ops).await {
             Ok(()) => return Ok(EventStatus::Accepted),
             // The marker (op 0) landed meanwhile: look at it at once.
@@ -245,8 +247,18 @@ struct Slot<'a> {
     counts: Option<&'a Counts>,
 }
 
-/// Reads what the merges need and turns the plan into transaction ops.
-async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, StoreError> {
+/// An item a plan merged into: as read, and as written (`None` when unchanged).
+struct Merged {
+    old: Option<Item>,
+    new: Option<Item>,
+}
+
+/// Reads what the merges need and turns the plan into transaction ops; also hands back every
+/// item the plan merged into, for [`retag`].
+async fn resolve(
+    store: &dyn Store,
+    effects: &[Effect],
+) -> Result<(Vec<TxOp>, BTreeMap<Key, Merged>), StoreError> {
     // Several effects may merge into the same item: apply them in plan order to one copy.
     let mut merged: BTreeMap<Key, Slot<'_>> = BTreeMap::new();
     for effect in effects {
@@ -272,8 +284,18 @@ async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, Sto
     }
     let mut ops = Vec::new();
     let mut deltas: BTreeMap<Key, i64> = BTreeMap::new();
-    for (_, slot) in merged {
-        let Some(mut item) = slot.new else { continue };
+    let mut finals = BTreeMap::new();
+    for (key, slot) in merged {
+        let Some(mut item) = slot.new else {
+            finals.insert(
+                key,
+                Merged {
+                    old: slot.old,
+                    new: None,
+                },
+            );
+            continue;
+        };
         if let Some(counts) = slot.counts {
             for (key, n) in counts(slot.old.as_ref())? {
                 *deltas.entry(key).or_default() -= n;
@@ -293,6 +315,13 @@ async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, Sto
                 Condition::NotExists
             }
         };
+        finals.insert(
+            key,
+            Merged {
+                old: slot.old,
+                new: Some(item.clone()),
+            },
+        );
         ops.push(TxOp::put(item, condition));
     }
     for (key, delta) in deltas {
@@ -300,7 +329,170 @@ async fn resolve(store: &dyn Store, effects: &[Effect]) -> Result<Vec<TxOp>, Sto
             ops.push(TxOp::add(key, delta));
         }
     }
-    Ok(ops)
+    Ok((ops, finals))
+}
+
+/// The consultations whose tags an event may change: the thread it happened in (all of that
+/// thread's consultations) and consultations it names.
+fn tag_scope(event: &Event) -> Option<(Option<&Id>, Vec<String>)> {
+    match &event.body {
+        EventBody::MessageSent(e) => Some((Some(&e.thread_id), Vec::new())),
+        EventBody::PaymentRequestSent(e) => Some((Some(&e.thread_id), Vec::new())),
+        EventBody::PaymentRequestAnswered(e) => Some((Some(&e.thread_id), Vec::new())),
+        EventBody::ClinicalNoteSent(e) => Some((Some(&e.thread_id), Vec::new())),
+        EventBody::PaymentCompleted(e) => Some((
+            Some(&e.thread_id),
+            match (e.payment_type.opens_consultation(), &e.consultation_id) {
+                (true, Some(c)) => vec![s(c)],
+                _ => Vec::new(),
+            },
+        )),
+        EventBody::ConsultationCancelled(e) => Some((None, vec![s(&e.consultation_id)])),
+        _ => None,
+    }
+}
+
+/// What a consultation adds to the per-day tag counters: one to `<start day>#<tag>` for each
+/// of its tags, and one to `<start day>#all`.
+fn consultation_counts(item: Option<&Item>) -> Result<Vec<(Key, i64)>, StoreError> {
+    let Some(item) = item else {
+        return Ok(Vec::new());
+    };
+    let c: rm::Consultation = item.decode()?;
+    let Some(start) = c.started_at else {
+        return Ok(Vec::new());
+    };
+    let day = start.format("%Y-%m-%d").to_string();
+    let mut out = vec![(keys::consultation_tag_count(&day, "all"), 1)];
+    out.extend(
+        c.tags
+            .iter()
+            .map(|t| (keys::consultation_tag_count(&day, t.as_str()), 1)),
+    );
+    Ok(out)
+}
+
+/// Re-derives the tags of every consultation the event may touch (SPEC A3,
+/// [`crate::admin::tags::consultation_tags`]) from the items as this transaction leaves them,
+/// writes the changed ones, and moves the per-day tag counters by the difference. Items read
+/// but not written are version-checked in the same transaction, so a concurrent event on the
+/// same thread or consultation makes one of the two re-read and re-derive.
+async fn retag(
+    store: &dyn Store,
+    event: &Event,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+) -> Result<(), StoreError> {
+    let Some((thread, mut ids)) = tag_scope(event) else {
+        return Ok(());
+    };
+    if let Some(thread) = thread {
+        let links = crate::ports::store::query_all(
+            store,
+            &crate::ports::Query::partition(
+                crate::ports::Index::Primary,
+                keys::thread_pk(thread.as_str()),
+            )
+            .range(crate::ports::SkRange::BeginsWith("CONSULT#".into())),
+        )
+        .await?;
+        ids.extend(
+            links
+                .iter()
+                .filter_map(|l| l.sk.strip_prefix("CONSULT#").map(str::to_string)),
+        );
+    }
+    ids.sort();
+    ids.dedup();
+    // Items as read (`old`) and as this transaction leaves them (`now`), by key.
+    let mut seen: BTreeMap<Key, (Option<Item>, Option<Item>)> = BTreeMap::new();
+    let mut deltas: BTreeMap<Key, i64> = BTreeMap::new();
+    for id in ids {
+        let key = keys::consultation(&id);
+        let (old, now) = lookup(store, finals, &key).await?;
+        seen.insert(key.clone(), (old.clone(), now.clone()));
+        let Some(current) = now else { continue };
+        let mut c: rm::Consultation = current.decode()?;
+        let summary = match &c.thread_id {
+            Some(t) => {
+                let tkey = keys::thread(t);
+                if !seen.contains_key(&tkey) {
+                    let pair = lookup(store, finals, &tkey).await?;
+                    seen.insert(tkey.clone(), pair);
+                }
+                match seen.get(&tkey).and_then(|(_, now)| now.as_ref()) {
+                    Some(item) => item.decode::<rm::ThreadSummary>()?,
+                    None => rm::ThreadSummary::default(),
+                }
+            }
+            None => rm::ThreadSummary::default(),
+        };
+        let tags = crate::admin::tags::consultation_tags(&c, &summary);
+        let written = ops
+            .iter()
+            .position(|op| op.key() == key && matches!(op, TxOp::Put { .. }));
+        let final_item = if let Some(i) = written {
+            c.tags = tags;
+            if let TxOp::Put { item, .. } = &mut ops[i] {
+                item.body = to_json(&c);
+                item.clone()
+            } else {
+                current.clone()
+            }
+        } else if tags != c.tags {
+            c.tags = tags;
+            let mut item = current.clone();
+            item.body = to_json(&c);
+            item.version = current.version + 1;
+            ops.push(TxOp::put(
+                item.clone(),
+                Condition::VersionIs(current.version),
+            ));
+            item
+        } else {
+            current.clone()
+        };
+        for (k, n) in consultation_counts(old.as_ref())? {
+            *deltas.entry(k).or_default() -= n;
+        }
+        for (k, n) in consultation_counts(Some(&final_item))? {
+            *deltas.entry(k).or_default() += n;
+        }
+    }
+    // Everything the tags were derived from and this transaction does not write: unchanged
+    // until it commits.
+    for (key, (_, now)) in seen {
+        if ops.iter().any(|op| op.key() == key) {
+            continue;
+        }
+        let condition = match &now {
+            Some(item) => Condition::VersionIs(item.version),
+            None => Condition::NotExists,
+        };
+        ops.push(TxOp::Check { key, condition });
+    }
+    for (key, delta) in deltas {
+        if delta != 0 {
+            ops.push(TxOp::add(key, delta));
+        }
+    }
+    Ok(())
+}
+
+/// An item as read and as the plan leaves it: from the plan's merges when it merged into it,
+/// else read from the store (then both are the stored item).
+async fn lookup(
+    store: &dyn Store,
+    finals: &BTreeMap<Key, Merged>,
+    key: &Key,
+) -> Result<(Option<Item>, Option<Item>), StoreError> {
+    Ok(match finals.get(key) {
+        Some(m) => (m.old.clone(), m.new.clone().or_else(|| m.old.clone())),
+        None => {
+            let item = store.get(key).await?;
+            (item.clone(), item)
+        }
+    })
 }
 
 fn s(id: &Id) -> String {
@@ -467,34 +659,66 @@ fn plan(event: &Event) -> Vec<Effect> {
             )]
         }
         EventBody::PaymentRequestSent(e) => {
+            let e2 = e.clone();
             let e = e.clone();
-            vec![merge(
-                keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
-                move |r: &mut rm::PaymentRequest| {
-                    r.request_id = s(&e.request_id);
-                    r.thread_id = s(&e.thread_id);
-                    r.practitioner_id = Some(s(&e.practitioner_id));
-                    r.patient_id = Some(s(&e.patient_id));
-                    r.amount = Some(e.amount.clone());
-                    r.sent_at = Some(at);
+            vec![
+                merge(
+                    keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
+                    move |r: &mut rm::PaymentRequest| {
+                        r.request_id = s(&e.request_id);
+                        r.thread_id = s(&e.thread_id);
+                        r.practitioner_id = Some(s(&e.practitioner_id));
+                        r.patient_id = Some(s(&e.patient_id));
+                        r.amount = Some(e.amount.clone());
+                        r.sent_at = Some(at);
+                    },
+                    no_index,
+                ),
+                {
+                    let e = e2;
+                    merge(
+                        keys::thread(e.thread_id.as_str()),
+                        move |t: &mut rm::ThreadSummary| {
+                            t.thread_id = s(&e.thread_id);
+                            t.requests.entry(s(&e.request_id)).or_default().sent_at = Some(at);
+                        },
+                        thread_index,
+                    )
                 },
-                no_index,
-            )]
+            ]
         }
         EventBody::PaymentRequestAnswered(e) => {
+            let e2 = e.clone();
             let e = e.clone();
-            vec![merge(
-                keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
-                move |r: &mut rm::PaymentRequest| {
-                    r.request_id = s(&e.request_id);
-                    r.thread_id = s(&e.thread_id);
-                    if r.answered_at.is_none_or(|t| t <= at) {
-                        r.answer = Some(e.answer);
-                        r.answered_at = Some(at);
-                    }
+            vec![
+                merge(
+                    keys::payment_request(e.thread_id.as_str(), e.request_id.as_str()),
+                    move |r: &mut rm::PaymentRequest| {
+                        r.request_id = s(&e.request_id);
+                        r.thread_id = s(&e.thread_id);
+                        if r.answered_at.is_none_or(|t| t <= at) {
+                            r.answer = Some(e.answer);
+                            r.answered_at = Some(at);
+                        }
+                    },
+                    no_index,
+                ),
+                {
+                    let e = e2;
+                    merge(
+                        keys::thread(e.thread_id.as_str()),
+                        move |t: &mut rm::ThreadSummary| {
+                            t.thread_id = s(&e.thread_id);
+                            let r = t.requests.entry(s(&e.request_id)).or_default();
+                            if r.answered_at.is_none_or(|t| t <= at) {
+                                r.answer = Some(e.answer);
+                                r.answered_at = Some(at);
+                            }
+                        },
+                        thread_index,
+                    )
                 },
-                no_index,
-            )]
+            ]
         }
         EventBody::PaymentCompleted(e) => {
             let mut effects = Vec::new();
@@ -589,14 +813,29 @@ fn plan(event: &Event) -> Vec<Effect> {
                 note_type: e.note_type,
                 sent_at: at,
             };
-            vec![merge(
-                Key::new(
-                    keys::thread_pk(e.thread_id.as_str()),
-                    format!("NOTE#{}#{}", sort_time(at), e.note_id),
+            let thread_id = s(&e.thread_id);
+            let note_type = e.note_type;
+            vec![
+                merge(
+                    Key::new(
+                        keys::thread_pk(e.thread_id.as_str()),
+                        format!("NOTE#{}#{}", sort_time(at), e.note_id),
+                    ),
+                    move |n: &mut Option<rm::ClinicalNote>| *n = Some(note.clone()),
+                    no_index,
                 ),
-                move |n: &mut Option<rm::ClinicalNote>| *n = Some(note.clone()),
-                no_index,
-            )]
+                merge(
+                    keys::thread(e.thread_id.as_str()),
+                    move |t: &mut rm::ThreadSummary| {
+                        t.thread_id = thread_id.clone();
+                        let last = t.last_notes.get(&note_type).copied();
+                        if let Some(newest) = max_time(last, at) {
+                            t.last_notes.insert(note_type, newest);
+                        }
+                    },
+                    thread_index,
+                ),
+            ]
         }
         EventBody::CallJoined(e) => {
             let e = e.clone();

@@ -2,4 +2,5 @@
 //! open (SPEC Q2). Every exporter writes [`cells::Cell`]s through [`cells::safe_text`].
 
 pub mod cells;
+pub mod csv;
 pub mod xlsx;

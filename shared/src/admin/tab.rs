@@ -1,0 +1,329 @@
+//! The machinery every admin tab shares: a [`Tab`] says which indexed [`Query`] lists its
+//! rows and how one item becomes a row (or is filtered out); [`list_page`] serves a page of
+//! rows with a cursor, [`export_csv`] streams every selected row into the blob store.
+//!
+//! # Pages
+//! `{"items": [...], "next_cursor": "..." | null, "read": n}` and the header `x-items-read: n`
+//! (items the store read to answer, for the read-efficiency benchmark). Filters that the key
+//! cannot express (tags, search) run on the items of the Query, the way a DynamoDB filter
+//! expression does: a page may read more items than it returns, and `read` says how many. The
+//! order is the key order, which is stable (sort keys end in the item's id). `next_cursor` is
+//! set when the page is full and the list was not exhausted: the next page may then be empty.
+//!
+//! # Exports
+//! A Lambda answer carries at most 6 MB, so a CSV export never travels in the response: the
+//! export walks the same Query page by page, writes each row into a streamed upload
+//! (S3 multipart, constant memory) under `exports/admin/<tab>/<date>/<id>.csv`, records an
+//! audit entry (`admin.exported`, row count, object key), and answers
+//! `{"url", "rows", "bytes"}` with a link valid for [`EXPORT_LINK_TTL`].
+
+use super::params::ListParams;
+use crate::audit::AuditRecord;
+use crate::auth::Principal;
+use crate::deps::Deps;
+use crate::export::cells::Cell;
+use crate::export::csv::CsvStream;
+use crate::http::{ApiResponse, Problem};
+use crate::ports::{BlobError, Condition, Cursor, Item, Key, Query, Store, StoreError};
+use crate::readmodels::{self as rm, keys};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+/// Lifetime of an export's download link.
+pub const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// Items an export asks the store for at a time.
+const EXPORT_CHUNK: usize = 500;
+
+/// Reads through the store and counts every item read; caches the names rows show.
+pub struct Reader<'a> {
+    store: &'a dyn Store,
+    /// Items read so far.
+    pub read: usize,
+    practitioners: HashMap<String, Option<rm::Practitioner>>,
+    patient_names: HashMap<String, Option<String>>,
+    search_ids: Option<HashSet<String>>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Self {
+            store,
+            read: 0,
+            practitioners: HashMap::new(),
+            patient_names: HashMap::new(),
+            search_ids: None,
+        }
+    }
+
+    /// One GetItem (counted as one read, found or not).
+    pub async fn get(&mut self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.read += 1;
+        self.store.get(key).await
+    }
+
+    /// One page of a Query.
+    pub async fn query(&mut self, query: &Query) -> Result<crate::ports::Page, StoreError> {
+        let page = self.store.query(query).await?;
+        self.read += page.read;
+        Ok(page)
+    }
+
+    /// A practitioner's profile (read once per request).
+    pub async fn practitioner(&mut self, id: &str) -> Result<Option<rm::Practitioner>, StoreError> {
+        if let Some(p) = self.practitioners.get(id) {
+            return Ok(p.clone());
+        }
+        let p = match self.get(&keys::practitioner(id)).await? {
+            Some(item) => Some(item.decode::<rm::Practitioner>()?),
+            None => None,
+        };
+        self.practitioners.insert(id.to_string(), p.clone());
+        Ok(p)
+    }
+
+    /// A practitioner's name, if known.
+    pub async fn practitioner_name(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.practitioner(id).await?.and_then(|p| p.name))
+    }
+
+    /// A patient's name, if known.
+    pub async fn patient_name(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        if let Some(n) = self.patient_names.get(id) {
+            return Ok(n.clone());
+        }
+        let n = match self.get(&keys::patient(id)).await? {
+            Some(item) => item.decode::<rm::Patient>()?.name,
+            None => None,
+        };
+        self.patient_names.insert(id.to_string(), n.clone());
+        Ok(n)
+    }
+
+    /// The ids of the practitioners whose folded name contains the folded search `q`: one
+    /// Query of the `PRACTITIONERS` index (whose sort key starts with the folded name), read
+    /// once per request.
+    pub async fn practitioners_matching(
+        &mut self,
+        q: &str,
+    ) -> Result<&HashSet<String>, StoreError> {
+        if self.search_ids.is_none() {
+            let mut ids = HashSet::new();
+            let mut query = Query::partition(crate::ports::Index::Gsi1, rm::lists::PRACTITIONERS);
+            loop {
+                let page = self.query(&query).await?;
+                for item in &page.items {
+                    let Some(sk) = item.gsi1.as_ref().map(|k| k.sk.as_str()) else {
+                        continue;
+                    };
+                    // `<folded name>#<id>`: ids hold no `#`.
+                    if let Some((name, id)) = sk.rsplit_once('#') {
+                        if name.contains(q) {
+                            ids.insert(id.to_string());
+                        }
+                    }
+                }
+                match page.next {
+                    Some(c) => query.after = Some(c),
+                    None => break,
+                }
+            }
+            self.search_ids = Some(ids);
+        }
+        Ok(self.search_ids.get_or_insert_with(HashSet::new))
+    }
+}
+
+/// One admin tab.
+#[async_trait]
+pub trait Tab: Send + Sync {
+    /// A row of the tab, as the JSON page shows it.
+    type Row: Serialize + Send + Sync;
+
+    /// Names the export files: `exports/admin/<name>/...`.
+    fn name(&self) -> &'static str;
+
+    /// The CSV header.
+    fn columns(&self) -> &'static [&'static str];
+
+    /// The CSV cells of a row, in [`Tab::columns`] order.
+    fn cells(&self, row: &Self::Row) -> Vec<Cell>;
+
+    /// The indexed Query listing the tab's items (no cursor, no limit).
+    fn query(&self, params: &ListParams) -> Query;
+
+    /// The row of one item, or `None` when the filters leave it out.
+    async fn row(
+        &self,
+        reader: &mut Reader<'_>,
+        params: &ListParams,
+        item: &Item,
+    ) -> Result<Option<Self::Row>, StoreError>;
+}
+
+/// One page of a tab.
+#[derive(Debug, Serialize)]
+pub struct TabPage<R> {
+    pub items: Vec<R>,
+    pub next_cursor: Option<String>,
+    pub read: usize,
+}
+
+/// Reads one page of rows: `params.limit` rows from `params.cursor` on.
+pub async fn list_page<T: Tab>(
+    tab: &T,
+    store: &dyn Store,
+    params: &ListParams,
+) -> Result<TabPage<T::Row>, StoreError> {
+    let mut reader = Reader::new(store);
+    let base = tab.query(params);
+    let index = base.index;
+    let mut query = base.after(params.cursor.clone()).limit(params.limit);
+    let mut items = Vec::new();
+    loop {
+        let page = reader.query(&query).await?;
+        let last = page.items.len().saturating_sub(1);
+        for (i, item) in page.items.iter().enumerate() {
+            if let Some(row) = tab.row(&mut reader, params, item).await? {
+                items.push(row);
+                if items.len() == params.limit {
+                    let more = i < last || page.next.is_some();
+                    let next_cursor = more.then(|| Cursor::after(item, index).encode());
+                    return Ok(TabPage {
+                        items,
+                        next_cursor,
+                        read: reader.read,
+                    });
+                }
+            }
+        }
+        match page.next {
+            Some(c) => query.after = Some(c),
+            None => {
+                return Ok(TabPage {
+                    items,
+                    next_cursor: None,
+                    read: reader.read,
+                })
+            }
+        }
+    }
+}
+
+/// The JSON answer of a page, with `x-items-read`.
+pub fn page_response<R: Serialize>(page: &TabPage<R>) -> ApiResponse {
+    ApiResponse::json(200, page).with_header("x-items-read", page.read.to_string())
+}
+
+/// What an export produced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExportLink {
+    pub url: String,
+    pub rows: u64,
+    pub bytes: u64,
+    /// Object key in the reports bucket.
+    #[serde(skip)]
+    pub key: String,
+    #[serde(skip)]
+    pub read: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Blob(#[from] BlobError),
+}
+
+impl From<ExportError> for Problem {
+    fn from(e: ExportError) -> Self {
+        match e {
+            ExportError::Store(s) => s.into(),
+            ExportError::Blob(b) => {
+                tracing::error!(error = %b, "export upload failed");
+                Problem::unavailable()
+            }
+        }
+    }
+}
+
+/// Streams every row the filters select (all pages; `limit` and `cursor` do not apply) into
+/// a CSV object, audits it and returns its link.
+pub async fn export_csv<T: Tab>(
+    tab: &T,
+    deps: &Deps,
+    actor: &Principal,
+    params: &ListParams,
+) -> Result<ExportLink, ExportError> {
+    let now = deps.clock.now();
+    let id = crate::ids::new_id("exp", now);
+    let key = format!(
+        "exports/admin/{}/{}/{id}.csv",
+        tab.name(),
+        now.format("%Y-%m-%d")
+    );
+    let upload = deps
+        .blobs
+        .start_upload(&key, "text/csv; charset=utf-8")
+        .await?;
+    let mut csv = CsvStream::new(upload, tab.columns(), params.tz, params.bom)?;
+    let mut reader = Reader::new(&*deps.store);
+    let mut query = tab.query(params).limit(EXPORT_CHUNK);
+    let outcome: Result<(), ExportError> = async {
+        loop {
+            let page = reader.query(&query).await?;
+            for item in &page.items {
+                if let Some(row) = tab.row(&mut reader, params, item).await? {
+                    csv.write_row(&tab.cells(&row)).await?;
+                }
+            }
+            match page.next {
+                Some(c) => query.after = Some(c),
+                None => return Ok(()),
+            }
+        }
+    }
+    .await;
+    if let Err(e) = outcome {
+        csv.abort().await;
+        return Err(e);
+    }
+    let (rows, bytes) = csv.finish().await?;
+    let mut record = AuditRecord::new(actor, now, "admin.exported", "PLATFORM", tab.name());
+    record.row_count = Some(rows);
+    record.object_key = Some(key.clone());
+    record.params = export_params(params);
+    deps.store.put(record.item(), Condition::NotExists).await?;
+    let filename = format!("{}-{}.csv", tab.name(), now.format("%Y-%m-%d"));
+    let url = deps
+        .blobs
+        .presign_get(&key, EXPORT_LINK_TTL, &filename)
+        .await?;
+    Ok(ExportLink {
+        url,
+        rows,
+        bytes,
+        key,
+        read: reader.read,
+    })
+}
+
+/// The export's parameters as the audit keeps them: the period and zone, never the search
+/// text (it may be a name).
+fn export_params(params: &ListParams) -> serde_json::Value {
+    serde_json::json!({
+        "from": params.period.map(|p| p.start),
+        "to": params.period.map(|p| p.end),
+        "tz": params.tz.name(),
+        "search": params.q.is_some(),
+        "filters": params.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+    })
+}
+
+/// The JSON answer of an export, with `x-items-read`.
+pub fn export_response(link: &ExportLink) -> ApiResponse {
+    ApiResponse::json(200, link).with_header("x-items-read", link.read.to_string())
+}
