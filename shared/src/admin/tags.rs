@@ -193,3 +193,264 @@ pub fn consultation_tags(c: &Consultation, thread: &ThreadSummary) -> BTreeSet<C
     }
     tags
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::readmodels::RequestState;
+    use ConsultationTag as C;
+    use FeedTag as F;
+
+    /// 2026-03-02T09:00Z plus `m` minutes.
+    fn t(m: i64) -> Option<DateTime<Utc>> {
+        Some(
+            "2026-03-02T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + chrono::Duration::minutes(m),
+        )
+    }
+
+    fn thread(patient: &[i64], practitioner: &[i64], opened: Option<i64>) -> ThreadSummary {
+        ThreadSummary {
+            first_patient_message_at: patient.iter().min().and_then(|m| t(*m)),
+            last_patient_message_at: patient.iter().max().and_then(|m| t(*m)),
+            first_practitioner_message_at: practitioner.iter().min().and_then(|m| t(*m)),
+            last_practitioner_message_at: practitioner.iter().max().and_then(|m| t(*m)),
+            practitioner_opened_at: opened.and_then(t),
+            ..ThreadSummary::default()
+        }
+    }
+
+    fn set<T: Ord + Copy>(tags: &[T]) -> BTreeSet<T> {
+        tags.iter().copied().collect()
+    }
+
+    #[test]
+    fn feed_each_tag_alone_and_together() {
+        assert_eq!(feed_tags(&thread(&[], &[], None)), set(&[]));
+        // A patient message nobody opened or answered: waiting and not seen.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[], None)),
+            set(&[F::NotSeen, F::WaitingAnswer])
+        );
+        // Opened, not answered: waiting only.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[], Some(2))),
+            set(&[F::WaitingAnswer])
+        );
+        // A practitioner wrote first, the patient has not: nothing but... no conversation.
+        assert_eq!(feed_tags(&thread(&[], &[1], None)), set(&[]));
+        // Both wrote, the practitioner last: conversation only.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[2], None)),
+            set(&[F::Conversation])
+        );
+        // All three.
+        assert_eq!(
+            feed_tags(&thread(&[1, 3], &[2], Some(2))),
+            set(&[F::Conversation, F::NotSeen, F::WaitingAnswer])
+        );
+    }
+
+    #[test]
+    fn feed_transitions_and_ties() {
+        // A practitioner reply clears Waiting answer (and Not seen: writing shows the thread).
+        let before = thread(&[1], &[], None);
+        let after = thread(&[1], &[5], None);
+        assert!(feed_tags(&before).contains(&F::WaitingAnswer));
+        assert_eq!(feed_tags(&after), set(&[F::Conversation]));
+        // Opening clears Not seen only.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[], Some(1))),
+            set(&[F::WaitingAnswer])
+        );
+        // Opened a minute before the message: still not seen.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[], Some(0))),
+            set(&[F::NotSeen, F::WaitingAnswer])
+        );
+        // A reply at the same instant as the patient's message counts as an answer.
+        assert_eq!(
+            feed_tags(&thread(&[1], &[1], None)),
+            set(&[F::Conversation])
+        );
+        // A new patient message after the reply sets both again.
+        assert_eq!(
+            feed_tags(&thread(&[1, 6], &[5], None)),
+            set(&[F::Conversation, F::NotSeen, F::WaitingAnswer])
+        );
+    }
+
+    fn consultation(start: i64, cancelled: Option<i64>) -> Consultation {
+        Consultation {
+            consultation_id: "c1".into(),
+            started_at: t(start),
+            cancelled_at: cancelled.and_then(t),
+            ..Consultation::default()
+        }
+    }
+
+    fn with_notes(mut th: ThreadSummary, notes: &[(NoteType, i64)]) -> ThreadSummary {
+        for (n, m) in notes {
+            th.last_notes.insert(*n, t(*m).unwrap());
+        }
+        th
+    }
+
+    fn with_requests(
+        mut th: ThreadSummary,
+        reqs: &[(&str, i64, Option<RequestAnswer>)],
+    ) -> ThreadSummary {
+        for (id, sent, answer) in reqs {
+            th.requests.insert(
+                id.to_string(),
+                RequestState {
+                    sent_at: t(*sent),
+                    answer: *answer,
+                    answered_at: answer.and(t(*sent + 1)),
+                },
+            );
+        }
+        th
+    }
+
+    #[test]
+    fn consultation_each_tag_alone() {
+        let c = consultation(10, None);
+        let empty = ThreadSummary::default();
+        assert_eq!(consultation_tags(&c, &empty), set(&[]));
+        assert_eq!(
+            consultation_tags(&consultation(10, Some(20)), &empty),
+            set(&[C::Cancelled])
+        );
+        assert_eq!(
+            consultation_tags(&c, &thread(&[11], &[12], Some(12))),
+            set(&[C::Conversation])
+        );
+        assert_eq!(
+            consultation_tags(&c, &thread(&[11], &[], None)),
+            set(&[C::WaitingAnswer])
+        );
+        for (note, tag) in [
+            (NoteType::Diagnosis, C::Diagnosis),
+            (NoteType::MedicalAdvice, C::MedicalAdvice),
+            (NoteType::Prescription, C::Prescription),
+        ] {
+            assert_eq!(
+                consultation_tags(&c, &with_notes(empty.clone(), &[(note, 15)])),
+                set(&[tag, C::Concluded])
+            );
+        }
+        assert_eq!(
+            consultation_tags(
+                &c,
+                &with_notes(empty.clone(), &[(NoteType::InPersonRecommendation, 15)])
+            ),
+            set(&[C::InPersonVisit])
+        );
+        assert_eq!(
+            consultation_tags(&c, &with_requests(empty.clone(), &[("r2", 15, None)])),
+            set(&[C::Request])
+        );
+        assert_eq!(
+            consultation_tags(
+                &c,
+                &with_requests(empty.clone(), &[("r2", 15, Some(RequestAnswer::Rejected))])
+            ),
+            set(&[C::Rejected])
+        );
+        // An accepted further request opens its own consultation: no tag here.
+        assert_eq!(
+            consultation_tags(
+                &c,
+                &with_requests(empty, &[("r2", 15, Some(RequestAnswer::Accepted))])
+            ),
+            set(&[])
+        );
+    }
+
+    #[test]
+    fn consultation_history_before_the_start_does_not_count() {
+        let c = consultation(10, None);
+        let th = with_requests(
+            with_notes(thread(&[1], &[2], Some(2)), &[(NoteType::Diagnosis, 9)]),
+            // The request that opened the consultation, accepted before the start.
+            &[("r1", 5, Some(RequestAnswer::Accepted)), ("r0", 3, None)],
+        );
+        assert_eq!(consultation_tags(&c, &th), set(&[]));
+        // A note exactly at the start counts.
+        let th = with_notes(ThreadSummary::default(), &[(NoteType::Prescription, 10)]);
+        assert_eq!(
+            consultation_tags(&c, &th),
+            set(&[C::Prescription, C::Concluded])
+        );
+        // No start (the cancellation came first): only Cancelled.
+        let mut early = consultation(10, Some(12));
+        early.started_at = None;
+        assert_eq!(
+            consultation_tags(&early, &thread(&[11], &[], None)),
+            set(&[C::Cancelled])
+        );
+    }
+
+    #[test]
+    fn consultation_transitions_and_tags_together() {
+        let c = consultation(10, None);
+        // A practitioner reply clears Waiting answer and makes a Conversation.
+        assert_eq!(
+            consultation_tags(&c, &thread(&[11], &[], None)),
+            set(&[C::WaitingAnswer])
+        );
+        assert_eq!(
+            consultation_tags(&c, &thread(&[11], &[12], None)),
+            set(&[C::Conversation])
+        );
+        // A rejected request, then re-sent: Rejected becomes Request.
+        let rejected = with_requests(
+            ThreadSummary::default(),
+            &[("r2", 15, Some(RequestAnswer::Rejected))],
+        );
+        assert_eq!(consultation_tags(&c, &rejected), set(&[C::Rejected]));
+        let resent = with_requests(rejected, &[("r3", 20, None)]);
+        assert_eq!(consultation_tags(&c, &resent), set(&[C::Request]));
+        // A cancellation after a diagnosis keeps both.
+        let diagnosed = with_notes(ThreadSummary::default(), &[(NoteType::Diagnosis, 15)]);
+        assert_eq!(
+            consultation_tags(&consultation(10, Some(30)), &diagnosed),
+            set(&[C::Cancelled, C::Diagnosis, C::Concluded])
+        );
+        // Everything at once.
+        let all = with_requests(
+            with_notes(
+                thread(&[11, 40], &[12], None),
+                &[
+                    (NoteType::Diagnosis, 13),
+                    (NoteType::MedicalAdvice, 14),
+                    (NoteType::Prescription, 15),
+                    (NoteType::InPersonRecommendation, 16),
+                ],
+            ),
+            &[("r2", 17, None)],
+        );
+        assert_eq!(
+            consultation_tags(&consultation(10, Some(50)), &all),
+            set(&[
+                C::Cancelled,
+                C::Conversation,
+                C::Concluded,
+                C::Diagnosis,
+                C::MedicalAdvice,
+                C::Prescription,
+                C::InPersonVisit,
+                C::Request,
+                C::WaitingAnswer,
+            ])
+        );
+        // Names round-trip.
+        for tag in ConsultationTag::ALL {
+            assert_eq!(ConsultationTag::parse(tag.as_str()), Some(tag));
+        }
+        for tag in FeedTag::ALL {
+            assert_eq!(FeedTag::parse(tag.as_str()), Some(tag));
+        }
+    }
+}
