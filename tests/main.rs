@@ -3,6 +3,7 @@ mod contract;
 mod demo;
 mod events;
 mod local_server;
+mod org_reports;
 mod org_reports_xlsx;
 mod support;
 mod template;

@@ -12,6 +12,7 @@ pub mod export;
 pub mod http;
 pub mod ids;
 pub mod lambda;
+pub mod org_reports;
 pub mod ports;
 pub mod readmodels;
 pub mod routes;

@@ -39,6 +39,7 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
     let features: &[&[Route]] = &[
         FOUNDATION_ROUTES,
         // ---- feature route tables (one line each) ----
+        crate::org_reports::ROUTES,
     ];
     features.iter().flat_map(|f| f.iter().copied()).collect()
 });

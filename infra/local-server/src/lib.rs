@@ -38,6 +38,9 @@ pub fn dispatch(
         // ---- admin reporting (SPEC A1-A9) ----
         // ---- referrals (SPEC B1-B7) ----
         // ---- organisation reports (SPEC C1-C10, D1, D3) ----
+        "org-report-config" => Box::pin(org_report_config::handle(deps, req)),
+        "org-report-download" => Box::pin(org_report_download::handle(deps, req)),
+        "org-report-history" => Box::pin(org_report_history::handle(deps, req)),
         _ => return None,
     })
 }

@@ -1,0 +1,35 @@
+//! `GET /orgs/{org_id}/reports/config` (org admins, coordinators, reporters) and
+//! `PUT /orgs/{org_id}/reports/config` (org admins): the organisation's report configuration
+//! (SPEC C1). A change is audited in the same transaction (D4); a stale `version` answers 409.
+
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use shared::org_reports::config::{load_config, save_config, ConfigChange};
+use shared::org_reports::{authorise, CONFIG_WRITERS, ORG_READERS};
+use std::sync::Arc;
+
+/// Reads or replaces the configuration.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    match req.method.to_ascii_uppercase().as_str() {
+        "GET" => {
+            let (_, scope) = authorise(&*deps.store, &req, ORG_READERS, &[]).await?;
+            let config = load_config(&*deps.store, scope.org_id()).await?;
+            Ok(ApiResponse::json(200, &config))
+        }
+        "PUT" => {
+            let (actor, scope) = authorise(&*deps.store, &req, CONFIG_WRITERS, &[]).await?;
+            let change: ConfigChange = req.json()?;
+            let saved = save_config(
+                &*deps.store,
+                &actor,
+                deps.clock.now(),
+                scope.org_id(),
+                change,
+            )
+            .await?;
+            tracing::info!(request_id = %req.request_id, org_id = %saved.org_id, version = saved.version, "report configuration saved");
+            Ok(ApiResponse::json(200, &saved))
+        }
+        _ => Err(Problem::method_not_allowed()),
+    }
+}

@@ -1,0 +1,6 @@
+//! Lambda entry point of `org-report-config`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("org-report-config", org_report_config::handle).await
+}

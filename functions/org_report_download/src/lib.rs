@@ -1,0 +1,30 @@
+//! `POST /orgs/{org_id}/reports/{report_type}/download` (org admins, coordinators, reporters)
+//! and `POST /clinics/{clinic_id}/reports/{report_type}/download` (clinic admins of the clinic,
+//! org roles of its organisation): builds the report for the parameters in the body, stores it,
+//! records it in the 24-hour history and answers 201 with a presigned link valid for minutes
+//! (SPEC C1, C9, C10, D1, D4). A range over 2 calendar months answers 422 (email only).
+
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use shared::org_reports::download::{download, report_tempdir, ReportType};
+use shared::org_reports::params::ParamsInput;
+use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use std::sync::Arc;
+
+/// Generates, stores and links one report.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let report_type = ReportType::parse(
+        req.path_param("report_type")
+            .ok_or_else(|| Problem::not_found("report type"))?,
+    )?;
+    let input: ParamsInput = req.json()?;
+    let link = download(&deps, &actor, scope, report_type, &input, &report_tempdir()).await?;
+    tracing::info!(
+        request_id = %req.request_id,
+        report_id = %link.report.report_id,
+        rows = link.report.row_count.unwrap_or_default(),
+        "report downloaded"
+    );
+    Ok(ApiResponse::json(201, &link))
+}

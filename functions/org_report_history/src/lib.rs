@@ -1,0 +1,30 @@
+//! The 24-hour report history (SPEC D3, C10): `GET /orgs/{org_id}/reports/history` and
+//! `GET /clinics/{clinic_id}/reports/history` list what was downloaded or emailed in the last
+//! 24 hours (who, when, type, parameters, size, state), newest first; `.../history/{report_id}/link`
+//! answers a freshly presigned link (audited). Entries older than 24 hours answer 404 and are
+//! left out of the list, whatever TTL has deleted.
+
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use shared::org_reports::download::relink;
+use shared::org_reports::history::list_history;
+use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use std::sync::Arc;
+
+/// Lists the history or re-links one entry.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    match req.path_param("report_id") {
+        Some(report_id) => {
+            let link = relink(&deps, &actor, &scope, report_id).await?;
+            Ok(ApiResponse::json(200, &link))
+        }
+        None => {
+            let items = list_history(&*deps.store, &scope, deps.clock.now()).await?;
+            Ok(ApiResponse::json(
+                200,
+                &serde_json::json!({ "items": items }),
+            ))
+        }
+    }
+}

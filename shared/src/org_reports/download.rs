@@ -1,0 +1,270 @@
+//! Download (SPEC D1, D4): build a report, write its workbook in constant memory to a temporary
+//! file, stream that file to the blob store (multipart), then record it in the history and the
+//! audit trail in one transaction, and answer a presigned link valid for minutes.
+//! Re-download from the history presigns the stored object again (and is audited too).
+
+use super::config::load_config;
+use super::consultations::{self, ConsultationFilter};
+use super::history::{report_key, Delivery, ReportRecord, ReportState, HISTORY_WINDOW_HOURS};
+use super::params::{ParamsInput, ReportParams};
+use super::{load, ReportScope};
+use crate::audit::{audit_op, AuditRecord};
+use crate::auth::Principal;
+use crate::deps::Deps;
+use crate::export::xlsx::{remove_quietly, write_to_temp_file, XlsxOptions};
+use crate::http::Problem;
+use crate::ports::{BlobStore, Condition, TxOp};
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncReadExt;
+
+/// How long a download link works.
+pub const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+/// Chunk size of the streamed upload.
+const UPLOAD_CHUNK: usize = 8 * 1024 * 1024;
+/// Content type of an .xlsx workbook.
+pub const XLSX_CONTENT_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The report types (C4–C9) this deployment builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportType {
+    /// C9.
+    Consultations,
+}
+
+impl ReportType {
+    /// The path segment naming the type.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportType::Consultations => "consultations",
+        }
+    }
+
+    /// Parses a path segment; an unknown type answers 404.
+    pub fn parse(text: &str) -> Result<Self, Problem> {
+        match text {
+            "consultations" => Ok(ReportType::Consultations),
+            _ => Err(Problem::not_found("report type")),
+        }
+    }
+}
+
+/// Where workbooks are written before upload: `REPORT_TMPDIR` when set, else the system's
+/// temporary directory (`/tmp` in Lambda, the only writable place there).
+pub fn report_tempdir() -> PathBuf {
+    std::env::var_os("REPORT_TMPDIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// A report ready to fetch.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportLink {
+    pub report: ReportRecord,
+    pub url: String,
+    pub link_expires_at: DateTime<Utc>,
+}
+
+async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u64, Problem> {
+    let unavailable = |what: &str| {
+        tracing::error!(what, "report upload failed");
+        Problem::unavailable()
+    };
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|_| unavailable("open temp file"))?;
+    let mut upload = blobs
+        .start_upload(key, XLSX_CONTENT_TYPE)
+        .await
+        .map_err(|_| unavailable("start upload"))?;
+    loop {
+        let mut buf = Vec::with_capacity(UPLOAD_CHUNK);
+        let mut filled = 0;
+        while filled < UPLOAD_CHUNK {
+            let n = (&mut file)
+                .take((UPLOAD_CHUNK - filled) as u64)
+                .read_to_end(&mut buf)
+                .await;
+            match n {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(_) => {
+                    let _ = upload.abort().await;
+                    return Err(unavailable("read temp file"));
+                }
+            }
+        }
+        if filled == 0 {
+            break;
+        }
+        if upload.write(Bytes::from(buf)).await.is_err() {
+            // The abort may fail too; the bucket's lifecycle rule cleans up behind it.
+            return Err(unavailable("write part"));
+        }
+        if filled < UPLOAD_CHUNK {
+            break;
+        }
+    }
+    upload
+        .complete()
+        .await
+        .map_err(|_| unavailable("complete upload"))
+}
+
+/// Builds the report for `scope`, stores it, records it and answers its link.
+pub async fn download(
+    deps: &Deps,
+    actor: &Principal,
+    scope: ReportScope,
+    report_type: ReportType,
+    input: &ParamsInput,
+    tempdir: &Path,
+) -> Result<ReportLink, Problem> {
+    let store = &*deps.store;
+    let config = load_config(store, scope.org_id()).await?;
+    let params = ReportParams::resolve(input, &config)?;
+    params.require_interactive()?;
+    let now = deps.clock.now();
+    let report_id = crate::ids::new_id("rep", now);
+    let (start, end) = (params.start_utc(), params.end_utc());
+    let rows = match report_type {
+        ReportType::Consultations => {
+            let data = load::consultation_input(store, &scope, start, end).await?;
+            consultations::build_rows(
+                &data,
+                &ConsultationFilter {
+                    start,
+                    end,
+                    clinic_id: scope.clinic_id().map(str::to_string),
+                    min_duration_seconds: params.min_duration_seconds,
+                },
+            )
+        }
+    };
+    let fields = match report_type {
+        ReportType::Consultations => consultations::FIELDS,
+    };
+    let options = XlsxOptions::new(params.zone, tempdir);
+    let stem = report_id.clone();
+    let written =
+        tokio::task::spawn_blocking(move || write_to_temp_file(fields, rows, options, &stem))
+            .await
+            .map_err(|_| Problem::internal())?;
+    let (path, summary) = written.map_err(|e| {
+        tracing::error!(error = %e, "workbook not written");
+        Problem::internal()
+    })?;
+    let object_key = format!("reports/{report_id}.xlsx");
+    let uploaded = stream_file(&*deps.blobs, &path, &object_key).await;
+    remove_quietly(&path);
+    let size = uploaded?;
+    let file_name = format!(
+        "{}_{}_{}.xlsx",
+        report_type.as_str(),
+        params.from,
+        params.to
+    );
+    let record = ReportRecord {
+        report_id: report_id.clone(),
+        org_id: scope.org_id().to_string(),
+        clinic_id: scope.clinic_id().map(str::to_string),
+        report_type: report_type.as_str().to_string(),
+        params: params.record(),
+        requested_by: actor.sub.clone(),
+        requested_role: actor.role.as_str().to_string(),
+        requested_at: now,
+        delivery: Delivery::Download,
+        state: ReportState::Ready,
+        size_bytes: Some(size),
+        row_count: Some(summary.rows),
+        object_key: Some(object_key.clone()),
+        file_name,
+        expires_at: now + Duration::hours(HISTORY_WINDOW_HOURS),
+    };
+    let mut audit = AuditRecord::new(
+        actor,
+        now,
+        "report.downloaded",
+        &format!("ORG#{}", record.org_id),
+        &report_id,
+    );
+    audit.org_id = Some(record.org_id.clone());
+    audit.params = serde_json::json!({
+        "report_type": record.report_type,
+        "clinic_id": record.clinic_id,
+        "params": record.params,
+        "size_bytes": size,
+    });
+    audit.row_count = Some(summary.rows);
+    audit.object_key = Some(object_key.clone());
+    if let Err(e) = store
+        .transact(vec![
+            TxOp::put(record.item(), Condition::NotExists),
+            audit_op(&audit),
+        ])
+        .await
+    {
+        let _ = deps.blobs.delete(&object_key).await;
+        return Err(e.into());
+    }
+    tracing::info!(report_id = %report_id, rows = summary.rows, size, "report stored");
+    presign(deps, record, now).await
+}
+
+async fn presign(
+    deps: &Deps,
+    record: ReportRecord,
+    now: DateTime<Utc>,
+) -> Result<ReportLink, Problem> {
+    let key = record
+        .object_key
+        .clone()
+        .ok_or_else(|| Problem::not_found("report file"))?;
+    let url = deps
+        .blobs
+        .presign_get(&key, LINK_TTL, &record.file_name)
+        .await
+        .map_err(|e| match e {
+            crate::ports::BlobError::NotFound => Problem::not_found("report file"),
+            _ => Problem::unavailable(),
+        })?;
+    Ok(ReportLink {
+        report: record,
+        url,
+        link_expires_at: now + Duration::seconds(LINK_TTL.as_secs() as i64),
+    })
+}
+
+/// A fresh link to a report of `scope`'s history (404 when gone, another scope's, or not
+/// ready); audited as `report.redownloaded`.
+pub async fn relink(
+    deps: &Deps,
+    actor: &Principal,
+    scope: &ReportScope,
+    report_id: &str,
+) -> Result<ReportLink, Problem> {
+    let now = deps.clock.now();
+    let record = super::history::find_current(&*deps.store, scope, report_id, now)
+        .await?
+        .filter(|r| r.state == ReportState::Ready)
+        .ok_or_else(|| Problem::not_found("report"))?;
+    let mut audit = AuditRecord::new(
+        actor,
+        now,
+        "report.redownloaded",
+        &format!("ORG#{}", record.org_id),
+        &record.report_id,
+    );
+    audit.org_id = Some(record.org_id.clone());
+    audit.params =
+        serde_json::json!({ "report_type": record.report_type, "clinic_id": record.clinic_id });
+    audit.row_count = record.row_count;
+    audit.object_key = record.object_key.clone();
+    deps.store.transact(vec![audit_op(&audit)]).await?;
+    debug_assert_eq!(report_key(&record.report_id).sk, "REPORT");
+    presign(deps, record, now).await
+}

@@ -1,0 +1,114 @@
+//! Loads what the report builders read, with indexed Queries only (no scans):
+//!
+//! - the organisation (`GetItem ORG#<org>`), its clinics and accounts (`gsi1 ORG#<org>#CLINICS`,
+//!   `gsi1 ORG#<org>#ACCOUNTS`);
+//! - the segments that started in the period: `gsi2 ORG#<org>#SEGMENTS` (or, for one clinic,
+//!   `gsi1 CLINIC#<clinic>#SEGMENTS`) between the period's UTC bounds;
+//! - then each of their sessions whole: `pk = SESSION#<id>` (queued call, every segment, every
+//!   participant).
+
+use super::consultations::{ConsultationInput, SessionReadModels};
+use super::ReportScope;
+use crate::ports::store::query_all;
+use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
+use crate::readmodels::{
+    keys, lists, sort_time, Account, Clinic, Organisation, QueuedCall, Segment, SegmentParticipant,
+};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeSet, HashMap};
+
+fn decode_all<T: serde::de::DeserializeOwned>(items: &[Item]) -> Result<Vec<T>, StoreError> {
+    items.iter().map(Item::decode).collect()
+}
+
+/// The organisation's read model (empty name when it is not stored).
+pub async fn organisation(store: &dyn Store, org_id: &str) -> Result<Organisation, StoreError> {
+    match store.get(&keys::organisation(org_id)).await? {
+        Some(item) => item.decode(),
+        None => Ok(Organisation {
+            org_id: org_id.to_string(),
+            ..Organisation::default()
+        }),
+    }
+}
+
+/// The organisation's clinics by id.
+pub async fn clinics(
+    store: &dyn Store,
+    org_id: &str,
+) -> Result<HashMap<String, Clinic>, StoreError> {
+    let items = query_all(
+        store,
+        &Query::partition(Index::Gsi1, lists::org_clinics(org_id)),
+    )
+    .await?;
+    Ok(decode_all::<Clinic>(&items)?
+        .into_iter()
+        .map(|c| (c.clinic_id.clone(), c))
+        .collect())
+}
+
+/// The organisation's accounts by id.
+pub async fn accounts(
+    store: &dyn Store,
+    org_id: &str,
+) -> Result<HashMap<String, Account>, StoreError> {
+    let items = query_all(
+        store,
+        &Query::partition(Index::Gsi1, lists::org_accounts(org_id)),
+    )
+    .await?;
+    Ok(decode_all::<Account>(&items)?
+        .into_iter()
+        .map(|a| (a.account_id.clone(), a))
+        .collect())
+}
+
+/// Every read model of one session.
+pub async fn session(store: &dyn Store, session_id: &str) -> Result<SessionReadModels, StoreError> {
+    let pk = keys::queued_call(session_id).pk;
+    let items = query_all(store, &Query::partition(Index::Primary, pk)).await?;
+    let mut out = SessionReadModels::default();
+    for item in &items {
+        if item.sk == "QUEUED" {
+            out.queued = Some(item.decode::<QueuedCall>()?);
+        } else if item.sk.starts_with("SEG#") {
+            out.segments.push(item.decode::<Segment>()?);
+        } else if item.sk.starts_with("PART#") {
+            out.participants.push(item.decode::<SegmentParticipant>()?);
+        }
+    }
+    Ok(out)
+}
+
+/// What the Consultations report reads for `scope` and the period `[start, end)`.
+pub async fn consultation_input(
+    store: &dyn Store,
+    scope: &ReportScope,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<ConsultationInput, StoreError> {
+    let org_id = scope.org_id();
+    let range = SkRange::Between(sort_time(start), sort_time(end));
+    let query = match scope.clinic_id() {
+        Some(clinic) => Query::partition(Index::Gsi1, lists::clinic_segments(clinic)),
+        None => Query::partition(Index::Gsi2, lists::org_segments(org_id)),
+    }
+    .range(range);
+    let segments = query_all(store, &query).await?;
+    let mut session_ids = BTreeSet::new();
+    for item in &segments {
+        let seg: Segment = item.decode()?;
+        session_ids.insert(seg.session_id);
+    }
+    let mut sessions = Vec::with_capacity(session_ids.len());
+    for id in &session_ids {
+        sessions.push(session(store, id).await?);
+    }
+    Ok(ConsultationInput {
+        organisation: organisation(store, org_id).await?,
+        clinics: clinics(store, org_id).await?,
+        accounts: accounts(store, org_id).await?,
+        sessions,
+    })
+}

@@ -1,0 +1,156 @@
+//! Organisation reports (SPEC C1–C10, D1, D3, D4): the report configuration, the report
+//! parameters, the report builders (pure functions from read models to rows), the download that
+//! writes a workbook to the blob store, and the 24-hour history.
+//!
+//! Flow: read models (loaded with indexed Queries in [`load`]) → builder ([`consultations`]) →
+//! XLSX exporter ([`crate::export::xlsx`]) → blob store → history record + audit record (one
+//! transaction) → presigned link.
+
+pub mod config;
+pub mod consultations;
+pub mod download;
+pub mod history;
+pub mod load;
+pub mod params;
+
+use crate::auth::Role;
+use crate::routes::Route;
+
+/// Roles that read an organisation's reports, configuration and history.
+pub const ORG_READERS: &[Role] = &[Role::OrgAdmin, Role::OrgCoordinator, Role::OrgReporter];
+/// Roles that change the report configuration.
+pub const CONFIG_WRITERS: &[Role] = &[Role::OrgAdmin];
+/// Roles on the clinic-level routes (C10): clinic admins of that clinic, and the org roles of
+/// its organisation.
+pub const CLINIC_READERS: &[Role] = &[
+    Role::ClinicAdmin,
+    Role::OrgAdmin,
+    Role::OrgCoordinator,
+    Role::OrgReporter,
+];
+
+/// The organisation-report routes.
+pub const ROUTES: &[Route] = &[
+    Route {
+        method: "GET",
+        path: "/orgs/{org_id}/reports/config",
+        function: "org-report-config",
+        roles: ORG_READERS,
+    },
+    Route {
+        method: "PUT",
+        path: "/orgs/{org_id}/reports/config",
+        function: "org-report-config",
+        roles: CONFIG_WRITERS,
+    },
+    Route {
+        method: "POST",
+        path: "/orgs/{org_id}/reports/{report_type}/download",
+        function: "org-report-download",
+        roles: ORG_READERS,
+    },
+    Route {
+        method: "POST",
+        path: "/clinics/{clinic_id}/reports/{report_type}/download",
+        function: "org-report-download",
+        roles: CLINIC_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/orgs/{org_id}/reports/history",
+        function: "org-report-history",
+        roles: ORG_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/orgs/{org_id}/reports/history/{report_id}/link",
+        function: "org-report-history",
+        roles: ORG_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/clinics/{clinic_id}/reports/history",
+        function: "org-report-history",
+        roles: CLINIC_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/clinics/{clinic_id}/reports/history/{report_id}/link",
+        function: "org-report-history",
+        roles: CLINIC_READERS,
+    },
+];
+
+/// Where a report request is scoped: a whole organisation, or one clinic of it (C10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportScope {
+    Org { org_id: String },
+    Clinic { org_id: String, clinic_id: String },
+}
+
+impl ReportScope {
+    /// The organisation either way.
+    pub fn org_id(&self) -> &str {
+        match self {
+            ReportScope::Org { org_id } | ReportScope::Clinic { org_id, .. } => org_id,
+        }
+    }
+
+    /// The clinic, when the scope is one clinic.
+    pub fn clinic_id(&self) -> Option<&str> {
+        match self {
+            ReportScope::Org { .. } => None,
+            ReportScope::Clinic { clinic_id, .. } => Some(clinic_id),
+        }
+    }
+}
+
+/// Checks the caller's role and scope for a report route and names the scope: `org_id` in the
+/// path → the organisation (which must exist); `clinic_id` → that clinic and its organisation.
+/// Another tenant's id answers 404, the same as an id that does not exist.
+pub async fn authorise(
+    store: &dyn crate::ports::Store,
+    req: &crate::http::ApiRequest,
+    org_roles: &[Role],
+    clinic_roles: &[Role],
+) -> Result<(crate::auth::Principal, ReportScope), crate::http::Problem> {
+    use crate::auth::{require, Scope};
+    use crate::http::Problem;
+    use crate::readmodels::{keys, Clinic};
+    if let Some(org_id) = req.path_param("org_id") {
+        let p = require(req.principal.as_ref(), org_roles, Scope::Org(org_id))?.clone();
+        if store.get(&keys::organisation(org_id)).await?.is_none() {
+            return Err(Problem::not_found("organisation"));
+        }
+        return Ok((
+            p,
+            ReportScope::Org {
+                org_id: org_id.to_string(),
+            },
+        ));
+    }
+    let clinic_id = req
+        .path_param("clinic_id")
+        .ok_or_else(|| Problem::not_found("resource"))?;
+    require(req.principal.as_ref(), clinic_roles, Scope::Any)?;
+    let clinic: Clinic = match store.get(&keys::clinic(clinic_id)).await? {
+        Some(item) => item.decode()?,
+        None => return Err(Problem::not_found("resource")),
+    };
+    let p = require(
+        req.principal.as_ref(),
+        clinic_roles,
+        Scope::Clinic {
+            clinic_id,
+            org_id: &clinic.org_id,
+        },
+    )?
+    .clone();
+    Ok((
+        p,
+        ReportScope::Clinic {
+            org_id: clinic.org_id,
+            clinic_id: clinic_id.to_string(),
+        },
+    ))
+}

@@ -1,0 +1,1230 @@
+//! Organisation reports end to end (SPEC C1, C9, C10, D1, D3, D4, Q2) on both store adapters
+//! (embedded + DirBlobs, moto DynamoDB + moto S3): a hand-built fixture loaded through ingest —
+//! a call transferred across three clinics, an abandoned call, a consultation shorter than the
+//! minimum, a call across Sydney's DST change — whose Consultations rows are written out here
+//! and compared exactly, then cell by cell after downloading the workbook through its
+//! presigned link; the configuration, the 24-hour history at its edge, and the fences.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::org_reports_xlsx::{expected, expected_fields, read_workbook, ReadCell};
+use crate::support::{self, links::served_blobs, TempDir};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::auth::{Principal, Role};
+use shared::deps::Deps;
+use shared::export::cells::Cell;
+use shared::http::ApiRequest;
+use shared::org_reports::consultations::{self, build_rows, ConsultationFilter};
+use shared::org_reports::{load, ReportScope};
+use shared::ports::{BlobStore, FixedClock, Key, Store};
+use std::sync::Arc;
+
+const ORG: &str = "org-hh";
+const OTHER_ORG: &str = "org-xx";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// "Now" for every scenario: after the fixture's calls.
+fn now() -> DateTime<Utc> {
+    t("2026-04-10T00:00:00Z")
+}
+
+fn bw(n: u32) -> Value {
+    json!({
+        "send_kbps_avg": 100 * n, "receive_kbps_avg": 100 * n + 1,
+        "send_kbps_max": 100 * n + 2, "receive_kbps_max": 100 * n + 3,
+        "packet_loss_permille": n, "round_trip_ms_avg": 10 * n
+    })
+}
+
+fn bw_cells(n: i64) -> Vec<Cell> {
+    vec![
+        Cell::Int(100 * n),
+        Cell::Int(100 * n + 1),
+        Cell::Int(100 * n + 2),
+        Cell::Int(100 * n + 3),
+        Cell::Int(n),
+        Cell::Int(10 * n),
+    ]
+}
+
+struct Events(Vec<Value>);
+
+impl Events {
+    fn push(&mut self, at: &str, kind: &str, data: Value) {
+        let id = format!("ev-{}", self.0.len() + 1);
+        self.0
+            .push(json!({"id": id, "type": kind, "occurred_at": at, "data": data}));
+    }
+    fn joined(&mut self, at: &str, session: &str, seg: &str, part: &str, account: Option<&str>) {
+        let mut data = json!({"session_id": session, "segment_id": seg, "participant_id": part,
+            "participant_type": if account.is_some() { "host" } else { "caller" }});
+        if let Some(a) = account {
+            data["account_id"] = json!(a);
+        }
+        self.push(at, "participant.joined", data);
+    }
+    fn left(&mut self, at: &str, session: &str, seg: &str, part: &str, n: u32) {
+        self.push(
+            at,
+            "participant.left",
+            json!({"session_id": session, "segment_id": seg, "participant_id": part, "bandwidth": bw(n)}),
+        );
+    }
+    fn segment(&mut self, at: &str, session: &str, seg: &str, qc: &str, org: &str, clinic: &str) {
+        self.push(
+            at,
+            "segment.started",
+            json!({"session_id": session, "segment_id": seg, "queued_call_id": qc, "org_id": org, "clinic_id": clinic}),
+        );
+    }
+    fn ended(&mut self, at: &str, session: &str, seg: &str) {
+        self.push(
+            at,
+            "segment.ended",
+            json!({"session_id": session, "segment_id": seg}),
+        );
+    }
+}
+
+/// The fixture's events (see the module header).
+fn fixture() -> Vec<Value> {
+    let mut e = Events(Vec::new());
+    let setup = "2026-01-01T00:00:00Z";
+    for (org, name) in [(ORG, "Harbour Health"), (OTHER_ORG, "Other Org")] {
+        e.push(
+            setup,
+            "organisation.upserted",
+            json!({"org_id": org, "name": name,
+            "state": "NSW", "specialty": "General practice", "contract": "Standard",
+            "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    for (clinic, org, name) in [
+        ("cl-a", ORG, "Bondi Clinic"),
+        ("cl-b", ORG, "Coogee Clinic"),
+        ("cl-c", ORG, "Manly Clinic"),
+        ("cl-x", OTHER_ORG, "Elsewhere Clinic"),
+    ] {
+        e.push(
+            setup,
+            "clinic.upserted",
+            json!({"clinic_id": clinic, "org_id": org, "name": name,
+            "subdomain": clinic, "waiting_area_status": "open", "state": "NSW",
+            "specialty": "General practice", "contract": "Standard",
+            "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    e.push(
+        setup,
+        "room.upserted",
+        json!({"room_id": "room-1", "org_id": ORG, "clinic_id": "cl-a",
+        "room_type": "meeting", "name": "Team room", "created_at": "2025-01-01T00:00:00Z"}),
+    );
+    for (acc, org, name) in [
+        ("acc-1", ORG, "Ana Lima"),
+        ("acc-2", ORG, "=Bob Evil"),
+        ("acc-3", ORG, "Chen Wu"),
+        ("acc-9", OTHER_ORG, "Other Person"),
+    ] {
+        e.push(
+            setup,
+            "account.upserted",
+            json!({"account_id": acc, "org_id": org,
+            "email": format!("{acc}@example.org"), "name": name, "platform_role": "standard",
+            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    // S1: transferred Bondi -> Coogee -> Manly on 3 April (AEDT, UTC+11).
+    let s = "sess-1";
+    e.push(
+        "2026-04-02T23:00:00Z",
+        "queued_call.entered",
+        json!({"queued_call_id": "qc-1", "session_id": s, "org_id": ORG, "clinic_id": "cl-a"}),
+    );
+    e.segment("2026-04-02T23:00:00Z", s, "seg-1a", "qc-1", ORG, "cl-a");
+    e.joined("2026-04-02T23:00:00Z", s, "seg-1a", "part-c1", None);
+    e.joined(
+        "2026-04-02T23:05:00Z",
+        s,
+        "seg-1a",
+        "part-h1",
+        Some("acc-1"),
+    );
+    e.push(
+        "2026-04-02T23:20:00Z",
+        "segment.transferred",
+        json!({"session_id": s,
+        "segment_id": "seg-1a", "to_clinic_id": "cl-b", "to_segment_id": "seg-1b"}),
+    );
+    e.left("2026-04-02T23:20:00Z", s, "seg-1a", "part-h1", 1);
+    e.left("2026-04-02T23:20:00Z", s, "seg-1a", "part-c1", 2);
+    e.ended("2026-04-02T23:20:01Z", s, "seg-1a");
+    e.segment("2026-04-02T23:20:01Z", s, "seg-1b", "qc-1", ORG, "cl-b");
+    e.joined("2026-04-02T23:20:01Z", s, "seg-1b", "part-c1", None);
+    e.joined(
+        "2026-04-02T23:22:00Z",
+        s,
+        "seg-1b",
+        "part-h2",
+        Some("acc-2"),
+    );
+    e.push(
+        "2026-04-02T23:40:00Z",
+        "segment.transferred",
+        json!({"session_id": s,
+        "segment_id": "seg-1b", "to_clinic_id": "cl-c", "to_segment_id": "seg-1c"}),
+    );
+    e.left("2026-04-02T23:40:00Z", s, "seg-1b", "part-h2", 3);
+    e.left("2026-04-02T23:40:00Z", s, "seg-1b", "part-c1", 4);
+    e.ended("2026-04-02T23:40:01Z", s, "seg-1b");
+    e.segment("2026-04-02T23:40:01Z", s, "seg-1c", "qc-1", ORG, "cl-c");
+    e.joined("2026-04-02T23:40:01Z", s, "seg-1c", "part-c1", None);
+    e.joined(
+        "2026-04-02T23:41:00Z",
+        s,
+        "seg-1c",
+        "part-h3",
+        Some("acc-3"),
+    );
+    e.left("2026-04-03T00:10:00Z", s, "seg-1c", "part-h3", 5);
+    e.left("2026-04-03T00:10:05Z", s, "seg-1c", "part-c1", 6);
+    e.ended("2026-04-03T00:10:05Z", s, "seg-1c");
+    // S2: abandoned in Bondi after 4.5 minutes.
+    let s = "sess-2";
+    e.push(
+        "2026-04-04T01:00:00Z",
+        "queued_call.entered",
+        json!({"queued_call_id": "qc-2", "session_id": s, "org_id": ORG, "clinic_id": "cl-a"}),
+    );
+    e.segment("2026-04-04T01:00:00Z", s, "seg-2a", "qc-2", ORG, "cl-a");
+    e.joined("2026-04-04T01:00:00Z", s, "seg-2a", "part-c2", None);
+    e.left("2026-04-04T01:04:30Z", s, "seg-2a", "part-c2", 7);
+    e.push(
+        "2026-04-04T01:04:30Z",
+        "queued_call.abandoned",
+        json!({"queued_call_id": "qc-2", "session_id": s, "segment_id": "seg-2a"}),
+    );
+    e.ended("2026-04-04T01:04:30Z", s, "seg-2a");
+    // S3: a 30-second consultation in Coogee (shorter than the 60-second minimum).
+    let s = "sess-3";
+    e.push(
+        "2026-04-04T03:00:00Z",
+        "queued_call.entered",
+        json!({"queued_call_id": "qc-3", "session_id": s, "org_id": ORG, "clinic_id": "cl-b"}),
+    );
+    e.segment("2026-04-04T03:00:00Z", s, "seg-3a", "qc-3", ORG, "cl-b");
+    e.joined("2026-04-04T03:00:00Z", s, "seg-3a", "part-c3", None);
+    e.joined(
+        "2026-04-04T03:01:00Z",
+        s,
+        "seg-3a",
+        "part-h4",
+        Some("acc-3"),
+    );
+    e.left("2026-04-04T03:01:30Z", s, "seg-3a", "part-h4", 8);
+    e.left("2026-04-04T03:01:30Z", s, "seg-3a", "part-c3", 9);
+    e.ended("2026-04-04T03:01:30Z", s, "seg-3a");
+    // S4: Manly, across the end of daylight time (5 April, 03:00 AEDT = 16:00 UTC -> 02:00 AEST).
+    let s = "sess-4";
+    e.push(
+        "2026-04-04T15:30:00Z",
+        "queued_call.entered",
+        json!({"queued_call_id": "qc-4", "session_id": s, "org_id": ORG, "clinic_id": "cl-c"}),
+    );
+    e.segment("2026-04-04T15:30:00Z", s, "seg-4a", "qc-4", ORG, "cl-c");
+    e.joined("2026-04-04T15:30:00Z", s, "seg-4a", "part-c4", None);
+    e.joined(
+        "2026-04-04T15:35:00Z",
+        s,
+        "seg-4a",
+        "part-h5",
+        Some("acc-1"),
+    );
+    e.left("2026-04-04T16:20:00Z", s, "seg-4a", "part-h5", 10);
+    e.left("2026-04-04T16:20:10Z", s, "seg-4a", "part-c4", 11);
+    e.ended("2026-04-04T16:20:10Z", s, "seg-4a");
+    // S5: after the range (6 April local); S6: another organisation, inside the range.
+    e.push("2026-04-06T01:00:00Z", "queued_call.entered",
+        json!({"queued_call_id": "qc-5", "session_id": "sess-5", "org_id": ORG, "clinic_id": "cl-a"}));
+    e.segment(
+        "2026-04-06T01:00:00Z",
+        "sess-5",
+        "seg-5a",
+        "qc-5",
+        ORG,
+        "cl-a",
+    );
+    e.joined("2026-04-06T01:00:00Z", "sess-5", "seg-5a", "part-c5", None);
+    e.push("2026-04-03T01:00:00Z", "queued_call.entered",
+        json!({"queued_call_id": "qc-6", "session_id": "sess-6", "org_id": OTHER_ORG, "clinic_id": "cl-x"}));
+    e.segment(
+        "2026-04-03T01:00:00Z",
+        "sess-6",
+        "seg-6a",
+        "qc-6",
+        OTHER_ORG,
+        "cl-x",
+    );
+    e.joined("2026-04-03T01:00:00Z", "sess-6", "seg-6a", "part-c6", None);
+    e.0
+}
+
+/// One expected row; `who` = (participant, name, type, joined, left, attendance seconds,
+/// bandwidth n), `seg` = (clinic, queued call, session, segment, entered, start, end, duration,
+/// transfer, to clinic, to segment, participants, abandoned at).
+#[allow(clippy::type_complexity)]
+fn row(
+    seg: (
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        &str,
+        i64,
+        Option<&str>,
+        Option<&str>,
+        Option<&str>,
+        i64,
+        Option<&str>,
+    ),
+    who: (&str, Option<&str>, &str, &str, &str, i64, i64),
+) -> Vec<Cell> {
+    let (
+        clinic,
+        qc,
+        session,
+        segment,
+        entered,
+        start,
+        end,
+        duration,
+        transfer,
+        to_clinic,
+        to_seg,
+        count,
+        abandoned,
+    ) = seg;
+    let (part, name, kind, joined, left, attendance, n) = who;
+    let mut r = vec![
+        Cell::text("Harbour Health"),
+        Cell::text(clinic),
+        Cell::text(qc),
+        Cell::text(session),
+        Cell::text(segment),
+        Cell::text(part),
+        Cell::Time(t(entered)),
+        Cell::opt_text(name),
+        Cell::text(kind),
+        Cell::Time(t(joined)),
+        Cell::Time(t(left)),
+        Cell::Seconds(attendance),
+        Cell::Time(t(start)),
+        Cell::Time(t(end)),
+        Cell::Seconds(duration),
+        Cell::opt_time(transfer.map(t)),
+        Cell::opt_text(to_clinic),
+        Cell::opt_text(to_seg),
+        Cell::Int(count),
+        Cell::Bool(abandoned.is_some()),
+        Cell::opt_time(abandoned.map(t)),
+    ];
+    r.extend(bw_cells(n));
+    r
+}
+
+fn seg_1a() -> (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    i64,
+    Option<&'static str>,
+) {
+    (
+        "Bondi Clinic",
+        "qc-1",
+        "sess-1",
+        "seg-1a",
+        "2026-04-02T23:00:00Z",
+        "2026-04-02T23:00:00Z",
+        "2026-04-02T23:20:01Z",
+        1201,
+        Some("2026-04-02T23:20:00Z"),
+        Some("Coogee Clinic"),
+        Some("seg-1b"),
+        2,
+        None,
+    )
+}
+
+#[allow(clippy::type_complexity)]
+fn seg_1b() -> (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    i64,
+    Option<&'static str>,
+) {
+    (
+        "Coogee Clinic",
+        "qc-1",
+        "sess-1",
+        "seg-1b",
+        "2026-04-02T23:00:00Z",
+        "2026-04-02T23:20:01Z",
+        "2026-04-02T23:40:01Z",
+        1200,
+        Some("2026-04-02T23:40:00Z"),
+        Some("Manly Clinic"),
+        Some("seg-1c"),
+        2,
+        None,
+    )
+}
+
+/// The organisation-level Consultations rows of 3–5 April 2026 (Sydney), minimum 60 s.
+fn expected_org_rows() -> Vec<Vec<Cell>> {
+    let seg_1c = (
+        "Manly Clinic",
+        "qc-1",
+        "sess-1",
+        "seg-1c",
+        "2026-04-02T23:00:00Z",
+        "2026-04-02T23:40:01Z",
+        "2026-04-03T00:10:05Z",
+        1804,
+        None,
+        None,
+        None,
+        2,
+        None,
+    );
+    let seg_2a = (
+        "Bondi Clinic",
+        "qc-2",
+        "sess-2",
+        "seg-2a",
+        "2026-04-04T01:00:00Z",
+        "2026-04-04T01:00:00Z",
+        "2026-04-04T01:04:30Z",
+        270,
+        None,
+        None,
+        None,
+        1,
+        Some("2026-04-04T01:04:30Z"),
+    );
+    let seg_4a = (
+        "Manly Clinic",
+        "qc-4",
+        "sess-4",
+        "seg-4a",
+        "2026-04-04T15:30:00Z",
+        "2026-04-04T15:30:00Z",
+        "2026-04-04T16:20:10Z",
+        3010,
+        None,
+        None,
+        None,
+        2,
+        None,
+    );
+    vec![
+        row(
+            seg_1a(),
+            (
+                "part-c1",
+                None,
+                "caller",
+                "2026-04-02T23:00:00Z",
+                "2026-04-02T23:20:00Z",
+                1200,
+                2,
+            ),
+        ),
+        row(
+            seg_1a(),
+            (
+                "part-h1",
+                Some("Ana Lima"),
+                "host",
+                "2026-04-02T23:05:00Z",
+                "2026-04-02T23:20:00Z",
+                900,
+                1,
+            ),
+        ),
+        row(
+            seg_1b(),
+            (
+                "part-c1",
+                None,
+                "caller",
+                "2026-04-02T23:20:01Z",
+                "2026-04-02T23:40:00Z",
+                1199,
+                4,
+            ),
+        ),
+        row(
+            seg_1b(),
+            (
+                "part-h2",
+                Some("=Bob Evil"),
+                "host",
+                "2026-04-02T23:22:00Z",
+                "2026-04-02T23:40:00Z",
+                1080,
+                3,
+            ),
+        ),
+        row(
+            seg_1c,
+            (
+                "part-c1",
+                None,
+                "caller",
+                "2026-04-02T23:40:01Z",
+                "2026-04-03T00:10:05Z",
+                1804,
+                6,
+            ),
+        ),
+        row(
+            seg_1c,
+            (
+                "part-h3",
+                Some("Chen Wu"),
+                "host",
+                "2026-04-02T23:41:00Z",
+                "2026-04-03T00:10:00Z",
+                1740,
+                5,
+            ),
+        ),
+        row(
+            seg_2a,
+            (
+                "part-c2",
+                None,
+                "caller",
+                "2026-04-04T01:00:00Z",
+                "2026-04-04T01:04:30Z",
+                270,
+                7,
+            ),
+        ),
+        row(
+            seg_4a,
+            (
+                "part-c4",
+                None,
+                "caller",
+                "2026-04-04T15:30:00Z",
+                "2026-04-04T16:20:10Z",
+                3010,
+                11,
+            ),
+        ),
+        row(
+            seg_4a,
+            (
+                "part-h5",
+                Some("Ana Lima"),
+                "host",
+                "2026-04-04T15:35:00Z",
+                "2026-04-04T16:20:00Z",
+                2700,
+                10,
+            ),
+        ),
+    ]
+}
+
+/// Coogee's clinic-level rows with no minimum: its transfer segment and the short consultation.
+fn expected_coogee_rows() -> Vec<Vec<Cell>> {
+    let seg_3a = (
+        "Coogee Clinic",
+        "qc-3",
+        "sess-3",
+        "seg-3a",
+        "2026-04-04T03:00:00Z",
+        "2026-04-04T03:00:00Z",
+        "2026-04-04T03:01:30Z",
+        90,
+        None,
+        None,
+        None,
+        2,
+        None,
+    );
+    vec![
+        row(
+            seg_1b(),
+            (
+                "part-c1",
+                None,
+                "caller",
+                "2026-04-02T23:20:01Z",
+                "2026-04-02T23:40:00Z",
+                1199,
+                4,
+            ),
+        ),
+        row(
+            seg_1b(),
+            (
+                "part-h2",
+                Some("=Bob Evil"),
+                "host",
+                "2026-04-02T23:22:00Z",
+                "2026-04-02T23:40:00Z",
+                1080,
+                3,
+            ),
+        ),
+        row(
+            seg_3a,
+            (
+                "part-c3",
+                None,
+                "caller",
+                "2026-04-04T03:00:00Z",
+                "2026-04-04T03:01:30Z",
+                90,
+                9,
+            ),
+        ),
+        row(
+            seg_3a,
+            (
+                "part-h4",
+                Some("Chen Wu"),
+                "host",
+                "2026-04-04T03:01:00Z",
+                "2026-04-04T03:01:30Z",
+                30,
+                8,
+            ),
+        ),
+    ]
+}
+
+struct World {
+    deps: Arc<Deps>,
+    clock: Arc<FixedClock>,
+    _dirs: Vec<TempDir>,
+    _served: Option<support::links::ServedBlobs>,
+}
+
+async fn world(store: Arc<dyn Store>, blobs: Option<Arc<dyn BlobStore>>) -> World {
+    let mail_dir = TempDir::new("org-reports-mail");
+    let (blobs, served): (Arc<dyn BlobStore>, _) = match blobs {
+        Some(b) => (b, None),
+        None => {
+            let served = served_blobs().await;
+            (served.blobs.clone(), Some(served))
+        }
+    };
+    let clock = Arc::new(FixedClock::new(now()));
+    let deps = Arc::new(Deps {
+        store,
+        blobs,
+        mailer: Arc::new(shared::adapters::outbox::OutboxMailer::new(
+            mail_dir.path(),
+            "reports@example.org".into(),
+        )),
+        clock: clock.clone(),
+        settings: local_server::local_settings("http://x").unwrap(),
+    });
+    let report = shared::events::ingest::ingest_batch(&*deps.store, now(), &fixture())
+        .await
+        .unwrap();
+    assert_eq!(report.rejected, 0, "{:?}", report.results);
+    World {
+        deps,
+        clock,
+        _dirs: vec![mail_dir],
+        _served: served,
+    }
+}
+
+async fn embedded_world() -> World {
+    world(Arc::new(EmbeddedStore::in_memory()), None).await
+}
+
+async fn moto_world() -> World {
+    world(
+        Arc::new(support::moto::dynamo_store().await),
+        Some(Arc::new(support::moto::s3_blobs().await)),
+    )
+    .await
+}
+
+fn principal(role: Role, orgs: &[&str], clinics: &[&str]) -> Principal {
+    Principal {
+        sub: format!("acc-{}", role.as_str()),
+        role,
+        orgs: orgs.iter().map(|s| s.to_string()).collect(),
+        clinics: clinics.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn admin() -> Principal {
+    principal(Role::OrgAdmin, &[ORG], &[])
+}
+
+/// Calls a route through the route table and the local server's dispatch.
+async fn call(
+    w: &World,
+    who: &Principal,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let (route, params) = shared::routes::find(method, path).expect("a route");
+    let req = ApiRequest {
+        method: method.into(),
+        path: path.into(),
+        path_params: params,
+        body: body
+            .map(|b| bytes::Bytes::from(b.to_string()))
+            .unwrap_or_default(),
+        principal: Some(who.clone()),
+        request_id: "req-test".into(),
+        ..Default::default()
+    };
+    let resp = match local_server::dispatch(route.function, w.deps.clone(), req)
+        .unwrap()
+        .await
+    {
+        Ok(r) => r,
+        Err(p) => p.into_response(),
+    };
+    let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    (resp.status, body)
+}
+
+fn params(from: &str, to: &str) -> Value {
+    json!({"from": from, "to": to, "time_zone": "Australia/Sydney", "min_duration_seconds": 60})
+}
+
+async fn fetch(url: &str) -> (u16, Vec<u8>) {
+    let resp = reqwest::get(url).await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.bytes().await.unwrap().to_vec())
+}
+
+fn sydney() -> chrono_tz::Tz {
+    "Australia/Sydney".parse().unwrap()
+}
+
+async fn builder_rows_match(w: World) {
+    let params = shared::org_reports::params::ReportParams::resolve(
+        &serde_json::from_value(params("2026-04-03", "2026-04-05")).unwrap(),
+        &shared::org_reports::config::ReportConfig::defaults(ORG),
+    )
+    .unwrap();
+    let (start, end) = (params.start_utc(), params.end_utc());
+    assert_eq!(
+        (start, end),
+        (t("2026-04-02T13:00:00Z"), t("2026-04-05T14:00:00Z"))
+    );
+    let scope = ReportScope::Org { org_id: ORG.into() };
+    let input = load::consultation_input(&*w.deps.store, &scope, start, end)
+        .await
+        .unwrap();
+    let filter = ConsultationFilter {
+        start,
+        end,
+        clinic_id: None,
+        min_duration_seconds: 60,
+    };
+    assert_eq!(build_rows(&input, &filter), expected_org_rows());
+    let coogee = ReportScope::Clinic {
+        org_id: ORG.into(),
+        clinic_id: "cl-b".into(),
+    };
+    let input = load::consultation_input(&*w.deps.store, &coogee, start, end)
+        .await
+        .unwrap();
+    let filter = ConsultationFilter {
+        start,
+        end,
+        clinic_id: Some("cl-b".into()),
+        min_duration_seconds: 0,
+    };
+    assert_eq!(build_rows(&input, &filter), expected_coogee_rows());
+}
+
+#[tokio::test]
+async fn consultation_rows_match_the_fixture_embedded() {
+    builder_rows_match(embedded_world().await).await;
+}
+
+#[tokio::test]
+async fn consultation_rows_match_the_fixture_moto() {
+    builder_rows_match(moto_world().await).await;
+}
+
+fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
+    let sheets = read_workbook(bytes);
+    assert_eq!(
+        sheets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        vec!["Data", "Field descriptions"]
+    );
+    let header: Vec<ReadCell> = consultations::FIELDS
+        .iter()
+        .map(|f| ReadCell::Text(f.name.into()))
+        .collect();
+    assert_eq!(sheets[0].rows[0], header);
+    assert_eq!(sheets[0].rows.len(), rows.len() + 1);
+    for (i, row) in rows.iter().enumerate() {
+        let want: Vec<ReadCell> = row.iter().map(|c| expected(c, sydney())).collect();
+        assert_eq!(sheets[0].rows[i + 1], want, "data row {}", i + 1);
+    }
+    assert_eq!(sheets[1].rows, expected_fields(consultations::FIELDS));
+}
+
+async fn download_history_and_links(w: World) {
+    // Download (D1): 201, a link, a history record; the workbook matches cell by cell.
+    let (status, body) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/consultations/download",
+        Some(params("2026-04-03", "2026-04-05")),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let report = &body["report"];
+    let report_id = report["report_id"].as_str().unwrap().to_string();
+    assert_eq!(report["org_id"], ORG);
+    assert_eq!(report["report_type"], "consultations");
+    assert_eq!(report["state"], "ready");
+    assert_eq!(report["delivery"], "download");
+    assert_eq!(report["row_count"], 9);
+    assert_eq!(report["requested_by"], "acc-org_admin");
+    assert_eq!(
+        report["params"],
+        json!({"from": "2026-04-03", "to": "2026-04-05",
+        "time_zone": "Australia/Sydney", "min_duration_seconds": 60})
+    );
+    assert_eq!(
+        report["file_name"],
+        "consultations_2026-04-03_2026-04-05.xlsx"
+    );
+    assert_eq!(
+        body["link_expires_at"],
+        json!(now() + Duration::minutes(10))
+    );
+    assert!(report.get("object_key").is_some());
+    let (status, bytes) = fetch(body["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_eq!(report["size_bytes"], bytes.len());
+    // The Q2 rule shows in the workbook: the host named "=Bob Evil" reads back neutralised.
+    assert_workbook(&bytes, &expected_org_rows());
+    assert_eq!(
+        read_workbook(&bytes)[0].rows[4][7],
+        ReadCell::Text("'=Bob Evil".into())
+    );
+
+    // Clinic-level download (C10) by Coogee's clinic admin, without a minimum.
+    let coogee_admin = principal(Role::ClinicAdmin, &[], &["cl-b"]);
+    w.clock.advance(Duration::hours(1));
+    let (status, body) = call(
+        &w,
+        &coogee_admin,
+        "POST",
+        "/clinics/cl-b/reports/consultations/download",
+        Some(
+            json!({"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Australia/Sydney",
+            "min_duration_seconds": 0}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let clinic_report_id = body["report"]["report_id"].as_str().unwrap().to_string();
+    assert_eq!(body["report"]["clinic_id"], "cl-b");
+    let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
+    assert_workbook(&bytes, &expected_coogee_rows());
+
+    // History (D3): the organisation sees both (newest first), the clinic its own.
+    let (status, body) = call(
+        &w,
+        &principal(Role::OrgReporter, &[ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/history",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![clinic_report_id.as_str(), report_id.as_str()]);
+    assert_eq!(
+        body["items"][1]["expires_at"],
+        json!(now() + Duration::hours(24))
+    );
+    let (status, body) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        "/clinics/cl-b/reports/history",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![clinic_report_id.as_str()]);
+    // The clinic admin cannot reach the organisation-level entry through the clinic.
+    let (status, _) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        &format!("/clinics/cl-b/reports/history/{report_id}/link"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // Re-download through a fresh link (a minute later, so the audit order is the time order).
+    w.clock.advance(Duration::minutes(1));
+    let (status, body) = call(
+        &w,
+        &admin(),
+        "GET",
+        &format!("/orgs/org-hh/reports/history/{report_id}/link"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, again) = fetch(body["url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    assert_workbook(&again, &expected_org_rows());
+
+    // The 24-hour edge: one second before, the first entry is there; at 24 h it is gone.
+    w.clock
+        .set(now() + Duration::hours(24) - Duration::seconds(1));
+    let (_, body) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/history", None).await;
+    assert_eq!(body["items"].as_array().unwrap().len(), 2);
+    w.clock.set(now() + Duration::hours(24));
+    let (_, body) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/history", None).await;
+    let ids: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["report_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![clinic_report_id.as_str()]);
+    let (status, _) = call(
+        &w,
+        &admin(),
+        "GET",
+        &format!("/orgs/org-hh/reports/history/{report_id}/link"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // D4: the downloads and the re-download are audited, with row counts and object keys.
+    let audit = shared::ports::store::query_all(
+        &*w.deps.store,
+        &shared::ports::Query::partition(shared::ports::Index::Primary, "AUDIT#ORG#org-hh"),
+    )
+    .await
+    .unwrap();
+    let actions: Vec<(String, Option<u64>)> = audit
+        .iter()
+        .map(|i| {
+            let r: shared::audit::AuditRecord = i.decode().unwrap();
+            (r.action, r.row_count)
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("report.downloaded".to_string(), Some(9)),
+            ("report.downloaded".to_string(), Some(4)),
+            ("report.redownloaded".to_string(), Some(9)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn download_history_and_links_embedded() {
+    download_history_and_links(embedded_world().await).await;
+}
+
+#[tokio::test]
+async fn download_history_and_links_moto() {
+    download_history_and_links(moto_world().await).await;
+}
+
+async fn fences_and_bad_input(w: World) {
+    let stranger = principal(Role::OrgAdmin, &[OTHER_ORG], &[]);
+    let other_clinic_admin = principal(Role::ClinicAdmin, &[], &["cl-x"]);
+    let coogee_admin = principal(Role::ClinicAdmin, &[], &["cl-b"]);
+    let body = Some(params("2026-04-03", "2026-04-05"));
+    // Another organisation's admin: 404 everywhere, the same as a missing id.
+    for (method, path) in [
+        ("GET", "/orgs/org-hh/reports/config"),
+        ("POST", "/orgs/org-hh/reports/consultations/download"),
+        ("GET", "/orgs/org-hh/reports/history"),
+        ("GET", "/clinics/cl-b/reports/history"),
+        ("POST", "/clinics/cl-b/reports/consultations/download"),
+        ("GET", "/orgs/org-nope/reports/history"),
+    ] {
+        let (status, _) = call(&w, &stranger, method, path, body.clone()).await;
+        assert_eq!(status, 404, "{method} {path}");
+    }
+    for path in [
+        "/clinics/cl-b/reports/history",
+        "/clinics/cl-nope/reports/history",
+    ] {
+        let (status, _) = call(&w, &other_clinic_admin, "GET", path, None).await;
+        assert_eq!(status, 404, "{path}");
+    }
+    // Roles: clinic admins have no organisation-level route; practitioners none at all.
+    let (status, _) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        "/orgs/org-hh/reports/history",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = call(
+        &w,
+        &principal(Role::Practitioner, &[ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/config",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    // Bad input names the field and never echoes the value.
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/consultations/download",
+        Some(json!({"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Mars/Olympus_Mons"})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (400, Some("time_zone")));
+    assert!(!p.to_string().contains("Olympus"));
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/consultations/download",
+        Some(json!({"from": "2026-04-03"})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (400, Some("to")));
+    let (status, _) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/telepathy/download",
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    // Longer than 2 calendar months: email only, a clear 422 on `to`; nothing recorded.
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/consultations/download",
+        Some(params("2026-01-01", "2026-03-01")),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("to")), "{p}");
+    let (_, history) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/history", None).await;
+    assert_eq!(history["items"], json!([]));
+}
+
+#[tokio::test]
+async fn fences_and_bad_input_embedded() {
+    fences_and_bad_input(embedded_world().await).await;
+}
+
+#[tokio::test]
+async fn fences_and_bad_input_moto() {
+    fences_and_bad_input(moto_world().await).await;
+}
+
+async fn configuration(w: World) {
+    // Defaults until saved; every org role reads.
+    let (status, body) = call(
+        &w,
+        &principal(Role::OrgCoordinator, &[ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/config",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"org_id": ORG, "time_zone": "UTC", "min_duration_seconds": 0,
+        "tags": [], "version": 0})
+    );
+    // Only org admins change it.
+    let change = json!({"time_zone": "Australia/Sydney", "min_duration_seconds": 60,
+        "tags": [{"name": "Telehealth East", "clinic_ids": ["cl-a"], "room_ids": ["room-1"]}]});
+    let (status, _) = call(
+        &w,
+        &principal(Role::OrgReporter, &[ORG], &[]),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(change.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, body) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(change),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["version"], 1);
+    assert_eq!(body["updated_by"], "acc-org_admin");
+    let (_, read) = call(
+        &w,
+        &principal(Role::OrgReporter, &[ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/config",
+        None,
+    )
+    .await;
+    assert_eq!(read, body);
+    // Defaults apply to a download without zone and minimum.
+    let (status, body) = call(
+        &w,
+        &admin(),
+        "POST",
+        "/orgs/org-hh/reports/consultations/download",
+        Some(json!({"from": "2026-04-03", "to": "2026-04-05"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["report"]["params"]["time_zone"], "Australia/Sydney");
+    assert_eq!(body["report"]["row_count"], 9);
+    // Stale versions, foreign clinics, duplicate tag names: refused, nothing changes.
+    let stale = json!({"time_zone": "UTC", "min_duration_seconds": 0, "version": 0});
+    let (status, _) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(stale),
+    )
+    .await;
+    assert_eq!(status, 409);
+    let foreign = json!({"time_zone": "UTC", "min_duration_seconds": 0,
+        "tags": [{"name": "x", "clinic_ids": ["cl-x"]}]});
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(foreign),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (400, Some("tags[0].clinic_ids[0]"))
+    );
+    let twice = json!({"time_zone": "UTC", "min_duration_seconds": 0,
+        "tags": [{"name": "East"}, {"name": "east"}]});
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(twice),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (400, Some("tags[1].name")));
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(json!({"time_zone": "UTC", "min_duration_seconds": 0, "colour": "red"})),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (400, Some("colour")));
+    let (_, read) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/config", None).await;
+    assert_eq!(read["version"], 1);
+    // D4: one audit record for the one change.
+    let audit = shared::ports::store::query_all(
+        &*w.deps.store,
+        &shared::ports::Query::partition(shared::ports::Index::Primary, "AUDIT#ORG#org-hh"),
+    )
+    .await
+    .unwrap();
+    let changes: Vec<shared::audit::AuditRecord> = audit
+        .iter()
+        .map(|i| i.decode().unwrap())
+        .filter(|r: &shared::audit::AuditRecord| r.action == "report_config.updated")
+        .collect();
+    assert_eq!(changes.len(), 1);
+    assert_eq!(changes[0].params["to_version"], 1);
+    assert_eq!(changes[0].actor_sub, "acc-org_admin");
+    let stored = w
+        .deps
+        .store
+        .get(&Key::new("ORG#org-hh", "REPORT_CONFIG"))
+        .await
+        .unwrap();
+    assert_eq!(stored.map(|i| i.version), Some(1));
+}
+
+#[tokio::test]
+async fn configuration_embedded() {
+    configuration(embedded_world().await).await;
+}
+
+#[tokio::test]
+async fn configuration_moto() {
+    configuration(moto_world().await).await;
+}
