@@ -5,5 +5,6 @@ mod events;
 mod local_server;
 mod org_reports;
 mod org_reports_xlsx;
+mod referrals;
 mod support;
 mod template;

@@ -15,5 +15,6 @@ pub mod lambda;
 pub mod org_reports;
 pub mod ports;
 pub mod readmodels;
+pub mod referrals;
 pub mod routes;
 pub mod telemetry;

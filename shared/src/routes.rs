@@ -40,6 +40,7 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         FOUNDATION_ROUTES,
         // ---- feature route tables (one line each) ----
         crate::org_reports::ROUTES,
+        crate::referrals::ROUTES,
     ];
     features.iter().flat_map(|f| f.iter().copied()).collect()
 });

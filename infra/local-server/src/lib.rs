@@ -37,6 +37,12 @@ pub fn dispatch(
         "ingest-http" => Box::pin(ingest_http::handle(deps, req)),
         // ---- admin reporting (SPEC A1-A9) ----
         // ---- referrals (SPEC B1-B7) ----
+        "referral-specialists" => Box::pin(referral_specialists::handle(deps, req)),
+        "referral-create" => Box::pin(referral_create::handle(deps, req)),
+        "referral-patient-decision" => Box::pin(referral_patient_decision::handle(deps, req)),
+        "referral-specialist-decision" => Box::pin(referral_specialist_decision::handle(deps, req)),
+        "referral-get" => Box::pin(referral_get::handle(deps, req)),
+        "referral-list" => Box::pin(referral_list::handle(deps, req)),
         // ---- organisation reports (SPEC C1-C10, D1, D3) ----
         "org-report-config" => Box::pin(org_report_config::handle(deps, req)),
         "org-report-download" => Box::pin(org_report_download::handle(deps, req)),

@@ -1,0 +1,29 @@
+//! `POST /referrals` (role `practitioner`, SPEC B1): refers a patient the caller has a thread
+//! with to an approved practitioner, with an optional note. Body
+//! `{"patient_id", "specialist_id", "message"?}`; an `Idempotency-Key` header makes a retry
+//! answer the first answer. 201 with the referral as the referrer sees it.
+
+use shared::auth::{require, Role, Scope};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use shared::referrals::flow::{self, CreateReferral};
+use shared::referrals::parse_body;
+use std::sync::Arc;
+
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
+    let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
+    let body: CreateReferral = parse_body(&req)?;
+    let answer = flow::create(&deps, caller, &body, key.as_deref()).await?;
+    let location = answer
+        .body
+        .get("referral_id")
+        .and_then(|v| v.as_str())
+        .map(|id| format!("/referrals/{id}"))
+        .unwrap_or_default();
+    let mut resp = ApiResponse::json(answer.status, &answer.body).with_header("location", location);
+    if answer.replayed {
+        resp = resp.with_header("idempotent-replayed", "true");
+    }
+    Ok(resp)
+}

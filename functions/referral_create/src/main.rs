@@ -1,0 +1,6 @@
+//! Lambda entry point of `referral-create`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("referral-create", referral_create::handle).await
+}

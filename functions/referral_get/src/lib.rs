@@ -1,0 +1,22 @@
+//! `GET /referrals/{referral_id}` (roles `practitioner`, `patient`): one referral with its
+//! transitions, as the calling party sees it; 404 for anyone who is not a party, or to whom
+//! it has not come yet.
+
+use shared::auth::{require, Role, Scope};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use shared::referrals::flow;
+use std::sync::Arc;
+
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let caller = require(
+        req.principal.as_ref(),
+        &[Role::Practitioner, Role::Patient],
+        Scope::Any,
+    )?;
+    let referral_id = req
+        .path_param("referral_id")
+        .ok_or_else(|| Problem::not_found("referral"))?;
+    let view = flow::get(&deps, caller, referral_id).await?;
+    Ok(ApiResponse::json(200, &view))
+}

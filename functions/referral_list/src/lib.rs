@@ -1,0 +1,21 @@
+//! `GET /referrals?as=referrer|specialist|patient&limit=&cursor=` (roles `practitioner`,
+//! `patient`): the caller's referrals in one capacity, newest first, one Query on their own
+//! list. Practitioners say `as=referrer` or `as=specialist`; patients `as=patient` (default).
+
+use shared::auth::{require, Role, Scope};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use shared::referrals::{flow, page_params};
+use std::sync::Arc;
+
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let caller = require(
+        req.principal.as_ref(),
+        &[Role::Practitioner, Role::Patient],
+        Scope::Any,
+    )?;
+    let party = flow::list_capacity(caller, req.query_param("as"))?;
+    let (limit, cursor) = page_params(&req)?;
+    let page = flow::list(&deps, caller, party, limit, cursor).await?;
+    Ok(ApiResponse::json(200, &page))
+}

@@ -1,0 +1,10 @@
+//! Lambda entry point of `referral-patient-decision`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http(
+        "referral-patient-decision",
+        referral_patient_decision::handle,
+    )
+    .await
+}

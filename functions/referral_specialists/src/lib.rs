@@ -1,0 +1,23 @@
+//! `GET /referrals/specialists?q=&specialty=&limit=&cursor=` (role `practitioner`, SPEC B1):
+//! approved practitioners to refer to, whose name begins with `q` and/or who list
+//! `specialty` (both case- and accent-insensitive), in name order; never the caller.
+
+use shared::auth::{require, Role, Scope};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use shared::referrals::page_params;
+use shared::referrals::search::{search_specialists, SpecialistSearch};
+use std::sync::Arc;
+
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
+    let (limit, cursor) = page_params(&req)?;
+    let search = SpecialistSearch {
+        name: SpecialistSearch::text_param("q", req.query_param("q"))?,
+        specialty: SpecialistSearch::text_param("specialty", req.query_param("specialty"))?,
+        limit,
+        cursor,
+    };
+    let page = search_specialists(&*deps.store, &caller.sub, &search).await?;
+    Ok(ApiResponse::json(200, &page))
+}

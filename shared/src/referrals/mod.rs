@@ -1,0 +1,199 @@
+//! Referrals (SPEC B1–B7): a practitioner refers a patient to another practitioner (the
+//! specialist), through the patient's approval when the deployment asks for it, to the
+//! specialist's decision; the threads and system messages of every step land in the thread
+//! model the Feed reads.
+//!
+//! # Settings (B2)
+//!
+//! From [`crate::deps::Settings`] (environment `REFERRAL_PATIENT_APPROVAL`,
+//! `REFERRAL_BOOKING_PROMPT`, `PLATFORM_BASE_URL`; template parameters of the same names):
+//! - `referral_patient_approval`: a new referral waits for the patient (`pending_patient`);
+//!   off, it goes to the specialist at once (`pending_specialist`). Recorded on each referral
+//!   when it is made, so changing the setting never strands one in flight.
+//! - `referral_booking_prompt`: on acceptance, the patient's approved-referral message carries
+//!   a link to `{platform_base_url}/practitioners/{specialist id}` (profile and calendar) when
+//!   the specialist has a practice in the scheduling portal; otherwise no prompt.
+//!
+//! # State machine (B7)
+//!
+//! ```text
+//!                 approval on                       approval off
+//!   (create) ───────────────► pending_patient    (create) ───► pending_specialist
+//!                               │ patient: reject ──► patient_rejected (final)
+//!                               │ patient: accept
+//!                               ▼
+//!                         pending_specialist
+//!                               │ specialist: accept ──► accepted (final)
+//!                               │ specialist: reject ──► rejected (final)
+//! ```
+//!
+//! - Only the named party takes a step: the patient of the referral decides in
+//!   `pending_patient`, its specialist in `pending_specialist`. Another party of the referral
+//!   gets 403; a caller who is no party at all gets 404 (the same as an unknown id, S3).
+//! - A step in any other state answers 409 and changes nothing.
+//! - Each transition (who, role, when, from, to) is kept in the referral and written to the
+//!   audit trail (D4) in the same transaction as the referral itself.
+//! - Exactly one of concurrent conflicting decisions wins: the referral is written on the
+//!   version it was read at; the others read again and answer 409.
+//! - A request sent again with the same `Idempotency-Key` (per caller and step) gets the first
+//!   answer, stored in the same transaction; the same key with another request is 422. Answers
+//!   are stored only for requests that changed something: a refusal changes nothing and is
+//!   answered afresh.
+//! - No self-referral; the specialist must be an approved practitioner; the patient must exist
+//!   and have a thread with the referrer (all 400, naming the field).
+//!
+//! # Who sees what
+//!
+//! - The referrer sees every state. The specialist sees the referral once it has reached them
+//!   (`pending_specialist` and after). The patient sees it when they were asked, or once it is
+//!   accepted; the specialist's refusal is never shown to them (their view stays at
+//!   `pending_specialist`), nor is the referrer's note.
+//! - Messages: see [`threads`].
+//!
+//! Items and keys: `docs/dynamodb.md`, section "Referrals".
+
+pub mod flow;
+pub mod model;
+pub mod search;
+pub mod threads;
+
+use crate::auth::Role;
+use crate::http::{ApiRequest, Problem};
+use crate::ports::StoreError;
+use crate::routes::Route;
+
+/// The referral routes (one function per step, R1).
+pub const ROUTES: &[Route] = &[
+    // Before `/referrals/{referral_id}`: the route table matches in order.
+    Route {
+        method: "GET",
+        path: "/referrals/specialists",
+        function: "referral-specialists",
+        roles: &[Role::Practitioner],
+    },
+    Route {
+        method: "POST",
+        path: "/referrals",
+        function: "referral-create",
+        roles: &[Role::Practitioner],
+    },
+    Route {
+        method: "POST",
+        path: "/referrals/{referral_id}/patient-decision",
+        function: "referral-patient-decision",
+        roles: &[Role::Patient],
+    },
+    Route {
+        method: "POST",
+        path: "/referrals/{referral_id}/specialist-decision",
+        function: "referral-specialist-decision",
+        roles: &[Role::Practitioner],
+    },
+    Route {
+        method: "GET",
+        path: "/referrals/{referral_id}",
+        function: "referral-get",
+        roles: &[Role::Practitioner, Role::Patient],
+    },
+    Route {
+        method: "GET",
+        path: "/referrals",
+        function: "referral-list",
+        roles: &[Role::Practitioner, Role::Patient],
+    },
+];
+
+/// Why a referral request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ReferralError {
+    /// Bad input (400), naming the field; the reason never repeats the value.
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    /// No such referral, or none the caller may see (404).
+    #[error("no such referral")]
+    NotFound,
+    /// A party of the referral, but not the one whose step this is (403).
+    #[error("not this party's step")]
+    NotYourStep(&'static str),
+    /// The referral is not in the state this step needs, or a concurrent change won (409).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// An `Idempotency-Key` reused with another request (422).
+    #[error("idempotency key reused with another request")]
+    KeyReused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ReferralError> for Problem {
+    fn from(e: ReferralError) -> Problem {
+        match e {
+            ReferralError::Invalid { field, reason } => Problem::bad_request(field, reason),
+            ReferralError::NotFound => Problem::not_found("referral"),
+            ReferralError::NotYourStep(detail) => {
+                Problem::new(403, "forbidden", "Forbidden", detail)
+            }
+            ReferralError::Conflict(detail) => Problem::conflict(detail),
+            ReferralError::KeyReused => {
+                let mut p = Problem::new(
+                    422,
+                    "idempotency-key-reused",
+                    "Idempotency key reused",
+                    "this Idempotency-Key was first used with another request",
+                );
+                p.field = Some("Idempotency-Key".into());
+                p
+            }
+            ReferralError::Store(s) => s.into(),
+        }
+    }
+}
+
+/// Parses a JSON body, answering 400 with the JSON path of the field at fault (and a reason
+/// that never repeats the value).
+pub fn parse_body<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Problem> {
+    if req.body.len() > crate::http::MAX_BODY_BYTES {
+        return Err(Problem::too_large(crate::http::MAX_BODY_BYTES));
+    }
+    if req.body.is_empty() {
+        return Err(Problem::bad_request("body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(&req.body);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        let field = if inner.starts_with("missing field") || inner.starts_with("unknown field") {
+            inner.split('`').nth(1).unwrap_or("body").to_string()
+        } else if path.is_empty() || path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
+        Problem::bad_request(&field, crate::http::safe_serde_reason(&inner))
+    })
+}
+
+/// The `limit` and `cursor` query parameters of a list (1 to [`flow::MAX_PAGE`], default
+/// [`flow::DEFAULT_PAGE`]).
+pub fn page_params(req: &ApiRequest) -> Result<(usize, Option<crate::ports::Cursor>), Problem> {
+    let limit = match req.query_param("limit") {
+        None => flow::DEFAULT_PAGE,
+        Some(v) => match v.parse::<usize>() {
+            Ok(n) if (1..=flow::MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(Problem::bad_request(
+                    "limit",
+                    format!("must be a whole number from 1 to {}", flow::MAX_PAGE),
+                ))
+            }
+        },
+    };
+    let cursor = match req.query_param("cursor") {
+        None | Some("") => None,
+        Some(c) => Some(
+            crate::ports::Cursor::decode(c)
+                .map_err(|_| Problem::bad_request("cursor", "not a cursor of this list"))?,
+        ),
+    };
+    Ok((limit, cursor))
+}

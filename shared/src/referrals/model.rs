@@ -1,0 +1,308 @@
+//! The referral item, its states and transitions, its keys, and what each party is shown of it.
+//!
+//! A referral is one item (`REFERRAL#<id>` / `REFERRAL`) whose body holds the whole history
+//! (every transition: who, when, from, to); its `version` is what every decision is
+//! conditioned on. Each party's list of referrals is a partition of its own
+//! (`REFLIST#<as>#<party id>`), holding a copy of the referral written in the same transaction
+//! as the referral itself, so a list is one Query and never disagrees with the item.
+
+use crate::auth::Role;
+use crate::ports::{Item, Key};
+use crate::readmodels::sort_time;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The states of a referral (see the module documentation of [`crate::referrals`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Waiting for the patient's approval (only when the deployment asks for it, B2/B3).
+    PendingPatient,
+    /// The patient declined: final; nothing reached the specialist.
+    PatientRejected,
+    /// Waiting for the specialist's decision.
+    PendingSpecialist,
+    /// The specialist accepted: final; a specialist–patient thread exists.
+    Accepted,
+    /// The specialist declined: final; the patient is not told.
+    Rejected,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::PendingPatient => "pending_patient",
+            State::PatientRejected => "patient_rejected",
+            State::PendingSpecialist => "pending_specialist",
+            State::Accepted => "accepted",
+            State::Rejected => "rejected",
+        }
+    }
+}
+
+/// One change of state, recorded on the referral (and in the audit trail, D4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Transition {
+    /// `None` for the creation.
+    pub from: Option<State>,
+    pub to: State,
+    /// The subject (`sub`) of the caller who made it.
+    pub by: String,
+    pub by_role: Role,
+    pub at: DateTime<Utc>,
+}
+
+/// A referral as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Referral {
+    pub referral_id: String,
+    pub referrer_id: String,
+    pub specialist_id: String,
+    pub patient_id: String,
+    /// The referrer's optional note for the specialist; never in a system message, never in a
+    /// log, never shown to the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub state: State,
+    /// Whether the patient's approval was asked (the deployment setting when it was created).
+    pub patient_approval: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The referrer's thread with the patient (where the patient is asked, and answers).
+    pub patient_thread_id: String,
+    /// The practitioner-to-practitioner thread, once the request has reached the specialist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_thread_id: Option<String>,
+    /// Whether referrals created the pair thread (then its `thread.created` is theirs to land).
+    #[serde(default)]
+    pub pair_thread_new: bool,
+    /// The new specialist–patient thread, once accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialist_thread_id: Option<String>,
+    /// The booking prompt shown to the patient on acceptance (B6), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_url: Option<String>,
+    /// Display names taken when the referral was made, for the system messages' text.
+    pub names: PartyNames,
+    pub transitions: Vec<Transition>,
+}
+
+/// Names of the three parties, as the read models held them when the referral was made.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartyNames {
+    pub referrer: Option<String>,
+    pub specialist: Option<String>,
+    pub patient: Option<String>,
+}
+
+/// As whom a caller lists or reads referrals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartyAs {
+    Referrer,
+    Specialist,
+    Patient,
+}
+
+impl PartyAs {
+    pub fn parse(text: &str) -> Option<PartyAs> {
+        match text {
+            "referrer" => Some(PartyAs::Referrer),
+            "specialist" => Some(PartyAs::Specialist),
+            "patient" => Some(PartyAs::Patient),
+            _ => None,
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            PartyAs::Referrer => "REFERRER",
+            PartyAs::Specialist => "SPECIALIST",
+            PartyAs::Patient => "PATIENT",
+        }
+    }
+}
+
+/// Keys of the referral items.
+pub mod keys {
+    use super::*;
+
+    /// The referral itself.
+    pub fn referral(id: &str) -> Key {
+        Key::new(format!("REFERRAL#{id}"), "REFERRAL")
+    }
+
+    /// The partition listing one party's referrals in one capacity.
+    pub fn list_partition(party: PartyAs, party_id: &str) -> String {
+        format!("REFLIST#{}#{party_id}", party.tag())
+    }
+
+    /// A referral's entry in one party's list (sorted by creation time, then id).
+    pub fn list_entry(party: PartyAs, party_id: &str, r: &Referral) -> Key {
+        Key::new(
+            list_partition(party, party_id),
+            format!("{}#{}", sort_time(r.created_at), r.referral_id),
+        )
+    }
+
+    /// The stored answer of a decision sent with an `Idempotency-Key`.
+    pub fn decision_answer(referral_id: &str, step: &str, sub: &str, key: &str) -> Key {
+        Key::new(
+            format!("REFERRAL#{referral_id}"),
+            format!("IDEM#{step}#{sub}#{key}"),
+        )
+    }
+
+    /// The stored answer of a creation sent with an `Idempotency-Key`.
+    pub fn create_answer(sub: &str, key: &str) -> Key {
+        Key::new(format!("IDEM#{sub}"), format!("REFERRAL_CREATE#{key}"))
+    }
+
+    /// The practitioner-to-practitioner thread of an (unordered) pair.
+    pub fn pair(a: &str, b: &str) -> Key {
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        Key::new(format!("REFPAIR#{lo}#{hi}"), "PAIR")
+    }
+}
+
+impl Referral {
+    /// The stored item (versioned by the caller).
+    pub fn item(&self, version: u64) -> Item {
+        let key = keys::referral(&self.referral_id);
+        Item::new(key.pk, key.sk, to_json(self)).with_version(version)
+    }
+
+    /// The lists this referral is in now: the referrer's always; the specialist's once the
+    /// request has reached them; the patient's once they were asked or it was accepted.
+    pub fn list_entries(&self) -> Vec<Item> {
+        let mut parties = vec![(PartyAs::Referrer, self.referrer_id.as_str())];
+        if self.reached_specialist() {
+            parties.push((PartyAs::Specialist, self.specialist_id.as_str()));
+        }
+        if self.visible_to_patient() {
+            parties.push((PartyAs::Patient, self.patient_id.as_str()));
+        }
+        parties
+            .into_iter()
+            .map(|(a, id)| {
+                let k = keys::list_entry(a, id, self);
+                Item::new(k.pk, k.sk, to_json(self))
+            })
+            .collect()
+    }
+
+    /// Whether the request has reached the specialist (B3: a patient's refusal stops it).
+    pub fn reached_specialist(&self) -> bool {
+        !matches!(self.state, State::PendingPatient | State::PatientRejected)
+    }
+
+    /// Whether the patient knows of the referral: they were asked, or it was accepted.
+    pub fn visible_to_patient(&self) -> bool {
+        self.patient_approval || self.state == State::Accepted
+    }
+
+    /// The caller's capacities on this referral (a practitioner could in principle be asked
+    /// as specialist on a referral they did not make; never both, as self-referral is refused).
+    pub fn capacity_of(&self, sub: &str, role: Role) -> Option<PartyAs> {
+        match role {
+            Role::Practitioner if sub == self.referrer_id => Some(PartyAs::Referrer),
+            Role::Practitioner if sub == self.specialist_id => Some(PartyAs::Specialist),
+            Role::Patient if sub == self.patient_id => Some(PartyAs::Patient),
+            _ => None,
+        }
+    }
+
+    /// Whether this party may see the referral at all now.
+    pub fn visible_to(&self, party: PartyAs) -> bool {
+        match party {
+            PartyAs::Referrer => true,
+            PartyAs::Specialist => self.reached_specialist(),
+            PartyAs::Patient => self.visible_to_patient(),
+        }
+    }
+
+    /// What `party` is shown. The patient never learns of the specialist's refusal (B5): to
+    /// them a declined referral stays `pending_specialist`; they never see the referrer's note.
+    pub fn view(&self, party: PartyAs) -> ReferralView {
+        let patient = party == PartyAs::Patient;
+        let transitions: Vec<Transition> = self
+            .transitions
+            .iter()
+            .filter(|t| !(patient && t.to == State::Rejected))
+            .cloned()
+            .collect();
+        let state = transitions.last().map(|t| t.to).unwrap_or(self.state);
+        ReferralView {
+            referral_id: self.referral_id.clone(),
+            state,
+            referrer_id: self.referrer_id.clone(),
+            specialist_id: self.specialist_id.clone(),
+            patient_id: self.patient_id.clone(),
+            message: if patient { None } else { self.message.clone() },
+            patient_approval: self.patient_approval,
+            created_at: self.created_at,
+            updated_at: transitions.last().map(|t| t.at).unwrap_or(self.created_at),
+            patient_thread_id: if party == PartyAs::Specialist {
+                None
+            } else {
+                Some(self.patient_thread_id.clone())
+            },
+            pair_thread_id: if patient {
+                None
+            } else {
+                self.pair_thread_id.clone()
+            },
+            specialist_thread_id: if party == PartyAs::Referrer {
+                None
+            } else {
+                self.specialist_thread_id.clone()
+            },
+            booking_url: if patient {
+                self.booking_url.clone()
+            } else {
+                None
+            },
+            transitions,
+        }
+    }
+}
+
+/// A referral as one party sees it (the body of every referral answer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralView {
+    pub referral_id: String,
+    pub state: State,
+    pub referrer_id: String,
+    pub specialist_id: String,
+    pub patient_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub patient_approval: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pair_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialist_thread_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_url: Option<String>,
+    pub transitions: Vec<Transition>,
+}
+
+/// The stored first answer of a request sent with an `Idempotency-Key`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAnswer {
+    /// SHA-256 of the request (route, referral, canonical body): the same key with another
+    /// request is refused.
+    pub request_sha256: String,
+    pub referral_id: String,
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,130 @@
+//! B1: finding a specialist to refer to, by name and/or specialty, among approved
+//! practitioners only.
+//!
+//! One Query on the `PRACTITIONERS` index (`gsi1`, sort key `<folded name>#<id>`): a name
+//! search reads only the names that begin with the folded query (case- and accent-insensitive,
+//! [`fold_name`]), in name order. Approval and specialty are checked on the items read; a
+//! request reads at most [`MAX_EXAMINED`] index items and then hands back a cursor, so a
+//! narrow filter never turns into a long read.
+
+use super::ReferralError;
+use crate::events::types::Approval;
+use crate::ports::{Cursor, Index, Query, SkRange, Store};
+use crate::readmodels::{fold_name, lists, Practitioner};
+use serde::{Deserialize, Serialize};
+
+/// Most index items one search request reads.
+pub const MAX_EXAMINED: usize = 1000;
+/// Longest name query (characters).
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// One practitioner found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecialistHit {
+    pub practitioner_id: String,
+    pub name: Option<String>,
+    pub specialties: Vec<String>,
+    /// Whether they have a practice in the scheduling portal (booking prompts, B6).
+    pub has_scheduling_practice: bool,
+}
+
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpecialistPage {
+    pub items: Vec<SpecialistHit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// What a search asks for.
+#[derive(Debug, Clone, Default)]
+pub struct SpecialistSearch {
+    /// The beginning of the name (any case, any accents).
+    pub name: Option<String>,
+    /// One specialty the practitioner must list (any case, any accents).
+    pub specialty: Option<String>,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+impl SpecialistSearch {
+    /// Checks the raw query parameters (`q`, `specialty`): bounded, no control characters.
+    pub fn text_param(
+        field: &'static str,
+        value: Option<&str>,
+    ) -> Result<Option<String>, ReferralError> {
+        let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+            return Ok(None);
+        };
+        if v.chars().count() > MAX_QUERY_CHARS {
+            return Err(ReferralError::Invalid {
+                field,
+                reason: format!("must be at most {MAX_QUERY_CHARS} characters"),
+            });
+        }
+        if v.chars().any(char::is_control) {
+            return Err(ReferralError::Invalid {
+                field,
+                reason: "must not hold control characters".into(),
+            });
+        }
+        Ok(Some(v.to_string()))
+    }
+}
+
+/// Approved practitioners matching the search, in name order; never the caller.
+pub async fn search_specialists(
+    store: &dyn Store,
+    caller_sub: &str,
+    search: &SpecialistSearch,
+) -> Result<SpecialistPage, ReferralError> {
+    let prefix = search.name.as_deref().map(fold_name).unwrap_or_default();
+    let specialty = search.specialty.as_deref().map(fold_name);
+    let mut q = Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+        .range(if prefix.is_empty() {
+            SkRange::All
+        } else {
+            SkRange::BeginsWith(prefix)
+        })
+        .limit(search.limit.clamp(1, 100))
+        .after(search.cursor.clone());
+    let mut items = Vec::new();
+    let mut examined = 0usize;
+    loop {
+        let page = store.query(&q).await?;
+        let count = page.items.len();
+        for (i, item) in page.items.iter().enumerate() {
+            examined += 1;
+            let p: Practitioner = item.decode()?;
+            let wanted = p.approval == Some(Approval::Approved)
+                && p.practitioner_id != caller_sub
+                && specialty
+                    .as_ref()
+                    .is_none_or(|s| p.specialties.iter().any(|x| fold_name(x) == *s));
+            if wanted {
+                items.push(SpecialistHit {
+                    practitioner_id: p.practitioner_id,
+                    name: p.name,
+                    specialties: p.specialties,
+                    has_scheduling_practice: p.has_scheduling_practice,
+                });
+            }
+            let more = i + 1 < count || page.next.is_some();
+            if (items.len() >= search.limit || examined >= MAX_EXAMINED) && more {
+                return Ok(SpecialistPage {
+                    items,
+                    next_cursor: Some(Cursor::after(item, Index::Gsi1).encode()),
+                });
+            }
+        }
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => {
+                return Ok(SpecialistPage {
+                    items,
+                    next_cursor: None,
+                })
+            }
+        }
+    }
+}

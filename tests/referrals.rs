@@ -1,0 +1,1428 @@
+//! Referrals (SPEC B1–B7) end to end through the function handlers (the local server's
+//! `dispatch`, as API Gateway would call them), on both store adapters: every path of the flow
+//! under both deployment settings (patient approval on/off × booking prompt on/off), the
+//! system messages every party sees (asserted per party, from the thread model the Feed
+//! reads), 403/404/409 cases, bad input, idempotent retries, the specialist search, and fifty
+//! simultaneous decisions on one referral.
+//!
+//! Every scenario is an async function taking a fresh store (and settings), run once per
+//! adapter (`<test>::embedded`, `<test>::moto`).
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support::moto::dynamo_store;
+use crate::support::TempDir;
+use bytes::Bytes;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use shared::adapters::dir_blobs::DirBlobs;
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::adapters::outbox::OutboxMailer;
+use shared::auth::{Principal, Role};
+use shared::deps::{Deps, Settings};
+use shared::events::ingest::ingest_batch;
+use shared::http::ApiRequest;
+use shared::ports::store::query_all;
+use shared::ports::{
+    Condition, FixedClock, Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
+};
+use shared::readmodels::{sort_time, StoredMessage, ThreadSummary};
+use shared::referrals::threads::new_pair_thread_id;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+const BASE_URL: &str = "https://app.telehealth.example";
+
+// ---- the world: a store, settings, seeded marketplace ----
+
+struct World {
+    deps: Arc<Deps>,
+    clock: Arc<FixedClock>,
+    _dir: TempDir,
+}
+
+fn t0() -> DateTime<Utc> {
+    "2026-11-20T09:00:00Z".parse().unwrap()
+}
+
+fn ev(id: &str, kind: &str, data: Value) -> Value {
+    json!({ "id": id, "type": kind, "occurred_at": sort_time(t0() - Duration::days(1)), "data": data })
+}
+
+fn practitioner(id: &str, name: &str, specialties: &[&str], approval: &str, sched: bool) -> Value {
+    ev(
+        &format!("seed.{id}"),
+        "practitioner.upserted",
+        json!({
+            "practitioner_id": id, "name": name, "specialties": specialties, "approval": approval,
+            "price": { "amount_minor": 5000, "currency": "EUR" }, "has_scheduling_practice": sched,
+        }),
+    )
+}
+
+fn patient(id: &str, name: &str) -> Value {
+    ev(
+        &format!("seed.{id}"),
+        "patient.upserted",
+        json!({ "patient_id": id, "name": name }),
+    )
+}
+
+fn thread(id: &str, patients: &[&str], practitioners: &[&str]) -> Value {
+    ev(
+        &format!("seed.{id}"),
+        "thread.created",
+        json!({ "thread_id": id, "patient_ids": patients, "practitioner_ids": practitioners }),
+    )
+}
+
+/// The marketplace every scenario starts from: a referrer with a thread with `pat_1` (and
+/// `pat_3`); specialists with and without a scheduling practice; one not approved; an outsider
+/// practitioner and patient with their own thread.
+async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -> World {
+    let seed = vec![
+        practitioner(
+            "prac_ref",
+            "Dr. Ana Referrer",
+            &["General practice"],
+            "approved",
+            false,
+        ),
+        practitioner(
+            "prac_spec",
+            "Dr. Élodie Spécialiste",
+            &["Cardiology"],
+            "approved",
+            true,
+        ),
+        practitioner(
+            "prac_nosched",
+            "Dr. Elon Nosched",
+            &["cardiology"],
+            "approved",
+            false,
+        ),
+        practitioner(
+            "prac_pending",
+            "Dr. Elsa Pending",
+            &["Cardiology"],
+            "pending",
+            true,
+        ),
+        practitioner(
+            "prac_other",
+            "Dr. Omar Other",
+            &["Dermatology"],
+            "approved",
+            true,
+        ),
+        patient("pat_1", "Zoë Patient"),
+        patient("pat_2", "Paul Outsider"),
+        patient("pat_3", "Petra Third"),
+        patient("pat_nothread", "Nina Nothread"),
+        thread("thr_rp", &["pat_1"], &["prac_ref"]),
+        thread("thr_rp3", &["pat_3"], &["prac_ref"]),
+        thread("thr_other", &["pat_2"], &["prac_other"]),
+    ];
+    let report = ingest_batch(store.as_ref(), t0(), &seed).await.unwrap();
+    assert_eq!(report.rejected, 0, "{report:?}");
+    let dir = TempDir::new("referrals");
+    let clock = Arc::new(FixedClock::new(t0()));
+    let deps = Deps {
+        store,
+        blobs: Arc::new(DirBlobs::new(
+            dir.path().join("blobs"),
+            BASE_URL.into(),
+            vec![7; 32],
+        )),
+        mailer: Arc::new(OutboxMailer::new(
+            dir.path().join("outbox"),
+            "reports@telehealth.local".into(),
+        )),
+        clock: clock.clone(),
+        settings: Settings {
+            platform_base_url: BASE_URL.into(),
+            referral_patient_approval: approval,
+            referral_booking_prompt: prompt,
+        },
+    };
+    World {
+        deps: Arc::new(deps),
+        clock,
+        _dir: dir,
+    }
+}
+
+fn who(sub: &str, role: Role) -> Principal {
+    Principal {
+        sub: sub.into(),
+        role,
+        orgs: vec![],
+        clinics: vec![],
+    }
+}
+
+fn referrer() -> Principal {
+    who("prac_ref", Role::Practitioner)
+}
+fn specialist() -> Principal {
+    who("prac_spec", Role::Practitioner)
+}
+fn the_patient() -> Principal {
+    who("pat_1", Role::Patient)
+}
+
+impl World {
+    fn store(&self) -> &dyn Store {
+        self.deps.store.as_ref()
+    }
+
+    /// Calls the route serving `method path` as `caller`, through the function's handler.
+    async fn call(
+        &self,
+        caller: Option<&Principal>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (u16, Value) {
+        let (path_only, query) = match path.split_once('?') {
+            Some((p, q)) => (
+                p,
+                q.split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            None => (path, vec![]),
+        };
+        let (route, params) = shared::routes::find(method, path_only).expect("a route");
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(k) = key {
+            headers.push(("Idempotency-Key".into(), k.into()));
+        }
+        let req = ApiRequest {
+            method: method.into(),
+            path: path_only.into(),
+            path_params: params,
+            query,
+            headers,
+            body: body
+                .map(|b| Bytes::from(serde_json::to_vec(&b).unwrap()))
+                .unwrap_or_default(),
+            principal: caller.cloned(),
+            request_id: "test".into(),
+        };
+        let fut = local_server::dispatch(route.function, self.deps.clone(), req).expect("served");
+        match fut.await {
+            Ok(resp) => (resp.status, serde_json::from_slice(&resp.body).unwrap()),
+            Err(p) => (p.status, serde_json::to_value(&p).unwrap()),
+        }
+    }
+
+    async fn create(&self, patient: &str, specialist: &str, message: Option<&str>) -> String {
+        let mut body = json!({ "patient_id": patient, "specialist_id": specialist });
+        if let Some(m) = message {
+            body["message"] = json!(m);
+        }
+        let (status, answer) = self
+            .call(Some(&referrer()), "POST", "/referrals", Some(body), None)
+            .await;
+        assert_eq!(status, 201, "{answer}");
+        answer["referral_id"].as_str().unwrap().to_string()
+    }
+
+    async fn decide(
+        &self,
+        caller: &Principal,
+        rid: &str,
+        step: &str,
+        decision: &str,
+    ) -> (u16, Value) {
+        self.clock.advance(Duration::minutes(5));
+        self.call(
+            Some(caller),
+            "POST",
+            &format!("/referrals/{rid}/{step}-decision"),
+            Some(json!({ "decision": decision })),
+            None,
+        )
+        .await
+    }
+
+    async fn get(&self, caller: &Principal, rid: &str) -> (u16, Value) {
+        self.call(
+            Some(caller),
+            "GET",
+            &format!("/referrals/{rid}"),
+            None,
+            None,
+        )
+        .await
+    }
+
+    async fn list(&self, caller: &Principal, as_: &str) -> Vec<String> {
+        let (status, page) = self
+            .call(
+                Some(caller),
+                "GET",
+                &format!("/referrals?as={as_}"),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["referral_id"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// The threads a party is in (`PARTY#<id>`).
+    async fn threads_of(&self, party: &str) -> BTreeSet<String> {
+        let q = Query::partition(Index::Primary, format!("PARTY#{party}"));
+        query_all(self.store(), &q)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.sk.trim_start_matches("THREAD#").to_string())
+            .collect()
+    }
+
+    /// Every system message a party sees: (thread id, message id), over all their threads.
+    async fn seen_by(&self, party: &str) -> BTreeSet<(String, String)> {
+        let mut out = BTreeSet::new();
+        for thread in self.threads_of(party).await {
+            for m in self.messages(&thread).await {
+                out.insert((thread.clone(), m.message_id));
+            }
+        }
+        out
+    }
+
+    async fn messages(&self, thread: &str) -> Vec<StoredMessage> {
+        let q = Query::partition(Index::Primary, format!("THREAD#{thread}"))
+            .range(SkRange::BeginsWith("MSG#".into()));
+        query_all(self.store(), &q)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.decode::<StoredMessage>().unwrap())
+            .collect()
+    }
+
+    async fn text_of(&self, thread: &str, message_id: &str) -> String {
+        self.messages(thread)
+            .await
+            .into_iter()
+            .find(|m| m.message_id == message_id)
+            .and_then(|m| m.system_text)
+            .unwrap_or_else(|| panic!("no message {message_id} in {thread}"))
+    }
+
+    async fn summary(&self, thread: &str) -> Option<ThreadSummary> {
+        self.store()
+            .get(&shared::readmodels::keys::thread(thread))
+            .await
+            .unwrap()
+            .map(|i| i.decode().unwrap())
+    }
+
+    /// Threads with exactly this specialist and this patient.
+    async fn specialist_patient_threads(&self, spec: &str, pat: &str) -> usize {
+        let mut n = 0;
+        for thread in self.threads_of(pat).await {
+            let s = self.summary(&thread).await.unwrap();
+            if s.practitioner_ids == BTreeSet::from([spec.to_string()])
+                && s.patient_ids == BTreeSet::from([pat.to_string()])
+            {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    async fn audit_actions(&self, rid: &str) -> Vec<String> {
+        let q = Query::partition(Index::Primary, format!("AUDIT#REFERRAL#{rid}"));
+        query_all(self.store(), &q)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.body["action"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn seen(pairs: &[(&str, String)]) -> BTreeSet<(String, String)> {
+    pairs
+        .iter()
+        .map(|(t, m)| (t.to_string(), m.clone()))
+        .collect()
+}
+
+fn msg(rid: &str, step: &str) -> String {
+    format!("{rid}.{step}")
+}
+
+fn pair() -> String {
+    new_pair_thread_id("prac_ref", "prac_spec")
+}
+
+fn states(view: &Value) -> Vec<(Value, Value, Value)> {
+    view["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["from"].clone(), t["to"].clone(), t["by"].clone()))
+        .collect()
+}
+
+/// The outsiders see nothing of any referral, and cannot read it.
+async fn outsiders_see_nothing(w: &World, rid: &str) {
+    assert_eq!(w.seen_by("prac_other").await, BTreeSet::new());
+    assert_eq!(w.seen_by("pat_2").await, BTreeSet::new());
+    assert_eq!(
+        w.get(&who("prac_other", Role::Practitioner), rid).await.0,
+        404
+    );
+    assert_eq!(w.get(&who("pat_2", Role::Patient), rid).await.0, 404);
+}
+
+// ---- the paths of the flow ----
+
+/// B3 + B4 + B5 + B6, approval on: asked, patient accepts, specialist accepts.
+async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
+    let w = world(store, true, prompt).await;
+    let rid = w.create("pat_1", "prac_spec", Some("Echo please.")).await;
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["state"], "pending_patient");
+    assert_eq!(view["message"], "Echo please.");
+    // Nothing has reached the specialist yet.
+    assert_eq!(w.get(&specialist(), &rid).await.0, 404);
+    assert!(w.list(&specialist(), "specialist").await.is_empty());
+    assert_eq!(w.threads_of("prac_spec").await, BTreeSet::new());
+    // The patient is asked in their thread with the referrer.
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[("thr_rp", msg(&rid, "asked"))])
+    );
+    let (status, pview) = w.get(&the_patient(), &rid).await;
+    assert_eq!(status, 200);
+    assert_eq!(pview["state"], "pending_patient");
+    assert!(
+        pview.get("message").is_none(),
+        "the note is for the specialist"
+    );
+
+    let (status, answer) = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], "pending_specialist");
+    let (status, sview) = w.get(&specialist(), &rid).await;
+    assert_eq!(status, 200);
+    assert_eq!(sview["message"], "Echo please.");
+    assert_eq!(w.list(&specialist(), "specialist").await, vec![rid.clone()]);
+
+    let (status, answer) = w.decide(&specialist(), &rid, "specialist", "accept").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], "accepted");
+    let sp = format!("{rid}.thread");
+    assert_eq!(answer["specialist_thread_id"], json!(sp));
+
+    // Per party, every system message they see.
+    assert_eq!(
+        w.seen_by("prac_ref").await,
+        seen(&[
+            ("thr_rp", msg(&rid, "asked")),
+            ("thr_rp", msg(&rid, "patient-accepted")),
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "accepted")),
+        ])
+    );
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[
+            ("thr_rp", msg(&rid, "asked")),
+            ("thr_rp", msg(&rid, "patient-accepted")),
+            (&sp, msg(&rid, "approved")),
+        ])
+    );
+    assert_eq!(
+        w.seen_by("prac_spec").await,
+        seen(&[
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "accepted")),
+            (&sp, msg(&rid, "approved")),
+        ])
+    );
+    outsiders_see_nothing(&w, &rid).await;
+    // The threads: a new pair thread of the two practitioners, a new specialist–patient one.
+    let p = w.summary(&pair()).await.unwrap();
+    assert_eq!(
+        p.practitioner_ids,
+        BTreeSet::from(["prac_ref".to_string(), "prac_spec".to_string()])
+    );
+    assert!(p.patient_ids.is_empty());
+    assert_eq!(w.specialist_patient_threads("prac_spec", "pat_1").await, 1);
+    assert!(!w
+        .text_of(&pair(), &msg(&rid, "request"))
+        .await
+        .contains("Echo"));
+    // B6: the booking prompt, only with prompts on (the specialist has a practice).
+    let approved = w.text_of(&sp, &msg(&rid, "approved")).await;
+    let link = format!("{BASE_URL}/practitioners/prac_spec");
+    assert_eq!(approved.contains(&link), prompt, "{approved}");
+    let (_, pview) = w.get(&the_patient(), &rid).await;
+    assert_eq!(pview["state"], "accepted");
+    assert_eq!(
+        pview["booking_url"],
+        if prompt { json!(link) } else { Value::Null }
+    );
+    // B7: every transition, who and when, with the referral and in the audit trail.
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(
+        states(&view),
+        vec![
+            (Value::Null, json!("pending_patient"), json!("prac_ref")),
+            (
+                json!("pending_patient"),
+                json!("pending_specialist"),
+                json!("pat_1")
+            ),
+            (
+                json!("pending_specialist"),
+                json!("accepted"),
+                json!("prac_spec")
+            ),
+        ]
+    );
+    assert_eq!(view["transitions"][2]["at"], json!("2026-11-20T09:10:00Z"));
+    let mut actions = w.audit_actions(&rid).await;
+    actions.sort();
+    assert_eq!(
+        actions,
+        vec![
+            "referral.accepted",
+            "referral.created",
+            "referral.patient_accepted"
+        ]
+    );
+    assert_eq!(w.list(&referrer(), "referrer").await, vec![rid.clone()]);
+    assert_eq!(w.list(&the_patient(), "patient").await, vec![rid.clone()]);
+}
+
+/// B3, approval on: the patient declines; nothing reaches the specialist; the referrer sees
+/// the answer in their thread with the patient.
+async fn patient_declines(store: Arc<dyn Store>, prompt: bool) {
+    let w = world(store, true, prompt).await;
+    let rid = w.create("pat_1", "prac_spec", Some("Echo please.")).await;
+    let (status, answer) = w.decide(&the_patient(), &rid, "patient", "reject").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], "patient_rejected");
+    let both = seen(&[
+        ("thr_rp", msg(&rid, "asked")),
+        ("thr_rp", msg(&rid, "patient-declined")),
+    ]);
+    assert_eq!(w.seen_by("prac_ref").await, both);
+    assert_eq!(w.seen_by("pat_1").await, both);
+    assert_eq!(w.seen_by("prac_spec").await, BTreeSet::new());
+    assert_eq!(w.threads_of("prac_spec").await, BTreeSet::new());
+    assert_eq!(w.summary(&pair()).await, None);
+    assert_eq!(w.get(&specialist(), &rid).await.0, 404);
+    assert!(w.list(&specialist(), "specialist").await.is_empty());
+    outsiders_see_nothing(&w, &rid).await;
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["state"], "patient_rejected");
+    // Final: no further step.
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
+        409
+    );
+    assert_eq!(
+        w.decide(&specialist(), &rid, "specialist", "accept")
+            .await
+            .0,
+        409
+    );
+    let mut actions = w.audit_actions(&rid).await;
+    actions.sort();
+    assert_eq!(
+        actions,
+        vec!["referral.created", "referral.patient_rejected"]
+    );
+}
+
+/// B5, approval on: the patient accepts, the specialist declines: the referrer sees it, the
+/// patient does not (their view stays at pending_specialist), no thread is created.
+async fn patient_accepts_then_specialist_declines(store: Arc<dyn Store>, prompt: bool) {
+    let w = world(store, true, prompt).await;
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
+        200
+    );
+    let (status, answer) = w.decide(&specialist(), &rid, "specialist", "reject").await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], "rejected");
+    assert_eq!(
+        w.seen_by("prac_ref").await,
+        seen(&[
+            ("thr_rp", msg(&rid, "asked")),
+            ("thr_rp", msg(&rid, "patient-accepted")),
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "declined")),
+        ])
+    );
+    assert_eq!(
+        w.seen_by("prac_spec").await,
+        seen(&[
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "declined"))
+        ])
+    );
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[
+            ("thr_rp", msg(&rid, "asked")),
+            ("thr_rp", msg(&rid, "patient-accepted")),
+        ])
+    );
+    assert_eq!(
+        w.threads_of("pat_1").await,
+        BTreeSet::from(["thr_rp".to_string()])
+    );
+    assert_eq!(w.specialist_patient_threads("prac_spec", "pat_1").await, 0);
+    outsiders_see_nothing(&w, &rid).await;
+    let (_, pview) = w.get(&the_patient(), &rid).await;
+    assert_eq!(pview["state"], "pending_specialist");
+    assert_eq!(pview["transitions"].as_array().unwrap().len(), 2);
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["state"], "rejected");
+    assert_eq!(view["transitions"].as_array().unwrap().len(), 3);
+}
+
+/// B2 approval off: straight to the specialist, who accepts; the patient sees only the
+/// approved referral in the new thread.
+async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
+    let w = world(store, false, prompt).await;
+    let rid = w.create("pat_1", "prac_spec", Some("Echo please.")).await;
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["state"], "pending_specialist");
+    assert_eq!(w.get(&the_patient(), &rid).await.0, 404);
+    assert!(w.list(&the_patient(), "patient").await.is_empty());
+    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
+        409
+    );
+
+    let (status, answer) = w.decide(&specialist(), &rid, "specialist", "accept").await;
+    assert_eq!(status, 200, "{answer}");
+    let sp = format!("{rid}.thread");
+    assert_eq!(
+        w.seen_by("prac_ref").await,
+        seen(&[
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "accepted"))
+        ])
+    );
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[(&sp, msg(&rid, "approved"))])
+    );
+    assert_eq!(
+        w.seen_by("prac_spec").await,
+        seen(&[
+            (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "accepted")),
+            (&sp, msg(&rid, "approved")),
+        ])
+    );
+    outsiders_see_nothing(&w, &rid).await;
+    assert_eq!(w.specialist_patient_threads("prac_spec", "pat_1").await, 1);
+    let approved = w.text_of(&sp, &msg(&rid, "approved")).await;
+    assert_eq!(
+        approved.contains(&format!("{BASE_URL}/practitioners/prac_spec")),
+        prompt,
+        "{approved}"
+    );
+    let (status, pview) = w.get(&the_patient(), &rid).await;
+    assert_eq!(status, 200);
+    assert_eq!(pview["state"], "accepted");
+    assert_eq!(w.list(&the_patient(), "patient").await, vec![rid.clone()]);
+    let mut actions = w.audit_actions(&rid).await;
+    actions.sort();
+    assert_eq!(actions, vec!["referral.accepted", "referral.created"]);
+}
+
+/// B5 approval off: the specialist declines: the patient sees nothing at all.
+async fn no_approval_specialist_declines(store: Arc<dyn Store>, prompt: bool) {
+    let w = world(store, false, prompt).await;
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    let (status, answer) = w.decide(&specialist(), &rid, "specialist", "reject").await;
+    assert_eq!(status, 200, "{answer}");
+    let both = seen(&[
+        (&pair(), msg(&rid, "request")),
+        (&pair(), msg(&rid, "declined")),
+    ]);
+    assert_eq!(w.seen_by("prac_ref").await, both);
+    assert_eq!(w.seen_by("prac_spec").await, both);
+    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    assert_eq!(
+        w.threads_of("pat_1").await,
+        BTreeSet::from(["thr_rp".to_string()])
+    );
+    assert_eq!(w.get(&the_patient(), &rid).await.0, 404);
+    assert!(w.list(&the_patient(), "patient").await.is_empty());
+    outsiders_see_nothing(&w, &rid).await;
+    assert_eq!(
+        w.decide(&specialist(), &rid, "specialist", "accept")
+            .await
+            .0,
+        409
+    );
+}
+
+/// B6: prompts on, but the specialist has no practice in the scheduling portal: no prompt.
+async fn no_prompt_without_scheduling_practice(store: Arc<dyn Store>) {
+    let w = world(store, false, true).await;
+    let rid = w.create("pat_1", "prac_nosched", None).await;
+    let nosched = who("prac_nosched", Role::Practitioner);
+    assert_eq!(
+        w.decide(&nosched, &rid, "specialist", "accept").await.0,
+        200
+    );
+    let text = w
+        .text_of(&format!("{rid}.thread"), &msg(&rid, "approved"))
+        .await;
+    assert!(!text.contains("http"), "{text}");
+    let (_, pview) = w.get(&the_patient(), &rid).await;
+    assert_eq!(pview["booking_url"], Value::Null);
+}
+
+/// B4: an existing thread of the two practitioners is reused, by every later referral.
+async fn an_existing_pair_thread_is_reused(store: Arc<dyn Store>) {
+    let existing = thread("thr_pp", &[], &["prac_spec", "prac_ref"]);
+    ingest_batch(store.as_ref(), t0(), &[existing])
+        .await
+        .unwrap();
+    let w = world(store, false, false).await;
+    let first = w.create("pat_1", "prac_spec", None).await;
+    let second = w.create("pat_3", "prac_spec", None).await;
+    assert_eq!(
+        w.get(&referrer(), &first).await.1["pair_thread_id"],
+        "thr_pp"
+    );
+    assert_eq!(
+        w.get(&referrer(), &second).await.1["pair_thread_id"],
+        "thr_pp"
+    );
+    assert_eq!(w.summary(&pair()).await, None);
+    assert_eq!(
+        w.threads_of("prac_spec").await,
+        BTreeSet::from(["thr_pp".to_string()])
+    );
+    assert_eq!(
+        w.seen_by("prac_spec").await,
+        seen(&[
+            ("thr_pp", msg(&first, "request")),
+            ("thr_pp", msg(&second, "request")),
+        ])
+    );
+    let mut listed = w.list(&specialist(), "specialist").await;
+    listed.sort();
+    let mut both = vec![first, second];
+    both.sort();
+    assert_eq!(listed, both);
+}
+
+/// B7: only the named party acts (403 for another party, 404 for anyone else, 401 without a
+/// token, 403 for a role the route does not take), and a refusal changes nothing.
+async fn only_the_named_party_may_act(store: Arc<dyn Store>) {
+    let w = world(store, true, true).await;
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    let version = |w: &World| {
+        let store = w.deps.store.clone();
+        let rid = rid.clone();
+        async move {
+            store
+                .get(&shared::referrals::model::keys::referral(&rid))
+                .await
+                .unwrap()
+                .unwrap()
+                .version
+        }
+    };
+    let before = version(&w).await;
+    let pd = format!("/referrals/{rid}/patient-decision");
+    let sd = format!("/referrals/{rid}/specialist-decision");
+    let body = || Some(json!({ "decision": "accept" }));
+    let admin = who("adm", Role::PlatformAdmin);
+    let cases: Vec<(Option<Principal>, &str, u16)> = vec![
+        (None, &pd, 401),
+        (Some(admin.clone()), &pd, 403),
+        (Some(referrer()), &pd, 403),
+        (Some(who("pat_2", Role::Patient)), &pd, 404),
+        (Some(referrer()), &sd, 403),
+        (Some(the_patient()), &sd, 403),
+        (Some(who("prac_other", Role::Practitioner)), &sd, 404),
+        (Some(admin.clone()), &sd, 403),
+    ];
+    for (caller, path, status) in cases {
+        let (got, problem) = w.call(caller.as_ref(), "POST", path, body(), None).await;
+        assert_eq!(got, status, "{path} as {caller:?}: {problem}");
+    }
+    // Decisions on an unknown referral.
+    let (got, _) = w
+        .call(
+            Some(&the_patient()),
+            "POST",
+            "/referrals/ref-nope/patient-decision",
+            body(),
+            None,
+        )
+        .await;
+    assert_eq!(got, 404);
+    // Reading and listing.
+    assert_eq!(
+        w.call(None, "GET", &format!("/referrals/{rid}"), None, None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        w.call(
+            Some(&admin),
+            "GET",
+            &format!("/referrals/{rid}"),
+            None,
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(
+        w.call(Some(&admin), "GET", "/referrals?as=referrer", None, None)
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        w.call(
+            Some(&the_patient()),
+            "GET",
+            "/referrals/specialists",
+            None,
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert!(w
+        .list(&who("prac_other", Role::Practitioner), "referrer")
+        .await
+        .is_empty());
+    assert_eq!(
+        w.call(
+            Some(&the_patient()),
+            "POST",
+            "/referrals",
+            Some(json!({
+            "patient_id": "pat_1", "specialist_id": "prac_spec" })),
+            None
+        )
+        .await
+        .0,
+        403
+    );
+    assert_eq!(version(&w).await, before);
+    assert_eq!(w.audit_actions(&rid).await, vec!["referral.created"]);
+}
+
+/// B7: a step out of order answers 409 and changes nothing.
+async fn steps_out_of_order_answer_409(store: Arc<dyn Store>) {
+    let w = world(store, true, true).await;
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    let (status, problem) = w.decide(&specialist(), &rid, "specialist", "accept").await;
+    assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
+        200
+    );
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
+        409
+    );
+    assert_eq!(
+        w.decide(&the_patient(), &rid, "patient", "reject").await.0,
+        409
+    );
+    assert_eq!(
+        w.decide(&specialist(), &rid, "specialist", "reject")
+            .await
+            .0,
+        200
+    );
+    let (status, problem) = w.decide(&specialist(), &rid, "specialist", "accept").await;
+    assert_eq!(status, 409);
+    assert_eq!(
+        problem["detail"],
+        "the referral is rejected, not awaiting this decision"
+    );
+    // The patient is not told why: to them it is still with the specialist.
+    let (status, problem) = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    assert_eq!(status, 409);
+    assert!(
+        !problem["detail"].as_str().unwrap().contains("rejected"),
+        "{problem}"
+    );
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["transitions"].as_array().unwrap().len(), 3);
+}
+
+/// Q1 and B7: bad input answers 400 naming the field, never echoing the value, and writes
+/// nothing.
+async fn bad_input_is_refused_naming_the_field(store: Arc<dyn Store>) {
+    let w = world(store, true, true).await;
+    let cases: Vec<(Value, &str)> = vec![
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_ref" }),
+            "specialist_id",
+        ),
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_pending" }),
+            "specialist_id",
+        ),
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_ghost" }),
+            "specialist_id",
+        ),
+        (
+            json!({ "patient_id": "pat_ghost", "specialist_id": "prac_spec" }),
+            "patient_id",
+        ),
+        (
+            json!({ "patient_id": "pat_nothread", "specialist_id": "prac_spec" }),
+            "patient_id",
+        ),
+        (
+            json!({ "patient_id": "pat_2", "specialist_id": "prac_spec" }),
+            "patient_id",
+        ),
+        (
+            json!({ "patient_id": "pat 1 secret", "specialist_id": "prac_spec" }),
+            "patient_id",
+        ),
+        (json!({ "specialist_id": "prac_spec" }), "patient_id"),
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_spec", "extra": 1 }),
+            "extra",
+        ),
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_spec", "message": "x".repeat(2001) }),
+            "message",
+        ),
+        (
+            json!({ "patient_id": "pat_1", "specialist_id": "prac_spec", "message": 42 }),
+            "message",
+        ),
+    ];
+    for (body, field) in cases {
+        let (status, problem) = w
+            .call(
+                Some(&referrer()),
+                "POST",
+                "/referrals",
+                Some(body.clone()),
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {problem}");
+        assert_eq!(problem["field"], field, "{body}: {problem}");
+        assert!(!problem.to_string().contains("secret"), "{problem}");
+    }
+    let (status, problem) = w
+        .call(Some(&referrer()), "POST", "/referrals", None, None)
+        .await;
+    assert_eq!((status, problem["field"].clone()), (400, json!("body")));
+    let (status, problem) = w
+        .call(
+            Some(&referrer()),
+            "POST",
+            "/referrals",
+            Some(json!({ "patient_id": "pat_1", "specialist_id": "prac_spec" })),
+            Some("bad key with spaces"),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].clone()),
+        (400, json!("Idempotency-Key"))
+    );
+    assert!(w.list(&referrer(), "referrer").await.is_empty());
+    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    for body in [
+        json!({ "decision": "maybe secret" }),
+        json!({}),
+        json!({ "decision": "accept", "x": 1 }),
+    ] {
+        let (status, problem) = w
+            .call(
+                Some(&the_patient()),
+                "POST",
+                &format!("/referrals/{rid}/patient-decision"),
+                Some(body.clone()),
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{body}: {problem}");
+        assert!(
+            problem["field"] == "decision" || problem["field"] == "x",
+            "{problem}"
+        );
+        assert!(!problem.to_string().contains("secret"), "{problem}");
+    }
+    for (query, field) in [
+        ("/referrals?as=patient", "as"),
+        ("/referrals", "as"),
+        ("/referrals?as=referrer&limit=0", "limit"),
+        ("/referrals?as=referrer&limit=101", "limit"),
+        ("/referrals?as=referrer&cursor=zzz", "cursor"),
+        ("/referrals/specialists?limit=x", "limit"),
+    ] {
+        let (status, problem) = w.call(Some(&referrer()), "GET", query, None, None).await;
+        assert_eq!(
+            (status, problem["field"].clone()),
+            (400, json!(field)),
+            "{query}"
+        );
+    }
+    let (status, problem) = w
+        .call(
+            Some(&the_patient()),
+            "GET",
+            "/referrals?as=referrer",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((status, problem["field"].clone()), (400, json!("as")));
+}
+
+/// B7: a retried step with the same Idempotency-Key answers the first answer and lands its
+/// messages once; the same key with another request is refused.
+async fn a_retried_step_answers_the_first_answer(store: Arc<dyn Store>) {
+    let w = world(store, true, true).await;
+    let body = json!({ "patient_id": "pat_1", "specialist_id": "prac_spec", "message": "Hi" });
+    let first = w
+        .call(
+            Some(&referrer()),
+            "POST",
+            "/referrals",
+            Some(body.clone()),
+            Some("create-1"),
+        )
+        .await;
+    assert_eq!(first.0, 201, "{}", first.1);
+    w.clock.advance(Duration::minutes(1));
+    let again = w
+        .call(
+            Some(&referrer()),
+            "POST",
+            "/referrals",
+            Some(body.clone()),
+            Some("create-1"),
+        )
+        .await;
+    assert_eq!(again, first);
+    let rid = first.1["referral_id"].as_str().unwrap().to_string();
+    assert_eq!(w.list(&referrer(), "referrer").await, vec![rid.clone()]);
+    let other = json!({ "patient_id": "pat_3", "specialist_id": "prac_spec" });
+    let (status, problem) = w
+        .call(
+            Some(&referrer()),
+            "POST",
+            "/referrals",
+            Some(other),
+            Some("create-1"),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["field"].clone()),
+        (422, json!("Idempotency-Key"))
+    );
+
+    let pd = format!("/referrals/{rid}/patient-decision");
+    let accept = Some(json!({ "decision": "accept" }));
+    let first = w
+        .call(
+            Some(&the_patient()),
+            "POST",
+            &pd,
+            accept.clone(),
+            Some("p-1"),
+        )
+        .await;
+    assert_eq!(first.0, 200);
+    w.clock.advance(Duration::minutes(1));
+    let again = w
+        .call(
+            Some(&the_patient()),
+            "POST",
+            &pd,
+            accept.clone(),
+            Some("p-1"),
+        )
+        .await;
+    assert_eq!(again, first);
+    // Without the key, the same step again is out of order.
+    assert_eq!(
+        w.call(Some(&the_patient()), "POST", &pd, accept.clone(), None)
+            .await
+            .0,
+        409
+    );
+    let reject = Some(json!({ "decision": "reject" }));
+    assert_eq!(
+        w.call(Some(&the_patient()), "POST", &pd, reject, Some("p-1"))
+            .await
+            .0,
+        422
+    );
+
+    let sd = format!("/referrals/{rid}/specialist-decision");
+    let first = w
+        .call(
+            Some(&specialist()),
+            "POST",
+            &sd,
+            accept.clone(),
+            Some("s-1"),
+        )
+        .await;
+    assert_eq!(first.0, 200);
+    let again = w
+        .call(
+            Some(&specialist()),
+            "POST",
+            &sd,
+            accept.clone(),
+            Some("s-1"),
+        )
+        .await;
+    assert_eq!(again, first);
+    // Everything landed once.
+    let sp = format!("{rid}.thread");
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[
+            ("thr_rp", msg(&rid, "asked")),
+            ("thr_rp", msg(&rid, "patient-accepted")),
+            (&sp, msg(&rid, "approved")),
+        ])
+    );
+    assert_eq!(w.summary("thr_rp").await.unwrap().message_count, 2);
+    assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
+    assert_eq!(w.summary(&pair()).await.unwrap().message_count, 2);
+    assert_eq!(w.audit_actions(&rid).await.len(), 3);
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["transitions"].as_array().unwrap().len(), 3);
+}
+
+/// B1: approved practitioners only, never the caller, by folded name prefix and/or specialty.
+async fn specialists_are_found_by_name_and_specialty(store: Arc<dyn Store>) {
+    let w = world(store, true, true).await;
+    let search = |q: &str| {
+        let w = &w;
+        let path = format!("/referrals/specialists{q}");
+        async move {
+            let (status, page) = w.call(Some(&referrer()), "GET", &path, None, None).await;
+            assert_eq!(status, 200, "{page}");
+            let ids: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["practitioner_id"].as_str().unwrap().to_string())
+                .collect();
+            (ids, page["next_cursor"].as_str().map(str::to_string))
+        }
+    };
+    // Name order: "dr. elodie specialiste" < "dr. elon nosched" < "dr. omar other".
+    assert_eq!(
+        search("").await.0,
+        vec!["prac_spec", "prac_nosched", "prac_other"]
+    );
+    assert_eq!(search("?q=DR. ÉLOD").await.0, vec!["prac_spec"]);
+    assert_eq!(
+        search("?q=dr. el").await.0,
+        vec!["prac_spec", "prac_nosched"]
+    );
+    assert_eq!(
+        search("?specialty=CARDIOLOGY").await.0,
+        vec!["prac_spec", "prac_nosched"]
+    );
+    assert_eq!(
+        search("?q=dr. o&specialty=cardiology").await.0,
+        Vec::<String>::new()
+    );
+    assert_eq!(search("?q=dr. elsa").await.0, Vec::<String>::new());
+    assert_eq!(search("?q=dr. ana").await.0, Vec::<String>::new());
+    let (first, cursor) = search("?specialty=cardiology&limit=1").await;
+    assert_eq!(first, vec!["prac_spec"]);
+    let (second, _) = search(&format!(
+        "?specialty=cardiology&limit=1&cursor={}",
+        cursor.unwrap()
+    ))
+    .await;
+    assert_eq!(second, vec!["prac_nosched"]);
+}
+
+/// B7: fifty simultaneous decisions on one referral: exactly one wins, 49 answer 409, and
+/// exactly one specialist–patient thread exists when it was an acceptance.
+async fn fifty_simultaneous_decisions_have_one_winner(store: Arc<dyn Store>) {
+    let w = Arc::new(world(store, false, true).await);
+    // All fifty accept: one wins, one thread.
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    let statuses = race(&w, &rid, |_| "accept").await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        49,
+        "{statuses:?}"
+    );
+    assert_eq!(w.specialist_patient_threads("prac_spec", "pat_1").await, 1);
+    let (_, view) = w.get(&referrer(), &rid).await;
+    assert_eq!(view["state"], "accepted");
+    assert_eq!(view["transitions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        sorted_actions(&w, &rid).await,
+        vec!["referral.accepted", "referral.created"]
+    );
+    // Accepts and rejects mixed: one wins; a thread exactly when an acceptance won.
+    let rid = w.create("pat_3", "prac_spec", None).await;
+    let statuses = race(&w, &rid, |n| if n % 2 == 0 { "accept" } else { "reject" }).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        49,
+        "{statuses:?}"
+    );
+    let (_, view) = w.get(&referrer(), &rid).await;
+    let accepted = view["state"] == "accepted";
+    assert!(accepted || view["state"] == "rejected", "{view}");
+    assert_eq!(view["transitions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        w.specialist_patient_threads("prac_spec", "pat_3").await,
+        usize::from(accepted)
+    );
+    assert_eq!(sorted_actions(&w, &rid).await.len(), 2);
+}
+
+async fn sorted_actions(w: &World, rid: &str) -> Vec<String> {
+    let mut a = w.audit_actions(rid).await;
+    a.sort();
+    a
+}
+
+/// Fifty specialist decisions at once, each with its own Idempotency-Key.
+async fn race(w: &Arc<World>, rid: &str, decision: fn(usize) -> &'static str) -> Vec<u16> {
+    let mut tasks = Vec::new();
+    for n in 0..50 {
+        let w = Arc::clone(w);
+        let path = format!("/referrals/{rid}/specialist-decision");
+        tasks.push(tokio::spawn(async move {
+            let key = format!("race-{n}");
+            w.call(
+                Some(&specialist()),
+                "POST",
+                &path,
+                Some(json!({ "decision": decision(n) })),
+                Some(&key),
+            )
+            .await
+            .0
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+// ---- both adapters ----
+
+fn embedded() -> Arc<dyn Store> {
+    Arc::new(EmbeddedStore::in_memory())
+}
+
+async fn moto() -> Arc<dyn Store> {
+    Arc::new(dynamo_store().await)
+}
+
+/// Declares, for each `test => scenario(args)`, a module `test` with the tests `embedded` and
+/// `moto`.
+macro_rules! on_both_stores {
+    ($($test:ident => $scenario:ident($($arg:expr),*);)+) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$scenario(super::embedded() $(, $arg)*).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn moto() {
+                    super::$scenario(super::moto().await $(, $arg)*).await;
+                }
+            }
+        )+
+    };
+}
+
+on_both_stores! {
+    approval_on_prompt_on_accepted => patient_accepts_then_specialist_accepts(true);
+    approval_on_prompt_off_accepted => patient_accepts_then_specialist_accepts(false);
+    approval_on_prompt_on_patient_declines => patient_declines(true);
+    approval_on_prompt_off_patient_declines => patient_declines(false);
+    approval_on_prompt_on_specialist_declines => patient_accepts_then_specialist_declines(true);
+    approval_on_prompt_off_specialist_declines => patient_accepts_then_specialist_declines(false);
+    approval_off_prompt_on_accepted => no_approval_specialist_accepts(true);
+    approval_off_prompt_off_accepted => no_approval_specialist_accepts(false);
+    approval_off_prompt_on_specialist_declines => no_approval_specialist_declines(true);
+    approval_off_prompt_off_specialist_declines => no_approval_specialist_declines(false);
+    no_booking_prompt_without_a_scheduling_practice => no_prompt_without_scheduling_practice();
+    existing_pair_thread_is_reused => an_existing_pair_thread_is_reused();
+    only_the_named_party_acts => only_the_named_party_may_act();
+    out_of_order_steps_conflict => steps_out_of_order_answer_409();
+    bad_input_names_the_field => bad_input_is_refused_naming_the_field();
+    retried_steps_answer_the_first_answer => a_retried_step_answers_the_first_answer();
+    specialist_search => specialists_are_found_by_name_and_specialty();
+}
+
+mod fifty_simultaneous_decisions {
+    use super::*;
+
+    /// Real concurrency: fifty tasks on two worker threads against the embedded store.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded() {
+        super::fifty_simultaneous_decisions_have_one_winner(super::embedded()).await;
+    }
+
+    /// On moto, writes go one at a time (see [`OneWriteAtATime`]); the fifty decisions still
+    /// read, decide and race to commit concurrently.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto() {
+        let store = OneWriteAtATime {
+            inner: super::moto().await,
+            lock: tokio::sync::Mutex::new(()),
+        };
+        super::fifty_simultaneous_decisions_have_one_winner(Arc::new(store)).await;
+    }
+}
+
+/// A store whose writes reach the wrapped one one at a time; reads are not held up.
+///
+/// moto (5.2) runs a TransactWriteItems op by op and, when an op fails, restores a copy of the
+/// whole table taken when that request began, without a lock: concurrent transactions on one
+/// table revert each other's writes, which DynamoDB never does (tests/events.rs found it
+/// first). So on moto the writes are serialised; the decisions' reads and their races to
+/// commit on a stale version stay concurrent.
+struct OneWriteAtATime {
+    inner: Arc<dyn Store>,
+    lock: tokio::sync::Mutex<()>,
+}
+
+type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+// `Store` is an `async_trait`; this is what the macro would write.
+impl Store for OneWriteAtATime {
+    fn get<'s, 'k, 'f>(&'s self, key: &'k Key) -> StoreFuture<'f, Option<Item>>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        self.inner.get(key)
+    }
+
+    fn put<'s, 'f>(&'s self, item: Item, condition: Condition) -> StoreFuture<'f, ()>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        Box::pin(async move {
+            let _one = self.lock.lock().await;
+            self.inner.put(item, condition).await
+        })
+    }
+
+    fn delete<'s, 'k, 'f>(&'s self, key: &'k Key, condition: Condition) -> StoreFuture<'f, ()>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(async move {
+            let _one = self.lock.lock().await;
+            self.inner.delete(key, condition).await
+        })
+    }
+
+    fn transact<'s, 'f>(&'s self, ops: Vec<TxOp>) -> StoreFuture<'f, ()>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        Box::pin(async move {
+            let _one = self.lock.lock().await;
+            self.inner.transact(ops).await
+        })
+    }
+
+    fn add<'s, 'k, 'f>(&'s self, key: &'k Key, delta: i64) -> StoreFuture<'f, i64>
+    where
+        's: 'f,
+        'k: 'f,
+        Self: 'f,
+    {
+        Box::pin(async move {
+            let _one = self.lock.lock().await;
+            self.inner.add(key, delta).await
+        })
+    }
+
+    fn query<'s, 'q, 'f>(&'s self, query: &'q Query) -> StoreFuture<'f, Page>
+    where
+        's: 'f,
+        'q: 'f,
+        Self: 'f,
+    {
+        self.inner.query(query)
+    }
+
+    fn put_many<'s, 'f>(&'s self, items: Vec<Item>) -> StoreFuture<'f, ()>
+    where
+        's: 'f,
+        Self: 'f,
+    {
+        Box::pin(async move {
+            let _one = self.lock.lock().await;
+            self.inner.put_many(items).await
+        })
+    }
+}
