@@ -1,4 +1,5 @@
 //! The integration-test binary: declares the scenario modules, nothing else.
+mod admin;
 mod contract;
 mod demo;
 mod events;

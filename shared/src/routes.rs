@@ -39,6 +39,7 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
     let features: &[&[Route]] = &[
         FOUNDATION_ROUTES,
         // ---- feature route tables (one line each) ----
+        crate::admin::ROUTES,
         crate::org_reports::ROUTES,
         crate::referrals::ROUTES,
     ];

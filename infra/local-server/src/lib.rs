@@ -36,6 +36,15 @@ pub fn dispatch(
         "health" => Box::pin(health::handle(deps, req)),
         "ingest-http" => Box::pin(ingest_http::handle(deps, req)),
         // ---- admin reporting (SPEC A1-A9) ----
+        "admin-feed" => Box::pin(admin_feed::handle(deps, req)),
+        "admin-thread" => Box::pin(admin_thread::handle(deps, req)),
+        "admin-consultations" => Box::pin(admin_consultations::handle(deps, req)),
+        "admin-calls" => Box::pin(admin_calls::handle(deps, req)),
+        "admin-practitioners" => Box::pin(admin_practitioners::handle(deps, req)),
+        "admin-ratings" => Box::pin(admin_ratings::handle(deps, req)),
+        "admin-payments" => Box::pin(admin_payments::handle(deps, req)),
+        "admin-payment-items" => Box::pin(admin_payment_items::handle(deps, req)),
+        "admin-vouchers" => Box::pin(admin_vouchers::handle(deps, req)),
         // ---- referrals (SPEC B1-B7) ----
         "referral-specialists" => Box::pin(referral_specialists::handle(deps, req)),
         "referral-create" => Box::pin(referral_create::handle(deps, req)),

@@ -15,7 +15,7 @@
 //! export walks the same Query page by page, writes each row into a streamed upload
 //! (S3 multipart, constant memory) under `exports/admin/<tab>/<date>/<id>.csv`, records an
 //! audit entry (`admin.exported`, row count, object key), and answers
-//! `{"url", "rows", "bytes"}` with a link valid for [`EXPORT_LINK_TTL`].
+//! `{"url", "rows", "bytes", "key"}` with a link valid for [`EXPORT_LINK_TTL`].
 
 use super::params::ListParams;
 use crate::audit::AuditRecord;
@@ -45,6 +45,27 @@ pub struct Reader<'a> {
     practitioners: HashMap<String, Option<rm::Practitioner>>,
     patient_names: HashMap<String, Option<String>>,
     search_ids: Option<HashSet<String>>,
+    ratings: HashMap<String, RatingStats>,
+}
+
+/// A practitioner's rating count and average, from the two counters ingest keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct RatingStats {
+    pub count: i64,
+    pub stars_total: i64,
+}
+
+impl RatingStats {
+    /// The average in hundredths of a star, rounded half up (exact integer arithmetic).
+    pub fn average_hundredths(&self) -> Option<i64> {
+        (self.count > 0).then(|| (self.stars_total * 200 + self.count) / (2 * self.count))
+    }
+
+    /// The average as a decimal text with two places (`4.67`), or `None` without ratings.
+    pub fn average_text(&self) -> Option<String> {
+        self.average_hundredths()
+            .map(|h| crate::export::cells::decimal_text(h, 2))
+    }
 }
 
 impl<'a> Reader<'a> {
@@ -55,7 +76,23 @@ impl<'a> Reader<'a> {
             practitioners: HashMap::new(),
             patient_names: HashMap::new(),
             search_ids: None,
+            ratings: HashMap::new(),
         }
+    }
+
+    /// A practitioner's rating counters (two GetItems, once per request).
+    pub async fn rating_stats(&mut self, id: &str) -> Result<RatingStats, StoreError> {
+        if let Some(r) = self.ratings.get(id) {
+            return Ok(*r);
+        }
+        let count = self.get(&keys::practitioner_rating_count(id)).await?;
+        let stars = self.get(&keys::practitioner_rating_stars(id)).await?;
+        let r = RatingStats {
+            count: count.and_then(|i| i.count).unwrap_or(0),
+            stars_total: stars.and_then(|i| i.count).unwrap_or(0),
+        };
+        self.ratings.insert(id.to_string(), r);
+        Ok(r)
     }
 
     /// One GetItem (counted as one read, found or not).
@@ -136,6 +173,56 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A person a row names: id and (when known) name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Party {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+impl<'a> Reader<'a> {
+    /// A practitioner as a row shows them.
+    pub async fn practitioner_party(&mut self, id: &str) -> Result<Party, StoreError> {
+        Ok(Party {
+            id: id.to_string(),
+            name: self.practitioner_name(id).await?,
+        })
+    }
+
+    /// A patient as a row shows them.
+    pub async fn patient_party(&mut self, id: &str) -> Result<Party, StoreError> {
+        Ok(Party {
+            id: id.to_string(),
+            name: self.patient_name(id).await?,
+        })
+    }
+
+    /// Whether the search (if any) matches one of these practitioners' names.
+    pub async fn search_hits_practitioner<'i>(
+        &mut self,
+        params: &ListParams,
+        ids: impl IntoIterator<Item = &'i String>,
+    ) -> Result<bool, StoreError> {
+        let Some(q) = params.q.as_deref() else {
+            return Ok(true);
+        };
+        let hits = self.practitioners_matching(q).await?;
+        Ok(ids.into_iter().any(|id| hits.contains(id)))
+    }
+}
+
+/// The names of parties, joined for one CSV cell (`name (id)`, `; ` between).
+pub fn parties_text(parties: &[Party]) -> String {
+    parties
+        .iter()
+        .map(|p| match &p.name {
+            Some(n) => format!("{n} ({})", p.id),
+            None => p.id.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// One admin tab.
 #[async_trait]
 pub trait Tab: Send + Sync {
@@ -148,8 +235,8 @@ pub trait Tab: Send + Sync {
     /// The CSV header.
     fn columns(&self) -> &'static [&'static str];
 
-    /// The CSV cells of a row, in [`Tab::columns`] order.
-    fn cells(&self, row: &Self::Row) -> Vec<Cell>;
+    /// The CSV lines of a row (usually one), each in [`Tab::columns`] order.
+    fn cells(&self, row: &Self::Row) -> Vec<Vec<Cell>>;
 
     /// The indexed Query listing the tab's items (no cursor, no limit).
     fn query(&self, params: &ListParams) -> Query;
@@ -224,7 +311,6 @@ pub struct ExportLink {
     pub rows: u64,
     pub bytes: u64,
     /// Object key in the reports bucket.
-    #[serde(skip)]
     pub key: String,
     #[serde(skip)]
     pub read: usize,
@@ -277,7 +363,9 @@ pub async fn export_csv<T: Tab>(
             let page = reader.query(&query).await?;
             for item in &page.items {
                 if let Some(row) = tab.row(&mut reader, params, item).await? {
-                    csv.write_row(&tab.cells(&row)).await?;
+                    for line in tab.cells(&row) {
+                        csv.write_row(&line).await?;
+                    }
                 }
             }
             match page.next {

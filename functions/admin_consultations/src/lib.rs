@@ -1,0 +1,31 @@
+//! `GET /admin/consultations`, `GET /admin/consultations/export` and
+//! `GET /admin/consultations/counts` (SPEC A3): consultations with their tags, and the counts
+//! per tag over the past 14 days from the counters ingest keeps. Role `platform_admin` only.
+
+use shared::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
+use shared::admin::params::ListParams;
+use shared::admin::{authorize, serve_tab};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use std::sync::Arc;
+
+/// Serves the list, its export, or the 14-day counts.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let actor = authorize(&req)?;
+    if req.path.trim_end_matches('/').ends_with("/counts") {
+        if !req.query.is_empty() {
+            return Err(Problem::bad_request(
+                "query",
+                "the counts take no parameters",
+            ));
+        }
+        let counts = tag_counts(&*deps.store, deps.clock.now()).await?;
+        tracing::info!(request_id = %req.request_id, items_read = counts.read, "admin consultation counts");
+        return Ok(
+            ApiResponse::json(200, &counts).with_header("x-items-read", counts.read.to_string())
+        );
+    }
+    let params = ListParams::parse(&req, PARAMS)?;
+    let tab = ConsultationsTab::from_params(&params)?;
+    serve_tab(&deps, &req, actor, &tab, &params).await
+}

@@ -1,0 +1,16 @@
+//! `GET /admin/payment-items` and `GET /admin/payment-items/export` (SPEC A8): every payment item.
+//! Role `platform_admin` only; list parameters in `shared::admin::params`.
+
+use shared::admin::params::ListParams;
+use shared::admin::{authorize, serve_tab};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, HandlerResult};
+use std::sync::Arc;
+
+/// Serves the list, or its CSV export when the path ends in `/export`.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let actor = authorize(&req)?;
+    let params = ListParams::parse(&req, shared::admin::payment_items::PARAMS)?;
+    let tab = shared::admin::payment_items::PaymentItemsTab::from_params(&params)?;
+    serve_tab(&deps, &req, actor, &tab, &params).await
+}

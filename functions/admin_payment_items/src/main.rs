@@ -1,0 +1,6 @@
+//! Lambda entry point of `admin-payment-items`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("admin-payment-items", admin_payment_items::handle).await
+}

@@ -1,0 +1,16 @@
+//! `GET /admin/payments` and `GET /admin/payments/export` (SPEC A7): totals per practitioner per currency.
+//! Role `platform_admin` only; list parameters in `shared::admin::params`.
+
+use shared::admin::params::ListParams;
+use shared::admin::{authorize, serve_tab};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, HandlerResult};
+use std::sync::Arc;
+
+/// Serves the list, or its CSV export when the path ends in `/export`.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let actor = authorize(&req)?;
+    let params = ListParams::parse(&req, &[])?;
+    let tab = shared::admin::payments::PaymentsTab;
+    serve_tab(&deps, &req, actor, &tab, &params).await
+}

@@ -1,0 +1,28 @@
+//! `GET /admin/practitioners`, `GET /admin/practitioners/export` and
+//! `PUT /admin/practitioners/{practitioner_id}/availability` (SPEC A5): every practitioner with
+//! approval, current availability, ratings and price; the audited availability override.
+//! Role `platform_admin` only.
+
+use shared::admin::params::ListParams;
+use shared::admin::practitioners::{override_availability, OverrideRequest, PractitionersTab};
+use shared::admin::{authorize, serve_tab};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use std::sync::Arc;
+
+/// Serves the list, its export, or an override.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let actor = authorize(&req)?;
+    let now = deps.clock.now();
+    if req.method.eq_ignore_ascii_case("PUT") {
+        let id = req
+            .path_param("practitioner_id")
+            .ok_or_else(|| Problem::bad_request("practitioner_id", "is required"))?;
+        let body = OverrideRequest::parse(&req.body)?;
+        let row = override_availability(&*deps.store, actor, now, id, body).await?;
+        tracing::info!(request_id = %req.request_id, practitioner_id = %row.practitioner_id, "availability overridden");
+        return Ok(ApiResponse::json(200, &row));
+    }
+    let params = ListParams::parse(&req, &[])?;
+    serve_tab(&deps, &req, actor, &PractitionersTab { now }, &params).await
+}

@@ -1,0 +1,16 @@
+//! `GET /admin/ratings` and `GET /admin/ratings/export` (SPEC A6): every rating with its practitioner's average and count.
+//! Role `platform_admin` only; list parameters in `shared::admin::params`.
+
+use shared::admin::params::ListParams;
+use shared::admin::{authorize, serve_tab};
+use shared::deps::Deps;
+use shared::http::{ApiRequest, HandlerResult};
+use std::sync::Arc;
+
+/// Serves the list, or its CSV export when the path ends in `/export`.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let actor = authorize(&req)?;
+    let params = ListParams::parse(&req, &[])?;
+    let tab = shared::admin::ratings::RatingsTab;
+    serve_tab(&deps, &req, actor, &tab, &params).await
+}

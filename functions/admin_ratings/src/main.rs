@@ -1,0 +1,6 @@
+//! Lambda entry point of `admin-ratings`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("admin-ratings", admin_ratings::handle).await
+}

@@ -1,0 +1,34 @@
+//! `GET /admin/threads/{thread_id}` (SPEC A2): a thread's participants, devices and tags, and
+//! one page of its messages (sender, role, kind, time, device; the text of system messages
+//! only, never a participant message's ciphertext). Role `platform_admin` only; `limit` and
+//! `cursor` page the messages.
+
+use shared::admin::authorize;
+use shared::admin::params::ListParams;
+use shared::admin::thread::thread_details;
+use shared::deps::Deps;
+use shared::events::types::Id;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use std::sync::Arc;
+
+/// Serves the details, or 404 for an unknown thread.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    authorize(&req)?;
+    let id = req
+        .path_param("thread_id")
+        .and_then(|t| Id::parse(t).ok())
+        .ok_or_else(|| Problem::bad_request("thread_id", "is not a thread id"))?;
+    let mut params = ListParams::parse(&req, &[])?;
+    if params.period.is_some() || params.q.is_some() {
+        return Err(Problem::bad_request(
+            "query",
+            "thread details take only limit and cursor",
+        ));
+    }
+    params.extra.clear();
+    let details = thread_details(&*deps.store, id.as_str(), &params)
+        .await?
+        .ok_or_else(|| Problem::not_found("thread"))?;
+    tracing::info!(request_id = %req.request_id, thread_id = %id, items_read = details.read, "admin thread");
+    Ok(ApiResponse::json(200, &details).with_header("x-items-read", details.read.to_string()))
+}

@@ -1,0 +1,252 @@
+//! A4 Call durations: per practitioner, the number of in-thread calls in the period and their
+//! total audio and video call time; search `q` on the practitioner's name. Query: `gsi1`
+//! `PRACTITIONERS` (name order), then per practitioner `gsi2`, `PRAC#<id>#CALLS` with the
+//! period on the call's first join. Practitioners without a call in the period are left out.
+//!
+//! # Call time (the rule)
+//! Only practitioners start calls; a patient who joins first waits, and the call ends when the
+//! practitioner leaves. So a call's time is the time during which **at least one practitioner
+//! and at least one patient are connected at once**:
+//! - a patient waiting alone before the practitioner joins is not call time;
+//! - time after the last practitioner left (a patient lingering) is not call time;
+//! - a drop and re-join splits the call; only the connected stretches count;
+//! - a join with no matching leave (a call still running, or a lost event) adds nothing after
+//!   the last recorded move; a leave with no join is ignored; a second join of a participant
+//!   already connected changes nothing.
+//!
+//! A call counts in the period of its first join.
+
+use super::params::ListParams;
+use super::tab::{Party, Reader, Tab};
+use crate::events::types::{CallRole, Media};
+use crate::export::cells::Cell;
+use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::readmodels::{lists, Call, CallMove, Practitioner};
+use async_trait::async_trait;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Seconds of call time in a call's moves (the rule in the module header).
+pub fn call_seconds(moves: &[CallMove]) -> i64 {
+    let mut moves = moves.to_vec();
+    moves.sort();
+    let mut practitioners: BTreeSet<&str> = BTreeSet::new();
+    let mut patients: BTreeSet<&str> = BTreeSet::new();
+    let mut millis = 0i64;
+    let mut prev: Option<chrono::DateTime<chrono::Utc>> = None;
+    for m in &moves {
+        if let Some(p) = prev {
+            if !practitioners.is_empty() && !patients.is_empty() {
+                millis += (m.at - p).num_milliseconds();
+            }
+        }
+        prev = Some(m.at);
+        let set = match m.role {
+            CallRole::Practitioner => &mut practitioners,
+            CallRole::Patient => &mut patients,
+        };
+        if m.joined {
+            set.insert(m.participant_id.as_str());
+        } else {
+            set.remove(m.participant_id.as_str());
+        }
+    }
+    millis / 1000
+}
+
+/// One practitioner's calls in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallDurationRow {
+    pub practitioner: Party,
+    pub calls: u64,
+    pub audio_calls: u64,
+    pub video_calls: u64,
+    pub audio_seconds: i64,
+    pub video_seconds: i64,
+    pub total_seconds: i64,
+}
+
+/// The Call durations tab.
+#[derive(Debug, Clone, Default)]
+pub struct CallsTab;
+
+#[async_trait]
+impl Tab for CallsTab {
+    type Row = CallDurationRow;
+
+    fn name(&self) -> &'static str {
+        "calls"
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &[
+            "practitioner_id",
+            "practitioner",
+            "calls",
+            "audio_calls",
+            "video_calls",
+            "audio_seconds",
+            "video_seconds",
+            "total_seconds",
+        ]
+    }
+
+    fn cells(&self, r: &CallDurationRow) -> Vec<Vec<Cell>> {
+        let n = |v: u64| Cell::Int(i64::try_from(v).unwrap_or(i64::MAX));
+        vec![vec![
+            Cell::text(&r.practitioner.id),
+            Cell::opt_text(r.practitioner.name.clone()),
+            n(r.calls),
+            n(r.audio_calls),
+            n(r.video_calls),
+            Cell::Seconds(r.audio_seconds),
+            Cell::Seconds(r.video_seconds),
+            Cell::Seconds(r.total_seconds),
+        ]]
+    }
+
+    fn query(&self, _params: &ListParams) -> Query {
+        Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+    }
+
+    async fn row(
+        &self,
+        reader: &mut Reader<'_>,
+        params: &ListParams,
+        item: &Item,
+    ) -> Result<Option<CallDurationRow>, StoreError> {
+        let p: Practitioner = item.decode()?;
+        if !params.matches(p.name.as_deref()) {
+            return Ok(None);
+        }
+        let mut query =
+            Query::partition(Index::Gsi2, lists::practitioner_calls(&p.practitioner_id));
+        if let Some(period) = params.period {
+            let (a, b) = period.sk_bounds();
+            query = query.range(SkRange::Between(a, b));
+        }
+        let mut row = CallDurationRow {
+            practitioner: Party {
+                id: p.practitioner_id.clone(),
+                name: p.name.clone(),
+            },
+            calls: 0,
+            audio_calls: 0,
+            video_calls: 0,
+            audio_seconds: 0,
+            video_seconds: 0,
+            total_seconds: 0,
+        };
+        loop {
+            let page = reader.query(&query).await?;
+            for item in &page.items {
+                let call: Call = item.decode()?;
+                let secs = call_seconds(&call.moves);
+                row.calls += 1;
+                match call.media {
+                    Some(Media::Audio) => {
+                        row.audio_calls += 1;
+                        row.audio_seconds += secs;
+                    }
+                    Some(Media::Video) => {
+                        row.video_calls += 1;
+                        row.video_seconds += secs;
+                    }
+                    None => {}
+                }
+                row.total_seconds += secs;
+            }
+            match page.next {
+                Some(c) => query.after = Some(c),
+                None => break,
+            }
+        }
+        Ok((row.calls > 0).then_some(row))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Duration, Utc};
+
+    fn mv(sec: i64, who: &str, role: CallRole, joined: bool) -> CallMove {
+        CallMove {
+            at: "2026-03-02T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::seconds(sec),
+            participant_id: who.into(),
+            role,
+            joined,
+        }
+    }
+
+    use CallRole::{Patient as Pa, Practitioner as Pr};
+
+    #[test]
+    fn call_time_runs_only_while_both_sides_are_connected() {
+        // Practitioner first, patient joins at 10, leaves at 70: 60 s.
+        assert_eq!(
+            call_seconds(&[
+                mv(0, "d", Pr, true),
+                mv(10, "p", Pa, true),
+                mv(70, "p", Pa, false),
+                mv(80, "d", Pr, false)
+            ]),
+            60
+        );
+        // Patient waits alone 30 s: not call time; the call ends when the practitioner leaves.
+        assert_eq!(
+            call_seconds(&[
+                mv(0, "p", Pa, true),
+                mv(30, "d", Pr, true),
+                mv(90, "d", Pr, false),
+                mv(200, "p", Pa, false)
+            ]),
+            60
+        );
+        // A drop and re-join: only the connected stretches.
+        assert_eq!(
+            call_seconds(&[
+                mv(0, "d", Pr, true),
+                mv(0, "p", Pa, true),
+                mv(20, "p", Pa, false),
+                mv(50, "p", Pa, true),
+                mv(60, "p", Pa, false),
+                mv(61, "d", Pr, false),
+            ]),
+            30
+        );
+        // No leave: nothing after the last move. A patient alone: nothing.
+        assert_eq!(
+            call_seconds(&[mv(0, "d", Pr, true), mv(5, "p", Pa, true)]),
+            0
+        );
+        assert_eq!(
+            call_seconds(&[mv(0, "p", Pa, true), mv(50, "p", Pa, false)]),
+            0
+        );
+        // A leave without a join is ignored; a double join changes nothing; arrival order
+        // does not matter.
+        assert_eq!(
+            call_seconds(&[
+                mv(100, "d", Pr, false),
+                mv(40, "p", Pa, false),
+                mv(0, "p", Pa, true),
+                mv(0, "d", Pr, true),
+                mv(10, "d", Pr, true),
+                mv(0, "x", Pa, false),
+            ]),
+            40
+        );
+        // Joins and leaves at the same instant: zero.
+        assert_eq!(
+            call_seconds(&[
+                mv(0, "d", Pr, true),
+                mv(0, "p", Pa, true),
+                mv(0, "d", Pr, false)
+            ]),
+            0
+        );
+        assert_eq!(call_seconds(&[]), 0);
+    }
+}

@@ -1,0 +1,270 @@
+//! A5 Practitioners: every practitioner (approved or not) in name order, with approval state,
+//! current availability, rating average and count, and price; search `q` on the name. Query:
+//! `gsi1`, `gsi1pk = PRACTITIONERS` (the sort key begins with the folded name).
+//!
+//! # Availability override
+//! `PUT /admin/practitioners/{practitioner_id}/availability` with
+//! `{"availability": "available" | "away", "until": "<RFC 3339>" | null}` sets an admin override
+//! (`pk = PRAC#<id>`, `sk = AVAIL_OVERRIDE`) that wins over the availability the platform
+//! reports until `until` (or until replaced, without `until`). It shows in the tab at once
+//! (the tab reads it beside the profile), and ends by itself: readers compare `until` with the
+//! clock, and DynamoDB's TTL (`expires_at`) removes the item later. Every override writes an
+//! audit record (`availability.overridden`: who, when, old and new value) in the same
+//! transaction. `until` must be in the future and at most [`MAX_OVERRIDE_DAYS`] days ahead.
+
+use super::params::ListParams;
+use super::tab::{RatingStats, Reader, Tab};
+use crate::audit::{audit_op, AuditRecord};
+use crate::auth::Principal;
+use crate::events::types::{Approval, Availability, Id, Money};
+use crate::export::cells::Cell;
+use crate::http::Problem;
+use crate::ports::{Condition, Index, Item, Key, Query, Store, StoreError, TxOp};
+use crate::readmodels::{keys, lists, Practitioner};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Longest override.
+pub const MAX_OVERRIDE_DAYS: i64 = 365;
+
+/// The key of a practitioner's availability override.
+pub fn override_key(practitioner_id: &str) -> Key {
+    Key::new(format!("PRAC#{practitioner_id}"), "AVAIL_OVERRIDE")
+}
+
+/// An admin's availability override.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityOverride {
+    pub availability: Availability,
+    pub until: Option<DateTime<Utc>>,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+impl AvailabilityOverride {
+    /// Whether the override still holds at `now`.
+    pub fn active(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// The body of the override route.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverrideRequest {
+    pub availability: Availability,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl OverrideRequest {
+    /// Parses the body, naming the field at fault (`availability`, `until`, or an unknown one)
+    /// without repeating the submitted value.
+    pub fn parse(body: &[u8]) -> Result<OverrideRequest, Problem> {
+        if body.len() > crate::http::MAX_BODY_BYTES {
+            return Err(Problem::too_large(crate::http::MAX_BODY_BYTES));
+        }
+        if body.is_empty() {
+            return Err(Problem::bad_request("body", "a JSON body is required"));
+        }
+        let mut de = serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let problem = Problem::from_json_error(&inner);
+            if path.is_empty() || path == "." {
+                problem
+            } else {
+                Problem::bad_request(&path, crate::http::safe_serde_reason(&inner.to_string()))
+            }
+        })
+    }
+}
+
+/// One practitioner row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PractitionerRow {
+    pub practitioner_id: String,
+    pub name: Option<String>,
+    pub specialties: Vec<String>,
+    pub approval: Option<Approval>,
+    /// What shows now: the active override, else what the platform reported.
+    pub availability: Option<Availability>,
+    /// `override` or `platform`.
+    pub availability_source: &'static str,
+    pub override_until: Option<DateTime<Utc>>,
+    pub rating_count: i64,
+    /// Two decimal places, exact (`4.67`); absent without ratings.
+    pub rating_average: Option<String>,
+    /// The same average in hundredths, for the export's number cell.
+    #[serde(skip)]
+    pub rating_hundredths: Option<i64>,
+    pub price: Option<Money>,
+}
+
+/// The Practitioners tab, at a given instant (for overrides' ends).
+#[derive(Debug, Clone)]
+pub struct PractitionersTab {
+    pub now: DateTime<Utc>,
+}
+
+fn snake<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The row of a practitioner: profile, active override and rating counters.
+pub async fn practitioner_row(
+    reader: &mut Reader<'_>,
+    p: Practitioner,
+    now: DateTime<Utc>,
+) -> Result<PractitionerRow, StoreError> {
+    let over = match reader.get(&override_key(&p.practitioner_id)).await? {
+        Some(item) => Some(item.decode::<AvailabilityOverride>()?).filter(|o| o.active(now)),
+        None => None,
+    };
+    let stats: RatingStats = reader.rating_stats(&p.practitioner_id).await?;
+    Ok(PractitionerRow {
+        availability: over.as_ref().map(|o| o.availability).or(p.availability),
+        availability_source: if over.is_some() {
+            "override"
+        } else {
+            "platform"
+        },
+        override_until: over.and_then(|o| o.until),
+        rating_count: stats.count,
+        rating_average: stats.average_text(),
+        rating_hundredths: stats.average_hundredths(),
+        practitioner_id: p.practitioner_id,
+        name: p.name,
+        specialties: p.specialties,
+        approval: p.approval,
+        price: p.price,
+    })
+}
+
+#[async_trait]
+impl Tab for PractitionersTab {
+    type Row = PractitionerRow;
+
+    fn name(&self) -> &'static str {
+        "practitioners"
+    }
+
+    fn columns(&self) -> &'static [&'static str] {
+        &[
+            "practitioner_id",
+            "name",
+            "specialties",
+            "approval",
+            "availability",
+            "availability_source",
+            "override_until",
+            "rating_count",
+            "rating_average",
+            "price_minor",
+            "currency",
+        ]
+    }
+
+    fn cells(&self, r: &PractitionerRow) -> Vec<Vec<Cell>> {
+        vec![vec![
+            Cell::text(&r.practitioner_id),
+            Cell::opt_text(r.name.clone()),
+            Cell::text(r.specialties.join("; ")),
+            Cell::opt_text(r.approval.as_ref().map(snake)),
+            Cell::opt_text(r.availability.as_ref().map(snake)),
+            Cell::text(r.availability_source),
+            Cell::opt_time(r.override_until),
+            Cell::Int(r.rating_count),
+            r.rating_hundredths
+                .map_or(Cell::Empty, |units| Cell::Decimal { units, scale: 2 }),
+            r.price
+                .as_ref()
+                .map_or(Cell::Empty, |m| Cell::Int(m.amount_minor)),
+            Cell::opt_text(r.price.as_ref().map(|m| m.currency.as_str().to_string())),
+        ]]
+    }
+
+    fn query(&self, _params: &ListParams) -> Query {
+        Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+    }
+
+    async fn row(
+        &self,
+        reader: &mut Reader<'_>,
+        params: &ListParams,
+        item: &Item,
+    ) -> Result<Option<PractitionerRow>, StoreError> {
+        let p: Practitioner = item.decode()?;
+        if !params.matches(p.name.as_deref()) {
+            return Ok(None);
+        }
+        Ok(Some(practitioner_row(reader, p, self.now).await?))
+    }
+}
+
+/// Sets an override (audited in the same transaction) and returns the practitioner's row as
+/// the tab now shows it. 404 for an unknown practitioner; 400 naming `until` when it is not
+/// in the future or too far.
+pub async fn override_availability(
+    store: &dyn Store,
+    actor: &Principal,
+    now: DateTime<Utc>,
+    practitioner_id: &str,
+    body: OverrideRequest,
+) -> Result<PractitionerRow, Problem> {
+    let id = Id::parse(practitioner_id)
+        .map_err(|_| Problem::bad_request("practitioner_id", "is not a practitioner id"))?;
+    if let Some(until) = body.until {
+        if until <= now {
+            return Err(Problem::bad_request("until", "must be in the future"));
+        }
+        if until - now > chrono::Duration::days(MAX_OVERRIDE_DAYS) {
+            return Err(Problem::bad_request(
+                "until",
+                format!("must be at most {MAX_OVERRIDE_DAYS} days ahead"),
+            ));
+        }
+    }
+    let Some(profile) = store.get(&keys::practitioner(id.as_str())).await? else {
+        return Err(Problem::not_found("practitioner"));
+    };
+    let practitioner: Practitioner = profile.decode()?;
+    let mut reader = Reader::new(store);
+    let before = practitioner_row(&mut reader, practitioner.clone(), now).await?;
+    let over = AvailabilityOverride {
+        availability: body.availability,
+        until: body.until,
+        set_by: actor.sub.clone(),
+        set_at: now,
+    };
+    let key = override_key(id.as_str());
+    let mut item = Item::new(
+        key.pk,
+        key.sk,
+        serde_json::to_value(&over).map_err(|_| Problem::internal())?,
+    );
+    if let Some(until) = over.until {
+        item = item.with_expiry(until.timestamp());
+    }
+    let mut record = AuditRecord::new(
+        actor,
+        now,
+        "availability.overridden",
+        "PLATFORM",
+        id.as_str(),
+    );
+    record.params = serde_json::json!({
+        "old": { "availability": before.availability, "source": before.availability_source, "until": before.override_until },
+        "new": { "availability": over.availability, "until": over.until },
+    });
+    store
+        .transact(vec![TxOp::put(item, Condition::None), audit_op(&record)])
+        .await?;
+    let mut reader = Reader::new(store);
+    Ok(practitioner_row(&mut reader, practitioner, now).await?)
+}
