@@ -614,9 +614,12 @@ async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
     assert_eq!(w.get(&the_patient(), &rid).await.0, 404);
     assert!(w.list(&the_patient(), "patient").await.is_empty());
     assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    // Never asked, the patient learns nothing of the referral's state.
+    let (status, problem) = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    assert_eq!(status, 409);
     assert_eq!(
-        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
-        409
+        problem["detail"],
+        "the referral is not awaiting this decision"
     );
 
     let (status, answer) = w.decide(&specialist(), &rid, "specialist", "accept").await;
@@ -848,8 +851,13 @@ async fn only_the_named_party_may_act(store: Arc<dyn Store>) {
 async fn steps_out_of_order_answer_409(store: Arc<dyn Store>) {
     let w = world(store, true, true).await;
     let rid = w.create("pat_1", "prac_spec", None).await;
+    // Before the patient's approval the specialist may not decide, nor learn the state.
     let (status, problem) = w.decide(&specialist(), &rid, "specialist", "accept").await;
     assert_eq!(status, 409, "{problem}");
+    assert_eq!(
+        problem["detail"],
+        "the referral is not awaiting this decision"
+    );
     assert_eq!(
         w.decide(&the_patient(), &rid, "patient", "accept").await.0,
         200
@@ -1013,6 +1021,53 @@ async fn bad_input_is_refused_naming_the_field(store: Arc<dyn Store>) {
         )
         .await;
     assert_eq!((status, problem["field"].clone()), (400, json!("as")));
+    // Cursors of another list, or another search, are refused (never reach the store).
+    let foreign = shared::ports::Cursor {
+        pk: "REFLIST#REFERRER#prac_other".into(),
+        sk: "2026-11-20T09:00:00.000Z#ref-x".into(),
+        ipk: None,
+        isk: None,
+    }
+    .encode();
+    let (status, problem) = w
+        .call(
+            Some(&referrer()),
+            "GET",
+            &format!("/referrals?as=referrer&cursor={foreign}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((status, problem["field"].clone()), (400, json!("cursor")));
+    let (_, page) = w
+        .call(
+            Some(&referrer()),
+            "GET",
+            "/referrals/specialists?limit=1",
+            None,
+            None,
+        )
+        .await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_string();
+    for path in [
+        format!("/referrals/specialists?q=dr. o&cursor={cursor}"),
+        format!("/referrals/specialists?cursor={foreign}"),
+    ] {
+        let (status, problem) = w.call(Some(&referrer()), "GET", &path, None, None).await;
+        assert_eq!(
+            (status, problem["field"].clone()),
+            (400, json!("cursor")),
+            "{path}"
+        );
+    }
+    // An id that cannot be a referral's is simply not found.
+    let long = "r".repeat(300);
+    assert_eq!(w.get(&referrer(), &long).await.0, 404);
+    assert_eq!(w.get(&referrer(), "ref%20x").await.0, 404);
+    assert_eq!(
+        w.decide(&the_patient(), &long, "patient", "accept").await.0,
+        404
+    );
 }
 
 /// B7: a retried step with the same Idempotency-Key answers the first answer and lands its

@@ -328,6 +328,9 @@ pub async fn decide(
     let hash = request_hash(step.name(), referral_id, request);
     let answer_key =
         idempotency_key.map(|k| keys::decision_answer(referral_id, step.name(), &caller.sub, k));
+    if !is_referral_id(referral_id) {
+        return Err(ReferralError::NotFound);
+    }
     let store = &*deps.store;
     for _ in 0..MAX_ATTEMPTS {
         if let Some(key) = &answer_key {
@@ -354,11 +357,17 @@ pub async fn decide(
             }));
         }
         if r.state != awaiting {
-            return Err(ReferralError::Conflict(format!(
-                "the referral is {}, not awaiting this decision",
-                // The patient is not told of the specialist's refusal (B5).
-                r.view(capacity).state.as_str()
-            )));
+            // A party the referral has not come to (a specialist before the patient's
+            // approval; a patient never asked) learns nothing of its state; the patient is
+            // not told of the specialist's refusal (their view stays pending_specialist).
+            return Err(ReferralError::Conflict(if r.visible_to(capacity) {
+                format!(
+                    "the referral is {}, not awaiting this decision",
+                    r.view(capacity).state.as_str()
+                )
+            } else {
+                "the referral is not awaiting this decision".to_string()
+            }));
         }
         let now = deps.clock.now();
         let to = match (step, request.decision) {
@@ -431,6 +440,12 @@ pub async fn decide(
     ))
 }
 
+/// Whether a path's referral id could be one at all (an id of [`Id`]'s shape); anything else
+/// is answered 404 without reaching the store.
+fn is_referral_id(text: &str) -> bool {
+    Id::parse(text).is_ok()
+}
+
 /// B6: the booking prompt's link, when prompts are on and the specialist has a practice in the
 /// scheduling portal: their profile and calendar on the platform.
 async fn booking_url(deps: &Deps, specialist_id: &str) -> Result<Option<String>, ReferralError> {
@@ -463,6 +478,9 @@ pub async fn get(
     caller: &Principal,
     referral_id: &str,
 ) -> Result<ReferralView, ReferralError> {
+    if !is_referral_id(referral_id) {
+        return Err(ReferralError::NotFound);
+    }
     let item = deps
         .store
         .get(&keys::referral(referral_id))
@@ -513,7 +531,19 @@ pub async fn list(
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<ReferralPage, ReferralError> {
-    let q = Query::partition(Index::Primary, keys::list_partition(party, &caller.sub))
+    let partition = keys::list_partition(party, &caller.sub);
+    // A cursor is only ever one of this very list's (a forged one would make DynamoDB refuse
+    // the query).
+    if cursor
+        .as_ref()
+        .is_some_and(|c| c.pk != partition || c.ipk.is_some())
+    {
+        return Err(ReferralError::Invalid {
+            field: "cursor",
+            reason: "not a cursor of this list".into(),
+        });
+    }
+    let q = Query::partition(Index::Primary, partition)
         .backward()
         .limit(limit)
         .after(cursor);

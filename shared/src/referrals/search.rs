@@ -79,6 +79,19 @@ pub async fn search_specialists(
     search: &SpecialistSearch,
 ) -> Result<SpecialistPage, ReferralError> {
     let prefix = search.name.as_deref().map(fold_name).unwrap_or_default();
+    // A cursor is only ever one of this very search's (DynamoDB refuses a start key outside
+    // the query's key range).
+    if search.cursor.as_ref().is_some_and(|c| {
+        c.ipk.as_deref() != Some(lists::PRACTITIONERS)
+            || !c.pk.starts_with("PRAC#")
+            || c.sk != "PROFILE"
+            || !c.isk.as_deref().is_some_and(|k| k.starts_with(&prefix))
+    }) {
+        return Err(ReferralError::Invalid {
+            field: "cursor",
+            reason: "not a cursor of this search".into(),
+        });
+    }
     let specialty = search.specialty.as_deref().map(fold_name);
     let mut q = Query::partition(Index::Gsi1, lists::PRACTITIONERS)
         .range(if prefix.is_empty() {
