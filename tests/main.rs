@@ -1,5 +1,6 @@
 //! The integration-test binary: declares the scenario modules, nothing else.
 mod admin;
+mod admin_demo;
 mod contract;
 mod demo;
 mod events;
