@@ -558,3 +558,76 @@ pub async fn list(
         next_cursor: page.next.map(|c| c.encode()),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role) -> Principal {
+        Principal {
+            sub: "u1".into(),
+            role,
+            orgs: vec![],
+            clinics: vec![],
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_short_visible_ascii() {
+        assert_eq!(parse_idempotency_key(None).ok(), Some(None));
+        assert_eq!(
+            parse_idempotency_key(Some("a-1_B.2")).ok(),
+            Some(Some("a-1_B.2".to_string()))
+        );
+        for bad in ["", "with space", "é", &"k".repeat(101)] {
+            assert!(
+                matches!(
+                    parse_idempotency_key(Some(bad)),
+                    Err(ReferralError::Invalid {
+                        field: "Idempotency-Key",
+                        ..
+                    })
+                ),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn each_role_lists_in_its_own_capacities() {
+        let prac = caller(Role::Practitioner);
+        let pat = caller(Role::Patient);
+        assert_eq!(
+            list_capacity(&prac, Some("referrer")).ok(),
+            Some(PartyAs::Referrer)
+        );
+        assert_eq!(
+            list_capacity(&prac, Some("specialist")).ok(),
+            Some(PartyAs::Specialist)
+        );
+        assert!(list_capacity(&prac, Some("patient")).is_err());
+        assert!(list_capacity(&prac, None).is_err());
+        assert_eq!(list_capacity(&pat, None).ok(), Some(PartyAs::Patient));
+        assert_eq!(
+            list_capacity(&pat, Some("patient")).ok(),
+            Some(PartyAs::Patient)
+        );
+        assert!(list_capacity(&pat, Some("referrer")).is_err());
+        assert!(list_capacity(&caller(Role::PlatformAdmin), Some("referrer")).is_err());
+    }
+
+    #[test]
+    fn the_request_hash_tells_requests_apart() {
+        let accept = DecisionRequest {
+            decision: Decision::Accept,
+        };
+        let reject = DecisionRequest {
+            decision: Decision::Reject,
+        };
+        let a = request_hash("patient-decision", "ref-1", &accept);
+        assert_eq!(a, request_hash("patient-decision", "ref-1", &accept));
+        assert_ne!(a, request_hash("patient-decision", "ref-1", &reject));
+        assert_ne!(a, request_hash("patient-decision", "ref-2", &accept));
+        assert_ne!(a, request_hash("specialist-decision", "ref-1", &accept));
+    }
+}

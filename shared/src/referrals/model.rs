@@ -306,3 +306,128 @@ pub struct StoredAnswer {
 pub(crate) fn to_json<T: Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_795_000_000 + minute * 60, 0).expect("t")
+    }
+
+    fn step(from: Option<State>, to: State, by: &str, role: Role, minute: i64) -> Transition {
+        Transition {
+            from,
+            to,
+            by: by.into(),
+            by_role: role,
+            at: at(minute),
+        }
+    }
+
+    /// A referral that went through `path` (states after the creation), approval as given.
+    pub(crate) fn referral(approval: bool, path: &[State]) -> Referral {
+        let first = if approval {
+            State::PendingPatient
+        } else {
+            State::PendingSpecialist
+        };
+        let mut transitions = vec![step(None, first, "prac_a", Role::Practitioner, 0)];
+        let mut state = first;
+        for (n, to) in path.iter().enumerate() {
+            let (by, role) = match state {
+                State::PendingPatient => ("pat_1", Role::Patient),
+                _ => ("prac_b", Role::Practitioner),
+            };
+            transitions.push(step(Some(state), *to, by, role, n as i64 + 1));
+            state = *to;
+        }
+        let reached = !matches!(state, State::PendingPatient | State::PatientRejected);
+        Referral {
+            referral_id: "ref-1".into(),
+            referrer_id: "prac_a".into(),
+            specialist_id: "prac_b".into(),
+            patient_id: "pat_1".into(),
+            message: Some("note".into()),
+            state,
+            patient_approval: approval,
+            created_at: at(0),
+            updated_at: transitions.last().map(|t| t.at).unwrap_or(at(0)),
+            patient_thread_id: "thr_ap".into(),
+            pair_thread_id: reached.then(|| "pair-x".to_string()),
+            pair_thread_new: reached,
+            specialist_thread_id: (state == State::Accepted).then(|| "ref-1.thread".to_string()),
+            booking_url: (state == State::Accepted)
+                .then(|| "https://x/practitioners/prac_b".into()),
+            names: PartyNames::default(),
+            transitions,
+        }
+    }
+
+    #[test]
+    fn the_patient_never_sees_the_refusal_nor_the_note() {
+        let r = referral(true, &[State::PendingSpecialist, State::Rejected]);
+        let patient = r.view(PartyAs::Patient);
+        assert_eq!(patient.state, State::PendingSpecialist);
+        assert_eq!(patient.transitions.len(), 2);
+        assert_eq!(patient.updated_at, at(1));
+        assert_eq!(patient.message, None);
+        assert_eq!(patient.pair_thread_id, None);
+        let referrer = r.view(PartyAs::Referrer);
+        assert_eq!(referrer.state, State::Rejected);
+        assert_eq!(referrer.transitions.len(), 3);
+        assert_eq!(referrer.message.as_deref(), Some("note"));
+        assert_eq!(r.view(PartyAs::Specialist).patient_thread_id, None);
+    }
+
+    #[test]
+    fn lists_and_visibility_follow_the_state() {
+        let parties =
+            |r: &Referral| -> Vec<String> { r.list_entries().into_iter().map(|i| i.pk).collect() };
+        let asked = referral(true, &[]);
+        assert_eq!(
+            parties(&asked),
+            vec!["REFLIST#REFERRER#prac_a", "REFLIST#PATIENT#pat_1"]
+        );
+        assert!(!asked.visible_to(PartyAs::Specialist));
+        let declined = referral(true, &[State::PatientRejected]);
+        assert!(!declined.visible_to(PartyAs::Specialist));
+        let direct = referral(false, &[]);
+        assert_eq!(
+            parties(&direct),
+            vec!["REFLIST#REFERRER#prac_a", "REFLIST#SPECIALIST#prac_b"]
+        );
+        assert!(!direct.visible_to(PartyAs::Patient));
+        let rejected = referral(false, &[State::Rejected]);
+        assert!(!rejected.visible_to(PartyAs::Patient));
+        let accepted = referral(false, &[State::Accepted]);
+        assert_eq!(accepted.list_entries().len(), 3);
+        assert_eq!(accepted.view(PartyAs::Patient).state, State::Accepted);
+    }
+
+    #[test]
+    fn only_the_parties_have_a_capacity() {
+        let r = referral(true, &[]);
+        assert_eq!(
+            r.capacity_of("prac_a", Role::Practitioner),
+            Some(PartyAs::Referrer)
+        );
+        assert_eq!(
+            r.capacity_of("prac_b", Role::Practitioner),
+            Some(PartyAs::Specialist)
+        );
+        assert_eq!(
+            r.capacity_of("pat_1", Role::Patient),
+            Some(PartyAs::Patient)
+        );
+        assert_eq!(r.capacity_of("pat_1", Role::Practitioner), None);
+        assert_eq!(r.capacity_of("prac_a", Role::PlatformAdmin), None);
+        assert_eq!(r.capacity_of("prac_c", Role::Practitioner), None);
+    }
+
+    #[test]
+    fn the_pair_key_ignores_order() {
+        assert_eq!(keys::pair("b", "a"), keys::pair("a", "b"));
+        assert_eq!(keys::pair("a", "b").pk, "REFPAIR#a#b");
+    }
+}

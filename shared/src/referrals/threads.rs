@@ -312,3 +312,85 @@ fn decode_pair(item: &Item) -> Result<(String, bool), StoreError> {
         _ => Err(StoreError::Corrupt(format!("pair item {}", item.pk))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::referrals::model::tests::referral;
+
+    fn ids(r: &Referral) -> Vec<(String, String)> {
+        events_for(r)
+            .iter()
+            .map(|e| {
+                let event = parse_event(e).expect("every referral event is a valid event");
+                (event.id.to_string(), event.body.type_name().to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_path_implies_its_events_with_stable_ids() {
+        let accepted = referral(true, &[State::PendingSpecialist, State::Accepted]);
+        assert_eq!(
+            ids(&accepted),
+            vec![
+                ("evt.ref-1.asked".to_string(), "message.sent".to_string()),
+                ("evt.ref-1.patient-accepted".into(), "message.sent".into()),
+                ("evt.pair-x.created".into(), "thread.created".into()),
+                ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.accepted".into(), "message.sent".into()),
+                ("evt.ref-1.thread".into(), "thread.created".into()),
+                ("evt.ref-1.approved".into(), "message.sent".into()),
+            ]
+        );
+        assert_eq!(events_for(&accepted), events_for(&accepted.clone()));
+        let declined = referral(true, &[State::PatientRejected]);
+        assert_eq!(
+            ids(&declined),
+            vec![
+                ("evt.ref-1.asked".to_string(), "message.sent".to_string()),
+                ("evt.ref-1.patient-declined".into(), "message.sent".into()),
+            ]
+        );
+        let rejected = referral(false, &[State::Rejected]);
+        assert_eq!(
+            ids(&rejected),
+            vec![
+                (
+                    "evt.pair-x.created".to_string(),
+                    "thread.created".to_string()
+                ),
+                ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.declined".into(), "message.sent".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_booking_prompt_is_in_the_approved_message_only_with_a_link() {
+        let mut r = referral(false, &[State::Accepted]);
+        let approved = |r: &Referral| {
+            events_for(r)
+                .into_iter()
+                .find(|e| e["id"] == "evt.ref-1.approved")
+                .map(|e| {
+                    e["data"]["system_text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string()
+                })
+                .unwrap_or_default()
+        };
+        assert!(approved(&r).contains("https://x/practitioners/prac_b"));
+        r.booking_url = None;
+        assert!(!approved(&r).contains("http"));
+    }
+
+    #[test]
+    fn pair_thread_ids_are_one_per_pair_and_valid() {
+        let id = new_pair_thread_id("prac_b", "prac_a");
+        assert_eq!(id, new_pair_thread_id("prac_a", "prac_b"));
+        assert_ne!(id, new_pair_thread_id("prac_a", "prac_c"));
+        assert!(crate::events::types::Id::parse(&id).is_ok());
+    }
+}
