@@ -1,6 +1,7 @@
 //! The integration-test binary: declares the scenario modules, nothing else.
 mod admin;
 mod admin_demo;
+mod admin_http;
 mod contract;
 mod demo;
 mod events;
