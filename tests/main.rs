@@ -9,5 +9,6 @@ mod local_server;
 mod org_reports;
 mod org_reports_xlsx;
 mod referrals;
+mod referrals_http;
 mod support;
 mod template;

@@ -1,0 +1,266 @@
+//! Referrals over HTTP on the local server (embedded store, local settings: patient approval
+//! and booking prompts on): the real router (the static `/referrals/specialists` before
+//! `/referrals/{referral_id}`), tokens, percent-encoded queries, headers, and one whole flow.
+//! The flow's every path, per party and on both adapters, is in `tests/referrals.rs`.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support::TempDir;
+use chrono::{TimeZone, Utc};
+use local_server::{DataDir, LocalApp};
+use serde_json::{json, Value};
+use shared::auth::{Principal, Role};
+use shared::ports::FixedClock;
+use std::sync::Arc;
+
+struct Server {
+    base: String,
+    app: LocalApp,
+    client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+async fn start(dir: &TempDir) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = LocalApp::open(
+        &DataDir::new(dir.path()),
+        &base,
+        Arc::new(FixedClock::new(now())),
+    )
+    .unwrap();
+    let router = app.clone().router();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Server {
+        base,
+        app,
+        client: reqwest::Client::new(),
+        task,
+    }
+}
+
+impl Server {
+    fn token(&self, sub: &str, role: Role) -> String {
+        let p = Principal {
+            sub: sub.into(),
+            role,
+            orgs: vec![],
+            clinics: vec![],
+        };
+        self.app.dev_key.mint(&p, now().timestamp(), 3600)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        key: Option<&str>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.json().await.unwrap_or(Value::Null);
+        (status, body, headers)
+    }
+}
+
+fn ev(id: &str, kind: &str, data: Value) -> Value {
+    json!({ "id": id, "type": kind, "occurred_at": "2026-11-19T09:00:00Z", "data": data })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_referral_goes_through_the_local_server() {
+    let dir = TempDir::new("referrals-http");
+    let server = start(&dir).await;
+    let settings = &server.app.deps.settings;
+    assert!(
+        settings.referral_patient_approval && settings.referral_booking_prompt,
+        "the local run's defaults (both on) unless the environment says otherwise"
+    );
+    let service = server.token("svc", Role::Service);
+    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
+    let events = json!({ "events": [
+        ev("h1", "practitioner.upserted", json!({ "practitioner_id": "prac-a", "name": "Dr. Ann",
+            "specialties": ["General practice"], "approval": "approved", "price": price,
+            "has_scheduling_practice": false })),
+        ev("h2", "practitioner.upserted", json!({ "practitioner_id": "prac-b", "name": "Dr. Éva Brun",
+            "specialties": ["Cardiology"], "approval": "approved", "price": price,
+            "has_scheduling_practice": true })),
+        ev("h3", "patient.upserted", json!({ "patient_id": "pat-a", "name": "Zoë" })),
+        ev("h4", "thread.created", json!({ "thread_id": "thr-a", "patient_ids": ["pat-a"],
+            "practitioner_ids": ["prac-a"] })),
+    ]});
+    let (status, report, _) = server
+        .send(
+            reqwest::Method::POST,
+            "/ingest/events",
+            Some(&service),
+            Some(events),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let referrer = server.token("prac-a", Role::Practitioner);
+    let specialist = server.token("prac-b", Role::Practitioner);
+    let patient = server.token("pat-a", Role::Patient);
+
+    // The static search route, with a percent-encoded accented query.
+    let (status, page, _) = server
+        .send(
+            reqwest::Method::GET,
+            "/referrals/specialists?q=dr.%20%C3%A9VA&specialty=cardiology",
+            Some(&referrer),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"][0]["practitioner_id"], "prac-b");
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let (status, _, _) = server
+        .send(
+            reqwest::Method::GET,
+            "/referrals/specialists",
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 401);
+    let (status, problem, headers) = server
+        .send(
+            reqwest::Method::GET,
+            "/referrals/specialists",
+            Some(&patient),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+
+    let body =
+        json!({ "patient_id": "pat-a", "specialist_id": "prac-b", "message": "Please see." });
+    let (status, created, headers) = server
+        .send(
+            reqwest::Method::POST,
+            "/referrals",
+            Some(&referrer),
+            Some(body.clone()),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let rid = created["referral_id"].as_str().unwrap().to_string();
+    assert_eq!(headers["location"], format!("/referrals/{rid}").as_str());
+    assert_eq!(created["state"], "pending_patient");
+    let (status, again, headers) = server
+        .send(
+            reqwest::Method::POST,
+            "/referrals",
+            Some(&referrer),
+            Some(body),
+            Some("k-1"),
+        )
+        .await;
+    assert_eq!((status, &again), (201, &created));
+    assert_eq!(headers["idempotent-replayed"], "true");
+
+    let decide = |who: String, step: &'static str, decision: &'static str| {
+        let server = &server;
+        let path = format!("/referrals/{rid}/{step}-decision");
+        async move {
+            server
+                .send(
+                    reqwest::Method::POST,
+                    &path,
+                    Some(&who),
+                    Some(json!({ "decision": decision })),
+                    None,
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        decide(specialist.clone(), "specialist", "accept").await.0,
+        409
+    );
+    assert_eq!(
+        decide(referrer.clone(), "specialist", "accept").await.0,
+        403
+    );
+    assert_eq!(decide(patient.clone(), "patient", "accept").await.0, 200);
+    let (status, accepted, _) = decide(specialist.clone(), "specialist", "accept").await;
+    assert_eq!(status, 200, "{accepted}");
+    assert_eq!(accepted["state"], "accepted");
+
+    let (status, seen, _) = server
+        .send(
+            reqwest::Method::GET,
+            &format!("/referrals/{rid}"),
+            Some(&patient),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(seen["state"], "accepted");
+    assert_eq!(
+        seen["booking_url"],
+        format!(
+            "{}/practitioners/prac-b",
+            server.app.deps.settings.platform_base_url
+        )
+        .as_str()
+    );
+    assert!(seen.get("message").is_none());
+    let (status, mine, _) = server
+        .send(
+            reqwest::Method::GET,
+            "/referrals",
+            Some(&patient),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(mine["items"][0]["referral_id"], rid.as_str());
+    let (status, theirs, _) = server
+        .send(
+            reqwest::Method::GET,
+            "/referrals?as=specialist",
+            Some(&specialist),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        theirs["items"][0]["transitions"].as_array().unwrap().len(),
+        3
+    );
+}
