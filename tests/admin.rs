@@ -72,7 +72,7 @@ fn call(id: &str, kind: &str, call: &str, who: &str, role: &str, media: &str, at
 }
 
 /// The hand-made history every scenario starts from.
-fn fixture() -> Vec<Value> {
+pub fn fixture() -> Vec<Value> {
     let eur = |n: i64| json!({ "amount_minor": n, "currency": "EUR" });
     vec![
         ev(

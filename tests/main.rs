@@ -2,6 +2,7 @@
 mod admin;
 mod admin_demo;
 mod admin_http;
+mod admin_ingest;
 mod contract;
 mod demo;
 mod events;

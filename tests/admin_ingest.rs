@@ -1,0 +1,180 @@
+//! What ingest keeps for the admin area, on both store adapters: the consultation tags and the
+//! per-day tag counters do not depend on the order events arrive in (the admin fixture
+//! forwards and backwards give the same items), and a replay changes nothing. And the CSV
+//! stream: an export larger than one S3 part goes out in several parts (moto S3 and the
+//! directory adapter) and reads back byte for byte as the in-memory document.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::admin::fixture;
+use crate::support::moto::{dynamo_store, s3_blobs};
+use crate::support::TempDir;
+use chrono::{DateTime, Utc};
+use shared::adapters::dir_blobs::DirBlobs;
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::events::ingest::ingest_batch;
+use shared::export::cells::Cell;
+use shared::export::csv::{to_csv, CsvStream};
+use shared::ports::store::{query_all, Index, Item, Query, SkRange, Store};
+use shared::ports::BlobStore;
+use shared::readmodels::{lists, Consultation};
+use std::sync::Arc;
+
+fn at() -> DateTime<Utc> {
+    "2026-03-05T12:00:00Z".parse().unwrap()
+}
+
+/// The consultations' tags and every tag counter of March 2026.
+async fn tag_state(store: &dyn Store) -> (Vec<(String, Vec<String>)>, Vec<(String, Option<i64>)>) {
+    let consultations = query_all(store, &Query::partition(Index::Gsi1, lists::CONSULTATIONS))
+        .await
+        .unwrap();
+    let tags = consultations
+        .iter()
+        .map(|i: &Item| {
+            let c: Consultation = i.decode().unwrap();
+            (
+                c.consultation_id,
+                c.tags.iter().map(|t| t.as_str().to_string()).collect(),
+            )
+        })
+        .collect();
+    let counters = query_all(
+        store,
+        &Query::partition(Index::Primary, "CONSULT_TAGS#2026-03").range(SkRange::All),
+    )
+    .await
+    .unwrap();
+    (
+        tags,
+        counters.into_iter().map(|i| (i.sk, i.count)).collect(),
+    )
+}
+
+async fn tags_do_not_depend_on_arrival_order(forward: Arc<dyn Store>, backward: Arc<dyn Store>) {
+    let events = fixture();
+    let r = ingest_batch(&*forward, at(), &events).await.unwrap();
+    assert_eq!(r.accepted, events.len());
+    let mut reversed = events.clone();
+    reversed.reverse();
+    let r = ingest_batch(&*backward, at(), &reversed).await.unwrap();
+    assert_eq!(r.accepted, events.len(), "{:?}", r.results);
+    let a = tag_state(&*forward).await;
+    assert_eq!(
+        a,
+        (
+            vec![
+                (
+                    "cons_1".into(),
+                    vec![
+                        "concluded".into(),
+                        "diagnosis".into(),
+                        "waiting_answer".into()
+                    ]
+                ),
+                ("cons_2".into(), vec!["cancelled".into(), "request".into()]),
+            ],
+            vec![
+                ("2026-03-02#all".into(), Some(2)),
+                ("2026-03-02#cancelled".into(), Some(1)),
+                ("2026-03-02#concluded".into(), Some(1)),
+                ("2026-03-02#diagnosis".into(), Some(1)),
+                ("2026-03-02#request".into(), Some(1)),
+                ("2026-03-02#waiting_answer".into(), Some(1)),
+            ]
+        )
+    );
+    let b = tag_state(&*backward).await;
+    // Backwards, counters pass through other tags and come back to zero; zeros aside, equal.
+    let nonzero = |s: (Vec<(String, Vec<String>)>, Vec<(String, Option<i64>)>)| {
+        (
+            s.0,
+            s.1.into_iter()
+                .filter(|(_, n)| *n != Some(0))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(nonzero(b), a);
+    // A replay changes nothing.
+    let r = ingest_batch(&*forward, at(), &events).await.unwrap();
+    assert_eq!(r.duplicates, events.len());
+    assert_eq!(tag_state(&*forward).await, a);
+}
+
+mod tags_do_not_depend_on_arrival_order {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded() {
+        tags_do_not_depend_on_arrival_order(
+            Arc::new(EmbeddedStore::in_memory()),
+            Arc::new(EmbeddedStore::in_memory()),
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto() {
+        tags_do_not_depend_on_arrival_order(
+            Arc::new(dynamo_store().await),
+            Arc::new(dynamo_store().await),
+        )
+        .await;
+    }
+}
+
+/// 60,000 rows of about 120 bytes: more than one 5 MiB part and several 1 MiB flushes.
+async fn a_large_csv_streams_in_parts(blobs: Arc<dyn BlobStore>) {
+    let header = ["n", "name", "when", "amount"];
+    let rows: Vec<Vec<Cell>> = (0..60_000i64)
+        .map(|n| {
+            vec![
+                Cell::Int(n),
+                Cell::text(format!("Zoë, row {n} {}", "x".repeat(60))),
+                Cell::Time(at()),
+                Cell::Decimal {
+                    units: -n,
+                    scale: 2,
+                },
+            ]
+        })
+        .collect();
+    let upload = blobs
+        .start_upload("exports/admin/test/big.csv", "text/csv")
+        .await
+        .unwrap();
+    let mut stream = CsvStream::new(upload, &header, chrono_tz::Tz::Europe__Paris, true).unwrap();
+    for row in &rows {
+        stream.write_row(row).await.unwrap();
+    }
+    let (n, bytes) = stream.finish().await.unwrap();
+    let expected = to_csv(&header, &rows, chrono_tz::Tz::Europe__Paris, true);
+    assert!(expected.len() > 6 * 1024 * 1024, "{}", expected.len());
+    assert_eq!((n, bytes), (60_000, expected.len() as u64));
+    let stored = blobs.get("exports/admin/test/big.csv").await.unwrap();
+    assert!(
+        stored.as_ref() == expected.as_slice(),
+        "the stored CSV differs"
+    );
+    assert!(blobs.incomplete_uploads().await.unwrap().is_empty());
+}
+
+mod a_large_csv_streams_in_parts {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dir_blobs() {
+        let dir = TempDir::new("admin-csv");
+        a_large_csv_streams_in_parts(Arc::new(DirBlobs::new(
+            dir.path(),
+            "http://127.0.0.1:1".into(),
+            vec![1; 32],
+        )))
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto_s3() {
+        a_large_csv_streams_in_parts(Arc::new(s3_blobs().await)).await;
+    }
+}
