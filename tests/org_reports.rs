@@ -104,11 +104,17 @@ fn fixture() -> Vec<Value> {
             "created_at": "2025-01-01T00:00:00Z"}),
         );
     }
-    for (clinic, org, name) in [
-        ("cl-a", ORG, "Bondi Clinic"),
-        ("cl-b", ORG, "Coogee Clinic"),
-        ("cl-c", ORG, "Manly Clinic"),
-        ("cl-x", OTHER_ORG, "Elsewhere Clinic"),
+    // Manly opened during the report's period (2 April 20:00 UTC = 3 April 07:00 AEDT).
+    for (clinic, org, name, created) in [
+        ("cl-a", ORG, "Bondi Clinic", "2025-01-01T00:00:00Z"),
+        ("cl-b", ORG, "Coogee Clinic", "2025-01-01T00:00:00Z"),
+        ("cl-c", ORG, "Manly Clinic", "2026-04-02T20:00:00Z"),
+        (
+            "cl-x",
+            OTHER_ORG,
+            "Elsewhere Clinic",
+            "2025-01-01T00:00:00Z",
+        ),
     ] {
         e.push(
             setup,
@@ -116,7 +122,7 @@ fn fixture() -> Vec<Value> {
             json!({"clinic_id": clinic, "org_id": org, "name": name,
             "subdomain": clinic, "waiting_area_status": "open", "state": "NSW",
             "specialty": "General practice", "contract": "Standard",
-            "created_at": "2025-01-01T00:00:00Z"}),
+            "created_at": created}),
         );
     }
     e.push(
@@ -125,20 +131,179 @@ fn fixture() -> Vec<Value> {
         json!({"room_id": "room-1", "org_id": ORG, "clinic_id": "cl-a",
         "room_type": "meeting", "name": "Team room", "created_at": "2025-01-01T00:00:00Z"}),
     );
-    for (acc, org, name) in [
-        ("acc-1", ORG, "Ana Lima"),
-        ("acc-2", ORG, "=Bob Evil"),
-        ("acc-3", ORG, "Chen Wu"),
-        ("acc-9", OTHER_ORG, "Other Person"),
+    // Chen Wu is deactivated and Dee New created during the period.
+    for (acc, org, name, role, level, created, deactivated) in [
+        (
+            "acc-1",
+            ORG,
+            "Ana Lima",
+            "standard",
+            "full",
+            "2025-01-01T00:00:00Z",
+            None,
+        ),
+        (
+            "acc-2",
+            ORG,
+            "=Bob Evil",
+            "standard",
+            "full",
+            "2025-01-01T00:00:00Z",
+            None,
+        ),
+        (
+            "acc-3",
+            ORG,
+            "Chen Wu",
+            "org_admin",
+            "full",
+            "2025-01-01T00:00:00Z",
+            Some("2026-04-05T05:00:00Z"),
+        ),
+        (
+            "acc-4",
+            ORG,
+            "Dee New",
+            "standard",
+            "limited",
+            "2026-04-04T00:00:00Z",
+            None,
+        ),
+        (
+            "acc-9",
+            OTHER_ORG,
+            "Other Person",
+            "standard",
+            "full",
+            "2025-01-01T00:00:00Z",
+            None,
+        ),
+    ] {
+        let mut data = json!({"account_id": acc, "org_id": org,
+            "email": format!("{acc}@example.org"), "name": name, "platform_role": role,
+            "access_level": level, "created_at": created});
+        if let Some(d) = deactivated {
+            data["deactivated_at"] = json!(d);
+        }
+        e.push(setup, "account.upserted", data);
+    }
+    // Rooms: a user room created in the period, a group room deleted in it.
+    e.push(
+        setup,
+        "room.upserted",
+        json!({"room_id": "room-2", "org_id": ORG, "clinic_id": "cl-b",
+        "room_type": "user", "name": "Bob's room", "owner_account_id": "acc-2",
+        "created_at": "2026-04-03T00:00:00Z"}),
+    );
+    e.push(
+        setup,
+        "room.upserted",
+        json!({"room_id": "room-3", "org_id": ORG, "clinic_id": "cl-c",
+        "room_type": "group", "name": "Big room", "created_at": "2025-01-01T00:00:00Z",
+        "deleted_at": "2026-04-05T00:00:00Z"}),
+    );
+    // Memberships: Ana Lima is a provider in Bondi and a coordinator in Manly (since 3 April).
+    for (acc, clinic, org, role, granted) in [
+        ("acc-1", "cl-a", ORG, "provider", "2025-01-01T00:00:00Z"),
+        ("acc-1", "cl-c", ORG, "coordinator", "2026-04-03T00:00:00Z"),
+        ("acc-2", "cl-b", ORG, "provider", "2025-01-01T00:00:00Z"),
+        ("acc-3", "cl-b", ORG, "provider", "2025-01-01T00:00:00Z"),
+        ("acc-3", "cl-c", ORG, "provider", "2025-01-01T00:00:00Z"),
+        ("acc-4", "cl-a", ORG, "receptionist", "2026-04-04T00:00:00Z"),
+        (
+            "acc-9",
+            "cl-x",
+            OTHER_ORG,
+            "provider",
+            "2025-01-01T00:00:00Z",
+        ),
     ] {
         e.push(
             setup,
-            "account.upserted",
-            json!({"account_id": acc, "org_id": org,
-            "email": format!("{acc}@example.org"), "name": name, "platform_role": "standard",
-            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+            "membership.upserted",
+            json!({"account_id": acc, "clinic_id": clinic,
+            "org_id": org, "clinic_role": role, "granted_at": granted}),
         );
     }
+    // Logins: Ana in the period and after it, Chen before it, someone of another org in it.
+    for (at, acc, org) in [
+        ("2026-04-03T08:00:00Z", "acc-1", ORG),
+        ("2026-04-06T08:00:00Z", "acc-1", ORG),
+        ("2026-03-01T00:00:00Z", "acc-3", ORG),
+        ("2026-04-03T09:00:00Z", "acc-9", OTHER_ORG),
+    ] {
+        e.push(
+            at,
+            "account.logged_in",
+            json!({"account_id": acc, "org_id": org}),
+        );
+    }
+    // Room calls: Bob alone in his user room; Ana and a guest in the tagged meeting room.
+    let room_joined =
+        |e: &mut Events, at: &str, room: &str, call: &str, part: &str, acc: Option<&str>| {
+            let mut data =
+                json!({"room_id": room, "call_id": call, "org_id": ORG, "participant_id": part});
+            if let Some(a) = acc {
+                data["account_id"] = json!(a);
+            }
+            e.push(at, "room_call.joined", data);
+        };
+    let room_left = |e: &mut Events, at: &str, room: &str, call: &str, part: &str, n: u32| {
+        e.push(
+            at,
+            "room_call.left",
+            json!({"room_id": room, "call_id": call,
+            "participant_id": part, "bandwidth": bw(n)}),
+        );
+    };
+    room_joined(
+        &mut e,
+        "2026-04-03T02:00:00Z",
+        "room-2",
+        "call-2",
+        "part-r1",
+        Some("acc-2"),
+    );
+    room_left(
+        &mut e,
+        "2026-04-03T02:10:00Z",
+        "room-2",
+        "call-2",
+        "part-r1",
+        14,
+    );
+    room_joined(
+        &mut e,
+        "2026-04-04T05:00:00Z",
+        "room-1",
+        "call-1",
+        "part-r2",
+        Some("acc-1"),
+    );
+    room_joined(
+        &mut e,
+        "2026-04-04T05:02:00Z",
+        "room-1",
+        "call-1",
+        "part-r3",
+        None,
+    );
+    room_left(
+        &mut e,
+        "2026-04-04T05:30:00Z",
+        "room-1",
+        "call-1",
+        "part-r3",
+        12,
+    );
+    room_left(
+        &mut e,
+        "2026-04-04T05:31:00Z",
+        "room-1",
+        "call-1",
+        "part-r2",
+        13,
+    );
     // S1: transferred Bondi -> Coogee -> Manly on 3 April (AEDT, UTC+11).
     let s = "sess-1";
     e.push(
@@ -704,11 +869,21 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let query: Vec<(String, String)> = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
     let (route, params) = shared::routes::find(method, path).expect("a route");
     let req = ApiRequest {
         method: method.into(),
         path: path.into(),
         path_params: params,
+        query,
         body: body
             .map(|b| bytes::Bytes::from(b.to_string()))
             .unwrap_or_default(),
@@ -790,22 +965,31 @@ async fn consultation_rows_match_the_fixture_moto() {
 }
 
 fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
+    assert_report_workbook(bytes, consultations::FIELDS, rows);
+}
+
+/// Both sheets of a downloaded workbook, cell by cell.
+fn assert_report_workbook(
+    bytes: &[u8],
+    fields: &[shared::export::xlsx::FieldDescription],
+    rows: &[Vec<Cell>],
+) {
     let sheets = read_workbook(bytes);
     assert_eq!(
         sheets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
         vec!["Data", "Field descriptions"]
     );
-    let header: Vec<ReadCell> = consultations::FIELDS
+    let header: Vec<ReadCell> = fields
         .iter()
         .map(|f| ReadCell::Text(f.name.into()))
         .collect();
     assert_eq!(sheets[0].rows[0], header);
-    assert_eq!(sheets[0].rows.len(), rows.len() + 1);
     for (i, row) in rows.iter().enumerate() {
         let want: Vec<ReadCell> = row.iter().map(|c| expected(c, sydney())).collect();
-        assert_eq!(sheets[0].rows[i + 1], want, "data row {}", i + 1);
+        assert_eq!(sheets[0].rows.get(i + 1), Some(&want), "data row {}", i + 1);
     }
-    assert_eq!(sheets[1].rows, expected_fields(consultations::FIELDS));
+    assert_eq!(sheets[0].rows.len(), rows.len() + 1);
+    assert_eq!(sheets[1].rows, expected_fields(fields));
 }
 
 async fn download_history_and_links(w: World) {
@@ -1227,4 +1411,460 @@ async fn configuration_embedded() {
 #[tokio::test]
 async fn configuration_moto() {
     configuration(moto_world().await).await;
+}
+
+fn txt(s: &str) -> Cell {
+    Cell::text(s)
+}
+
+fn at(s: &str) -> Cell {
+    Cell::Time(t(s))
+}
+
+fn n(v: i64) -> Cell {
+    Cell::Int(v)
+}
+
+/// C4: the organisation's one row.
+fn expected_organisation_rows() -> Vec<Vec<Cell>> {
+    vec![vec![
+        txt("Harbour Health"),
+        at("2025-01-01T00:00:00Z"),
+        Cell::Empty,
+        n(4),
+        n(3),
+        n(1),
+        n(0),
+        n(4),
+        n(3),
+        n(4),
+        Cell::Seconds(901 + 1081 + 1745 + 2710),
+        n(1),
+        n(1),
+        n(1),
+        n(2),
+        Cell::Seconds(1860 + 600),
+        txt("NSW"),
+        txt("General practice"),
+        txt("Standard"),
+    ]]
+}
+
+/// C5: one row per clinic, by name.
+fn expected_clinic_rows() -> Vec<Vec<Cell>> {
+    let clinic = |name: &str,
+                  sub: &str,
+                  created: &str,
+                  last: &str,
+                  figures: [i64; 3],
+                  consults: i64,
+                  secs: i64,
+                  abandoned: i64| {
+        vec![
+            txt("Harbour Health"),
+            txt(name),
+            txt(sub),
+            txt("open"),
+            at(created),
+            Cell::Empty,
+            at(last),
+            n(figures[0]),
+            n(figures[1]),
+            n(figures[2]),
+            n(consults),
+            Cell::Seconds(secs),
+            n(abandoned),
+            txt("NSW"),
+            txt("General practice"),
+            txt("Standard"),
+        ]
+    };
+    vec![
+        clinic(
+            "Bondi Clinic",
+            "cl-a",
+            "2025-01-01T00:00:00Z",
+            "2026-04-02T23:00:00Z",
+            [2, 1, 1],
+            1,
+            901,
+            1,
+        ),
+        // Coogee's last answered call is the short one the minimum leaves out of the counts.
+        clinic(
+            "Coogee Clinic",
+            "cl-b",
+            "2025-01-01T00:00:00Z",
+            "2026-04-04T03:00:00Z",
+            [2, 1, 0],
+            1,
+            1081,
+            0,
+        ),
+        clinic(
+            "Manly Clinic",
+            "cl-c",
+            "2026-04-02T20:00:00Z",
+            "2026-04-04T15:30:00Z",
+            [2, 2, 1],
+            2,
+            1745 + 2710,
+            0,
+        ),
+    ]
+}
+
+/// C6: one row per participant per call, by call start; the meeting room carries two tags.
+fn expected_room_call_rows() -> Vec<Vec<Cell>> {
+    let mut bob = vec![
+        txt("Harbour Health"),
+        txt("user"),
+        txt("Bob's room"),
+        txt("Coogee Clinic"),
+        txt("call-2"),
+        txt("part-r1"),
+        txt("=Bob Evil"),
+        txt("team member"),
+        at("2026-04-03T02:00:00Z"),
+        at("2026-04-03T02:10:00Z"),
+        Cell::Seconds(600),
+        at("2026-04-03T02:00:00Z"),
+        at("2026-04-03T02:10:00Z"),
+        Cell::Seconds(600),
+        n(1),
+        Cell::Empty,
+    ];
+    bob.extend(bw_cells(14));
+    let meeting = |part: &str,
+                   name: Option<&str>,
+                   kind: &str,
+                   joined: &str,
+                   left: &str,
+                   secs: i64,
+                   b: i64| {
+        let mut r = vec![
+            txt("Harbour Health"),
+            txt("meeting"),
+            txt("Team room"),
+            txt("Bondi Clinic"),
+            txt("call-1"),
+            txt(part),
+            Cell::opt_text(name),
+            txt(kind),
+            at(joined),
+            at(left),
+            Cell::Seconds(secs),
+            at("2026-04-04T05:00:00Z"),
+            at("2026-04-04T05:31:00Z"),
+            Cell::Seconds(1860),
+            n(2),
+            txt("Meeting rooms; Telehealth East"),
+        ];
+        r.extend(bw_cells(b));
+        r
+    };
+    vec![
+        bob,
+        meeting(
+            "part-r2",
+            Some("Ana Lima"),
+            "team member",
+            "2026-04-04T05:00:00Z",
+            "2026-04-04T05:31:00Z",
+            1860,
+            13,
+        ),
+        meeting(
+            "part-r3",
+            None,
+            "guest",
+            "2026-04-04T05:02:00Z",
+            "2026-04-04T05:30:00Z",
+            1680,
+            12,
+        ),
+    ]
+}
+
+/// C7: account holders by name, each membership by clinic name.
+fn expected_provider_rows() -> Vec<Vec<Cell>> {
+    let row = |email: &str,
+               name: &str,
+               clinic: Option<&str>,
+               role: Option<&str>,
+               count: i64,
+               secs: i64,
+               last: Option<&str>,
+               login: Option<&str>,
+               granted: Option<&str>| {
+        vec![
+            txt("Harbour Health"),
+            txt(email),
+            txt(name),
+            Cell::opt_text(clinic),
+            Cell::opt_text(role),
+            n(count),
+            Cell::Seconds(secs),
+            Cell::opt_time(last.map(t)),
+            Cell::opt_time(login.map(t)),
+            Cell::opt_time(granted.map(t)),
+        ]
+    };
+    vec![
+        row(
+            "acc-2@example.org",
+            "=Bob Evil",
+            Some("Coogee Clinic"),
+            Some("provider"),
+            1,
+            1080,
+            Some("2026-04-02T23:22:00Z"),
+            None,
+            Some("2025-01-01T00:00:00Z"),
+        ),
+        row(
+            "acc-1@example.org",
+            "Ana Lima",
+            Some("Bondi Clinic"),
+            Some("provider"),
+            1,
+            900,
+            Some("2026-04-04T15:35:00Z"),
+            Some("2026-04-03T08:00:00Z"),
+            Some("2025-01-01T00:00:00Z"),
+        ),
+        row(
+            "acc-1@example.org",
+            "Ana Lima",
+            Some("Manly Clinic"),
+            Some("coordinator"),
+            1,
+            2700,
+            Some("2026-04-04T15:35:00Z"),
+            Some("2026-04-03T08:00:00Z"),
+            Some("2026-04-03T00:00:00Z"),
+        ),
+        row(
+            "acc-3@example.org",
+            "Chen Wu",
+            Some("Coogee Clinic"),
+            Some("provider"),
+            0,
+            0,
+            Some("2026-04-04T03:01:00Z"),
+            Some("2026-03-01T00:00:00Z"),
+            Some("2025-01-01T00:00:00Z"),
+        ),
+        row(
+            "acc-3@example.org",
+            "Chen Wu",
+            Some("Manly Clinic"),
+            Some("provider"),
+            1,
+            1740,
+            Some("2026-04-04T03:01:00Z"),
+            Some("2026-03-01T00:00:00Z"),
+            Some("2025-01-01T00:00:00Z"),
+        ),
+        row(
+            "acc-4@example.org",
+            "Dee New",
+            Some("Bondi Clinic"),
+            Some("receptionist"),
+            0,
+            0,
+            None,
+            None,
+            Some("2026-04-04T00:00:00Z"),
+        ),
+    ]
+}
+
+/// C8: the total, then each platform role and access level.
+fn expected_provider_summary_rows() -> Vec<Vec<Cell>> {
+    let row = |role: &str, level: &str, f: [i64; 5]| {
+        let mut r = vec![txt("Harbour Health"), txt(role), txt(level)];
+        r.extend(f.map(n));
+        r
+    };
+    vec![
+        row("All", "All", [4, 1, 1, 1, 3]),
+        row("org_admin", "full", [1, 0, 1, 0, 1]),
+        row("standard", "full", [2, 0, 0, 1, 2]),
+        row("standard", "limited", [1, 1, 0, 0, 0]),
+    ]
+}
+
+async fn six_workbooks_and_tiles(w: World) {
+    let config = json!({"time_zone": "Australia/Sydney", "min_duration_seconds": 60, "tags": [
+        {"name": "Telehealth East", "clinic_ids": ["cl-a"], "room_ids": ["room-1"]},
+        {"name": "Meeting rooms", "room_ids": ["room-1"]}]});
+    let (status, body) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(config),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let range = json!({"from": "2026-04-03", "to": "2026-04-05"});
+    let cases: Vec<(
+        &str,
+        &[shared::export::xlsx::FieldDescription],
+        Vec<Vec<Cell>>,
+    )> = vec![
+        (
+            "organisation",
+            shared::org_reports::organisation::FIELDS,
+            expected_organisation_rows(),
+        ),
+        (
+            "clinics",
+            shared::org_reports::clinics::FIELDS,
+            expected_clinic_rows(),
+        ),
+        (
+            "room-calls",
+            shared::org_reports::room_calls::FIELDS,
+            expected_room_call_rows(),
+        ),
+        (
+            "service-providers",
+            shared::org_reports::providers::FIELDS,
+            expected_provider_rows(),
+        ),
+        (
+            "service-provider-summary",
+            shared::org_reports::provider_summary::FIELDS,
+            expected_provider_summary_rows(),
+        ),
+        ("consultations", consultations::FIELDS, expected_org_rows()),
+    ];
+    for (kind, fields, rows) in cases {
+        let (status, body) = call(
+            &w,
+            &principal(Role::OrgCoordinator, &[ORG], &[]),
+            "POST",
+            &format!("/orgs/org-hh/reports/{kind}/download"),
+            Some(range.clone()),
+        )
+        .await;
+        assert_eq!(status, 201, "{kind}: {body}");
+        assert_eq!(body["report"]["row_count"], rows.len(), "{kind}");
+        let (status, bytes) = fetch(body["url"].as_str().unwrap()).await;
+        assert_eq!(status, 200, "{kind}");
+        assert_report_workbook(&bytes, fields, &rows);
+    }
+    // Clinic scope (C10): Coogee's service providers are its members, with Coogee only.
+    let coogee_admin = principal(Role::ClinicAdmin, &[], &["cl-b"]);
+    let (status, body) = call(
+        &w,
+        &coogee_admin,
+        "POST",
+        "/clinics/cl-b/reports/service-providers/download",
+        Some(range.clone()),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
+    let all = expected_provider_rows();
+    assert_report_workbook(
+        &bytes,
+        shared::org_reports::providers::FIELDS,
+        &[all[0].clone(), all[3].clone()],
+    );
+
+    // Tiles (C2) agree with the workbooks.
+    let (status, tiles) = call(
+        &w,
+        &principal(Role::OrgReporter, &[ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/summary?from=2026-04-03&to=2026-04-05",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{tiles}");
+    assert_eq!(
+        tiles,
+        json!({
+            "params": {"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Australia/Sydney", "min_duration_seconds": 60},
+            "entities": {
+                "organisations": {"report_type": "organisation", "figures": {"organisations": 1, "user_accounts": 4, "waiting_areas": 3}},
+                "clinics": {"report_type": "clinics", "figures": {"clinics": 3, "new_clinics": 1, "deleted_clinics": 0}}
+            },
+            "roles": {
+                "service_providers": {"report_type": "service-providers", "figures": {"providers": 4, "providers_consulted": 3}},
+                "service_provider_summary": {"report_type": "service-provider-summary",
+                    "figures": {"providers": 4, "new": 1, "deactivated": 1, "logged_in": 1, "active": 3}}
+            },
+            "activities": {
+                "room_calls": {"report_type": "room-calls", "figures": {"calls": 2, "call_seconds": 2460, "participants": 3}},
+                "consultations": {"report_type": "consultations", "figures": {"consultations": 4, "consultation_seconds": 6437, "abandoned_calls": 1}}
+            }
+        })
+    );
+    // Coogee's tiles: its one consultation (the 30-second one is under the minimum), its two members.
+    let (status, tiles) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        "/clinics/cl-b/reports/summary?from=2026-04-03&to=2026-04-05",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{tiles}");
+    assert_eq!(
+        tiles["activities"]["consultations"]["figures"],
+        json!({"consultations": 1, "consultation_seconds": 1081, "abandoned_calls": 0})
+    );
+    assert_eq!(
+        tiles["roles"]["service_providers"]["figures"],
+        json!({"providers": 2, "providers_consulted": 1})
+    );
+    assert_eq!(
+        tiles["activities"]["room_calls"]["figures"],
+        json!({"calls": 1, "call_seconds": 600, "participants": 1})
+    );
+    // No tiles beyond 2 calendar months; bad numbers name their field; other tenants get 404.
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "GET",
+        "/orgs/org-hh/reports/summary?from=2026-01-01&to=2026-03-31",
+        None,
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (422, Some("to")));
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "GET",
+        "/orgs/org-hh/reports/summary?from=2026-04-03&to=2026-04-05&min_duration_seconds=-1",
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (400, Some("min_duration_seconds"))
+    );
+    let (status, _) = call(
+        &w,
+        &principal(Role::OrgAdmin, &[OTHER_ORG], &[]),
+        "GET",
+        "/orgs/org-hh/reports/summary?from=2026-04-03&to=2026-04-05",
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn six_workbooks_and_tiles_embedded() {
+    six_workbooks_and_tiles(embedded_world().await).await;
+}
+
+#[tokio::test]
+async fn six_workbooks_and_tiles_moto() {
+    six_workbooks_and_tiles(moto_world().await).await;
 }

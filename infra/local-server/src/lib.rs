@@ -56,6 +56,7 @@ pub fn dispatch(
         "org-report-config" => Box::pin(org_report_config::handle(deps, req)),
         "org-report-download" => Box::pin(org_report_download::handle(deps, req)),
         "org-report-history" => Box::pin(org_report_history::handle(deps, req)),
+        "org-report-summary" => Box::pin(org_report_summary::handle(deps, req)),
         _ => return None,
     })
 }

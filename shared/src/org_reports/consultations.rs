@@ -211,7 +211,9 @@ pub fn consultation_seconds(seg: &Segment, participants: &[&SegmentParticipant])
     Some((end - first_host).num_seconds().max(0))
 }
 
-fn segment_in_report(
+/// Whether a segment is in the report: started in the period (and the clinic), and abandoned or
+/// answered for at least the minimum duration.
+pub fn segment_in_report(
     seg: &Segment,
     participants: &[&SegmentParticipant],
     filter: &ConsultationFilter,

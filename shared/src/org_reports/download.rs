@@ -28,28 +28,97 @@ const UPLOAD_CHUNK: usize = 8 * 1024 * 1024;
 pub const XLSX_CONTENT_TYPE: &str =
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-/// The report types (C4–C9) this deployment builds.
+/// The six detailed reports (C4–C9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportType {
+    /// C4.
+    Organisation,
+    /// C5.
+    Clinics,
+    /// C6.
+    RoomCalls,
+    /// C7.
+    ServiceProviders,
+    /// C8.
+    ServiceProviderSummary,
     /// C9.
     Consultations,
 }
 
 impl ReportType {
+    /// Every type, in the order of the spec.
+    pub const ALL: [ReportType; 6] = [
+        ReportType::Organisation,
+        ReportType::Clinics,
+        ReportType::RoomCalls,
+        ReportType::ServiceProviders,
+        ReportType::ServiceProviderSummary,
+        ReportType::Consultations,
+    ];
+
     /// The path segment naming the type.
     pub fn as_str(self) -> &'static str {
         match self {
+            ReportType::Organisation => "organisation",
+            ReportType::Clinics => "clinics",
+            ReportType::RoomCalls => "room-calls",
+            ReportType::ServiceProviders => "service-providers",
+            ReportType::ServiceProviderSummary => "service-provider-summary",
             ReportType::Consultations => "consultations",
         }
     }
 
     /// Parses a path segment; an unknown type answers 404.
     pub fn parse(text: &str) -> Result<Self, Problem> {
-        match text {
-            "consultations" => Ok(ReportType::Consultations),
-            _ => Err(Problem::not_found("report type")),
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| Problem::not_found("report type"))
+    }
+
+    /// The report's columns.
+    pub fn fields(self) -> &'static [crate::export::xlsx::FieldDescription] {
+        match self {
+            ReportType::Organisation => super::organisation::FIELDS,
+            ReportType::Clinics => super::clinics::FIELDS,
+            ReportType::RoomCalls => super::room_calls::FIELDS,
+            ReportType::ServiceProviders => super::providers::FIELDS,
+            ReportType::ServiceProviderSummary => super::provider_summary::FIELDS,
+            ReportType::Consultations => consultations::FIELDS,
         }
     }
+}
+
+/// Loads what a report reads and builds its rows.
+pub async fn build_report(
+    store: &dyn crate::ports::Store,
+    scope: &ReportScope,
+    report_type: ReportType,
+    params: &ReportParams,
+    config: &super::config::ReportConfig,
+) -> Result<Vec<Vec<crate::export::cells::Cell>>, crate::ports::StoreError> {
+    let (start, end) = (params.start_utc(), params.end_utc());
+    if report_type == ReportType::Consultations {
+        let data = load::consultation_input(store, scope, start, end).await?;
+        return Ok(consultations::build_rows(
+            &data,
+            &ConsultationFilter {
+                start,
+                end,
+                clinic_id: scope.clinic_id().map(str::to_string),
+                min_duration_seconds: params.min_duration_seconds,
+            },
+        ));
+    }
+    let data = super::data::load_report_data(store, scope, params).await?;
+    Ok(match report_type {
+        ReportType::Organisation => super::organisation::build_rows(&data),
+        ReportType::Clinics => super::clinics::build_rows(&data),
+        ReportType::RoomCalls => super::room_calls::build_rows(&data, config),
+        ReportType::ServiceProviders => super::providers::build_rows(&data),
+        ReportType::ServiceProviderSummary => super::provider_summary::build_rows(&data),
+        ReportType::Consultations => Vec::new(),
+    })
 }
 
 /// Where workbooks are written before upload: `REPORT_TMPDIR` when set, else the system's
@@ -130,24 +199,8 @@ pub async fn download(
     params.require_interactive()?;
     let now = deps.clock.now();
     let report_id = crate::ids::new_id("rep", now);
-    let (start, end) = (params.start_utc(), params.end_utc());
-    let rows = match report_type {
-        ReportType::Consultations => {
-            let data = load::consultation_input(store, &scope, start, end).await?;
-            consultations::build_rows(
-                &data,
-                &ConsultationFilter {
-                    start,
-                    end,
-                    clinic_id: scope.clinic_id().map(str::to_string),
-                    min_duration_seconds: params.min_duration_seconds,
-                },
-            )
-        }
-    };
-    let fields = match report_type {
-        ReportType::Consultations => consultations::FIELDS,
-    };
+    let rows = build_report(store, &scope, report_type, &params, &config).await?;
+    let fields = report_type.fields();
     let options = XlsxOptions::new(params.zone, tempdir);
     let stem = report_id.clone();
     let written =

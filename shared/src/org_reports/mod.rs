@@ -2,16 +2,25 @@
 //! parameters, the report builders (pure functions from read models to rows), the download that
 //! writes a workbook to the blob store, and the 24-hour history.
 //!
-//! Flow: read models (loaded with indexed Queries in [`load`]) → builder ([`consultations`]) →
+//! Flow: read models (loaded with indexed Queries in [`load`] and [`data`]) → builders
+//! ([`organisation`] C4, [`clinics`] C5, [`room_calls`] C6, [`providers`] C7,
+//! [`provider_summary`] C8, [`consultations`] C9; [`tiles`] C2) →
 //! XLSX exporter ([`crate::export::xlsx`]) → blob store → history record + audit record (one
 //! transaction) → presigned link.
 
+pub mod clinics;
 pub mod config;
 pub mod consultations;
+pub mod data;
 pub mod download;
 pub mod history;
 pub mod load;
+pub mod organisation;
 pub mod params;
+pub mod provider_summary;
+pub mod providers;
+pub mod room_calls;
+pub mod tiles;
 
 use crate::auth::Role;
 use crate::routes::Route;
@@ -53,6 +62,18 @@ pub const ROUTES: &[Route] = &[
         method: "POST",
         path: "/clinics/{clinic_id}/reports/{report_type}/download",
         function: "org-report-download",
+        roles: CLINIC_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/orgs/{org_id}/reports/summary",
+        function: "org-report-summary",
+        roles: ORG_READERS,
+    },
+    Route {
+        method: "GET",
+        path: "/clinics/{clinic_id}/reports/summary",
+        function: "org-report-summary",
         roles: CLINIC_READERS,
     },
     Route {

@@ -1,0 +1,36 @@
+//! `GET /orgs/{org_id}/reports/summary` (org admins, coordinators, reporters) and
+//! `GET /clinics/{clinic_id}/reports/summary` (clinic admins of the clinic, org roles of its
+//! organisation): the summary tiles (SPEC C2) for `from`, `to`, `time_zone` and
+//! `min_duration_seconds` given as query parameters (missing ones from the configuration). A
+//! range over 2 calendar months has no tiles: 422 (email only).
+
+use shared::deps::Deps;
+use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use shared::org_reports::config::load_config;
+use shared::org_reports::data::load_report_data;
+use shared::org_reports::params::{ParamsInput, ReportParams};
+use shared::org_reports::tiles::tiles;
+use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use std::sync::Arc;
+
+/// Answers the tiles.
+pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    let (_, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let min_duration_seconds = match req.query_param("min_duration_seconds") {
+        None => None,
+        Some(text) => Some(text.parse::<u32>().map_err(|_| {
+            Problem::bad_request("min_duration_seconds", "must be a whole number of seconds")
+        })?),
+    };
+    let input = ParamsInput {
+        from: req.query_param("from").map(str::to_string),
+        to: req.query_param("to").map(str::to_string),
+        time_zone: req.query_param("time_zone").map(str::to_string),
+        min_duration_seconds,
+    };
+    let config = load_config(&*deps.store, scope.org_id()).await?;
+    let params = ReportParams::resolve(&input, &config)?;
+    params.require_interactive()?;
+    let data = load_report_data(&*deps.store, &scope, &params).await?;
+    Ok(ApiResponse::json(200, &tiles(&data, params.record())))
+}

@@ -1,0 +1,358 @@
+//! Everything the organisation, clinic, room-call and service-provider reports (C4–C8) and the
+//! summary tiles (C2) read, loaded once per request with indexed Queries, and the figures they
+//! share (so a tile and its workbook always agree).
+//!
+//! Definitions used throughout:
+//! - a **consultation** is a waiting-area segment in the report (see
+//!   [`super::consultations::segment_in_report`]) that a host joined; its time runs from the
+//!   first host join to the segment end;
+//! - a **service provider** is an account holder of the organisation (for a clinic: an account
+//!   holder with a membership of that clinic);
+//! - something **exists in the period** when it was created before the period's end and not
+//!   deleted (deactivated, revoked) before its start.
+
+use super::consultations::{
+    consultation_seconds, segment_in_report, ConsultationFilter, SessionReadModels,
+};
+use super::params::ReportParams;
+use super::ReportScope;
+use crate::events::types::ParticipantType;
+use crate::ports::store::query_all;
+use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
+use crate::readmodels::{
+    keys, lists, sort_time, Account, Clinic, Membership, Organisation, Room, RoomCallParticipant,
+    Segment, SegmentParticipant,
+};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What the C4–C8 builders and the tiles read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportData {
+    pub scope: ReportScope,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub min_duration_seconds: u32,
+    pub organisation: Organisation,
+    /// Every clinic of the organisation by id (names of transfer targets).
+    pub all_clinics: HashMap<String, Clinic>,
+    /// The clinics in scope, by name then id.
+    pub clinics: Vec<Clinic>,
+    /// The rooms in scope, by name then id.
+    pub rooms: Vec<Room>,
+    /// The organisation's accounts by id.
+    pub accounts: HashMap<String, Account>,
+    /// Memberships of the clinics in scope, by clinic then account.
+    pub memberships: Vec<Membership>,
+    /// Waiting-area sessions with a segment that started in the period (in scope).
+    pub sessions: Vec<SessionReadModels>,
+    /// Room-call participants who joined in the period, in rooms in scope.
+    pub room_calls: Vec<RoomCallParticipant>,
+    /// Accounts that logged in during the period.
+    pub logged_in: BTreeSet<String>,
+    /// Each account's last login before the period's end.
+    pub last_login: HashMap<String, DateTime<Utc>>,
+    /// Each account's last hosted segment (join time) before the period's end.
+    pub last_hosted: HashMap<String, DateTime<Utc>>,
+    /// Each clinic's last answered (not abandoned) segment start before the period's end.
+    pub last_consultation: HashMap<String, DateTime<Utc>>,
+}
+
+fn decode_all<T: serde::de::DeserializeOwned>(items: &[Item]) -> Result<Vec<T>, StoreError> {
+    items.iter().map(Item::decode).collect()
+}
+
+/// Pages read, at most, looking back for a clinic's last answered segment.
+const LAST_CONSULTATION_PAGES: usize = 4;
+
+async fn last_answered_segment(
+    store: &dyn Store,
+    clinic_id: &str,
+    end: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let mut query = Query::partition(Index::Gsi1, lists::clinic_segments(clinic_id))
+        .range(SkRange::AtMost(sort_time(end)))
+        .backward()
+        .limit(25);
+    for _ in 0..LAST_CONSULTATION_PAGES {
+        let page = store.query(&query).await?;
+        for item in &page.items {
+            let seg: Segment = item.decode()?;
+            if seg.abandoned_at.is_none() {
+                if let Some(t) = seg.started_at.filter(|t| *t < end) {
+                    return Ok(Some(t));
+                }
+            }
+        }
+        match page.next {
+            Some(c) => query.after = Some(c),
+            None => break,
+        }
+    }
+    Ok(None)
+}
+
+/// Loads the data of `scope` for `params`.
+pub async fn load_report_data(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<ReportData, StoreError> {
+    let (start, end) = (params.start_utc(), params.end_utc());
+    let org_id = scope.org_id();
+    let base = super::load::consultation_input(store, scope, start, end).await?;
+    let in_scope = |clinic_id: &str| scope.clinic_id().is_none_or(|c| c == clinic_id);
+    let mut clinics: Vec<Clinic> = base
+        .clinics
+        .values()
+        .filter(|c| in_scope(&c.clinic_id))
+        .cloned()
+        .collect();
+    clinics.sort_by(|a, b| (&a.name, &a.clinic_id).cmp(&(&b.name, &b.clinic_id)));
+    let room_items = query_all(
+        store,
+        &Query::partition(Index::Gsi1, lists::org_rooms(org_id)),
+    )
+    .await?;
+    let mut rooms: Vec<Room> = decode_all::<Room>(&room_items)?
+        .into_iter()
+        .filter(|r| in_scope(&r.clinic_id))
+        .collect();
+    rooms.sort_by(|a, b| (&a.name, &a.room_id).cmp(&(&b.name, &b.room_id)));
+    let mut memberships = Vec::new();
+    for clinic in &clinics {
+        let items = query_all(
+            store,
+            &Query::partition(Index::Gsi1, lists::clinic_members(&clinic.clinic_id)),
+        )
+        .await?;
+        let mut ms = decode_all::<Membership>(&items)?;
+        ms.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        memberships.extend(ms);
+    }
+    let period = SkRange::Between(sort_time(start), sort_time(end));
+    let call_items = query_all(
+        store,
+        &Query::partition(Index::Gsi2, lists::org_room_calls(org_id)).range(period.clone()),
+    )
+    .await?;
+    let room_ids: BTreeSet<&str> = rooms.iter().map(|r| r.room_id.as_str()).collect();
+    let room_calls: Vec<RoomCallParticipant> = decode_all::<RoomCallParticipant>(&call_items)?
+        .into_iter()
+        .filter(|p| room_ids.contains(p.room_id.as_str()))
+        .collect();
+    let login_items = query_all(
+        store,
+        &Query::partition(Index::Gsi1, lists::org_logins(org_id)).range(period),
+    )
+    .await?;
+    let logged_in: BTreeSet<String> = login_items
+        .iter()
+        .filter_map(|i| i.body.get("account_id").and_then(|a| a.as_str()))
+        .map(str::to_string)
+        .collect();
+    let mut last_login = HashMap::new();
+    let mut last_hosted = HashMap::new();
+    for account_id in base.accounts.keys() {
+        let pk = keys::account(account_id).pk;
+        let page = store
+            .query(
+                &Query::partition(Index::Primary, pk)
+                    .range(SkRange::Between(
+                        "LOGIN#".into(),
+                        format!("LOGIN#{}", sort_time(end)),
+                    ))
+                    .backward()
+                    .limit(1),
+            )
+            .await?;
+        if let Some(at) = page
+            .items
+            .first()
+            .and_then(|i| i.body.get("at"))
+            .and_then(|t| t.as_str())
+            .and_then(|t| t.parse::<DateTime<Utc>>().ok())
+        {
+            last_login.insert(account_id.clone(), at);
+        }
+        let page = store
+            .query(
+                &Query::partition(Index::Gsi1, lists::account_participations(account_id))
+                    .range(SkRange::AtMost(sort_time(end)))
+                    .backward()
+                    .limit(1),
+            )
+            .await?;
+        if let Some(p) = page.items.first() {
+            let p: SegmentParticipant = p.decode()?;
+            if let Some(at) = p.joined_at.filter(|t| *t < end) {
+                last_hosted.insert(account_id.clone(), at);
+            }
+        }
+    }
+    let mut last_consultation = HashMap::new();
+    for clinic in &clinics {
+        if let Some(at) = last_answered_segment(store, &clinic.clinic_id, end).await? {
+            last_consultation.insert(clinic.clinic_id.clone(), at);
+        }
+    }
+    Ok(ReportData {
+        scope: scope.clone(),
+        start,
+        end,
+        min_duration_seconds: params.min_duration_seconds,
+        organisation: base.organisation,
+        all_clinics: base.clinics,
+        clinics,
+        rooms,
+        accounts: base.accounts,
+        memberships,
+        sessions: base.sessions,
+        room_calls,
+        logged_in,
+        last_login,
+        last_hosted,
+        last_consultation,
+    })
+}
+
+/// Whether something created at `created` and deleted at `deleted` exists in `[start, end)`.
+pub fn exists_in(
+    created: Option<DateTime<Utc>>,
+    deleted: Option<DateTime<Utc>>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> bool {
+    created.is_none_or(|c| c < end) && deleted.is_none_or(|d| d >= start)
+}
+
+/// Whether an instant falls in `[start, end)`.
+pub fn within(t: Option<DateTime<Utc>>, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    t.is_some_and(|t| t >= start && t < end)
+}
+
+/// One consultation (an answered segment in the report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsultationFact {
+    pub clinic_id: String,
+    pub seconds: i64,
+    /// Each host account with its attendance in seconds.
+    pub hosts: BTreeMap<String, i64>,
+}
+
+/// Waiting-area figures of the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WaitingAreaFacts {
+    pub consultations: Vec<ConsultationFact>,
+    /// Abandoned segments per clinic.
+    pub abandoned: BTreeMap<String, u64>,
+}
+
+impl ReportData {
+    /// The filter the Consultations report applies, for the same data.
+    pub fn consultation_filter(&self) -> ConsultationFilter {
+        ConsultationFilter {
+            start: self.start,
+            end: self.end,
+            clinic_id: self.scope.clinic_id().map(str::to_string),
+            min_duration_seconds: self.min_duration_seconds,
+        }
+    }
+
+    /// The consultations and abandoned calls of the period.
+    pub fn waiting_area(&self) -> WaitingAreaFacts {
+        let filter = self.consultation_filter();
+        let mut facts = WaitingAreaFacts::default();
+        for session in &self.sessions {
+            for seg in &session.segments {
+                let parts: Vec<&SegmentParticipant> = session
+                    .participants
+                    .iter()
+                    .filter(|p| p.segment_id == seg.segment_id)
+                    .collect();
+                if !segment_in_report(seg, &parts, &filter) {
+                    continue;
+                }
+                let clinic_id = seg.clinic_id.clone().unwrap_or_default();
+                if seg.abandoned_at.is_some() {
+                    *facts.abandoned.entry(clinic_id).or_default() += 1;
+                    continue;
+                }
+                let Some(seconds) = consultation_seconds(seg, &parts) else {
+                    continue;
+                };
+                let mut hosts = BTreeMap::new();
+                for p in parts
+                    .iter()
+                    .filter(|p| p.participant_type == Some(ParticipantType::Host))
+                {
+                    if let Some(acc) = &p.account_id {
+                        let attended = match (p.joined_at, p.left_at) {
+                            (Some(a), Some(b)) if b >= a => (b - a).num_seconds(),
+                            _ => 0,
+                        };
+                        *hosts.entry(acc.clone()).or_insert(0) += attended;
+                    }
+                }
+                facts.consultations.push(ConsultationFact {
+                    clinic_id,
+                    seconds,
+                    hosts,
+                });
+            }
+        }
+        facts
+    }
+
+    /// The service providers in scope (account ids, sorted).
+    pub fn providers(&self) -> Vec<&Account> {
+        let mut out: Vec<&Account> = match self.scope.clinic_id() {
+            None => self.accounts.values().collect(),
+            Some(_) => {
+                let members: BTreeSet<&str> = self
+                    .memberships
+                    .iter()
+                    .map(|m| m.account_id.as_str())
+                    .collect();
+                self.accounts
+                    .values()
+                    .filter(|a| members.contains(a.account_id.as_str()))
+                    .collect()
+            }
+        };
+        out.sort_by(|a, b| (&a.name, &a.account_id).cmp(&(&b.name, &b.account_id)));
+        out
+    }
+
+    /// Room calls of the period: each call's participants, by call start then call id.
+    pub fn calls(&self) -> Vec<(String, Vec<&RoomCallParticipant>)> {
+        let mut by_call: BTreeMap<&str, Vec<&RoomCallParticipant>> = BTreeMap::new();
+        for p in &self.room_calls {
+            by_call.entry(p.call_id.as_str()).or_default().push(p);
+        }
+        let mut calls: Vec<(String, Vec<&RoomCallParticipant>)> = by_call
+            .into_iter()
+            .map(|(id, mut ps)| {
+                ps.sort_by(|a, b| {
+                    (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id))
+                });
+                (id.to_string(), ps)
+            })
+            .collect();
+        calls.sort_by_key(|(id, ps)| (ps.first().and_then(|p| p.joined_at), id.clone()));
+        calls
+    }
+}
+
+/// A call's span: first join to last leave, in seconds.
+pub fn call_span(
+    participants: &[&RoomCallParticipant],
+) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i64>) {
+    let start = participants.iter().filter_map(|p| p.joined_at).min();
+    let end = participants.iter().filter_map(|p| p.left_at).max();
+    let secs = match (start, end) {
+        (Some(a), Some(b)) if b >= a => Some((b - a).num_seconds()),
+        _ => None,
+    };
+    (start, end, secs)
+}
