@@ -1868,3 +1868,62 @@ async fn six_workbooks_and_tiles_embedded() {
 async fn six_workbooks_and_tiles_moto() {
     six_workbooks_and_tiles(moto_world().await).await;
 }
+
+/// Over HTTP on the local server: a token, the download route, and the `/blobs/...` link it
+/// answers, fetched with reqwest; then the history with the same token.
+#[tokio::test]
+async fn local_server_download_link_serves_the_workbook() {
+    let dir = TempDir::new("org-reports-local");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = local_server::LocalApp::open(
+        &local_server::DataDir::new(dir.path()),
+        &base,
+        Arc::new(FixedClock::new(now())),
+    )
+    .unwrap();
+    let report = shared::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
+        .await
+        .unwrap();
+    assert_eq!(report.rejected, 0);
+    let token = app.dev_key.mint(&admin(), now().timestamp(), 3600);
+    let router = app.clone().router();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    let client = reqwest::Client::new();
+    let resp = client
+        .post(format!("{base}/orgs/org-hh/reports/consultations/download"))
+        .bearer_auth(&token)
+        .json(&params("2026-04-03", "2026-04-05"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let body: Value = resp.json().await.unwrap();
+    let url = body["url"].as_str().unwrap();
+    assert!(url.starts_with(&format!("{base}/blobs/")), "{url}");
+    let (status, bytes) = fetch(url).await;
+    assert_eq!(status, 200);
+    assert_workbook(&bytes, &expected_org_rows());
+    let resp = client
+        .get(format!("{base}/orgs/org-hh/reports/history"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let history: Value = resp.json().await.unwrap();
+    assert_eq!(
+        history["items"][0]["report_id"],
+        body["report"]["report_id"]
+    );
+    // Without a token: 401 before any handler runs.
+    let resp = client
+        .get(format!("{base}/orgs/org-hh/reports/history"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    task.abort();
+}
