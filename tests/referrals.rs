@@ -1240,7 +1240,7 @@ async fn specialists_are_found_by_name_and_specialty(store: Arc<dyn Store>) {
 
 /// B7: fifty simultaneous decisions on one referral: exactly one wins, 49 answer 409, and
 /// exactly one specialist–patient thread exists when it was an acceptance.
-async fn fifty_simultaneous_decisions_have_one_winner(store: Arc<dyn Store>) {
+async fn fifty_simultaneous_decisions_have_one_winner(store: Arc<TestStore>) {
     let w = Arc::new(world(store, false, true).await);
     // All fifty accept: one wins, one thread.
     let rid = w.create("pat_1", "prac_spec", None).await;
@@ -1369,43 +1369,179 @@ on_both_stores! {
     specialist_search => specialists_are_found_by_name_and_specialty();
 }
 
-mod fifty_simultaneous_decisions {
-    use super::*;
+/// Declares, for each `test => scenario`, a module `test` with the tests `embedded` (real
+/// concurrency, bare store) and `moto` (writes one at a time), each scenario taking a
+/// [`TestStore`].
+macro_rules! on_both_test_stores {
+    ($($test:ident => $scenario:ident;)+) => {
+        $(
+            mod $test {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    let store = super::TestStore::new(super::embedded(), false);
+                    super::$scenario(std::sync::Arc::new(store)).await;
+                }
 
-    /// Real concurrency: fifty tasks on two worker threads against the embedded store.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn embedded() {
-        super::fifty_simultaneous_decisions_have_one_winner(super::embedded()).await;
-    }
-
-    /// On moto, writes go one at a time (see [`OneWriteAtATime`]); the fifty decisions still
-    /// read, decide and race to commit concurrently.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn moto() {
-        let store = OneWriteAtATime {
-            inner: super::moto().await,
-            lock: tokio::sync::Mutex::new(()),
-        };
-        super::fifty_simultaneous_decisions_have_one_winner(Arc::new(store)).await;
-    }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn moto() {
+                    let store = super::TestStore::new(super::moto().await, true);
+                    super::$scenario(std::sync::Arc::new(store)).await;
+                }
+            }
+        )+
+    };
 }
 
-/// A store whose writes reach the wrapped one one at a time; reads are not held up.
+on_both_test_stores! {
+    fifty_simultaneous_decisions => fifty_simultaneous_decisions_have_one_winner;
+    copies_of_one_request_land_once => concurrent_copies_of_one_request_land_once;
+    lost_messages_land_on_retry => messages_lost_after_a_commit_land_on_retry;
+}
+
+/// B7: ten copies of one request (same Idempotency-Key) at once: one referral, one decision,
+/// every copy answered the first answer.
+async fn concurrent_copies_of_one_request_land_once(store: Arc<TestStore>) {
+    let w = Arc::new(world(store, true, true).await);
+    let body = json!({ "patient_id": "pat_1", "specialist_id": "prac_spec" });
+    let answers = copies(&w, "/referrals", referrer(), body).await;
+    assert_eq!(answers[0].0, 201, "{}", answers[0].1);
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    let rid = answers[0].1["referral_id"].as_str().unwrap().to_string();
+    assert_eq!(w.list(&referrer(), "referrer").await, vec![rid.clone()]);
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[("thr_rp", msg(&rid, "asked"))])
+    );
+    let path = format!("/referrals/{rid}/patient-decision");
+    let answers = copies(&w, &path, the_patient(), json!({ "decision": "accept" })).await;
+    assert_eq!(answers[0].0, 200, "{}", answers[0].1);
+    assert!(answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    assert_eq!(
+        sorted_actions(&w, &rid).await,
+        vec!["referral.created", "referral.patient_accepted"]
+    );
+    assert_eq!(w.summary("thr_rp").await.unwrap().message_count, 2);
+}
+
+/// Ten copies of one POST with the same Idempotency-Key, at once.
+async fn copies(w: &Arc<World>, path: &str, caller: Principal, body: Value) -> Vec<(u16, Value)> {
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (w, path, caller, body) = (
+            Arc::clone(w),
+            path.to_string(),
+            caller.clone(),
+            body.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            w.call(Some(&caller), "POST", &path, Some(body), Some("same-key"))
+                .await
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+/// A failure between a step's commit and its messages: the step stands (503 to the caller);
+/// the retry lands the messages, once — with the key (the first answer) or without (409).
+async fn messages_lost_after_a_commit_land_on_retry(store: Arc<TestStore>) {
+    use std::sync::atomic::Ordering;
+    let w = world(store.clone(), false, true).await;
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    let sd = format!("/referrals/{rid}/specialist-decision");
+    let accept = Some(json!({ "decision": "accept" }));
+    store.fail_next_event.store(true, Ordering::SeqCst);
+    let (status, _) = w
+        .call(Some(&specialist()), "POST", &sd, accept.clone(), Some("k"))
+        .await;
+    assert_eq!(status, 503);
+    assert_eq!(w.get(&referrer(), &rid).await.1["state"], "accepted");
+    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    let (status, answer) = w
+        .call(Some(&specialist()), "POST", &sd, accept.clone(), Some("k"))
+        .await;
+    assert_eq!((status, answer["state"].clone()), (200, json!("accepted")));
+    let sp = format!("{rid}.thread");
+    assert_eq!(
+        w.seen_by("pat_1").await,
+        seen(&[(&sp, msg(&rid, "approved"))])
+    );
+
+    let rid = w.create("pat_3", "prac_spec", None).await;
+    let sd = format!("/referrals/{rid}/specialist-decision");
+    store.fail_next_event.store(true, Ordering::SeqCst);
+    let (status, _) = w
+        .call(Some(&specialist()), "POST", &sd, accept.clone(), None)
+        .await;
+    assert_eq!(status, 503);
+    assert_eq!(w.seen_by("pat_3").await, BTreeSet::new());
+    assert_eq!(
+        w.call(Some(&specialist()), "POST", &sd, accept.clone(), None)
+            .await
+            .0,
+        409
+    );
+    let sp = format!("{rid}.thread");
+    assert_eq!(
+        w.seen_by("pat_3").await,
+        seen(&[(&sp, msg(&rid, "approved"))])
+    );
+    assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
+    assert_eq!(
+        w.call(Some(&specialist()), "POST", &sd, accept, None)
+            .await
+            .0,
+        409
+    );
+    assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
+}
+
+/// A store for the harder scenarios: on moto its writes go one at a time, and it can fail the
+/// next ingest transaction (an event marker first) once, as a crash between a step's commit
+/// and its messages would.
 ///
-/// moto (5.2) runs a TransactWriteItems op by op and, when an op fails, restores a copy of the
-/// whole table taken when that request began, without a lock: concurrent transactions on one
-/// table revert each other's writes, which DynamoDB never does (tests/events.rs found it
-/// first). So on moto the writes are serialised; the decisions' reads and their races to
-/// commit on a stale version stay concurrent.
-struct OneWriteAtATime {
+/// Why one write at a time on moto: moto (5.2) runs a TransactWriteItems op by op and, when an
+/// op fails, restores a copy of the whole table taken when that request began, without a
+/// lock: concurrent transactions on one table revert each other's writes, which DynamoDB
+/// never does (tests/events.rs found it first). So on moto the writes are serialised; the
+/// decisions' reads and their races to commit on a stale version stay concurrent. The
+/// embedded store runs bare.
+struct TestStore {
     inner: Arc<dyn Store>,
-    lock: tokio::sync::Mutex<()>,
+    one_write_at_a_time: Option<tokio::sync::Mutex<()>>,
+    fail_next_event: std::sync::atomic::AtomicBool,
+}
+
+impl TestStore {
+    fn new(inner: Arc<dyn Store>, one_write_at_a_time: bool) -> Self {
+        Self {
+            inner,
+            one_write_at_a_time: one_write_at_a_time.then(|| tokio::sync::Mutex::new(())),
+            fail_next_event: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    async fn write<T>(
+        &self,
+        f: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        match &self.one_write_at_a_time {
+            Some(lock) => {
+                let _one = lock.lock().await;
+                f.await
+            }
+            None => f.await,
+        }
+    }
 }
 
 type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 // `Store` is an `async_trait`; this is what the macro would write.
-impl Store for OneWriteAtATime {
+impl Store for TestStore {
     fn get<'s, 'k, 'f>(&'s self, key: &'k Key) -> StoreFuture<'f, Option<Item>>
     where
         's: 'f,
@@ -1420,10 +1556,7 @@ impl Store for OneWriteAtATime {
         's: 'f,
         Self: 'f,
     {
-        Box::pin(async move {
-            let _one = self.lock.lock().await;
-            self.inner.put(item, condition).await
-        })
+        Box::pin(self.write(self.inner.put(item, condition)))
     }
 
     fn delete<'s, 'k, 'f>(&'s self, key: &'k Key, condition: Condition) -> StoreFuture<'f, ()>
@@ -1432,10 +1565,7 @@ impl Store for OneWriteAtATime {
         'k: 'f,
         Self: 'f,
     {
-        Box::pin(async move {
-            let _one = self.lock.lock().await;
-            self.inner.delete(key, condition).await
-        })
+        Box::pin(self.write(self.inner.delete(key, condition)))
     }
 
     fn transact<'s, 'f>(&'s self, ops: Vec<TxOp>) -> StoreFuture<'f, ()>
@@ -1443,10 +1573,14 @@ impl Store for OneWriteAtATime {
         's: 'f,
         Self: 'f,
     {
-        Box::pin(async move {
-            let _one = self.lock.lock().await;
-            self.inner.transact(ops).await
-        })
+        use std::sync::atomic::Ordering;
+        let event = ops
+            .first()
+            .is_some_and(|op| op.key().pk.starts_with("EVENT#"));
+        if event && self.fail_next_event.swap(false, Ordering::SeqCst) {
+            return Box::pin(async { Err(StoreError::Unavailable("injected failure".into())) });
+        }
+        Box::pin(self.write(self.inner.transact(ops)))
     }
 
     fn add<'s, 'k, 'f>(&'s self, key: &'k Key, delta: i64) -> StoreFuture<'f, i64>
@@ -1455,10 +1589,7 @@ impl Store for OneWriteAtATime {
         'k: 'f,
         Self: 'f,
     {
-        Box::pin(async move {
-            let _one = self.lock.lock().await;
-            self.inner.add(key, delta).await
-        })
+        Box::pin(self.write(self.inner.add(key, delta)))
     }
 
     fn query<'s, 'q, 'f>(&'s self, query: &'q Query) -> StoreFuture<'f, Page>
@@ -1475,9 +1606,6 @@ impl Store for OneWriteAtATime {
         's: 'f,
         Self: 'f,
     {
-        Box::pin(async move {
-            let _one = self.lock.lock().await;
-            self.inner.put_many(items).await
-        })
+        Box::pin(self.write(self.inner.put_many(items)))
     }
 }

@@ -357,6 +357,9 @@ pub async fn decide(
             }));
         }
         if r.state != awaiting {
+            // A retry after a failure between the commit and the messages (no key, so no
+            // stored answer) still lands them: they follow from the referral alone.
+            deliver(store, deps.clock.now(), &r).await?;
             // A party the referral has not come to (a specialist before the patient's
             // approval; a patient never asked) learns nothing of its state; the patient is
             // not told of the specialist's refusal (their view stays pending_specialist).

@@ -39,6 +39,9 @@
 //!   answer, stored in the same transaction; the same key with another request is 422. Answers
 //!   are stored only for requests that changed something: a refusal changes nothing and is
 //!   answered afresh.
+//! - The threads and messages of a step land after its transaction (through ingest, each
+//!   event once). Should that fail, the step is still taken; a retry — with the same key (the
+//!   stored answer) or without (409) — lands what is missing.
 //! - No self-referral; the specialist must be an approved practitioner; the patient must exist
 //!   and have a thread with the referrer (all 400, naming the field).
 //!
