@@ -10,6 +10,7 @@ use shared::referrals::flow::{self, CreateReferral};
 use shared::referrals::parse_body;
 use std::sync::Arc;
 
+/// Creates the referral (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;

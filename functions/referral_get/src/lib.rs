@@ -8,6 +8,7 @@ use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use shared::referrals::flow;
 use std::sync::Arc;
 
+/// Answers the referral as the calling party sees it.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(
         req.principal.as_ref(),

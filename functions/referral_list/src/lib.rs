@@ -8,6 +8,7 @@ use shared::http::{ApiRequest, ApiResponse, HandlerResult};
 use shared::referrals::{flow, page_params};
 use std::sync::Arc;
 
+/// Answers one page of the caller's referrals in the capacity `as` names.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(
         req.principal.as_ref(),

@@ -10,6 +10,7 @@ use shared::referrals::flow::{self, DecisionRequest, Step};
 use shared::referrals::parse_body;
 use std::sync::Arc;
 
+/// Takes the patient's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Patient], Scope::Any)?;
     let referral_id = req

@@ -9,6 +9,7 @@ use shared::referrals::page_params;
 use shared::referrals::search::{search_specialists, SpecialistSearch};
 use std::sync::Arc;
 
+/// Answers one page of approved practitioners matching the search.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
     let (limit, cursor) = page_params(&req)?;

@@ -29,6 +29,7 @@ pub enum State {
 }
 
 impl State {
+    /// The state's name in answers, audit records and logs.
     pub fn as_str(self) -> &'static str {
         match self {
             State::PendingPatient => "pending_patient",
@@ -106,6 +107,7 @@ pub enum PartyAs {
 }
 
 impl PartyAs {
+    /// Parses the `as` query parameter (`referrer`, `specialist`, `patient`).
     pub fn parse(text: &str) -> Option<PartyAs> {
         match text {
             "referrer" => Some(PartyAs::Referrer),
