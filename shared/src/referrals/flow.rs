@@ -332,7 +332,7 @@ pub async fn decide(
         return Err(ReferralError::NotFound);
     }
     let store = &*deps.store;
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 0..MAX_ATTEMPTS {
         if let Some(key) = &answer_key {
             if let Some(a) = replay(deps, key, &hash).await? {
                 return Ok(a);
@@ -434,7 +434,14 @@ pub async fn decide(
             }
             // Another decision (or a copy of this request) committed first: read again; the
             // referral has moved on (409) or the stored answer is there (replayed).
-            Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            // DynamoDB cancelled this transaction for one in flight on the same items: give
+            // that one a moment (random, so that racers spread out), then read again.
+            Err(StoreError::Conflict) => {
+                let cap_ms = 2u64 << attempt.min(5);
+                let wait = crate::ids::random_u64() % (cap_ms + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }
