@@ -952,6 +952,35 @@ async fn builder_rows_match(w: World) {
         min_duration_seconds: 0,
     };
     assert_eq!(build_rows(&input, &filter), expected_coogee_rows());
+    // Streamed two segments a page (a transferred call spans pages): the same rows.
+    for (scope, filter, want, pages) in [
+        (
+            ReportScope::Org { org_id: ORG.into() },
+            ConsultationFilter {
+                start,
+                end,
+                clinic_id: None,
+                min_duration_seconds: 60,
+            },
+            expected_org_rows(),
+            3,
+        ),
+        (coogee, filter, expected_coogee_rows(), 1),
+    ] {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(100);
+        load::stream_consultation_rows(&*w.deps.store, &scope, &filter, 2, &tx)
+            .await
+            .unwrap();
+        drop(tx);
+        let mut rows = Vec::new();
+        let mut batches = 0;
+        while let Some(batch) = rx.recv().await {
+            batches += 1;
+            rows.extend(batch);
+        }
+        assert_eq!(rows, want);
+        assert_eq!(batches, pages);
+    }
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 //!
 //! - The session id is shared by every segment of a call; a call transferred across clinics
 //!   shows one segment per clinic, each with its own clinic, duration and providers.
+//! - Rows follow the segments by start (then session and segment id), each segment's
+//!   participants by join time; the segments of a transferred call follow each other in time.
 //! - A segment is in the report when it started in the period (and, for a clinic-level report,
 //!   in that clinic). Segments without any host whose consultation time (first host join to
 //!   segment end) is shorter than the minimum duration are left out; abandoned calls (the
@@ -241,121 +243,128 @@ pub fn segment_in_report(
     }
 }
 
-/// The report's rows: sessions by waiting-area entry (then session id), segments by start,
+/// The rows of one segment of a session (none when the segment is not in the report),
 /// participants by join time (then id).
-pub fn build_rows(input: &ConsultationInput, filter: &ConsultationFilter) -> Vec<Vec<Cell>> {
+pub fn segment_rows(
+    input: &ConsultationInput,
+    session: &SessionReadModels,
+    seg: &Segment,
+    filter: &ConsultationFilter,
+) -> Vec<Vec<Cell>> {
     let clinic_name = |id: Option<&str>| -> Cell {
         id.map_or(Cell::Empty, |id| {
             Cell::text(input.clinics.get(id).map_or(id, |c| c.name.as_str()))
         })
     };
-    let mut sessions: Vec<&SessionReadModels> = input.sessions.iter().collect();
-    let first_time = |s: &SessionReadModels| {
-        s.queued
-            .as_ref()
-            .and_then(|q| q.entered_at)
-            .or_else(|| s.segments.iter().filter_map(|g| g.started_at).min())
-    };
-    let session_id = |s: &SessionReadModels| {
-        s.segments
-            .first()
-            .map(|g| g.session_id.clone())
-            .or_else(|| s.queued.as_ref().map(|q| q.session_id.clone()))
-            .unwrap_or_default()
-    };
-    sessions.sort_by_key(|s| (first_time(s), session_id(s)));
-    let mut rows = Vec::new();
-    for session in sessions {
-        let mut segments: Vec<&Segment> = session.segments.iter().collect();
-        segments.sort_by(|a, b| (a.started_at, &a.segment_id).cmp(&(b.started_at, &b.segment_id)));
-        for seg in segments {
-            let mut parts: Vec<&SegmentParticipant> = session
-                .participants
-                .iter()
-                .filter(|p| p.segment_id == seg.segment_id)
-                .collect();
-            parts.sort_by(|a, b| {
-                (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id))
-            });
-            if !segment_in_report(seg, &parts, filter) {
-                continue;
-            }
-            let queued_call_id = seg
-                .queued_call_id
-                .clone()
-                .or_else(|| session.queued.as_ref().map(|q| q.queued_call_id.clone()));
-            let entered = session.queued.as_ref().and_then(|q| q.entered_at);
-            let end = segment_end(seg);
-            let common_head = vec![
-                Cell::text(input.organisation.name.clone()),
-                clinic_name(seg.clinic_id.as_deref()),
-                Cell::opt_text(queued_call_id),
-                Cell::text(seg.session_id.clone()),
-                Cell::text(seg.segment_id.clone()),
-            ];
-            let common_tail = vec![
-                Cell::opt_time(seg.started_at),
-                Cell::opt_time(end),
-                seconds(seg.started_at, end),
-                Cell::opt_time(seg.transferred_at),
-                clinic_name(seg.to_clinic_id.as_deref()),
-                Cell::opt_text(seg.to_segment_id.clone()),
-                Cell::Int(parts.len() as i64),
-                Cell::Bool(seg.abandoned_at.is_some()),
-                Cell::opt_time(seg.abandoned_at),
-            ];
-            if parts.is_empty() {
-                let mut row = common_head.clone();
-                row.push(Cell::Empty);
-                row.push(Cell::opt_time(entered));
-                row.extend([
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                ]);
-                row.extend(common_tail.iter().cloned());
-                row.extend(std::iter::repeat_n(Cell::Empty, 6));
-                rows.push(row);
-                continue;
-            }
-            for p in parts {
-                let mut row = common_head.clone();
-                row.push(Cell::text(p.participant_id.clone()));
-                row.push(Cell::opt_time(entered));
-                let is_host = p.participant_type == Some(ParticipantType::Host);
-                let name = if is_host {
-                    p.account_id
-                        .as_deref()
-                        .and_then(|a| input.accounts.get(a))
-                        .map(|a| a.name.clone())
-                } else {
-                    None
-                };
-                row.push(Cell::opt_text(name));
-                row.push(Cell::opt_text(p.participant_type.map(|t| match t {
-                    ParticipantType::Caller => "caller",
-                    ParticipantType::Host => "host",
-                })));
-                row.push(Cell::opt_time(p.joined_at));
-                row.push(Cell::opt_time(p.left_at));
-                row.push(seconds(p.joined_at, p.left_at));
-                row.extend(common_tail.iter().cloned());
-                match p.bandwidth {
-                    Some(b) => row.extend([
-                        Cell::Int(i64::from(b.send_kbps_avg)),
-                        Cell::Int(i64::from(b.receive_kbps_avg)),
-                        Cell::Int(i64::from(b.send_kbps_max)),
-                        Cell::Int(i64::from(b.receive_kbps_max)),
-                        Cell::Int(i64::from(b.packet_loss_permille)),
-                        Cell::Int(i64::from(b.round_trip_ms_avg)),
-                    ]),
-                    None => row.extend(std::iter::repeat_n(Cell::Empty, 6)),
-                }
-                rows.push(row);
-            }
+    let mut parts: Vec<&SegmentParticipant> = session
+        .participants
+        .iter()
+        .filter(|p| p.segment_id == seg.segment_id)
+        .collect();
+    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
+    if !segment_in_report(seg, &parts, filter) {
+        return Vec::new();
+    }
+    let queued_call_id = seg
+        .queued_call_id
+        .clone()
+        .or_else(|| session.queued.as_ref().map(|q| q.queued_call_id.clone()));
+    let entered = session.queued.as_ref().and_then(|q| q.entered_at);
+    let end = segment_end(seg);
+    let common_head = vec![
+        Cell::text(input.organisation.name.clone()),
+        clinic_name(seg.clinic_id.as_deref()),
+        Cell::opt_text(queued_call_id),
+        Cell::text(seg.session_id.clone()),
+        Cell::text(seg.segment_id.clone()),
+    ];
+    let common_tail = vec![
+        Cell::opt_time(seg.started_at),
+        Cell::opt_time(end),
+        seconds(seg.started_at, end),
+        Cell::opt_time(seg.transferred_at),
+        clinic_name(seg.to_clinic_id.as_deref()),
+        Cell::opt_text(seg.to_segment_id.clone()),
+        Cell::Int(parts.len() as i64),
+        Cell::Bool(seg.abandoned_at.is_some()),
+        Cell::opt_time(seg.abandoned_at),
+    ];
+    let mut rows = Vec::with_capacity(parts.len().max(1));
+    if parts.is_empty() {
+        let mut row = common_head;
+        row.push(Cell::Empty);
+        row.push(Cell::opt_time(entered));
+        row.extend([
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
+        ]);
+        row.extend(common_tail);
+        row.extend(std::iter::repeat_n(Cell::Empty, 6));
+        rows.push(row);
+        return rows;
+    }
+    for p in parts {
+        let mut row = common_head.clone();
+        row.push(Cell::text(p.participant_id.clone()));
+        row.push(Cell::opt_time(entered));
+        let is_host = p.participant_type == Some(ParticipantType::Host);
+        let name = if is_host {
+            p.account_id
+                .as_deref()
+                .and_then(|a| input.accounts.get(a))
+                .map(|a| a.name.clone())
+        } else {
+            None
+        };
+        row.push(Cell::opt_text(name));
+        row.push(Cell::opt_text(p.participant_type.map(|t| match t {
+            ParticipantType::Caller => "caller",
+            ParticipantType::Host => "host",
+        })));
+        row.push(Cell::opt_time(p.joined_at));
+        row.push(Cell::opt_time(p.left_at));
+        row.push(seconds(p.joined_at, p.left_at));
+        row.extend(common_tail.iter().cloned());
+        match p.bandwidth {
+            Some(b) => row.extend([
+                Cell::Int(i64::from(b.send_kbps_avg)),
+                Cell::Int(i64::from(b.receive_kbps_avg)),
+                Cell::Int(i64::from(b.send_kbps_max)),
+                Cell::Int(i64::from(b.receive_kbps_max)),
+                Cell::Int(i64::from(b.packet_loss_permille)),
+                Cell::Int(i64::from(b.round_trip_ms_avg)),
+            ]),
+            None => row.extend(std::iter::repeat_n(Cell::Empty, 6)),
         }
+        rows.push(row);
     }
     rows
+}
+
+/// The order of segments in the report: by start, then session id, then segment id — the
+/// order of the segment indexes, so the report can also be written page by page
+/// ([`super::load::stream_consultation_rows`]) with the same result.
+pub fn segment_order(seg: &Segment) -> (Option<DateTime<Utc>>, &str, &str) {
+    (
+        seg.started_at,
+        seg.session_id.as_str(),
+        seg.segment_id.as_str(),
+    )
+}
+
+/// The report's rows: segments in [`segment_order`], each segment's participants by join time.
+pub fn build_rows(input: &ConsultationInput, filter: &ConsultationFilter) -> Vec<Vec<Cell>> {
+    let mut segments: Vec<(&SessionReadModels, &Segment)> = input
+        .sessions
+        .iter()
+        .flat_map(|s| s.segments.iter().map(move |g| (s, g)))
+        .collect();
+    segments.sort_by(|a, b| segment_order(a.1).cmp(&segment_order(b.1)));
+    segments
+        .into_iter()
+        .flat_map(|(session, seg)| segment_rows(input, session, seg, filter))
+        .collect()
 }

@@ -11,6 +11,7 @@ use super::{load, ReportScope};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
 use crate::deps::Deps;
+use crate::export::cells::Cell;
 use crate::export::xlsx::{remove_quietly, write_to_temp_file, XlsxOptions};
 use crate::http::Problem;
 use crate::ports::{BlobStore, Condition, TxOp};
@@ -170,8 +171,10 @@ async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u6
         if filled == 0 {
             break;
         }
-        if upload.write(Bytes::from(buf)).await.is_err() {
-            // The abort may fail too; the bucket's lifecycle rule cleans up behind it.
+        if let Err(e) = upload.write(Bytes::from(buf)).await {
+            tracing::error!(error = %e, "report part not written");
+            // If the abort fails too, the bucket's lifecycle rule aborts the upload after a day.
+            let _ = upload.abort().await;
             return Err(unavailable("write part"));
         }
         if filled < UPLOAD_CHUNK {
@@ -199,14 +202,43 @@ pub async fn download(
     params.require_interactive()?;
     let now = deps.clock.now();
     let report_id = crate::ids::new_id("rep", now);
-    let rows = build_report(store, &scope, report_type, &params, &config).await?;
     let fields = report_type.fields();
     let options = XlsxOptions::new(params.zone, tempdir);
     let stem = report_id.clone();
-    let written =
-        tokio::task::spawn_blocking(move || write_to_temp_file(fields, rows, options, &stem))
-            .await
-            .map_err(|_| Problem::internal())?;
+    // The workbook is written on a blocking thread while rows arrive in batches through a
+    // bounded channel: memory holds a few batches, never the whole report.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
+    let writer = tokio::task::spawn_blocking(move || {
+        let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
+        write_to_temp_file(fields, rows, options, &stem)
+    });
+    let produced = match report_type {
+        ReportType::Consultations => {
+            let filter = ConsultationFilter {
+                start: params.start_utc(),
+                end: params.end_utc(),
+                clinic_id: scope.clinic_id().map(str::to_string),
+                min_duration_seconds: params.min_duration_seconds,
+            };
+            load::stream_consultation_rows(store, &scope, &filter, load::STREAM_PAGE, &tx).await
+        }
+        _ => match build_report(store, &scope, report_type, &params, &config).await {
+            Ok(rows) => {
+                // A send error means the writer stopped; its own error is reported below.
+                let _ = tx.send(rows).await;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        },
+    };
+    drop(tx);
+    let written = writer.await.map_err(|_| Problem::internal())?;
+    if let Err(e) = produced {
+        if let Ok((path, _)) = &written {
+            remove_quietly(path);
+        }
+        return Err(e.into());
+    }
     let (path, summary) = written.map_err(|e| {
         tracing::error!(error = %e, "workbook not written");
         Problem::internal()

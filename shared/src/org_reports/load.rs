@@ -112,3 +112,60 @@ pub async fn consultation_input(
         sessions,
     })
 }
+
+/// Segments read per page when the Consultations report is streamed.
+pub const STREAM_PAGE: usize = 500;
+
+/// Streams the Consultations rows of `scope` and `[start, end)` page by page: one page of the
+/// segment index (`page_size` segments), the sessions of that page (`pk = SESSION#<id>`), their
+/// rows sent as one batch. Memory holds one page, whatever the period's size; the rows equal
+/// [`super::consultations::build_rows`] on the whole period. Stops early (without error) when
+/// the receiver is gone.
+pub async fn stream_consultation_rows(
+    store: &dyn Store,
+    scope: &ReportScope,
+    filter: &super::consultations::ConsultationFilter,
+    page_size: usize,
+    sink: &tokio::sync::mpsc::Sender<Vec<Vec<crate::export::cells::Cell>>>,
+) -> Result<(), StoreError> {
+    let org_id = scope.org_id();
+    let lookups = ConsultationInput {
+        organisation: organisation(store, org_id).await?,
+        clinics: clinics(store, org_id).await?,
+        accounts: accounts(store, org_id).await?,
+        sessions: Vec::new(),
+    };
+    let range = SkRange::Between(sort_time(filter.start), sort_time(filter.end));
+    let mut query = match scope.clinic_id() {
+        Some(clinic) => Query::partition(Index::Gsi1, lists::clinic_segments(clinic)),
+        None => Query::partition(Index::Gsi2, lists::org_segments(org_id)),
+    }
+    .range(range)
+    .limit(page_size.max(1));
+    loop {
+        let page = store.query(&query).await?;
+        let segments: Vec<Segment> = decode_all(&page.items)?;
+        let mut sessions: HashMap<String, SessionReadModels> = HashMap::new();
+        for seg in &segments {
+            if !sessions.contains_key(&seg.session_id) {
+                sessions.insert(
+                    seg.session_id.clone(),
+                    session(store, &seg.session_id).await?,
+                );
+            }
+        }
+        let mut batch = Vec::new();
+        for seg in &segments {
+            if let Some(s) = sessions.get(&seg.session_id) {
+                batch.extend(super::consultations::segment_rows(&lookups, s, seg, filter));
+            }
+        }
+        if !batch.is_empty() && sink.send(batch).await.is_err() {
+            return Ok(());
+        }
+        match page.next {
+            Some(c) => query.after = Some(c),
+            None => return Ok(()),
+        }
+    }
+}
