@@ -849,6 +849,33 @@ async fn practitioners_and_the_availability_override(w: World) {
         w.rows("/admin/practitioners", &[("q", "muller")]).await,
         json!([prac_a_row("available", "platform", Value::Null)])
     );
+    assert_eq!(
+        w.rows("/admin/practitioners", &[("approval", "pending")])
+            .await,
+        json!([prac_b_row()])
+    );
+    assert_eq!(
+        w.rows(
+            "/admin/practitioners",
+            &[("approval", "pending"), ("approval", "approved")]
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .len(),
+        2
+    );
+    assert_eq!(
+        w.rows("/admin/practitioners", &[("approval", "rejected")])
+            .await,
+        json!([])
+    );
+    assert_eq!(
+        w.get("/admin/practitioners", &[("approval", "maybe")])
+            .await
+            .body["field"],
+        "approval"
+    );
     let admin = Some(principal(Role::PlatformAdmin));
     let until = "2026-03-05T13:00:00Z";
     let put = w

@@ -151,7 +151,10 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         .await,
         measure(&vouchers::VouchersTab, s, "vouchers").await,
         measure(
-            &practitioners::PractitionersTab { now: demo_now() },
+            &practitioners::PractitionersTab {
+                now: demo_now(),
+                approvals: vec![],
+            },
             s,
             "practitioners",
         )

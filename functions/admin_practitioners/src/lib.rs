@@ -4,7 +4,9 @@
 //! Role `platform_admin` only.
 
 use shared::admin::params::ListParams;
-use shared::admin::practitioners::{override_availability, OverrideRequest, PractitionersTab};
+use shared::admin::practitioners::{
+    override_availability, OverrideRequest, PractitionersTab, PARAMS,
+};
 use shared::admin::{authorize, serve_tab};
 use shared::deps::Deps;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
@@ -23,6 +25,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         tracing::info!(request_id = %req.request_id, practitioner_id = %row.practitioner_id, "availability overridden");
         return Ok(ApiResponse::json(200, &row));
     }
-    let params = ListParams::parse(&req, &[])?;
-    serve_tab(&deps, &req, actor, &PractitionersTab { now }, &params).await
+    let params = ListParams::parse(&req, PARAMS)?;
+    let tab = PractitionersTab::from_params(&params, now)?;
+    serve_tab(&deps, &req, actor, &tab, &params).await
 }

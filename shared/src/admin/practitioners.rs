@@ -1,5 +1,6 @@
 //! A5 Practitioners: every practitioner (approved or not) in name order, with approval state,
-//! current availability, rating average and count, and price; search `q` on the name. Query:
+//! current availability, rating average and count, and price; search `q` on the name, filter
+//! `approval`. Query:
 //! `gsi1`, `gsi1pk = PRACTITIONERS` (the sort key begins with the folded name).
 //!
 //! # Availability override
@@ -103,10 +104,31 @@ pub struct PractitionerRow {
     pub price: Option<Money>,
 }
 
-/// The Practitioners tab, at a given instant (for overrides' ends).
+/// The tab's own parameters: `approval` (repeatable: any of `approved`, `pending`,
+/// `rejected`).
+pub const PARAMS: &[&str] = &["approval"];
+
+/// The Practitioners tab, at a given instant (for overrides' ends), with its approval filter.
 #[derive(Debug, Clone)]
 pub struct PractitionersTab {
     pub now: DateTime<Utc>,
+    /// Empty: every practitioner.
+    pub approvals: Vec<Approval>,
+}
+
+impl PractitionersTab {
+    pub fn from_params(params: &ListParams, now: DateTime<Utc>) -> Result<Self, Problem> {
+        let approvals = params
+            .extra_values("approval")
+            .map(|a| {
+                serde_json::from_value::<Approval>(serde_json::Value::String(a.to_string()))
+                    .map_err(|_| {
+                        Problem::bad_request("approval", "must be approved, pending or rejected")
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { now, approvals })
+    }
 }
 
 fn snake<T: Serialize>(v: &T) -> String {
@@ -201,6 +223,9 @@ impl Tab for PractitionersTab {
     ) -> Result<Option<PractitionerRow>, StoreError> {
         let p: Practitioner = item.decode()?;
         if !params.matches(p.name.as_deref()) {
+            return Ok(None);
+        }
+        if !self.approvals.is_empty() && !p.approval.is_some_and(|a| self.approvals.contains(&a)) {
             return Ok(None);
         }
         Ok(Some(practitioner_row(reader, p, self.now).await?))

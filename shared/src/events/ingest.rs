@@ -377,6 +377,11 @@ fn consultation_counts(item: Option<&Item>) -> Result<Vec<(Key, i64)>, StoreErro
 /// writes the changed ones, and moves the per-day tag counters by the difference. Items read
 /// but not written are version-checked in the same transaction, so a concurrent event on the
 /// same thread or consultation makes one of the two re-read and re-derive.
+///
+/// Known limit: all of this is one transaction of at most [`crate::ports::store::MAX_TX_OPS`]
+/// writes, so a thread with more than about 45 consultations (each written or checked, plus
+/// a counter per start day) cannot take an event; the store refuses the transaction and the
+/// event fails (no thread of the demo data comes near it).
 async fn retag(
     store: &dyn Store,
     event: &Event,
