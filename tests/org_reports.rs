@@ -1053,7 +1053,8 @@ async fn download_history_and_links(w: World) {
         body["link_expires_at"],
         json!(now() + Duration::minutes(10))
     );
-    assert!(report.get("object_key").is_some());
+    // The blob key stays inside: only presigned links leave the API.
+    assert!(report.get("object_key").is_none());
     let (status, bytes) = fetch(body["url"].as_str().unwrap()).await;
     assert_eq!(status, 200);
     assert_eq!(report["size_bytes"], bytes.len());

@@ -7,7 +7,7 @@
 use shared::deps::Deps;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult};
 use shared::org_reports::download::relink;
-use shared::org_reports::history::list_history;
+use shared::org_reports::history::{list_history, ReportView};
 use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
@@ -20,7 +20,11 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
             Ok(ApiResponse::json(200, &link))
         }
         None => {
-            let items = list_history(&*deps.store, &scope, deps.clock.now()).await?;
+            let items: Vec<ReportView> = list_history(&*deps.store, &scope, deps.clock.now())
+                .await?
+                .iter()
+                .map(ReportView::from)
+                .collect();
             Ok(ApiResponse::json(
                 200,
                 &serde_json::json!({ "items": items }),

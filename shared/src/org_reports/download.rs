@@ -5,7 +5,9 @@
 
 use super::config::load_config;
 use super::consultations::{self, ConsultationFilter};
-use super::history::{report_key, Delivery, ReportRecord, ReportState, HISTORY_WINDOW_HOURS};
+use super::history::{
+    report_key, Delivery, ReportRecord, ReportState, ReportView, HISTORY_WINDOW_HOURS,
+};
 use super::params::{ParamsInput, ReportParams};
 use super::{load, ReportScope};
 use crate::audit::{audit_op, AuditRecord};
@@ -134,7 +136,7 @@ pub fn report_tempdir() -> PathBuf {
 /// A report ready to fetch.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReportLink {
-    pub report: ReportRecord,
+    pub report: ReportView,
     pub url: String,
     pub link_expires_at: DateTime<Utc>,
 }
@@ -318,7 +320,7 @@ async fn presign(
             _ => Problem::unavailable(),
         })?;
     Ok(ReportLink {
-        report: record,
+        report: ReportView::from(&record),
         url,
         link_expires_at: now + Duration::seconds(LINK_TTL.as_secs() as i64),
     })

@@ -55,13 +55,57 @@ pub struct ReportRecord {
     pub size_bytes: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row_count: Option<u64>,
-    /// The blob key (never handed out; links are presigned).
+    /// The blob key (stored only; the API shows a [`ReportView`] and presigned links).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object_key: Option<String>,
     /// File name offered on download.
     pub file_name: String,
     /// When the entry leaves the history (request time + 24 h).
     pub expires_at: DateTime<Utc>,
+}
+
+/// A history entry as the API shows it: the record without its blob key (files are only
+/// reached through presigned links).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportView {
+    pub report_id: String,
+    pub org_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clinic_id: Option<String>,
+    pub report_type: String,
+    pub params: ParamsRecord,
+    pub requested_by: String,
+    pub requested_role: String,
+    pub requested_at: DateTime<Utc>,
+    pub delivery: Delivery,
+    pub state: ReportState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_count: Option<u64>,
+    pub file_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl From<&ReportRecord> for ReportView {
+    fn from(r: &ReportRecord) -> Self {
+        Self {
+            report_id: r.report_id.clone(),
+            org_id: r.org_id.clone(),
+            clinic_id: r.clinic_id.clone(),
+            report_type: r.report_type.clone(),
+            params: r.params.clone(),
+            requested_by: r.requested_by.clone(),
+            requested_role: r.requested_role.clone(),
+            requested_at: r.requested_at,
+            delivery: r.delivery,
+            state: r.state,
+            size_bytes: r.size_bytes,
+            row_count: r.row_count,
+            file_name: r.file_name.clone(),
+            expires_at: r.expires_at,
+        }
+    }
 }
 
 /// The key of a report record.

@@ -191,6 +191,17 @@ mod tests {
     }
 
     #[test]
+    fn a_day_whose_midnight_does_not_exist_starts_at_its_first_valid_instant() {
+        // Santiago springs forward at midnight on 6 September 2026: the day starts at 01:00 -03.
+        let zone: Tz = "America/Santiago".parse().expect("zone");
+        let day = NaiveDate::from_ymd_opt(2026, 9, 6).expect("date");
+        assert_eq!(
+            day_start(zone, day).to_rfc3339(),
+            "2026-09-06T04:00:00+00:00"
+        );
+    }
+
+    #[test]
     fn two_calendar_months_are_interactive_and_longer_is_email_only() {
         let config = ReportConfig::defaults("org-1");
         let ok = ReportParams::resolve(&input("2026-01-31", "2026-03-30", None), &config)
