@@ -473,6 +473,31 @@ async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: 
         .contains("Echo"));
     // B6: the booking prompt, only with prompts on (the specialist has a practice).
     let approved = w.text_of(&sp, &msg(&rid, "approved")).await;
+    // The admin Feed (A1) and thread details (A2) read these very threads.
+    let admin = who("adm", Role::PlatformAdmin);
+    let (status, feed) = w
+        .call(Some(&admin), "GET", "/admin/feed?limit=100", None, None)
+        .await;
+    assert_eq!(status, 200, "{feed}");
+    let listed: BTreeSet<String> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["thread_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(listed.contains(&sp) && listed.contains(&pair()), "{feed}");
+    let (status, details) = w
+        .call(
+            Some(&admin),
+            "GET",
+            &format!("/admin/threads/{sp}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{details}");
+    assert_eq!(details["messages"][0]["text"], json!(approved));
+    assert_eq!(details["messages"][0]["sender_role"], "system");
     let link = format!("{BASE_URL}/practitioners/prac_spec");
     assert_eq!(approved.contains(&link), prompt, "{approved}");
     let (_, pview) = w.get(&the_patient(), &rid).await;
