@@ -21,15 +21,15 @@ use shared::org_reports::{load, ReportScope};
 use shared::ports::{BlobStore, FixedClock, Key, Store};
 use std::sync::Arc;
 
-const ORG: &str = "org-hh";
-const OTHER_ORG: &str = "org-xx";
+pub(crate) const ORG: &str = "org-hh";
+pub(crate) const OTHER_ORG: &str = "org-xx";
 
 fn t(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
 }
 
 /// "Now" for every scenario: after the fixture's calls.
-fn now() -> DateTime<Utc> {
+pub(crate) fn now() -> DateTime<Utc> {
     t("2026-04-10T00:00:00Z")
 }
 
@@ -92,7 +92,7 @@ impl Events {
 }
 
 /// The fixture's events (see the module header).
-fn fixture() -> Vec<Value> {
+pub(crate) fn fixture() -> Vec<Value> {
     let mut e = Events(Vec::new());
     let setup = "2026-01-01T00:00:00Z";
     for (org, name) in [(ORG, "Harbour Health"), (OTHER_ORG, "Other Org")] {
@@ -570,7 +570,7 @@ fn seg_1b() -> (
 }
 
 /// The organisation-level Consultations rows of 3–5 April 2026 (Sydney), minimum 60 s.
-fn expected_org_rows() -> Vec<Vec<Cell>> {
+pub(crate) fn expected_org_rows() -> Vec<Vec<Cell>> {
     let seg_1c = (
         "Manly Clinic",
         "qc-1",
@@ -993,7 +993,7 @@ async fn consultation_rows_match_the_fixture_moto() {
     builder_rows_match(moto_world().await).await;
 }
 
-fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
+pub(crate) fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
     assert_report_workbook(bytes, consultations::FIELDS, rows);
 }
 
@@ -1386,6 +1386,21 @@ async fn configuration(w: World) {
     assert_eq!(
         (status, p["field"].as_str()),
         (400, Some("tags[0].clinic_ids[0]"))
+    );
+    let missing_room = json!({"time_zone": "UTC", "min_duration_seconds": 0, "tags": [
+        {"name": "a", "clinic_ids": ["cl-a"]},
+        {"name": "b", "clinic_ids": ["cl-a"], "room_ids": ["room-1", "room-nope"]}]});
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(missing_room),
+    )
+    .await;
+    assert_eq!(
+        (status, p["field"].as_str()),
+        (400, Some("tags[1].room_ids[1]"))
     );
     let twice = json!({"time_zone": "UTC", "min_duration_seconds": 0,
         "tags": [{"name": "East"}, {"name": "east"}]});

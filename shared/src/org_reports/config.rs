@@ -15,7 +15,7 @@ use crate::ports::{Condition, Item, Key, Store, StoreError, TxOp};
 use crate::readmodels::{keys, Clinic, Room};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Longest minimum consultation duration accepted (one day).
 pub const MAX_MIN_DURATION_SECONDS: u32 = 86_400;
@@ -23,6 +23,8 @@ pub const MAX_MIN_DURATION_SECONDS: u32 = 86_400;
 pub const MAX_TAGS: usize = 100;
 /// Most clinics and rooms one tag may name.
 pub const MAX_TAG_TARGETS: usize = 200;
+/// Most distinct clinics and rooms all tags together may name (each is read once to check it).
+pub const MAX_DISTINCT_TARGETS: usize = 500;
 /// Longest tag name (characters).
 pub const MAX_TAG_NAME: usize = 100;
 
@@ -154,29 +156,68 @@ async fn check_change(
                 format!("at most {MAX_TAG_TARGETS} clinics and rooms per tag"),
             ));
         }
-        for (j, clinic_id) in tag.clinic_ids.iter().enumerate() {
-            let field = format!("tags[{i}].clinic_ids[{j}]");
-            let found = match store.get(&keys::clinic(clinic_id)).await? {
-                Some(item) => item.decode::<Clinic>()?.org_id == org_id,
-                None => false,
+    }
+    // Every clinic and room a tag names must be this organisation's: each distinct id is read
+    // once (at most MAX_DISTINCT_TARGETS reads), errors name the first place it appears.
+    let clinic_ids: BTreeSet<&str> = change
+        .tags
+        .iter()
+        .flat_map(|t| t.clinic_ids.iter().map(String::as_str))
+        .collect();
+    let room_ids: BTreeSet<&str> = change
+        .tags
+        .iter()
+        .flat_map(|t| t.room_ids.iter().map(String::as_str))
+        .collect();
+    if clinic_ids.len() + room_ids.len() > MAX_DISTINCT_TARGETS {
+        return Err(Problem::bad_request(
+            "tags",
+            format!("at most {MAX_DISTINCT_TARGETS} distinct clinics and rooms in all"),
+        ));
+    }
+    let mut ok: HashMap<(bool, &str), bool> = HashMap::new();
+    for (i, tag) in change.tags.iter().enumerate() {
+        let targets = tag
+            .clinic_ids
+            .iter()
+            .enumerate()
+            .map(|(j, id)| (true, j, id.as_str()))
+            .chain(
+                tag.room_ids
+                    .iter()
+                    .enumerate()
+                    .map(|(j, id)| (false, j, id.as_str())),
+            );
+        for (is_clinic, j, id) in targets {
+            let found = match ok.get(&(is_clinic, id)) {
+                Some(found) => *found,
+                None => {
+                    let found = if id.is_empty() || id.len() > 128 {
+                        false
+                    } else if is_clinic {
+                        match store.get(&keys::clinic(id)).await? {
+                            Some(item) => item.decode::<Clinic>()?.org_id == org_id,
+                            None => false,
+                        }
+                    } else {
+                        match store.get(&keys::room(id)).await? {
+                            Some(item) => item.decode::<Room>()?.org_id == org_id,
+                            None => false,
+                        }
+                    };
+                    ok.insert((is_clinic, id), found);
+                    found
+                }
             };
             if !found {
+                let (list, what) = if is_clinic {
+                    ("clinic_ids", "no such clinic in this organisation")
+                } else {
+                    ("room_ids", "no such room in this organisation")
+                };
                 return Err(Problem::bad_request(
-                    &field,
-                    "no such clinic in this organisation",
-                ));
-            }
-        }
-        for (j, room_id) in tag.room_ids.iter().enumerate() {
-            let field = format!("tags[{i}].room_ids[{j}]");
-            let found = match store.get(&keys::room(room_id)).await? {
-                Some(item) => item.decode::<Room>()?.org_id == org_id,
-                None => false,
-            };
-            if !found {
-                return Err(Problem::bad_request(
-                    &field,
-                    "no such room in this organisation",
+                    &format!("tags[{i}].{list}[{j}]"),
+                    what,
                 ));
             }
         }
