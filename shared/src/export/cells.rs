@@ -6,11 +6,13 @@
 //!   number -5.
 //! - Text longer than Excel's 32,767-character cell limit is cut, ending in [`TRUNCATION_MARKER`]
 //!   so the reader sees that it was cut. The same limit applies to CSV, so both exports agree.
+//!   Excel counts UTF-16 code units (an emoji is two), and so does the cut: a text of 32,767
+//!   characters with an emoji in it is cut too, never refused by the workbook writer.
 
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 
-/// Excel's limit of characters in one cell.
+/// Excel's limit of characters in one cell (UTF-16 code units).
 pub const MAX_CELL_CHARS: usize = 32_767;
 
 /// Ends a cell that was cut at [`MAX_CELL_CHARS`].
@@ -63,7 +65,7 @@ pub fn is_dangerous(text: &str) -> bool {
 pub fn safe_text(text: &str) -> Cow<'_, str> {
     let dangerous = is_dangerous(text);
     let budget = MAX_CELL_CHARS - usize::from(dangerous);
-    let too_long = text.chars().count() > budget;
+    let too_long = text.encode_utf16().count() > budget;
     if !dangerous && !too_long {
         return Cow::Borrowed(text);
     }
@@ -72,8 +74,14 @@ pub fn safe_text(text: &str) -> Cow<'_, str> {
         out.push('\'');
     }
     if too_long {
-        let keep = budget - TRUNCATION_MARKER.chars().count();
-        out.extend(text.chars().take(keep));
+        let mut room = budget - TRUNCATION_MARKER.encode_utf16().count();
+        for c in text.chars() {
+            if c.len_utf16() > room {
+                break;
+            }
+            room -= c.len_utf16();
+            out.push(c);
+        }
         out.push_str(TRUNCATION_MARKER);
     } else {
         out.push_str(text);
@@ -125,6 +133,13 @@ mod tests {
         let safe = safe_text(&long_bad);
         assert_eq!(safe.chars().count(), MAX_CELL_CHARS);
         assert!(safe.starts_with("'="));
+        // Excel counts UTF-16 units: emoji count twice, a pair is never split.
+        let emoji = "😀".repeat(MAX_CELL_CHARS / 2 + 1);
+        let safe = safe_text(&emoji);
+        assert_eq!(safe.encode_utf16().count(), MAX_CELL_CHARS - 1);
+        assert!(safe.ends_with(TRUNCATION_MARKER));
+        let fits = format!("{}x", "😀".repeat(MAX_CELL_CHARS / 2));
+        assert_eq!(safe_text(&fits), fits);
     }
 
     #[test]
