@@ -6,6 +6,8 @@ mod admin_ingest;
 mod contract;
 mod demo;
 mod events;
+mod hardening;
+mod hardening_exports;
 mod local_server;
 mod org_reports;
 mod org_reports_xlsx;

@@ -1,0 +1,507 @@
+//! Hardening over HTTP on the local server (SPEC S1–S3), generated from the route table
+//! `shared::routes::ROUTES` so that a new route is covered the day it lands:
+//!
+//! - **the authorisation matrix**: every route × no token and a token of every role (scoped to
+//!   `org-1` / `clinic-1`): no token 401 on every protected route, a role the route does not
+//!   declare 403, a declared role neither 401 nor 403; the denied calls change nothing (the
+//!   embedded store's append-only log, the blob directory and the outbox are byte for byte the
+//!   same afterwards);
+//! - **tenant and object fences**: every route taking an organisation, clinic, report or
+//!   referral id, called by each of its roles from another tenant (or no party of the
+//!   referral), answers 403 or 404 — and exactly the same status and body for another
+//!   tenant's existing id as for an id that does not exist.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support::TempDir;
+use chrono::{TimeZone, Utc};
+use local_server::{DataDir, LocalApp};
+use serde_json::{json, Value};
+use shared::auth::{Principal, Role};
+use shared::ports::FixedClock;
+use shared::routes::{Route, ROUTES};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+pub(crate) struct Server {
+    pub base: String,
+    pub app: LocalApp,
+    pub client: reqwest::Client,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub(crate) fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
+}
+
+pub(crate) async fn start(dir: &TempDir) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = LocalApp::open(
+        &DataDir::new(dir.path()),
+        &base,
+        Arc::new(FixedClock::new(now())),
+    )
+    .unwrap();
+    let router = app.clone().router();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router).await.unwrap();
+    });
+    Server {
+        base,
+        app,
+        client: reqwest::Client::new(),
+        task,
+    }
+}
+
+impl Server {
+    pub fn token_for(&self, sub: &str, role: Role, orgs: &[&str], clinics: &[&str]) -> String {
+        let p = Principal {
+            sub: sub.into(),
+            role,
+            orgs: orgs.iter().map(|s| s.to_string()).collect(),
+            clinics: clinics.iter().map(|s| s.to_string()).collect(),
+        };
+        self.app.dev_key.mint(&p, now().timestamp(), 3600)
+    }
+
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let bytes = resp.bytes().await.unwrap();
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body)
+    }
+
+    pub async fn ingest(&self, events: Value) {
+        let token = self.token_for("svc-1", Role::Service, &[], &[]);
+        let (status, report) = self
+            .send(
+                "POST",
+                "/ingest/events",
+                Some(&token),
+                Some(&json!({ "events": events })),
+            )
+            .await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["rejected"].as_u64().unwrap_or(0), 0, "{report}");
+    }
+}
+
+fn ev(id: &str, kind: &str, data: Value) -> Value {
+    json!({ "id": id, "type": kind, "occurred_at": "2026-11-10T09:00:00Z", "data": data })
+}
+
+/// Two organisations with a clinic each, three approved practitioners, two patients and a
+/// thread between `prac-a` and `pat-a`.
+pub(crate) fn world_events() -> Value {
+    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
+    let org = |id: &str, n: &str| {
+        ev(
+            &format!("w-{id}"),
+            "organisation.upserted",
+            json!({ "org_id": id, "name": n, "state": "Victoria", "specialty": "General practice",
+                "contract": "Enterprise 2025", "created_at": "2024-01-01T00:00:00Z" }),
+        )
+    };
+    let clinic = |id: &str, org_id: &str| {
+        ev(
+            &format!("w-{id}"),
+            "clinic.upserted",
+            json!({ "clinic_id": id, "org_id": org_id, "name": format!("Clinic {id}"),
+                "subdomain": id, "waiting_area_status": "open", "state": "Victoria",
+                "specialty": "General practice", "contract": "Enterprise 2025",
+                "created_at": "2024-01-01T00:00:00Z" }),
+        )
+    };
+    let prac = |id: &str, name: &str| {
+        ev(
+            &format!("w-{id}"),
+            "practitioner.upserted",
+            json!({ "practitioner_id": id, "name": name, "specialties": ["Cardiology"],
+                "approval": "approved", "price": price, "has_scheduling_practice": false }),
+        )
+    };
+    json!([
+        org("org-1", "Org One"),
+        org("org-2", "Org Two"),
+        clinic("clinic-1", "org-1"),
+        clinic("clinic-2", "org-2"),
+        prac("prac-a", "Dr. Ann Able"),
+        prac("prac-b", "Dr. Ben Baker"),
+        prac("prac-c", "Dr. Cy Cole"),
+        ev(
+            "w-pat-a",
+            "patient.upserted",
+            json!({ "patient_id": "pat-a", "name": "Pat Alpha" })
+        ),
+        ev(
+            "w-pat-b",
+            "patient.upserted",
+            json!({ "patient_id": "pat-b", "name": "Pat Beta" })
+        ),
+        ev(
+            "w-thr-a",
+            "thread.created",
+            json!({ "thread_id": "thr-a", "patient_ids": ["pat-a"],
+            "practitioner_ids": ["prac-a"] })
+        ),
+    ])
+}
+
+/// A plausible value for a path parameter (ours, for the matrix).
+fn own_param(name: &str) -> &'static str {
+    match name {
+        "org_id" => "org-1",
+        "clinic_id" => "clinic-1",
+        "report_type" => "consultations",
+        "thread_id" => "thr-a",
+        "practitioner_id" => "prac-a",
+        "referral_id" => "ref-none",
+        "report_id" => "rep-none",
+        _ => "id-none",
+    }
+}
+
+fn params_of(route: &Route) -> Vec<&'static str> {
+    route
+        .path
+        .split('/')
+        .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .collect()
+}
+
+fn fill(route: &Route, values: &BTreeMap<&str, String>) -> String {
+    let mut path = route.path.to_string();
+    for name in params_of(route) {
+        let v = values
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| own_param(name).to_string());
+        path = path.replace(&format!("{{{name}}}"), &v);
+    }
+    path
+}
+
+/// A body the route would accept in shape (so a fence is not hidden behind a 400).
+fn body_for(route: &Route) -> Option<Value> {
+    match route.method {
+        "GET" | "DELETE" => None,
+        _ if route.path.ends_with("/download") || route.path.ends_with("/email") => {
+            Some(json!({ "from": "2026-11-01", "to": "2026-11-15" }))
+        }
+        _ if route.path.ends_with("/reports/config") => {
+            Some(json!({ "time_zone": "UTC", "min_duration_seconds": 0 }))
+        }
+        _ if route.path.ends_with("-decision") => Some(json!({ "decision": "accept" })),
+        _ if route.path.ends_with("/availability") => Some(json!({ "availability": "away" })),
+        _ => Some(json!({})),
+    }
+}
+
+/// Everything the server has written: each file under the data directory with its bytes,
+/// except the signing keys (written once at start).
+pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else {
+                out.insert(
+                    p.strip_prefix(root).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(root, root, &mut out);
+    out
+}
+
+fn sub_for(role: Role) -> &'static str {
+    match role {
+        Role::Practitioner => "prac-a",
+        Role::Patient => "pat-a",
+        Role::PlatformAdmin => "admin-1",
+        Role::Service => "svc-1",
+        _ => "acc-1",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
+    let dir = TempDir::new("hardening-matrix");
+    let server = start(&dir).await;
+    server.ingest(world_events()).await;
+    let token = |role: Role| server.token_for(sub_for(role), role, &["org-1"], &["clinic-1"]);
+    let none = BTreeMap::new();
+
+    // Denied calls first: no token, then every role the route does not declare.
+    let before = snapshot(dir.path());
+    let mut denied = 0;
+    for route in ROUTES.iter() {
+        let path = fill(route, &none);
+        let body = body_for(route);
+        if !route.roles.is_empty() {
+            let (status, problem) = server.send(route.method, &path, None, body.as_ref()).await;
+            assert_eq!(
+                status, 401,
+                "{} {path} without a token: {problem}",
+                route.method
+            );
+            assert_eq!(problem["status"], 401, "{problem}");
+            denied += 1;
+        }
+        for role in Role::ALL {
+            if route.roles.is_empty() || route.roles.contains(&role) {
+                continue;
+            }
+            let t = token(role);
+            let (status, problem) = server
+                .send(route.method, &path, Some(&t), body.as_ref())
+                .await;
+            assert_eq!(status, 403, "{} {path} as {role}: {problem}", route.method);
+            assert_eq!(problem["status"], 403, "{problem}");
+            denied += 1;
+        }
+    }
+    let after = snapshot(dir.path());
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "denied calls created or removed files"
+    );
+    for (name, bytes) in &before {
+        assert!(after[name] == *bytes, "denied calls changed {name}");
+    }
+
+    // Declared roles pass the authorisation check (the answer may still be 2xx/400/404/409).
+    let mut allowed = 0;
+    for route in ROUTES.iter() {
+        let path = fill(route, &none);
+        let body = body_for(route);
+        let roles: Vec<Option<Role>> = if route.roles.is_empty() {
+            vec![None]
+        } else {
+            route.roles.iter().copied().map(Some).collect()
+        };
+        for role in roles {
+            let t = role.map(token);
+            let (status, answer) = server
+                .send(route.method, &path, t.as_deref(), body.as_ref())
+                .await;
+            assert!(
+                status != 401 && status != 403 && status < 500,
+                "{} {path} as {role:?}: {status} {answer}",
+                route.method
+            );
+            allowed += 1;
+        }
+    }
+    eprintln!(
+        "authorisation matrix: {} routes x ({} roles + no token): {denied} denied, {allowed} allowed",
+        ROUTES.len(),
+        Role::ALL.len()
+    );
+    assert_eq!(
+        denied + allowed,
+        ROUTES
+            .iter()
+            .map(|r| if r.roles.is_empty() {
+                1
+            } else {
+                Role::ALL.len() + 1
+            })
+            .sum::<usize>()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
+    let dir = TempDir::new("hardening-fences");
+    let server = start(&dir).await;
+    server.ingest(world_events()).await;
+
+    // Objects of the other tenant: a report of org-2 (organisation level) and one of clinic-2,
+    // and a referral between prac-a, prac-b and pat-a.
+    let org2 = server.token_for("acc-9", Role::OrgAdmin, &["org-2"], &[]);
+    let range = json!({ "from": "2026-11-01", "to": "2026-11-15" });
+    let (status, made) = server
+        .send(
+            "POST",
+            "/orgs/org-2/reports/organisation/download",
+            Some(&org2),
+            Some(&range),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let org_report = made["report"]["report_id"].as_str().unwrap().to_string();
+    let (status, made) = server
+        .send(
+            "POST",
+            "/clinics/clinic-2/reports/clinics/download",
+            Some(&org2),
+            Some(&range),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let clinic_report = made["report"]["report_id"].as_str().unwrap().to_string();
+    let referrer = server.token_for("prac-a", Role::Practitioner, &[], &[]);
+    let (status, referral) = server
+        .send(
+            "POST",
+            "/referrals",
+            Some(&referrer),
+            Some(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" })),
+        )
+        .await;
+    assert_eq!(status, 201, "{referral}");
+    let referral_id = referral["referral_id"].as_str().unwrap().to_string();
+
+    // A well-formed id of the same shape that names nothing.
+    let missing = |id: &str| {
+        let mut s = id.to_string();
+        let last = s.pop().unwrap();
+        s.push(if last == '0' { '1' } else { '0' });
+        s
+    };
+    let mut fences = 0;
+    for route in ROUTES.iter() {
+        for param in params_of(route) {
+            let (existing, nonexistent, callers): (String, String, Vec<(Role, String)>) =
+                match param {
+                    "org_id" => (
+                        "org-2".into(),
+                        "org-999".into(),
+                        org_callers(&server, route),
+                    ),
+                    "clinic_id" => (
+                        "clinic-2".into(),
+                        "clinic-999".into(),
+                        org_callers(&server, route),
+                    ),
+                    "report_id" => {
+                        let r = if route.path.starts_with("/clinics/") {
+                            clinic_report.clone()
+                        } else {
+                            org_report.clone()
+                        };
+                        let m = missing(&r);
+                        (r, m, org_callers(&server, route))
+                    }
+                    "referral_id" => (
+                        referral_id.clone(),
+                        missing(&referral_id),
+                        route
+                            .roles
+                            .iter()
+                            .map(|&role| {
+                                let sub = if role == Role::Patient {
+                                    "pat-b"
+                                } else {
+                                    "prac-c"
+                                };
+                                (role, server.token_for(sub, role, &[], &[]))
+                            })
+                            .collect(),
+                    ),
+                    // Not a tenant fence: the report type is a name, admin ids are seen by
+                    // platform admins only (the matrix holds them to that role).
+                    _ => continue,
+                };
+            for (role, token) in callers {
+                let body = body_for(route);
+                let mut a = BTreeMap::new();
+                a.insert(param, existing.clone());
+                let mut b = BTreeMap::new();
+                b.insert(param, nonexistent.clone());
+                let (pa, pb) = (fill(route, &a), fill(route, &b));
+                let (sa, ba) = server
+                    .send(route.method, &pa, Some(&token), body.as_ref())
+                    .await;
+                let (sb, bb) = server
+                    .send(route.method, &pb, Some(&token), body.as_ref())
+                    .await;
+                assert!(
+                    sa == 403 || sa == 404,
+                    "{} {pa} as {role} of another tenant: {sa} {ba}",
+                    route.method
+                );
+                assert_eq!(
+                    (sa, &ba),
+                    (sb, &bb),
+                    "{} as {role}: {pa} (exists elsewhere) and {pb} (does not exist) differ",
+                    route.method
+                );
+                fences += 1;
+            }
+        }
+    }
+    eprintln!("tenant fences: {fences} pairs compared");
+    assert!(fences >= 30, "only {fences} fences");
+
+    // The owners do reach them (the fences above are not vacuous).
+    let (status, body) = server
+        .send(
+            "GET",
+            &format!("/orgs/org-2/reports/history/{org_report}/link"),
+            Some(&org2),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server
+        .send(
+            "GET",
+            &format!("/referrals/{referral_id}"),
+            Some(&referrer),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Each role of an organisation or clinic route, as a caller of `org-1` / `clinic-1`.
+fn org_callers(server: &Server, route: &Route) -> Vec<(Role, String)> {
+    route
+        .roles
+        .iter()
+        .map(|&role| {
+            let t = if role == Role::ClinicAdmin {
+                server.token_for("acc-4", role, &[], &["clinic-1"])
+            } else {
+                server.token_for("acc-1", role, &["org-1"], &[])
+            };
+            (role, t)
+        })
+        .collect()
+}
