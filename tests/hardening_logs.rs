@@ -1,0 +1,279 @@
+//! Clean logs (SPEC Q3): a scenario drives names, emails, message ciphertext, system text,
+//! rating comments, referral notes and tag names — valid and invalid, in events and in request
+//! bodies and queries — through the local server's routes while the production JSON log format
+//! (`shared::telemetry::capture`) writes into a buffer. None of those values may appear in the
+//! logs; every line is JSON, and each request is logged once with its `request_id`.
+//!
+//! The server runs on this test's single-threaded runtime, so everything it logs on its tasks
+//! is captured (work moved to blocking threads is not).
+
+#![allow(clippy::unwrap_used)]
+
+use crate::hardening::{start, world_events, Server};
+use crate::support::TempDir;
+use serde_json::{json, Value};
+use shared::auth::Role;
+use shared::telemetry::{capture, LogBuffer};
+
+const PATIENT_NAME: &str = "Quillon Marchbanks";
+const PRACTITIONER_NAME: &str = "Ysolde Varnham";
+const EMAIL: &str = "ysolde.varnham@leak-check.example";
+const CIPHER_PLAIN: &str = "LEAKMARKER-7f3a";
+const SYSTEM_TEXT: &str = "SYSTEXT-LEAK-91";
+const COMMENT: &str = "COMMENT-LEAK-55";
+const NOTE: &str = "REFNOTE-LEAK-33";
+const TAG: &str = "TAGLEAK-Zebra";
+const BAD_ZONE: &str = "Mars/LEAKZONE";
+const BAD_CIPHER: &str = "!!LEAKCIPHER!!";
+const BAD_JSON: &str = "LEAKJSON-12";
+
+fn ev(id: &str, kind: &str, data: Value) -> Value {
+    json!({ "id": id, "type": kind, "occurred_at": "2026-11-12T09:00:00Z", "data": data })
+}
+
+/// `CIPHER_PLAIN` in base64, as a client sends ciphertext.
+const CIPHER_B64: &str = "TEVBS01BUktFUi03ZjNh";
+
+async fn scenario(server: &Server) -> usize {
+    let mut requests = 0;
+    server.ingest(world_events()).await;
+    requests += 1;
+    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
+    let events = json!([
+        ev(
+            "l-1",
+            "patient.upserted",
+            json!({ "patient_id": "pat-l", "name": PATIENT_NAME })
+        ),
+        ev(
+            "l-2",
+            "practitioner.upserted",
+            json!({ "practitioner_id": "prac-l",
+            "name": PRACTITIONER_NAME, "specialties": ["Cardiology"], "approval": "approved",
+            "price": price, "has_scheduling_practice": false })
+        ),
+        ev(
+            "l-3",
+            "account.upserted",
+            json!({ "account_id": "acc-l", "org_id": "org-1",
+            "email": EMAIL, "name": PRACTITIONER_NAME, "platform_role": "standard",
+            "access_level": "full", "created_at": "2024-03-18T00:00:00Z" })
+        ),
+        ev(
+            "l-4",
+            "thread.created",
+            json!({ "thread_id": "thr-l", "patient_ids": ["pat-l"],
+            "practitioner_ids": ["prac-a"] })
+        ),
+        ev(
+            "l-5",
+            "message.sent",
+            json!({ "thread_id": "thr-l", "message_id": "msg-l1",
+            "sender_id": "pat-l", "sender_role": "patient", "kind": "text",
+            "ciphertext": CIPHER_B64 })
+        ),
+        ev(
+            "l-6",
+            "message.sent",
+            json!({ "thread_id": "thr-l", "message_id": "msg-l2",
+            "sender_id": "system", "sender_role": "system", "kind": "system",
+            "system_text": SYSTEM_TEXT })
+        ),
+        ev(
+            "l-7",
+            "rating.submitted",
+            json!({ "rating_id": "rat-l", "patient_id": "pat-l",
+            "practitioner_id": "prac-a", "stars": 2, "comment": COMMENT })
+        ),
+        // Refused events: their values must not reach the logs either.
+        ev(
+            "l-8",
+            "patient.upserted",
+            json!({ "patient_id": "pat-m",
+            "name": format!("{PATIENT_NAME}{}", "x".repeat(300)) })
+        ),
+        ev(
+            "l-9",
+            "message.sent",
+            json!({ "thread_id": "thr-l", "message_id": "msg-l3",
+            "sender_id": "pat-l", "sender_role": "patient", "kind": "text",
+            "ciphertext": BAD_CIPHER })
+        ),
+        ev(
+            "l-10",
+            "account.upserted",
+            json!({ "account_id": "acc-m", "org_id": "org-1",
+            "email": format!("{EMAIL} not an email"), "name": 7, "platform_role": "standard",
+            "access_level": "full", "created_at": "2024-03-18T00:00:00Z" })
+        ),
+    ]);
+    let service = server.token_for("svc-1", Role::Service, &[], &[]);
+    let (status, report) = server
+        .send(
+            "POST",
+            "/ingest/events",
+            Some(&service),
+            Some(&json!({ "events": events })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 207, "some accepted, some refused: {report}");
+    assert_eq!(report["accepted"], 7, "{report}");
+    assert_eq!(report["rejected"], 3, "{report}");
+
+    // A body that is not JSON, with a marker in it.
+    let resp = server
+        .client
+        .post(format!("{}/ingest/events", server.base))
+        .bearer_auth(&service)
+        .header("content-type", "application/json")
+        .body(format!("{{\"events\": [\"{BAD_JSON}"))
+        .send()
+        .await
+        .unwrap();
+    requests += 1;
+    assert_eq!(resp.status().as_u16(), 400);
+
+    // Admin reads, with names in the query.
+    let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
+    for path in [
+        format!("/admin/feed?q={}", PATIENT_NAME.replace(' ', "%20")),
+        "/admin/threads/thr-l".to_string(),
+        "/admin/ratings".to_string(),
+        format!("/admin/practitioners?q={PRACTITIONER_NAME}").replace(' ', "%20"),
+        "/admin/feed/export".to_string(),
+    ] {
+        let (status, body) = server.send("GET", &path, Some(&admin), None).await;
+        requests += 1;
+        assert!(status < 500, "{path}: {status} {body}");
+    }
+
+    // A referral with a note, then a refused one naming an unknown patient by name.
+    let prac = server.token_for("prac-a", Role::Practitioner, &[], &[]);
+    let (status, body) = server
+        .send(
+            "POST",
+            "/referrals",
+            Some(&prac),
+            Some(&json!({ "patient_id": "pat-l", "specialist_id": "prac-l", "message": NOTE })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = server
+        .send(
+            "POST",
+            "/referrals",
+            Some(&prac),
+            Some(
+                &json!({ "patient_id": PATIENT_NAME, "specialist_id": "prac-l",
+                "message": NOTE, "extra": EMAIL }),
+            ),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 400);
+    let (status, _) = server
+        .send(
+            "GET",
+            &format!(
+                "/referrals/specialists?q={}",
+                PRACTITIONER_NAME.replace(' ', "%20")
+            ),
+            Some(&prac),
+            None,
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 200);
+
+    // Report configuration: a tag name, then a zone that does not exist.
+    let org_admin = server.token_for("acc-1", Role::OrgAdmin, &["org-1"], &[]);
+    let (status, body) = server
+        .send(
+            "PUT",
+            "/orgs/org-1/reports/config",
+            Some(&org_admin),
+            Some(&json!({ "time_zone": "UTC", "min_duration_seconds": 0,
+                "tags": [{ "name": TAG, "clinic_ids": ["clinic-1"], "room_ids": [] }] })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = server
+        .send(
+            "PUT",
+            "/orgs/org-1/reports/config",
+            Some(&org_admin),
+            Some(&json!({ "time_zone": BAD_ZONE, "min_duration_seconds": 0 })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 400);
+    let (status, body) = server
+        .send(
+            "POST",
+            "/orgs/org-1/reports/service-providers/download",
+            Some(&org_admin),
+            Some(&json!({ "from": "2026-11-01", "to": "2026-11-15" })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 201, "{body}");
+    requests
+}
+
+#[tokio::test]
+async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
+    let buffer = LogBuffer::default();
+    let _guard = capture(buffer.clone());
+    let dir = TempDir::new("hardening-logs");
+    let server = start(&dir).await;
+    let requests = scenario(&server).await;
+    drop(server);
+
+    let logs = buffer.text();
+    let mut request_lines = 0;
+    for line in logs.lines() {
+        let entry: Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+        let fields = &entry["fields"];
+        if fields["message"] == "request" {
+            let id = fields["request_id"].as_str().unwrap_or_default();
+            assert!(!id.is_empty(), "a request logged without its id: {line}");
+            request_lines += 1;
+        }
+    }
+    assert_eq!(request_lines, requests, "one line per request:\n{logs}");
+    for marker in [
+        PATIENT_NAME,
+        "Quillon",
+        "Marchbanks",
+        PRACTITIONER_NAME,
+        "Varnham",
+        EMAIL,
+        "leak-check",
+        CIPHER_PLAIN,
+        CIPHER_B64,
+        SYSTEM_TEXT,
+        COMMENT,
+        NOTE,
+        TAG,
+        "LEAKZONE",
+        "LEAKCIPHER",
+        BAD_JSON,
+    ] {
+        assert!(
+            !logs.contains(marker),
+            "the logs hold {marker:?}:\n{}",
+            logs.lines()
+                .filter(|l| l.contains(marker))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    eprintln!(
+        "clean logs: {} lines, {request_lines} requests, 16 markers absent",
+        logs.lines().count()
+    );
+}
