@@ -11,6 +11,7 @@ mod hardening_exports;
 mod hardening_logs;
 mod local_server;
 mod org_reports;
+mod org_reports_email;
 mod org_reports_xlsx;
 mod referrals;
 mod referrals_http;

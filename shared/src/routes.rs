@@ -41,6 +41,7 @@ pub static ROUTES: std::sync::LazyLock<Vec<Route>> = std::sync::LazyLock::new(||
         // ---- feature route tables (one line each) ----
         crate::admin::ROUTES,
         crate::org_reports::ROUTES,
+        crate::org_reports::email::ROUTES,
         crate::referrals::ROUTES,
     ];
     features.iter().flat_map(|f| f.iter().copied()).collect()

@@ -57,6 +57,8 @@ pub fn dispatch(
         "org-report-download" => Box::pin(org_report_download::handle(deps, req)),
         "org-report-history" => Box::pin(org_report_history::handle(deps, req)),
         "org-report-summary" => Box::pin(org_report_summary::handle(deps, req)),
+        // ---- emailed reports (SPEC D2) ----
+        "org-report-email" => Box::pin(org_report_email::handle(deps, req)),
         _ => return None,
     })
 }
@@ -68,6 +70,8 @@ pub struct LocalApp {
     pub dev_key: DevKey,
     pub blobs: Arc<DirBlobs>,
     counter: Arc<AtomicU64>,
+    /// Wakes the email-job worker when a report email is requested.
+    email_jobs: Arc<tokio::sync::Notify>,
 }
 
 /// Files under the data directory.
@@ -163,6 +167,7 @@ impl LocalApp {
             dev_key: data.dev_key()?,
             blobs,
             counter: Arc::new(AtomicU64::new(0)),
+            email_jobs: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -174,6 +179,33 @@ impl LocalApp {
     /// The axum app: every route of the table, plus `/blobs/{key}`.
     pub fn router(self) -> Router {
         Router::new().fallback(serve).with_state(self)
+    }
+
+    /// Starts the in-process worker of emailed reports (SPEC D2, R3): it runs the queued jobs
+    /// through the same handler as the stream-triggered function (`org-report-email-job`),
+    /// woken by each email request and at least once a second. Claims make a job run once
+    /// even if the worker and another runner race.
+    pub fn start_email_worker(&self) -> tokio::task::JoinHandle<()> {
+        let deps = self.deps.clone();
+        let wake = self.email_jobs.clone();
+        tokio::spawn(async move {
+            let tempdir = shared::org_reports::download::report_tempdir();
+            loop {
+                match shared::org_reports::email::queued_jobs(&*deps.store, 10).await {
+                    Ok(jobs) if !jobs.is_empty() => {
+                        let event = org_report_email_job::insert_event(&jobs);
+                        let response = org_report_email_job::handle(&deps, event, &tempdir).await;
+                        if !response.batch_item_failures.is_empty() {
+                            tracing::error!("email jobs to be run again");
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "queued email jobs not read"),
+                }
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified()).await;
+            }
+        })
     }
 
     fn next_request_id(&self) -> String {
@@ -289,7 +321,8 @@ async fn serve(State(app): State<LocalApp>, req: Request<Body>) -> Response {
 /// Runs the function behind `route` the way its Lambda would.
 pub async fn call_route(app: &LocalApp, route: &'static Route, req: ApiRequest) -> ApiResponse {
     let deps = app.deps.clone();
-    shared::http::respond(route.function, req, move |r| async move {
+    let wake_email_worker = route.function == "org-report-email" && route.method == "POST";
+    let response = shared::http::respond(route.function, req, move |r| async move {
         match dispatch(route.function, deps, r) {
             Some(fut) => fut.await,
             None => {
@@ -298,7 +331,11 @@ pub async fn call_route(app: &LocalApp, route: &'static Route, req: ApiRequest) 
             }
         }
     })
-    .await
+    .await;
+    if wake_email_worker && response.status == 202 {
+        app.email_jobs.notify_one();
+    }
+    response
 }
 
 async fn serve_blob(app: &LocalApp, key: &str, query: &[(String, String)]) -> Response {

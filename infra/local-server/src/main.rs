@@ -176,6 +176,7 @@ async fn serve(args: &Args) -> ExitCode {
         );
     }
     println!("try: curl {base_url}/health");
+    let _email_worker = app.start_email_worker();
     if let Err(e) = axum::serve(listener, app.router()).await {
         eprintln!("server stopped: {e}");
         return ExitCode::FAILURE;

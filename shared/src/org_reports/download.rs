@@ -141,7 +141,8 @@ pub struct ReportLink {
     pub link_expires_at: DateTime<Utc>,
 }
 
-async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u64, Problem> {
+/// Streams a file to the blob store as `key` (multipart); a failed part aborts the upload.
+pub async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u64, Problem> {
     let unavailable = |what: &str| {
         tracing::error!(what, "report upload failed");
         Problem::unavailable()
@@ -189,24 +190,22 @@ async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u6
         .map_err(|_| unavailable("complete upload"))
 }
 
-/// Builds the report for `scope`, stores it, records it and answers its link.
-pub async fn download(
-    deps: &Deps,
-    actor: &Principal,
-    scope: ReportScope,
+/// Writes the workbook of one report to a temporary file under `tempdir` (named after `stem`)
+/// in constant memory: rows arrive in batches through a bounded channel (the Consultations rows
+/// page by page) while a blocking thread writes them. Shared by the download and the emailed
+/// reports (`super::email`). The caller removes the file.
+pub async fn write_workbook(
+    store: &dyn crate::ports::Store,
+    scope: &ReportScope,
     report_type: ReportType,
-    input: &ParamsInput,
+    params: &ReportParams,
+    config: &super::config::ReportConfig,
     tempdir: &Path,
-) -> Result<ReportLink, Problem> {
-    let store = &*deps.store;
-    let config = load_config(store, scope.org_id()).await?;
-    let params = ReportParams::resolve(input, &config)?;
-    params.require_interactive()?;
-    let now = deps.clock.now();
-    let report_id = crate::ids::new_id("rep", now);
+    stem: &str,
+) -> Result<(PathBuf, crate::export::xlsx::XlsxSummary), Problem> {
     let fields = report_type.fields();
     let options = XlsxOptions::new(params.zone, tempdir);
-    let stem = report_id.clone();
+    let stem = stem.to_string();
     // The workbook is written on a blocking thread while rows arrive in batches through a
     // bounded channel: memory holds a few batches, never the whole report.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
@@ -222,9 +221,9 @@ pub async fn download(
                 clinic_id: scope.clinic_id().map(str::to_string),
                 min_duration_seconds: params.min_duration_seconds,
             };
-            load::stream_consultation_rows(store, &scope, &filter, load::STREAM_PAGE, &tx).await
+            load::stream_consultation_rows(store, scope, &filter, load::STREAM_PAGE, &tx).await
         }
-        _ => match build_report(store, &scope, report_type, &params, &config).await {
+        _ => match build_report(store, scope, report_type, params, config).await {
             Ok(rows) => {
                 // A send error means the writer stopped; its own error is reported below.
                 let _ = tx.send(rows).await;
@@ -241,10 +240,37 @@ pub async fn download(
         }
         return Err(e.into());
     }
-    let (path, summary) = written.map_err(|e| {
+    written.map_err(|e| {
         tracing::error!(error = %e, "workbook not written");
         Problem::internal()
-    })?;
+    })
+}
+
+/// Builds the report for `scope`, stores it, records it and answers its link.
+pub async fn download(
+    deps: &Deps,
+    actor: &Principal,
+    scope: ReportScope,
+    report_type: ReportType,
+    input: &ParamsInput,
+    tempdir: &Path,
+) -> Result<ReportLink, Problem> {
+    let store = &*deps.store;
+    let config = load_config(store, scope.org_id()).await?;
+    let params = ReportParams::resolve(input, &config)?;
+    params.require_interactive()?;
+    let now = deps.clock.now();
+    let report_id = crate::ids::new_id("rep", now);
+    let (path, summary) = write_workbook(
+        store,
+        &scope,
+        report_type,
+        &params,
+        &config,
+        tempdir,
+        &report_id,
+    )
+    .await?;
     let object_key = format!("reports/{report_id}.xlsx");
     let uploaded = stream_file(&*deps.blobs, &path, &object_key).await;
     remove_quietly(&path);

@@ -13,6 +13,7 @@ pub mod config;
 pub mod consultations;
 pub mod data;
 pub mod download;
+pub mod email;
 pub mod history;
 pub mod load;
 pub mod organisation;

@@ -1,0 +1,6 @@
+//! Lambda entry point of `org-report-email`.
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::run_http("org-report-email", org_report_email::handle).await
+}

@@ -1,0 +1,112 @@
+//! The export job of emailed reports (SPEC D2), triggered in AWS by the table's stream
+//! (`NEW_IMAGE`, filtered to inserted job items) and locally by the local server's worker,
+//! both through [`run_job`](shared::org_reports::email::run_job).
+//!
+//! Each record names a job by its keys. A job that ran (done, or failed with its reason) or
+//! that was already claimed reports success: the claim on the job's version makes a second
+//! delivery do nothing. A record whose job could not be claimed or recorded for a transient
+//! reason is returned as a batch item failure (its sequence number), so Lambda delivers it
+//! again from there (and, when the retries run out, sends it to the on-failure destination).
+
+use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::deps::Deps;
+use shared::org_reports::email::{job_id_of_keys, run_job, JobOutcome};
+use std::path::Path;
+
+/// A string attribute (`{"S": ...}`) of a stream image.
+fn string_attribute(image: &serde_json::Value, name: &str) -> Option<String> {
+    image.get(name)?.get("S")?.as_str().map(str::to_string)
+}
+
+/// The job id a stream record is about, if it is a job item.
+pub fn job_id_of(record: &EventRecord) -> Option<String> {
+    for image in [&record.change.keys, &record.change.new_image] {
+        let image = serde_json::to_value(image).ok()?;
+        if let (Some(pk), Some(sk)) = (
+            string_attribute(&image, "pk"),
+            string_attribute(&image, "sk"),
+        ) {
+            return job_id_of_keys(&pk, &sk);
+        }
+    }
+    None
+}
+
+/// The stream event DynamoDB delivers when these job items are inserted (keys and the key
+/// attributes of the new image; the handler reads the job itself). The local worker feeds
+/// queued jobs to [`handle`] this way, so both runs take the same path.
+pub fn insert_event(job_ids: &[String]) -> Event {
+    let records: Vec<serde_json::Value> = job_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let keys = serde_json::json!({"pk": {"S": format!("JOB#{id}")}, "sk": {"S": "JOB"}});
+            serde_json::json!({
+                "eventID": format!("local-{i}"),
+                "eventName": "INSERT",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "local",
+                "dynamodb": {"Keys": keys, "NewImage": keys,
+                             "SequenceNumber": format!("{}", i + 1), "SizeBytes": 0,
+                             "StreamViewType": "NEW_IMAGE"}
+            })
+        })
+        .collect();
+    serde_json::from_value(serde_json::json!({ "Records": records })).unwrap_or_default()
+}
+
+/// Runs the job of every record in order; stops at the first record to deliver again and
+/// reports it (and so everything after it) as a batch item failure.
+pub async fn handle(deps: &Deps, event: Event, tempdir: &Path) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in &event.records {
+        if record.event_name != "INSERT" {
+            continue;
+        }
+        let Some(job_id) = job_id_of(record) else {
+            continue;
+        };
+        match run_job(deps, &job_id, tempdir).await {
+            Ok(JobOutcome::Done) => tracing::info!(job_id = %job_id, "job done"),
+            Ok(JobOutcome::Failed(reason)) => {
+                tracing::warn!(job_id = %job_id, reason = %reason, "job failed")
+            }
+            Ok(JobOutcome::Skipped) => tracing::info!(job_id = %job_id, "job already claimed"),
+            Err(e) => {
+                tracing::error!(job_id = %job_id, error = %e, "job to be delivered again");
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = record
+                    .change
+                    .sequence_number
+                    .clone()
+                    .or_else(|| Some(record.event_id.clone()));
+                response.batch_item_failures.push(failure);
+                break;
+            }
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_ids_come_from_job_keys_only() {
+        let event: Event = serde_json::from_value(serde_json::json!({"Records": [
+            {"eventID": "1", "eventName": "INSERT", "awsRegion": "us-east-1",
+             "dynamodb": {"Keys": {"pk": {"S": "JOB#job-1"}, "sk": {"S": "JOB"}},
+                          "NewImage": {"pk": {"S": "JOB#job-1"}, "sk": {"S": "JOB"}},
+                          "SequenceNumber": "100", "SizeBytes": 10,
+                          "StreamViewType": "NEW_IMAGE"}},
+            {"eventID": "2", "eventName": "INSERT", "awsRegion": "us-east-1",
+             "dynamodb": {"Keys": {"pk": {"S": "REPORT#r"}, "sk": {"S": "REPORT"}},
+                          "SequenceNumber": "101", "SizeBytes": 10}}
+        ]}))
+        .expect("a stream event");
+        assert_eq!(job_id_of(&event.records[0]).as_deref(), Some("job-1"));
+        assert_eq!(job_id_of(&event.records[1]), None);
+    }
+}
