@@ -8,6 +8,7 @@ mod demo;
 mod events;
 mod hardening;
 mod hardening_exports;
+mod hardening_limits;
 mod hardening_logs;
 mod local_server;
 mod org_reports;
