@@ -6,7 +6,7 @@
 //!   declare 403, a declared role neither 401 nor 403; the denied calls change nothing (the
 //!   embedded store's append-only log, the blob directory and the outbox are byte for byte the
 //!   same afterwards);
-//! - **tenant and object fences**: every route taking an organisation, clinic, report or
+//! - **tenant and object fences**: every route taking an organisation, clinic, report, job or
 //!   referral id, called by each of its roles from another tenant (or no party of the
 //!   referral), answers 403 or 404 — and exactly the same status and body for another
 //!   tenant's existing id as for an id that does not exist.
@@ -149,6 +149,13 @@ pub(crate) fn world_events() -> Value {
     json!([
         org("org-1", "Org One"),
         org("org-2", "Org Two"),
+        ev(
+            "w-acc-9",
+            "account.upserted",
+            json!({ "account_id": "acc-9", "org_id": "org-2", "email": "acc9@org-two.example",
+                "name": "Org Two Admin", "platform_role": "standard", "access_level": "full",
+                "created_at": "2024-03-18T00:00:00Z" }),
+        ),
         clinic("clinic-1", "org-1"),
         clinic("clinic-2", "org-2"),
         prac("prac-a", "Dr. Ann Able"),
@@ -375,6 +382,15 @@ async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
         .await;
     assert_eq!(status, 201, "{made}");
     let clinic_report = made["report"]["report_id"].as_str().unwrap().to_string();
+    let mut jobs = Vec::new();
+    for path in [
+        "/orgs/org-2/reports/organisation/email",
+        "/clinics/clinic-2/reports/clinics/email",
+    ] {
+        let (status, made) = server.send("POST", path, Some(&org2), Some(&range)).await;
+        assert_eq!(status, 202, "{path}: {made}");
+        jobs.push(made["job"]["job_id"].as_str().unwrap().to_string());
+    }
     let referrer = server.token_for("prac-a", Role::Practitioner, &[], &[]);
     let (status, referral) = server
         .send(
@@ -417,6 +433,15 @@ async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
                         };
                         let m = missing(&r);
                         (r, m, org_callers(&server, route))
+                    }
+                    "job_id" => {
+                        let j = if route.path.starts_with("/clinics/") {
+                            jobs[1].clone()
+                        } else {
+                            jobs[0].clone()
+                        };
+                        let m = missing(&j);
+                        (j, m, org_callers(&server, route))
                     }
                     "referral_id" => (
                         referral_id.clone(),
