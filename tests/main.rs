@@ -10,6 +10,7 @@ mod hardening;
 mod hardening_exports;
 mod hardening_limits;
 mod hardening_logs;
+mod hardening_openapi;
 mod local_server;
 mod org_reports;
 mod org_reports_email;
