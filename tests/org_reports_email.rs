@@ -22,7 +22,10 @@ use shared::deps::Deps;
 use shared::http::ApiRequest;
 use shared::org_reports::email::{job_key, EMAIL_LINK_TTL};
 use shared::ports::blobs::{BlobError, BlobStore, BlobUpload};
-use shared::ports::{Email, FixedClock, MailError, Mailer, Store};
+use shared::ports::{
+    Condition, Email, FixedClock, Item, Key, MailError, Mailer, Page, Query, Store, StoreError,
+    TxOp,
+};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -155,6 +158,45 @@ impl Mailer for FailingMailer {
     }
 }
 
+/// On moto, writes go one at a time: moto (5.2) runs a TransactWriteItems op by op and
+/// restores a copy of the table when an op fails, without a lock, so concurrent transactions
+/// revert each other's writes (DynamoDB never does; see `TestStore` in tests/referrals.rs).
+/// Reads stay concurrent, so racing requests and deliveries still race to their conditions.
+struct SerialWrites {
+    inner: Arc<dyn Store>,
+    lock: tokio::sync::Mutex<()>,
+}
+
+#[async_trait]
+impl Store for SerialWrites {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        let _one = self.lock.lock().await;
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        let _one = self.lock.lock().await;
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        let _one = self.lock.lock().await;
+        self.inner.transact(ops).await
+    }
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
+        let _one = self.lock.lock().await;
+        self.inner.add(key, delta).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        let _one = self.lock.lock().await;
+        self.inner.put_many(items).await
+    }
+}
+
 struct World {
     deps: Arc<Deps>,
     clock: Arc<FixedClock>,
@@ -175,7 +217,10 @@ async fn world(moto: bool) -> World {
     ) = if moto {
         let (mailer, from) = support::moto::ses_mailer().await;
         (
-            Arc::new(support::moto::dynamo_store().await),
+            Arc::new(SerialWrites {
+                inner: Arc::new(support::moto::dynamo_store().await),
+                lock: tokio::sync::Mutex::new(()),
+            }),
             Arc::new(support::moto::s3_blobs().await),
             Arc::new(mailer),
             Mailbox::Moto(from),
@@ -711,4 +756,93 @@ async fn local_server_worker_emails_a_link_it_serves() {
     assert_workbook(&resp.bytes().await.unwrap(), &expected_org_rows());
     worker.abort();
     server.abort();
+}
+
+async fn clinic_twin_and_racing_requests(w: World) {
+    // Two identical requests at the same time agree on one job (one audit record).
+    let (a, b) = tokio::join!(
+        request(&w, params("2026-04-03", "2026-04-05")),
+        request(&w, params("2026-04-03", "2026-04-05"))
+    );
+    assert_eq!((a.0, b.0), (202, 202));
+    assert_eq!(a.1["job"]["job_id"], b.1["job"]["job_id"]);
+    let requested = audit_actions(&w).await;
+    assert_eq!(requested, vec!["report.email_requested"]);
+
+    // The clinic-level twin: a clinic admin of Coogee (acc-2) asks for the clinic's report.
+    let coogee_admin = Principal {
+        sub: "acc-2".into(),
+        role: Role::ClinicAdmin,
+        orgs: vec![],
+        clinics: vec!["cl-b".into()],
+    };
+    let (status, body) = call(
+        &w,
+        &coogee_admin,
+        "POST",
+        "/clinics/cl-b/reports/consultations/email",
+        Some(params("2026-04-03", "2026-04-05")),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let job_id = body["job"]["job_id"].as_str().unwrap().to_string();
+    assert_eq!(body["job"]["clinic_id"], "cl-b");
+    assert_eq!(
+        body["status_url"],
+        format!("/clinics/cl-b/reports/jobs/{job_id}")
+    );
+    // The organisation sees its clinic's job; another clinic's admin does not.
+    assert_eq!(job(&w, &job_id).await["state"], "queued");
+    let bondi_admin = Principal {
+        sub: "acc-1".into(),
+        role: Role::ClinicAdmin,
+        orgs: vec![],
+        clinics: vec!["cl-a".into()],
+    };
+    let (status, _) = call(
+        &w,
+        &bondi_admin,
+        "GET",
+        &format!("/clinics/cl-a/reports/jobs/{job_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(deliver(&w, &job_id, "7").await, 0);
+    let (status, done) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        &format!("/clinics/cl-b/reports/jobs/{job_id}"),
+        None,
+    )
+    .await;
+    assert_eq!((status, done["job"]["state"].as_str()), (200, Some("done")));
+    let messages = w.mailbox.messages().await;
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].to, "acc-2@example.org");
+    assert!(messages[0]
+        .body
+        .contains("https://platform.example/clinics/cl-b/reports/history"));
+    let (status, history) = call(
+        &w,
+        &coogee_admin,
+        "GET",
+        "/clinics/cl-b/reports/history",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(history["items"].as_array().unwrap().len(), 1);
+    assert_eq!(history["items"][0]["report_id"], done["job"]["report_id"]);
+}
+
+#[tokio::test]
+async fn clinic_twin_and_racing_requests_embedded() {
+    clinic_twin_and_racing_requests(world(false).await).await;
+}
+
+#[tokio::test]
+async fn clinic_twin_and_racing_requests_moto() {
+    clinic_twin_and_racing_requests(world(true).await).await;
 }

@@ -299,7 +299,7 @@ pub async fn request_email(
         return Err(p);
     }
     let dedup = dedup_key(actor, &scope, report_type, &params);
-    for _ in 0..4 {
+    for _ in 0..8 {
         let now = deps.clock.now();
         let job = EmailJob {
             job_id: crate::ids::new_id("job", now),
@@ -328,11 +328,20 @@ pub async fn request_email(
             Some(item) => {
                 let entry: DedupEntry = item.decode()?;
                 if entry.until > now {
-                    if let Some(found) = store.get(&job_key(&entry.job_id)).await? {
-                        let found: EmailJob = found.decode()?;
-                        let found = found.as_of(now);
-                        if found.state != JobState::Failed {
-                            return Ok((false, view(found, now)));
+                    match store.get(&job_key(&entry.job_id)).await? {
+                        Some(found) => {
+                            let found: EmailJob = found.decode()?;
+                            let found = found.as_of(now);
+                            if found.state != JobState::Failed {
+                                return Ok((false, view(found, now)));
+                            }
+                        }
+                        // A live entry's job is written in the same transaction (and kept far
+                        // longer): when a reader sees the entry first, it looks again rather
+                        // than replacing a job that is landing.
+                        None => {
+                            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                            continue;
                         }
                     }
                 }
