@@ -719,3 +719,115 @@ pub fn job_id_of_keys(pk: &str, sk: &str) -> Option<String> {
         .filter(|id| !id.is_empty())
         .map(str::to_string)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(state: JobState, started_at: Option<DateTime<Utc>>) -> EmailJob {
+        let at: DateTime<Utc> = "2026-04-10T00:00:00Z".parse().expect("time");
+        EmailJob {
+            job_id: "job-1".into(),
+            org_id: "org-1".into(),
+            clinic_id: None,
+            report_type: "consultations".into(),
+            params: ParamsRecord {
+                from: "2026-04-01".parse().expect("date"),
+                to: "2026-04-02".parse().expect("date"),
+                time_zone: "UTC".into(),
+                min_duration_seconds: 0,
+            },
+            requested_by: "acc-1".into(),
+            requested_role: "org_admin".into(),
+            requested_at: at,
+            state,
+            phase: JobPhase::Queued,
+            row_count: None,
+            size_bytes: None,
+            report_id: None,
+            reason: None,
+            started_at,
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn only_queued_jobs_are_in_the_queued_index_and_every_job_expires() {
+        let queued = job(JobState::Queued, None).item(1);
+        assert_eq!(
+            queued.gsi1.as_ref().map(|k| k.pk.as_str()),
+            Some(QUEUED_JOBS)
+        );
+        assert_eq!(
+            (queued.pk.as_str(), queued.sk.as_str()),
+            ("JOB#job-1", "JOB")
+        );
+        let running = job(JobState::Running, None).item(2);
+        assert_eq!(running.gsi1, None);
+        assert_eq!(running.version, 2);
+        assert_eq!(
+            running.expires_at,
+            Some(("2026-04-11T00:00:00Z".parse::<DateTime<Utc>>().expect("t")).timestamp())
+        );
+    }
+
+    #[test]
+    fn a_running_job_past_its_lease_shows_as_failed() {
+        let started: DateTime<Utc> = "2026-04-10T00:00:00Z".parse().expect("time");
+        let j = job(JobState::Running, Some(started));
+        let within = started + Duration::minutes(RUNNING_LEASE_MINUTES) - Duration::seconds(1);
+        assert_eq!(j.clone().as_of(within).state, JobState::Running);
+        let after = j.as_of(started + Duration::minutes(RUNNING_LEASE_MINUTES));
+        assert_eq!(after.state, JobState::Failed);
+        assert_eq!(
+            after.reason.as_deref(),
+            Some("the job stopped before it finished")
+        );
+    }
+
+    #[test]
+    fn dedup_keys_differ_by_caller_scope_type_and_parameters() {
+        let j = job(JobState::Queued, None);
+        let actor = j.actor();
+        let org = ReportScope::Org {
+            org_id: "org-1".into(),
+        };
+        let base = dedup_key(&actor, &org, ReportType::Consultations, &j.params);
+        assert_eq!(
+            base,
+            dedup_key(&actor, &org, ReportType::Consultations, &j.params)
+        );
+        assert_ne!(
+            base,
+            dedup_key(&actor, &org, ReportType::Clinics, &j.params)
+        );
+        let clinic = ReportScope::Clinic {
+            org_id: "org-1".into(),
+            clinic_id: "cl-1".into(),
+        };
+        assert_ne!(
+            base,
+            dedup_key(&actor, &clinic, ReportType::Consultations, &j.params)
+        );
+        let mut other = actor.clone();
+        other.sub = "acc-2".into();
+        assert_ne!(
+            base,
+            dedup_key(&other, &org, ReportType::Consultations, &j.params)
+        );
+        let mut params = j.params.clone();
+        params.min_duration_seconds = 1;
+        assert_ne!(
+            base,
+            dedup_key(&actor, &org, ReportType::Consultations, &params)
+        );
+    }
+
+    #[test]
+    fn stream_keys_name_jobs_only() {
+        assert_eq!(job_id_of_keys("JOB#job-1", "JOB").as_deref(), Some("job-1"));
+        assert_eq!(job_id_of_keys("JOB#", "JOB"), None);
+        assert_eq!(job_id_of_keys("JOBDEDUP#ab", "JOBDEDUP"), None);
+        assert_eq!(job_id_of_keys("REPORT#r", "REPORT"), None);
+    }
+}
