@@ -162,37 +162,57 @@ impl Mailer for FailingMailer {
 /// restores a copy of the table when an op fails, without a lock, so concurrent transactions
 /// revert each other's writes (DynamoDB never does; see `TestStore` in tests/referrals.rs).
 /// Reads stay concurrent, so racing requests and deliveries still race to their conditions.
-struct SerialWrites {
+///
+/// It also fails the next `fail_job_reads` reads of a job item as unavailable (both adapters).
+struct TestStore {
     inner: Arc<dyn Store>,
-    lock: tokio::sync::Mutex<()>,
+    lock: Option<tokio::sync::Mutex<()>>,
+    fail_job_reads: Arc<AtomicU32>,
+}
+
+impl TestStore {
+    async fn one_at_a_time(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
 }
 
 #[async_trait]
-impl Store for SerialWrites {
+impl Store for TestStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        if key.sk == "JOB"
+            && self
+                .fail_job_reads
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Err(StoreError::Unavailable("injected read failure".into()));
+        }
         self.inner.get(key).await
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        let _one = self.lock.lock().await;
+        let _one = self.one_at_a_time().await;
         self.inner.put(item, condition).await
     }
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        let _one = self.lock.lock().await;
+        let _one = self.one_at_a_time().await;
         self.inner.delete(key, condition).await
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
-        let _one = self.lock.lock().await;
+        let _one = self.one_at_a_time().await;
         self.inner.transact(ops).await
     }
     async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
-        let _one = self.lock.lock().await;
+        let _one = self.one_at_a_time().await;
         self.inner.add(key, delta).await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.inner.query(query).await
     }
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        let _one = self.lock.lock().await;
+        let _one = self.one_at_a_time().await;
         self.inner.put_many(items).await
     }
 }
@@ -203,6 +223,7 @@ struct World {
     mailbox: Mailbox,
     fail_parts: Arc<AtomicU32>,
     fail_sends: Arc<AtomicU32>,
+    fail_job_reads: Arc<AtomicU32>,
     tempdir: TempDir,
     _served: Option<support::links::ServedBlobs>,
 }
@@ -217,10 +238,7 @@ async fn world(moto: bool) -> World {
     ) = if moto {
         let (mailer, from) = support::moto::ses_mailer().await;
         (
-            Arc::new(SerialWrites {
-                inner: Arc::new(support::moto::dynamo_store().await),
-                lock: tokio::sync::Mutex::new(()),
-            }),
+            Arc::new(support::moto::dynamo_store().await),
             Arc::new(support::moto::s3_blobs().await),
             Arc::new(mailer),
             Mailbox::Moto(from),
@@ -239,6 +257,12 @@ async fn world(moto: bool) -> World {
     };
     let fail_parts = Arc::new(AtomicU32::new(0));
     let fail_sends = Arc::new(AtomicU32::new(0));
+    let fail_job_reads = Arc::new(AtomicU32::new(0));
+    let store: Arc<dyn Store> = Arc::new(TestStore {
+        inner: store,
+        lock: moto.then(|| tokio::sync::Mutex::new(())),
+        fail_job_reads: fail_job_reads.clone(),
+    });
     let clock = Arc::new(FixedClock::new(now()));
     let deps = Arc::new(Deps {
         store,
@@ -263,6 +287,7 @@ async fn world(moto: bool) -> World {
         mailbox,
         fail_parts,
         fail_sends,
+        fail_job_reads,
         tempdir: TempDir::new("email-job"),
         _served: served,
     }
@@ -336,13 +361,21 @@ async fn stream_event(w: &World, job_id: &str, sequence: &str) -> Value {
     }]})
 }
 
-/// Runs the stream-triggered handler on the job's record; answers the batch item failures.
-async fn deliver(w: &World, job_id: &str, sequence: &str) -> usize {
+/// Runs the stream-triggered handler on the job's record; answers the batch item failures'
+/// identifiers.
+async fn delivery_failures(w: &World, job_id: &str, sequence: &str) -> Vec<Option<String>> {
     let event = serde_json::from_value(stream_event(w, job_id, sequence).await).unwrap();
     org_report_email_job::handle(&w.deps, event, w.tempdir.path())
         .await
         .batch_item_failures
-        .len()
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
+}
+
+/// Runs the stream-triggered handler on the job's record; answers the number of failures.
+async fn deliver(w: &World, job_id: &str, sequence: &str) -> usize {
+    delivery_failures(w, job_id, sequence).await.len()
 }
 
 async fn job(w: &World, job_id: &str) -> Value {
@@ -674,13 +707,37 @@ async fn faults_are_retried_then_fail_the_job_without_a_dead_link(w: World) {
     assert_eq!(failed["state"], "failed");
     assert_eq!(
         failed["reason"],
-        "mail not sent after 3 attempts: mail service unavailable: injected send failure"
+        "mail not sent after 3 attempts: service unavailable"
     );
     assert_eq!(w.fail_sends.load(Ordering::SeqCst), 97);
     assert_eq!(w.mailbox.messages().await.len(), 1);
     // A failed job stays failed: another delivery does nothing.
     assert_eq!(deliver(&w, &job_c, "3").await, 0);
     assert_eq!(w.fail_sends.load(Ordering::SeqCst), 97);
+
+    // The job cannot be read for a moment: the record is a batch item failure (by its
+    // sequence number), the job stays queued, and the next delivery runs it.
+    w.fail_sends.store(0, Ordering::SeqCst);
+    let (_, d) = request(&w, params("2026-04-05", "2026-04-05")).await;
+    let job_d = d["job"]["job_id"].as_str().unwrap().to_string();
+    let event = stream_event(&w, &job_d, "4").await;
+    w.fail_job_reads.store(1, Ordering::SeqCst);
+    let failures = org_report_email_job::handle(
+        &w.deps,
+        serde_json::from_value(event).unwrap(),
+        w.tempdir.path(),
+    )
+    .await
+    .batch_item_failures;
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].item_identifier.as_deref(), Some("4"));
+    assert_eq!(job(&w, &job_d).await["state"], "queued");
+    assert_eq!(
+        delivery_failures(&w, &job_d, "4").await,
+        Vec::<Option<String>>::new()
+    );
+    assert_eq!(job(&w, &job_d).await["state"], "done");
+    assert_eq!(w.mailbox.messages().await.len(), 2);
 }
 
 #[tokio::test]

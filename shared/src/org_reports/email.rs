@@ -657,7 +657,12 @@ async fn execute(
                 break;
             }
             Err(e) => {
-                sent = Err(format!("mail not sent after {attempt} attempts: {e}"));
+                // The service's own message may quote the address: only its kind is kept.
+                let kind = match e {
+                    crate::ports::MailError::Rejected(_) => "rejected",
+                    crate::ports::MailError::Unavailable(_) => "service unavailable",
+                };
+                sent = Err(format!("mail not sent after {attempt} attempts: {kind}"));
                 if !e.is_retryable() {
                     break;
                 }
