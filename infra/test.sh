@@ -7,7 +7,11 @@
 #   2. cfn-lint on template.yaml (any error or warning fails);
 #   3. sam validate --lint on template.yaml (same);
 #   4. cargo test for the whole workspace, with .venv/bin on PATH so the Rust tests' moto
-#      harness finds moto_server.
+#      harness finds moto_server;
+#   5. schemathesis (`st`, from requirements-fuzz.txt) against the local server (empty data
+#      directory plus a few seed events) from docs/openapi.yaml: every operation, once per role
+#      with that role's token over the operations it may call, and once with no token; fails on
+#      any 5xx, any answer the document does not describe, or a panic in the server's log.
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -15,7 +19,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 venv="$root/.venv"
 python=${PYTHON:-python3}
-requirements=(infra/python/requirements-moto.txt infra/python/requirements-lint.txt)
+requirements=(infra/python/requirements-moto.txt infra/python/requirements-lint.txt infra/python/requirements-fuzz.txt)
 # Holds the hash of the requirement files the venv was last installed from.
 stamp="$venv/.requirements.sha256"
 
@@ -56,7 +60,7 @@ EOF
 }
 
 tools_present() {
-    [[ -x $venv/bin/moto_server && -x $venv/bin/cfn-lint && -x $venv/bin/sam ]]
+    [[ -x $venv/bin/moto_server && -x $venv/bin/cfn-lint && -x $venv/bin/sam && -x $venv/bin/st ]]
 }
 
 python_tools() {
@@ -74,9 +78,9 @@ python_tools() {
     echo "installing ${requirements[*]} into .venv (a few minutes the first time)"
     rm -f "$stamp"
     "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
-        -r "${requirements[0]}" -r "${requirements[1]}"
+        -r "${requirements[0]}" -r "${requirements[1]}" -r "${requirements[2]}"
     tools_present || {
-        echo "moto_server, cfn-lint or sam is still missing from .venv/bin" >&2
+        echo "moto_server, cfn-lint, sam or st is still missing from .venv/bin" >&2
         return 1
     }
     echo "$want" >"$stamp"
@@ -96,9 +100,71 @@ cargo_tests() {
     PATH="$venv/bin:$PATH" cargo test --workspace --locked
 }
 
+# Fuzzes the local server (a debug build) with schemathesis: see step 5 above. Bounded: a few
+# examples per operation and role, a fixed seed, well under three minutes.
+fuzz_api() {
+    local dir server_pid url role token status=0
+    dir=$(mktemp -d)
+    cargo build --locked -q -p local-server
+    local bin="${CARGO_TARGET_DIR:-$root/target}/debug/local-server"
+    "$bin" serve --port 0 --data-dir "$dir/data" --no-demo >"$dir/server.log" 2>&1 &
+    server_pid=$!
+    for _ in $(seq 1 120); do
+        url=$(sed -n 's/^Telehealth reporting API (local) at //p' "$dir/server.log")
+        [[ -n $url ]] && break
+        sleep 0.5
+    done
+    if [[ -z $url ]]; then
+        echo "the local server did not start:" >&2
+        cat "$dir/server.log" >&2
+        kill "$server_pid" 2>/dev/null || true
+        return 1
+    fi
+    # The server prints a ready token per role: "  <role>  <token>".
+    token_of() { awk -v r="$1" '$1 == r { print $2; exit }' "$dir/server.log"; }
+    "$venv/bin/python" infra/python/fuzz_seed.py "$url" "$(token_of service)" || status=1
+    # Input generated from the document (every value within its schema, random otherwise):
+    # every answer must be a documented status with a documented body, never a 5xx.
+    local common=(--experimental=openapi-3.1 --base-url "$url" --hypothesis-seed 7
+        --hypothesis-max-examples 25 --hypothesis-suppress-health-check all --no-color)
+    local positive=(--data-generation-method positive --checks all)
+    run_st() {
+        local name=$1
+        shift
+        echo "-- st run: $name"
+        "$venv/bin/st" run docs/openapi.yaml "${common[@]}" "$@" >"$dir/st-$name.log" 2>&1 ||
+            status=1
+        grep -a -E '^=+ .* in [0-9.]+s =+$|not_a_server_error' "$dir/st-$name.log" || tail -n 5 "$dir/st-$name.log"
+    }
+    for role in platform_admin practitioner patient org_admin org_coordinator org_reporter clinic_admin service; do
+        token=$(token_of "$role")
+        run_st "$role-valid" "${positive[@]}" --include-tag "$role" -H "Authorization: Bearer $token"
+    done
+    # No token at all (schemathesis would otherwise make one up): 401 everywhere but /health.
+    run_st "no-token" "${positive[@]}" --exclude-checks ignored_auth \
+        --generation-with-security-parameters false
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    if grep -aE 'panicked|"panic":true' "$dir/server.log"; then
+        echo "the local server panicked" >&2
+        status=1
+    fi
+    if [[ $status -ne 0 ]]; then
+        for f in "$dir"/st-*.log; do
+            if ! grep -aqE '^=+ [0-9]+ passed in [0-9.]+s =+$' "$f"; then
+                echo "==== $f"
+                cat "$f"
+            fi
+        done
+    fi
+    rm -rf "$dir"
+    return "$status"
+}
+
 step "python tools (.venv)" python_tools
 step "cfn-lint template.yaml" lint_cfn
 step "sam validate --lint template.yaml" lint_sam
 step "cargo test --workspace --locked" cargo_tests
+step "schemathesis against the local server" fuzz_api
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"
