@@ -28,7 +28,7 @@ fn marker_key() -> Key {
 }
 
 /// Loads the demo data unless this data directory already holds it. `scale` is
-/// [`shared::demo::Scale::demo`] for the local run, or [`shared::demo::Scale::bench`] to try the
+/// [`shared::demo::Scale::demo`] for the local run, or a [`shared::demo::Scale::bench`] to try the
 /// API at benchmark volume (`serve --bench-rows N`).
 pub async fn load_once(
     app: &LocalApp,

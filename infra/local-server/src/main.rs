@@ -153,7 +153,11 @@ async fn serve(args: &Args) -> ExitCode {
     } else {
         let scale = match args.get("bench-rows").map(str::parse::<u64>) {
             None => shared::demo::Scale::demo(),
-            Some(Ok(rows)) => shared::demo::Scale::bench(rows),
+            // One organisation, so its reports hold the whole benchmark volume.
+            Some(Ok(rows)) => shared::demo::Scale {
+                organisations: 1,
+                ..shared::demo::Scale::bench(rows)
+            },
             Some(Err(_)) => return usage(),
         };
         match local_server::demo::load_once(&app, scale).await {
