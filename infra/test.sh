@@ -26,8 +26,14 @@ stamp="$venv/.requirements.sha256"
 current_step=""
 started_all=$SECONDS
 
+# The local server step 5 starts; stopped on any exit, also an interrupted one.
+fuzz_server_pid=""
+
 on_exit() {
     local rc=$?
+    if [[ -n $fuzz_server_pid ]]; then
+        kill "$fuzz_server_pid" 2>/dev/null || true
+    fi
     if [[ $rc -ne 0 && -n $current_step ]]; then
         printf '\n==== FAILED: %s (exit %d, %ds in total) ====\n' "$current_step" "$rc" "$((SECONDS - started_all))" >&2
     fi
@@ -109,6 +115,7 @@ fuzz_api() {
     local bin="${CARGO_TARGET_DIR:-$root/target}/debug/local-server"
     "$bin" serve --port 0 --data-dir "$dir/data" --no-demo >"$dir/server.log" 2>&1 &
     server_pid=$!
+    fuzz_server_pid=$server_pid
     for _ in $(seq 1 120); do
         url=$(sed -n 's/^Telehealth reporting API (local) at //p' "$dir/server.log")
         [[ -n $url ]] && break
@@ -145,6 +152,7 @@ fuzz_api() {
         --generation-with-security-parameters false
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
+    fuzz_server_pid=""
     if grep -aE 'panicked|"panic":true' "$dir/server.log"; then
         echo "the local server panicked" >&2
         status=1
