@@ -270,37 +270,6 @@ pub fn safe_serde_reason(msg: &str) -> String {
 /// What every HTTP handler returns.
 pub type HandlerResult = Result<ApiResponse, Problem>;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn json_errors_name_the_field() {
-        #[derive(Debug, Deserialize)]
-        #[allow(dead_code)]
-        struct B {
-            name: String,
-        }
-        let req = ApiRequest {
-            body: Bytes::from_static(b"{}"),
-            ..Default::default()
-        };
-        let p = req.json::<B>().expect_err("missing");
-        assert_eq!(p.status, 400);
-        assert_eq!(p.field.as_deref(), Some("name"));
-        let typed = ApiRequest {
-            body: Bytes::from_static(br#"{"name": 12345}"#),
-            ..Default::default()
-        };
-        let p = typed.json::<B>().expect_err("wrong type");
-        assert_eq!(p.field.as_deref(), Some("body"));
-        assert_eq!(p.errors[0].reason, "must be a string");
-        assert!(!p.detail.contains("12345"));
-        let empty = ApiRequest::default().json::<B>().expect_err("empty");
-        assert_eq!(empty.field.as_deref(), Some("body"));
-    }
-}
-
 /// Runs a handler: catches a panic as an opaque 500, turns a [`Problem`] into its response,
 /// and writes one log line per request (function, method, route, status, request id, latency;
 /// never the body).
@@ -335,4 +304,35 @@ where
         "request"
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct B {
+            name: String,
+        }
+        let req = ApiRequest {
+            body: Bytes::from_static(b"{}"),
+            ..Default::default()
+        };
+        let p = req.json::<B>().expect_err("missing");
+        assert_eq!(p.status, 400);
+        assert_eq!(p.field.as_deref(), Some("name"));
+        let typed = ApiRequest {
+            body: Bytes::from_static(br#"{"name": 12345}"#),
+            ..Default::default()
+        };
+        let p = typed.json::<B>().expect_err("wrong type");
+        assert_eq!(p.field.as_deref(), Some("body"));
+        assert_eq!(p.errors[0].reason, "must be a string");
+        assert!(!p.detail.contains("12345"));
+        let empty = ApiRequest::default().json::<B>().expect_err("empty");
+        assert_eq!(empty.field.as_deref(), Some("body"));
+    }
 }
