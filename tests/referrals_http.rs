@@ -264,3 +264,31 @@ async fn a_referral_goes_through_the_local_server() {
         3
     );
 }
+
+/// A header value that is not ASCII reaches the handler (decoded lossily) and is refused with a
+/// 400 naming the header, rather than silently read as "no key" — and nothing is written.
+#[tokio::test]
+async fn a_non_ascii_idempotency_key_is_refused_not_ignored() {
+    let dir = TempDir::new("referrals-http-key");
+    let server = start(&dir).await;
+    let token = server.token("prac-a", Role::Practitioner);
+    let resp = server
+        .client
+        .post(format!("{}/referrals", server.base))
+        .bearer_auth(&token)
+        .header(
+            "Idempotency-Key",
+            reqwest::header::HeaderValue::from_bytes("clé-1".as_bytes()).unwrap(),
+        )
+        .json(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let problem: Value = resp.json().await.unwrap();
+    assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
+    assert!(!problem.to_string().contains("clé"), "{problem}");
+    let log = dir.path().join("store").join("store.jsonl");
+    let written = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+    assert_eq!(written, 0, "a refused request writes nothing");
+}

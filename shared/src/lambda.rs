@@ -39,13 +39,16 @@ pub fn from_lambda(req: Request) -> ApiRequest {
                 .collect()
         })
         .unwrap_or_default();
+    // Values that are not ASCII are kept (decoded lossily), so the handler that reads one
+    // refuses it with a 400 naming the header instead of never seeing it.
     let headers = req
         .headers()
         .iter()
-        .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (k.as_str().to_string(), v.to_string()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
         })
         .collect();
     let method = req.method().as_str().to_string();

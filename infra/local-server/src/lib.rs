@@ -305,10 +305,13 @@ async fn serve(State(app): State<LocalApp>, req: Request<Body>) -> Response {
         headers: parts
             .headers
             .iter()
-            .filter_map(|(k, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (k.as_str().to_string(), v.to_string()))
+            // Values that are not ASCII are kept (decoded lossily), so the handler that reads
+            // one refuses it with a 400 naming the header instead of never seeing it.
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
             })
             .collect(),
         body,
