@@ -328,17 +328,7 @@ pub fn segment_rows(
         row.push(Cell::opt_time(p.left_at));
         row.push(seconds(p.joined_at, p.left_at));
         row.extend(common_tail.iter().cloned());
-        match p.bandwidth {
-            Some(b) => row.extend([
-                Cell::Int(i64::from(b.send_kbps_avg)),
-                Cell::Int(i64::from(b.receive_kbps_avg)),
-                Cell::Int(i64::from(b.send_kbps_max)),
-                Cell::Int(i64::from(b.receive_kbps_max)),
-                Cell::Int(i64::from(b.packet_loss_permille)),
-                Cell::Int(i64::from(b.round_trip_ms_avg)),
-            ]),
-            None => row.extend(std::iter::repeat_n(Cell::Empty, 6)),
-        }
+        row.extend(bandwidth_cells(p.bandwidth));
         rows.push(row);
     }
     rows
@@ -367,4 +357,20 @@ pub fn build_rows(input: &ConsultationInput, filter: &ConsultationFilter) -> Vec
         .into_iter()
         .flat_map(|(session, seg)| segment_rows(input, session, seg, filter))
         .collect()
+}
+
+/// The six bandwidth columns of a participant (empty while it has not left), shared by the
+/// Consultations and the room-call reports.
+pub(crate) fn bandwidth_cells(bandwidth: Option<crate::events::types::Bandwidth>) -> [Cell; 6] {
+    match bandwidth {
+        Some(b) => [
+            Cell::Int(i64::from(b.send_kbps_avg)),
+            Cell::Int(i64::from(b.receive_kbps_avg)),
+            Cell::Int(i64::from(b.send_kbps_max)),
+            Cell::Int(i64::from(b.receive_kbps_max)),
+            Cell::Int(i64::from(b.packet_loss_permille)),
+            Cell::Int(i64::from(b.round_trip_ms_avg)),
+        ],
+        None => std::array::from_fn(|_| Cell::Empty),
+    }
 }

@@ -189,17 +189,7 @@ pub fn build_rows(data: &ReportData, config: &ReportConfig) -> Vec<Vec<Cell>> {
                     Cell::text(tags.clone())
                 },
             ];
-            match p.bandwidth {
-                Some(b) => row.extend([
-                    Cell::Int(i64::from(b.send_kbps_avg)),
-                    Cell::Int(i64::from(b.receive_kbps_avg)),
-                    Cell::Int(i64::from(b.send_kbps_max)),
-                    Cell::Int(i64::from(b.receive_kbps_max)),
-                    Cell::Int(i64::from(b.packet_loss_permille)),
-                    Cell::Int(i64::from(b.round_trip_ms_avg)),
-                ]),
-                None => row.extend(std::iter::repeat_n(Cell::Empty, 6)),
-            }
+            row.extend(super::consultations::bandwidth_cells(p.bandwidth));
             rows.push(row);
         }
     }
