@@ -232,6 +232,30 @@ where
     effect
 }
 
+/// A snapshot read model (clinic, room, account, membership): the event with the newest
+/// `occurred_at` wins, so an older snapshot arriving late changes nothing.
+fn snapshot<T, I>(
+    key: Key,
+    value: T,
+    at: DateTime<Utc>,
+    as_of: fn(&T) -> DateTime<Utc>,
+    index: I,
+) -> Effect
+where
+    T: Clone + Serialize + DeserializeOwned + PartialEq + Send + Sync + 'static,
+    I: Fn(&Option<T>) -> Indexes + Send + Sync + 'static,
+{
+    merge(
+        key,
+        move |o: &mut Option<T>| {
+            if o.as_ref().is_none_or(|o| as_of(o) <= at) {
+                *o = Some(value.clone());
+            }
+        },
+        index,
+    )
+}
+
 fn no_index<T>(_: &T) -> Indexes {
     (None, None)
 }
@@ -996,13 +1020,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                 deleted_at: e.deleted_at,
                 as_of: at,
             };
-            vec![merge(
+            vec![snapshot(
                 keys::clinic(e.clinic_id.as_str()),
-                move |o: &mut Option<rm::Clinic>| {
-                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
-                        *o = Some(c.clone());
-                    }
-                },
+                c,
+                at,
+                |o: &rm::Clinic| o.as_of,
                 |o: &Option<rm::Clinic>| match o {
                     Some(c) => (ik(lists::org_clinics(&c.org_id), c.clinic_id.clone()), None),
                     None => (None, None),
@@ -1021,13 +1043,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                 deleted_at: e.deleted_at,
                 as_of: at,
             };
-            vec![merge(
+            vec![snapshot(
                 keys::room(e.room_id.as_str()),
-                move |o: &mut Option<rm::Room>| {
-                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
-                        *o = Some(r.clone());
-                    }
-                },
+                r,
+                at,
+                |o: &rm::Room| o.as_of,
                 |o: &Option<rm::Room>| match o {
                     Some(r) => (ik(lists::org_rooms(&r.org_id), r.room_id.clone()), None),
                     None => (None, None),
@@ -1046,13 +1066,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                 deactivated_at: e.deactivated_at,
                 as_of: at,
             };
-            vec![merge(
+            vec![snapshot(
                 keys::account(e.account_id.as_str()),
-                move |o: &mut Option<rm::Account>| {
-                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
-                        *o = Some(a.clone());
-                    }
-                },
+                a,
+                at,
+                |o: &rm::Account| o.as_of,
                 |o: &Option<rm::Account>| match o {
                     Some(a) => (
                         ik(lists::org_accounts(&a.org_id), a.account_id.clone()),
@@ -1072,13 +1090,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                 revoked_at: e.revoked_at,
                 as_of: at,
             };
-            vec![merge(
+            vec![snapshot(
                 keys::membership(e.account_id.as_str(), e.clinic_id.as_str()),
-                move |o: &mut Option<rm::Membership>| {
-                    if o.as_ref().is_none_or(|o| o.as_of <= at) {
-                        *o = Some(m.clone());
-                    }
-                },
+                m,
+                at,
+                |o: &rm::Membership| o.as_of,
                 |o: &Option<rm::Membership>| match o {
                     Some(m) => (
                         ik(lists::clinic_members(&m.clinic_id), m.account_id.clone()),
