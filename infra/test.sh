@@ -12,6 +12,8 @@
 #      directory plus a few seed events) from docs/openapi.yaml: every operation, once per role
 #      with that role's token over the operations it may call, and once with no token; fails on
 #      any 5xx, any answer the document does not describe, or a panic in the server's log.
+#   6. browser tests of the web console (web/console) in Debian's Chromium (installed with apt
+#      when missing), driven by playwright-core (web/tests, `npm ci`) against the local server.
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -169,10 +171,41 @@ fuzz_api() {
     return "$status"
 }
 
+# Browser tests of the web console (step 6): Debian's Chromium at /usr/bin/chromium (apt, when
+# missing), playwright-core from web/tests/package-lock.json, the local server's debug build.
+# Fails if any of them cannot be had; never downloads a browser of its own.
+console_browser_tests() {
+    local chromium=/usr/bin/chromium
+    if [[ ! -x $chromium ]]; then
+        echo "installing Debian's chromium with apt-get"
+        local sudo=()
+        [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null || {
+            "${sudo[@]}" apt-get update -qq &&
+                "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        }
+    fi
+    [[ -x $chromium ]] || {
+        echo "$chromium is missing and could not be installed" >&2
+        return 1
+    }
+    "$chromium" --version 2>/dev/null
+    command -v node >/dev/null && command -v npm >/dev/null || {
+        echo "node and npm are needed for the browser tests" >&2
+        return 1
+    }
+    echo "node $(node --version)"
+    cargo build --locked -q -p local-server
+    (cd web/tests && npm ci --no-audit --no-fund --loglevel=error)
+    (cd web/tests && CHROMIUM=$chromium node --test --test-concurrency=1 --test-reporter=spec console.test.mjs)
+}
+
 step "python tools (.venv)" python_tools
 step "cfn-lint template.yaml" lint_cfn
 step "sam validate --lint template.yaml" lint_sam
 step "cargo test --workspace --locked" cargo_tests
 step "schemathesis against the local server" fuzz_api
+step "web console in Chromium (playwright-core)" console_browser_tests
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"

@@ -4,6 +4,7 @@
 //!
 //! [`LocalApp::router`] builds the app without a socket, so tests drive it directly.
 
+pub mod console;
 pub mod demo;
 
 use axum::body::Body;
@@ -270,6 +271,10 @@ async fn serve(State(app): State<LocalApp>, req: Request<Body>) -> Response {
         if let Some(key) = path.strip_prefix("/blobs/") {
             return serve_blob(&app, key, &query_pairs(&parts.uri)).await;
         }
+    }
+    // The web console (local run only; not part of the API's route table).
+    if console::handles(&path) {
+        return console::serve(&app, parts.method.as_str(), &path);
     }
     let Some((route, path_params)) = routes::find(parts.method.as_str(), &path) else {
         let other_method = routes::ROUTES

@@ -1,0 +1,244 @@
+//! The web console on the local run: the static files of `web/console/` (embedded in the
+//! binary, so it needs nothing from the repository at run time) under `/console/`, `/`
+//! redirecting there, and one development-only endpoint, `GET /console/identities`, that hands
+//! the console a short-lived token per demo identity, minted with the local development key.
+//!
+//! None of this is part of the API: it is not in the route table, the SAM template or the
+//! OpenAPI document. Deployed, the same files are served by any static host and the console
+//! asks for the API's base URL and a token from the platform's sign-in instead.
+
+use crate::LocalApp;
+use axum::body::Body;
+use axum::response::Response;
+use shared::auth::{Principal, Role};
+
+/// The console's files: (name under `/console/`, content type, bytes).
+const FILES: &[(&str, &str, &[u8])] = &[
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../web/console/index.html"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../web/console/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../web/console/console.js"),
+    ),
+];
+
+/// Lifetime of the tokens the identities endpoint hands out.
+pub const IDENTITY_TTL_SECONDS: i64 = 3600;
+
+/// Whether `path` belongs to the console (checked before the route table).
+pub fn handles(path: &str) -> bool {
+    path == "/" || path == "/console" || path.starts_with("/console/")
+}
+
+/// One identity of the local sign-in.
+pub struct Identity {
+    pub label: &'static str,
+    pub principal: Principal,
+}
+
+/// The demo identities: one per role of `demo_principals()` (but the ingest service), plus a
+/// second practitioner to act as the specialist of a referral and the organisation admin of
+/// another organisation (`acc-61`, the first account of `org-2` in the demo world).
+pub fn identities() -> Vec<Identity> {
+    let mut out: Vec<Identity> = shared::demo::demo_principals()
+        .into_iter()
+        .filter(|p| p.role != Role::Service)
+        .map(|principal| Identity {
+            label: match principal.role {
+                Role::PlatformAdmin => "Platform admin",
+                Role::Practitioner => "Practitioner (referrer)",
+                Role::Patient => "Patient",
+                Role::OrgAdmin => "Organisation admin (org-1)",
+                Role::OrgCoordinator => "Organisation coordinator (org-1)",
+                Role::OrgReporter => "Organisation reporter (org-1)",
+                Role::ClinicAdmin => "Clinic admin (clinic-1)",
+                Role::Service => "Service",
+            },
+            principal,
+        })
+        .collect();
+    let p = |sub: &str, role: Role, orgs: &[&str]| Principal {
+        sub: sub.to_string(),
+        role,
+        orgs: orgs.iter().map(|s| s.to_string()).collect(),
+        clinics: Vec::new(),
+    };
+    out.insert(
+        2,
+        Identity {
+            label: "Practitioner (specialist)",
+            principal: p("prac-2", Role::Practitioner, &[]),
+        },
+    );
+    out.push(Identity {
+        label: "Organisation admin (org-2)",
+        principal: p("acc-61", Role::OrgAdmin, &["org-2"]),
+    });
+    out
+}
+
+/// Serves a console path (see [`handles`]).
+pub fn serve(app: &LocalApp, method: &str, path: &str) -> Response {
+    if method != "GET" && method != "HEAD" {
+        return plain(405, "method not allowed");
+    }
+    if path == "/" || path == "/console" {
+        return Response::builder()
+            .status(302)
+            .header("location", "/console/")
+            .body(Body::empty())
+            .unwrap_or_else(|_| Response::new(Body::empty()));
+    }
+    let name = path.trim_start_matches("/console/");
+    if name == "identities" {
+        return identities_answer(app);
+    }
+    let name = if name.is_empty() { "index.html" } else { name };
+    match FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, bytes)) => Response::builder()
+            .status(200)
+            .header("content-type", *content_type)
+            .header("cache-control", "no-store")
+            .header("x-content-type-options", "nosniff")
+            .header(
+                "content-security-policy",
+                "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+            )
+            .body(Body::from(*bytes))
+            .unwrap_or_else(|_| Response::new(Body::empty())),
+        None => plain(404, "no such console file"),
+    }
+}
+
+fn identities_answer(app: &LocalApp) -> Response {
+    let now = app.deps.clock.now().timestamp();
+    let items: Vec<serde_json::Value> = identities()
+        .into_iter()
+        .map(|i| {
+            serde_json::json!({
+                "label": i.label,
+                "role": i.principal.role.as_str(),
+                "sub": i.principal.sub,
+                "orgs": i.principal.orgs,
+                "clinics": i.principal.clinics,
+                "token": app.dev_key.mint(&i.principal, now, IDENTITY_TTL_SECONDS),
+            })
+        })
+        .collect();
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json")
+        .header("cache-control", "no-store")
+        .body(Body::from(
+            serde_json::json!({ "identities": items, "ttl_seconds": IDENTITY_TTL_SECONDS })
+                .to_string(),
+        ))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+fn plain(status: u16, text: &'static str) -> Response {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/plain; charset=utf-8")
+        .body(Body::from(text))
+        .unwrap_or_else(|_| Response::new(Body::empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DataDir;
+
+    fn app() -> (LocalApp, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "console-unit-{}-{}",
+            std::process::id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        let app =
+            LocalApp::open_default(&DataDir::new(&dir), "http://127.0.0.1:1").expect("local app");
+        (app, dir)
+    }
+
+    async fn body(resp: Response) -> Vec<u8> {
+        axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec()
+    }
+
+    #[tokio::test]
+    async fn serves_the_files_redirects_the_root_and_refuses_the_rest() {
+        let (app, dir) = app();
+        let root = serve(&app, "GET", "/");
+        assert_eq!(root.status(), 302);
+        assert_eq!(root.headers()["location"], "/console/");
+        let index = serve(&app, "GET", "/console/");
+        assert_eq!(index.status(), 200);
+        assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+        assert!(String::from_utf8(body(index).await)
+            .expect("utf-8")
+            .contains("<script src=\"console.js\" defer></script>"));
+        let js = serve(&app, "GET", "/console/console.js");
+        assert_eq!(
+            js.headers()["content-type"],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(serve(&app, "GET", "/console/../Cargo.toml").status(), 404);
+        assert_eq!(serve(&app, "GET", "/console/nope.js").status(), 404);
+        assert_eq!(serve(&app, "POST", "/console/identities").status(), 405);
+        assert!(!handles("/consoles"));
+        assert!(!handles("/health"));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[tokio::test]
+    async fn identities_carry_tokens_of_their_principals_for_an_hour() {
+        let (app, dir) = app();
+        let resp = serve(&app, "GET", "/console/identities");
+        assert_eq!(resp.status(), 200);
+        let json: serde_json::Value = serde_json::from_slice(&body(resp).await).expect("json");
+        assert_eq!(json["ttl_seconds"], 3600);
+        let items = json["identities"].as_array().expect("list");
+        let now = app.deps.clock.now().timestamp();
+        let mut seen = Vec::new();
+        for item in items {
+            let token = item["token"].as_str().expect("token");
+            let claims = app.dev_key.verify(token, now).expect("valid token");
+            let principal = Principal::from_claims(&claims).expect("principal");
+            assert_eq!(principal.sub, item["sub"]);
+            assert_eq!(principal.role.as_str(), item["role"]);
+            assert!(app.dev_key.verify(token, now + 3601).is_err(), "expires");
+            seen.push(format!(
+                "{}:{}:{}",
+                principal.role.as_str(),
+                principal.sub,
+                principal.orgs.join(",")
+            ));
+        }
+        assert_eq!(
+            seen,
+            [
+                "platform_admin:admin-1:",
+                "practitioner:prac-1:",
+                "practitioner:prac-2:",
+                "patient:pat-1:",
+                "org_admin:acc-1:org-1",
+                "org_coordinator:acc-2:org-1",
+                "org_reporter:acc-3:org-1",
+                "clinic_admin:acc-4:",
+                "org_admin:acc-61:org-2",
+            ]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
