@@ -8,6 +8,10 @@
 //! snapshot of the live items) on open when it holds many more records than live items.
 //! One process at a time may open a directory.
 //!
+//! In memory an item's body is kept as its compact JSON text and parsed when read: a parsed
+//! `serde_json::Value` costs several times its text (maps of owned strings), which decides
+//! whether the million-row benchmark volume fits in memory at all.
+//!
 //! The semantics are exactly those of the port and of the DynamoDB adapter (conditions,
 //! all-or-nothing transactions, `ADD` counters, query pages and cursors); the contract tests
 //! run the same scenarios against both. Expired items are not deleted: like DynamoDB, whose
@@ -47,10 +51,68 @@ type IndexPos = (IndexKey, Key);
 
 #[derive(Default)]
 struct Inner {
-    items: BTreeMap<Key, Item>,
+    items: BTreeMap<Key, Stored>,
     gsi1: BTreeSet<IndexPos>,
     gsi2: BTreeSet<IndexPos>,
     log: Option<Log>,
+}
+
+/// An item as held in memory (its key is the map's key): see the module documentation.
+#[derive(Clone)]
+struct Stored {
+    gsi1: Option<IndexKey>,
+    gsi2: Option<IndexKey>,
+    expires_at: Option<i64>,
+    version: u64,
+    count: Option<i64>,
+    /// The body as compact JSON text.
+    body: Box<str>,
+}
+
+impl Stored {
+    fn from_item(item: Item) -> (Key, Stored) {
+        let body = item.body.to_string().into_boxed_str();
+        let key = Key {
+            pk: item.pk,
+            sk: item.sk,
+        };
+        let stored = Stored {
+            gsi1: item.gsi1,
+            gsi2: item.gsi2,
+            expires_at: item.expires_at,
+            version: item.version,
+            count: item.count,
+            body,
+        };
+        (key, stored)
+    }
+
+    fn to_item(&self, key: &Key) -> Result<Item, StoreError> {
+        let body = serde_json::from_str(&self.body).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "item {}/{} body does not parse: {e}",
+                key.pk, key.sk
+            ))
+        })?;
+        Ok(Item {
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            gsi1: self.gsi1.clone(),
+            gsi2: self.gsi2.clone(),
+            expires_at: self.expires_at,
+            version: self.version,
+            count: self.count,
+            body,
+        })
+    }
+
+    fn index_key(&self, index: Index) -> Option<&IndexKey> {
+        match index {
+            Index::Primary => None,
+            Index::Gsi1 => self.gsi1.as_ref(),
+            Index::Gsi2 => self.gsi2.as_ref(),
+        }
+    }
 }
 
 /// The open log file (opened for append) and what is known about it.
@@ -233,12 +295,17 @@ fn replay(path: &Path, inner: &mut Inner) -> Result<(u64, usize, bool), StoreErr
 }
 
 /// Rewrites the log as one put per live item (temp file, fsync, rename, fsync the directory).
-fn write_snapshot(dir: &Path, path: &Path, items: &BTreeMap<Key, Item>) -> Result<(), StoreError> {
+fn write_snapshot(
+    dir: &Path,
+    path: &Path,
+    items: &BTreeMap<Key, Stored>,
+) -> Result<(), StoreError> {
     let tmp = dir.join(format!("{LOG_FILE}.compact"));
     let file = File::create(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    for item in items.values() {
-        serde_json::to_writer(&mut out, &RecordOut::Put(item))
+    for (key, stored) in items {
+        let item = stored.to_item(key)?;
+        serde_json::to_writer(&mut out, &RecordOut::Put(&item))
             .map_err(|e| StoreError::Unavailable(format!("cannot write snapshot: {e}")))?;
         out.write_all(b"\n")
             .map_err(|e| io_error("cannot write", &tmp, e))?;
@@ -292,12 +359,13 @@ impl Inner {
         }
     }
 
-    fn unindex(&mut self, item: &Item) {
+    fn unindex(&mut self, key: Key, stored: &Stored) {
+        let mut pos = (IndexKey::new("", ""), key);
         for index in [Index::Gsi1, Index::Gsi2] {
-            if let Some(ik) = item.index_key(index) {
-                let key = item.key();
+            if let Some(ik) = stored.index_key(index) {
+                pos.0.clone_from(ik);
                 if let Some(set) = self.index_set(index) {
-                    set.remove(&(ik, key));
+                    set.remove(&pos);
                 }
             }
         }
@@ -306,22 +374,23 @@ impl Inner {
     fn apply(&mut self, change: Change) {
         match change {
             Change::Put(item) => {
-                let key = item.key();
+                let (key, stored) = Stored::from_item(item);
                 if let Some(old) = self.items.remove(&key) {
-                    self.unindex(&old);
+                    self.unindex(key.clone(), &old);
                 }
                 for index in [Index::Gsi1, Index::Gsi2] {
-                    if let Some(ik) = item.index_key(index) {
+                    if let Some(ik) = stored.index_key(index) {
+                        let pos = (ik.clone(), key.clone());
                         if let Some(set) = self.index_set(index) {
-                            set.insert((ik, key.clone()));
+                            set.insert(pos);
                         }
                     }
                 }
-                self.items.insert(key, item);
+                self.items.insert(key, stored);
             }
             Change::Del(key) => {
                 if let Some(old) = self.items.remove(&key) {
-                    self.unindex(&old);
+                    self.unindex(key, &old);
                 }
             }
         }
@@ -357,7 +426,7 @@ impl Inner {
         expires_at: Option<i64>,
     ) -> Result<Item, StoreError> {
         let mut item = match self.items.get(key) {
-            Some(item) => item.clone(),
+            Some(stored) => stored.to_item(key)?,
             None => Item {
                 pk: key.pk.clone(),
                 sk: key.sk.clone(),
@@ -384,7 +453,7 @@ impl Inner {
 }
 
 /// Whether `condition` holds for the stored item `current`.
-fn holds(condition: &Condition, current: Option<&Item>) -> bool {
+fn holds(condition: &Condition, current: Option<&Stored>) -> bool {
     match condition {
         Condition::None => true,
         Condition::NotExists => current.is_none(),
@@ -556,26 +625,29 @@ fn nonempty<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
     }
 }
 
+/// An ordered run of matching items.
+type Run<'a> = Box<dyn Iterator<Item = (&'a Key, &'a Stored)> + 'a>;
+
 /// Reads one page off an ordered run of matching items.
-fn page<'a>(run: Box<dyn Iterator<Item = &'a Item> + 'a>, query: &Query) -> Page {
+fn page(run: Run<'_>, query: &Query) -> Result<Page, StoreError> {
     let want = query.limit.unwrap_or(usize::MAX);
     let mut items = Vec::new();
     let mut read = 0usize;
     let mut more = false;
-    for item in run {
+    for (key, stored) in run {
         read += 1;
         if items.len() == want {
             more = true;
             break;
         }
-        items.push(item.clone());
+        items.push(stored.to_item(key)?);
     }
     let next = if more {
         items.last().map(|last| Cursor::after(last, query.index))
     } else {
         None
     };
-    Page { items, next, read }
+    Ok(Page { items, next, read })
 }
 
 impl Inner {
@@ -610,13 +682,13 @@ impl Inner {
                 if !nonempty(&lo, &hi) {
                     return Ok(empty);
                 }
-                let run = self.items.range((lo, hi)).map(|(_, item)| item);
-                let run: Box<dyn Iterator<Item = &Item>> = if query.forward {
+                let run = self.items.range((lo, hi));
+                let run: Run<'_> = if query.forward {
                     Box::new(run)
                 } else {
                     Box::new(run.rev())
                 };
-                Ok(page(run, query))
+                page(run, query)
             }
             Index::Gsi1 | Index::Gsi2 => {
                 let set = if query.index == Index::Gsi1 {
@@ -652,13 +724,13 @@ impl Inner {
                 let items = &self.items;
                 let run = set
                     .range((lo, hi))
-                    .filter_map(move |(_, key)| items.get(key));
-                let run: Box<dyn Iterator<Item = &Item>> = if query.forward {
+                    .filter_map(move |(_, key)| items.get_key_value(key));
+                let run: Run<'_> = if query.forward {
                     Box::new(run)
                 } else {
                     Box::new(run.rev())
                 };
-                Ok(page(run, query))
+                page(run, query)
             }
         }
     }
@@ -668,7 +740,12 @@ impl Inner {
 impl Store for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         check_key(key)?;
-        Ok(self.lock().items.get(key).cloned())
+        let inner = self.lock();
+        inner
+            .items
+            .get(key)
+            .map(|stored| stored.to_item(key))
+            .transpose()
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
