@@ -103,6 +103,9 @@ pub struct Scale {
     /// Target rows of the Consultations report (one per participant per segment):
     /// waiting-area sessions are generated until this is reached.
     pub consultation_rows: u64,
+    /// Extra patient messages at the start of every thread (0 in the demo, whose threads hold
+    /// about 8 messages each; the tab benchmark raises it to reach its message count).
+    pub chatter: u32,
 }
 
 impl Scale {
@@ -120,6 +123,7 @@ impl Scale {
             vouchers: 20,
             room_calls: 400,
             consultation_rows: 4_000,
+            chatter: 0,
         }
     }
 
@@ -144,6 +148,7 @@ impl Scale {
             vouchers: self.vouchers.max(1),
             room_calls: self.room_calls,
             consultation_rows: self.consultation_rows,
+            chatter: self.chatter,
         }
     }
 }
@@ -1026,6 +1031,8 @@ struct World {
     approved: Vec<usize>,
     patients: Vec<PersonW>,
     vouchers: Vec<VoucherW>,
+    /// [`Scale::chatter`].
+    chatter: u32,
 }
 
 impl World {
@@ -1045,6 +1052,7 @@ impl World {
             approved: Vec::new(),
             patients: Vec::new(),
             vouchers: Vec::new(),
+            chatter: scale.chatter,
         };
         let cpo = scale.clinics_per_org as usize;
         let norgs = scale.organisations as usize;
@@ -1920,6 +1928,10 @@ fn thread_story(w: &World, st: &mut State, seed: u64, idx: u64, thread_id: &str)
         b.patient_message();
         b.wait(10, 10 * MIN);
     }
+    for _ in 0..w.chatter {
+        b.patient_message();
+        b.wait(10, 10 * MIN);
+    }
     let mode = if showcase { 999 } else { b.r.below(1000) };
     if mode < 70 {
         return b.story; // Not seen, waiting answer.
@@ -2388,6 +2400,7 @@ mod tests {
                 vouchers: 3,
                 room_calls: 10,
                 consultation_rows: 200,
+                chatter: 0,
             },
             now: now(),
         }
@@ -2752,5 +2765,55 @@ mod tests {
         .unwrap();
         assert!((20_000..20_100).contains(&summary.consultation_rows));
         assert!(max_batch <= BATCH);
+    }
+
+    /// `chatter` adds that many patient messages to every ordinary thread (the hand-made
+    /// DST-day threads at the end keep their script): counted per thread from the events.
+    #[test]
+    fn chatter_adds_patient_messages_to_every_thread() {
+        let number = |id: &Value| -> u64 {
+            id.as_str()
+                .and_then(|s| s.strip_prefix("thread-"))
+                .and_then(|n| n.parse().ok())
+                .expect("thread id")
+        };
+        let patient_messages = |chatter: u32| {
+            let config = DemoConfig {
+                scale: Scale {
+                    chatter,
+                    ..small().scale
+                },
+                ..small()
+            };
+            let mut per_thread: BTreeMap<u64, u64> = BTreeMap::new();
+            let summary = demo_events(&config, |batch| {
+                for e in batch {
+                    if e["type"] == "thread.created" {
+                        per_thread
+                            .entry(number(&e["data"]["thread_id"]))
+                            .or_default();
+                    }
+                    if e["type"] == "message.sent" && e["data"]["sender_role"] == "patient" {
+                        *per_thread
+                            .entry(number(&e["data"]["thread_id"]))
+                            .or_default() += 1;
+                    }
+                }
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(per_thread.len() as u64, summary.threads);
+            let first_dst = number(&Value::from(summary.cases.dst_thread_id.clone()));
+            per_thread.retain(|&n, _| n < first_dst);
+            per_thread
+        };
+        let quiet = patient_messages(0);
+        let chatty = patient_messages(3);
+        assert!(quiet.len() >= 50, "{}", quiet.len());
+        assert_eq!(chatty.len(), quiet.len());
+        // Without chatter a thread opens with 1 to 3 patient messages; with it, 3 more.
+        assert!(quiet.values().all(|&n| n >= 1));
+        assert!(quiet.values().any(|&n| n < 4));
+        assert!(chatty.values().all(|&n| n >= 4), "{chatty:?}");
     }
 }

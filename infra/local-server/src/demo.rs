@@ -44,8 +44,11 @@ pub async fn load_once(
         eprintln!("loading demo data through ingest (first start only)...");
         let summary = shared::demo::load_demo(store, &config).await?;
         eprintln!(
-            "demo data loaded: {} events in {:.1} s",
+            "demo data loaded: {} events ({} threads, {} messages, {} consultation rows) in {:.1} s",
             summary.total_events(),
+            summary.threads,
+            summary.count("message.sent"),
+            summary.consultation_rows,
             started.elapsed().as_secs_f64()
         );
         store

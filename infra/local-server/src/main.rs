@@ -1,7 +1,7 @@
 //! `local-server`: the local run.
 //!
 //! ```text
-//! local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N]
+//! local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N] [--bench-threads N [--chatter K]]
 //! local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]
 //! ```
 
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage:\n  local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N]\n  \
+        "usage:\n  local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N] [--bench-threads N [--chatter K]]\n  \
          local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]\n\
          roles: {}",
         Role::ALL.map(|r| r.as_str()).join(", ")
@@ -151,7 +151,7 @@ async fn serve(args: &Args) -> ExitCode {
     let subjects = if args.has("no-demo") {
         local_server::demo::DemoSubjects::demo()
     } else {
-        let scale = match args.get("bench-rows").map(str::parse::<u64>) {
+        let mut scale = match args.get("bench-rows").map(str::parse::<u64>) {
             None => shared::demo::Scale::demo(),
             // One organisation, so its reports hold the whole benchmark volume.
             Some(Ok(rows)) => shared::demo::Scale {
@@ -160,6 +160,18 @@ async fn serve(args: &Args) -> ExitCode {
             },
             Some(Err(_)) => return usage(),
         };
+        // The tab benchmark's volume: `--bench-threads 100000 --chatter 3` makes 100,000
+        // threads holding about 1,080,000 messages.
+        match args.get("bench-threads").map(str::parse::<u32>) {
+            None => {}
+            Some(Ok(threads)) => scale.threads = threads,
+            Some(Err(_)) => return usage(),
+        }
+        match args.get("chatter").map(str::parse::<u32>) {
+            None => {}
+            Some(Ok(chatter)) => scale.chatter = chatter,
+            Some(Err(_)) => return usage(),
+        }
         match local_server::demo::load_once(&app, scale).await {
             Ok(s) => s,
             Err(e) => {
