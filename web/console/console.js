@@ -138,6 +138,8 @@ function problemBox(err) {
     h('strong', { class: 'problem-title', text: `${p.title || 'Error'}${err.status ? ` (${err.status})` : ''}` }),
     p.detail ? h('div', { class: 'problem-detail', text: p.detail }) : null,
     p.field ? h('div', { class: 'problem-field' }, 'Field: ', h('code', { text: p.field })) : null,
+    Array.isArray(p.errors) && p.errors.length > 1 ? h('ul', { class: 'problem-errors' }, p.errors.map((x) => h('li', {},
+      x.field ? h('code', { text: x.field }) : null, x.field ? ': ' : null, x.detail || x.reason || x.message || ''))) : null,
     hint ? h('div', { class: 'hint', text: hint }) : null,
     err.status === 401 ? h('button', { type: 'button', class: 'secondary small', onclick: signOut, text: 'Sign in again' }) : null);
 }
@@ -754,17 +756,19 @@ function reportsView(view, kindArg, idArg) {
     h('datalist', { id: 'zones' }, ['UTC', 'Europe/London', 'Europe/Paris', 'Europe/Berlin', 'America/New_York', 'Australia/Sydney'].map((z) => h('option', { value: z }))),
     h('label', {}, 'Minimum duration (s)', h('input', { name: 'min_duration_seconds', type: 'number', min: '0', max: '86400', value: '0' })),
     h('button', { type: 'submit', id: 'generate', text: 'Generate' }),
-    h('button', { type: 'button', class: 'secondary', id: 'history-button', text: 'History' }));
+    h('button', { type: 'button', class: 'secondary', id: 'history-button', text: 'History' }),
+    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'config-button', text: 'Configuration' }) : null);
   const messages = h('div', { id: 'report-messages' });
   const tiles = h('div', { id: 'tiles' });
   const historyBox = h('div', { id: 'history', hidden: true });
+  const configBox = h('div', { id: 'config', hidden: true });
   panel.append(
     h('div', { class: 'section-head' }, h('h2', { id: 'scope-name', text: `Reports — ${scopeName}` }),
       scopes.length > 1 ? h('select', {
         id: 'scope', 'aria-label': 'Scope',
         onchange: (ev) => { location.hash = `#/reports/${ev.currentTarget.value}`; },
       }, scopes.map((s) => h('option', { value: `${s.kind}/${s.id}`, selected: s.kind === scope.kind && s.id === scope.id, text: `${s.kind === 'org' ? 'Organisation' : 'Clinic'} ${s.id}` }))) : null),
-    form, messages, historyBox, tiles);
+    form, messages, configBox, historyBox, tiles);
 
   if (scope.kind === 'org') {
     // The configuration's zone and minimum duration are the defaults.
@@ -772,6 +776,10 @@ function reportsView(view, kindArg, idArg) {
       form.elements.time_zone.value = data.time_zone;
       form.elements.min_duration_seconds.value = String(data.min_duration_seconds);
     }).catch((e) => messages.append(problemBox(e)));
+    $('#config-button', form).addEventListener('click', () => {
+      configBox.hidden = !configBox.hidden;
+      if (!configBox.hidden) configPanel(configBox, base, form);
+    });
   }
   const params = () => {
     const fd = new FormData(form);
@@ -895,6 +903,49 @@ function reportsView(view, kindArg, idArg) {
     historyBox.hidden = !historyBox.hidden;
     if (!historyBox.hidden) loadHistory();
   });
+}
+
+// The organisation's report configuration (C1): read by every organisation role, changed by
+// its admins only (the API refuses the others with 403).
+async function configPanel(box, base, paramsForm) {
+  clear(box, h('h3', { text: 'Report configuration' }), busy('Loading…'));
+  try {
+    const { data } = await api('GET', `${base}/config`);
+    const editable = state.claims.role === 'org_admin';
+    const out = h('div');
+    const form = h('form', { class: 'form', id: 'config-form' },
+      h('label', {}, 'Time zone', h('input', { name: 'time_zone', value: data.time_zone, size: '16', list: 'zones', disabled: !editable })),
+      h('label', {}, 'Minimum duration (s)', h('input', { name: 'min_duration_seconds', type: 'number', min: '0', max: '86400', value: String(data.min_duration_seconds), disabled: !editable })),
+      editable ? h('button', { type: 'submit', text: 'Save configuration' }) : h('span', { class: 'hint', text: 'Only organisation admins change it.' }));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const fd = new FormData(form);
+      try {
+        const { data: saved } = await api('PUT', `${base}/config`, {
+          body: {
+            time_zone: String(fd.get('time_zone')).trim(),
+            min_duration_seconds: Number(fd.get('min_duration_seconds')),
+            tags: data.tags,
+            version: data.version,
+          },
+        });
+        paramsForm.elements.time_zone.value = saved.time_zone;
+        paramsForm.elements.min_duration_seconds.value = String(saved.min_duration_seconds);
+        await configPanel(box, base, paramsForm);
+        box.append(notice(`Configuration saved (version ${saved.version}).`));
+      } catch (e) {
+        clear(out, problemBox(e));
+      }
+    });
+    clear(box, h('h3', { text: 'Report configuration' }),
+      h('dl', { class: 'kv' },
+        h('dt', { text: 'Version' }), h('dd', { id: 'config-version', text: String(data.version) }),
+        h('dt', { text: 'Updated' }), h('dd', { text: data.updated_at ? `${fmtTime(data.updated_at)} by ${data.updated_by}` : 'never (defaults)' }),
+        h('dt', { text: 'Tags' }), h('dd', { text: data.tags.length ? data.tags.map((t) => t.name).join(', ') : 'none' })),
+      form, out);
+  } catch (e) {
+    clear(box, h('h3', { text: 'Report configuration' }), problemBox(e));
+  }
 }
 
 const PHASES = ['queued', 'building', 'mailing', 'finished'];

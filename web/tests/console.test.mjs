@@ -105,6 +105,11 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
+// The first screen only (the README's pictures: docs/screenshots/ are copies of these).
+async function viewportShot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
+
 async function rows(page) {
   await page.locator('#results table.rows, #results .problem, #results p.hint').first().waitFor();
   return page.locator('#results table.rows tbody tr');
@@ -168,6 +173,7 @@ test('platform admin: the nine admin tabs, filters, pages, tag counts, CSV expor
   let feed = await rows(page);
   assert.equal(await feed.count(), 50);
   await shot(page, 'admin-feed');
+  await viewportShot(page, 'readme-feed');
   const firstThread = await feed.first().locator('td').first().textContent();
   await page.click('#next-page');
   await page.waitForFunction(() => document.querySelector('#page-info')?.textContent.startsWith('Page 2'));
@@ -343,6 +349,7 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   assert.equal(await page.locator('#tiles .tile[data-report=organisation] dd[data-figure=user_accounts]').textContent(),
     String(summary.entities.organisations.figures.user_accounts));
   await shot(page, 'reports');
+  await viewportShot(page, 'readme-reports');
 
   // Download, with the indicator on screen while the workbook is prepared (the answer is held
   // back half a second so the indicator is seen).
@@ -392,14 +399,36 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   await shot(page, 'reports-history');
 
   // Over 2 months: no tiles, email only.
-  await page.fill('#report-params input[name=from]', '2026-01-01');
-  await page.fill('#report-params input[name=to]', '2026-06-30');
+  const now = new Date();
+  const longAgo = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 5, 1)).toISOString().slice(0, 10);
+  await page.fill('#report-params input[name=from]', longAgo);
+  await page.fill('#report-params input[name=to]', to);
   await page.click('#generate');
   await page.locator('#tiles .problem').waitFor();
   assert.equal(await page.locator('#tiles .problem-field code').textContent(), 'to');
   assert.equal(await page.locator('#tiles .tile dl').count(), 0);
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Email report' }).count(), 6);
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Download' }).count(), 0);
+
+  // The report configuration: saved by the admin, then the default of the parameters.
+  await page.click('#config-button');
+  await page.locator('#config-form').waitFor();
+  assert.equal(await page.locator('#config-version').textContent(), '0');
+  await page.fill('#config-form input[name=time_zone]', 'Europe/Paris');
+  await page.fill('#config-form input[name=min_duration_seconds]', '60');
+  await page.click('#config-form button[type=submit]');
+  await page.locator('#config .notice').waitFor();
+  assert.equal(await page.locator('#config .notice').textContent(), 'Configuration saved (version 1).');
+  assert.equal(await page.inputValue('#report-params input[name=time_zone]'), 'Europe/Paris');
+  assert.equal(await page.inputValue('#report-params input[name=min_duration_seconds]'), '60');
+  const config = (await apiAs('acc-1', 'GET', '/orgs/org-1/reports/config')).data;
+  assert.equal(config.time_zone, 'Europe/Paris');
+  assert.equal(config.min_duration_seconds, 60);
+  // A zone that does not exist: the API's 400 names the field.
+  await page.fill('#config-form input[name=time_zone]', 'Mars/Olympus');
+  await page.click('#config-form button[type=submit]');
+  await page.locator('#config .problem').waitFor();
+  assert.equal(await page.locator('#config .problem-field code').textContent(), 'time_zone');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -418,6 +447,11 @@ test('org reporter: no admin tabs (the API answers 403 if opened), its own repor
   await page.click('#generate');
   await page.locator('#tiles .tile').first().waitFor();
   assert.equal(await page.locator('#tiles .tile').count(), 6);
+  // The configuration is shown but cannot be changed by a reporter.
+  await page.click('#config-button');
+  await page.locator('#config-form').waitFor();
+  assert.equal(await page.locator('#config-form input[name=time_zone]').isDisabled(), true);
+  assert.equal(await page.locator('#config-form button').count(), 0);
   await page.context().close();
 });
 
