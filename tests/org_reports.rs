@@ -1972,3 +1972,121 @@ async fn local_server_download_link_serves_the_workbook() {
     assert_eq!(resp.status().as_u16(), 401);
     task.abort();
 }
+
+/// A store whose queries take `delay` once `slow` is set: a report that builds slowly.
+struct SlowQueries {
+    inner: Arc<dyn Store>,
+    slow: std::sync::atomic::AtomicBool,
+    delay: std::time::Duration,
+}
+
+#[async_trait::async_trait]
+impl Store for SlowQueries {
+    async fn get(
+        &self,
+        key: &Key,
+    ) -> Result<Option<shared::ports::Item>, shared::ports::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: shared::ports::Item,
+        condition: shared::ports::Condition,
+    ) -> Result<(), shared::ports::StoreError> {
+        self.inner.put(item, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: shared::ports::Condition,
+    ) -> Result<(), shared::ports::StoreError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(
+        &self,
+        ops: Vec<shared::ports::TxOp>,
+    ) -> Result<(), shared::ports::StoreError> {
+        self.inner.transact(ops).await
+    }
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, shared::ports::StoreError> {
+        self.inner.add(key, delta).await
+    }
+    async fn query(
+        &self,
+        query: &shared::ports::Query,
+    ) -> Result<shared::ports::Page, shared::ports::StoreError> {
+        if self.slow.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(self.delay).await;
+        }
+        self.inner.query(query).await
+    }
+    async fn put_many(
+        &self,
+        items: Vec<shared::ports::Item>,
+    ) -> Result<(), shared::ports::StoreError> {
+        self.inner.put_many(items).await
+    }
+}
+
+/// A download that takes longer than its build budget is refused with 422 naming the range
+/// (the emailed report has no such limit) and leaves nothing behind: no file in the temporary
+/// directory, no upload, no history entry. The same request within the budget succeeds.
+#[tokio::test]
+async fn a_download_over_its_build_budget_is_refused_and_leaves_nothing() {
+    use shared::org_reports::download::{download_within, ReportType, DOWNLOAD_BUILD_BUDGET};
+    let store = Arc::new(SlowQueries {
+        inner: Arc::new(EmbeddedStore::in_memory()),
+        slow: std::sync::atomic::AtomicBool::new(false),
+        delay: std::time::Duration::from_millis(200),
+    });
+    let w = world(store.clone(), None).await;
+    store.slow.store(true, std::sync::atomic::Ordering::SeqCst);
+    let tempdir = TempDir::new("download-budget");
+    let input: shared::org_reports::params::ParamsInput =
+        serde_json::from_value(params("2026-04-03", "2026-04-05")).unwrap();
+    let scope = || ReportScope::Org {
+        org_id: ORG.to_string(),
+    };
+    let refused = download_within(
+        &w.deps,
+        &admin(),
+        scope(),
+        ReportType::Consultations,
+        &input,
+        tempdir.path(),
+        std::time::Duration::from_millis(50),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.status, 422);
+    assert_eq!(
+        refused.kind,
+        "https://telehealth.example/problems/report-too-large"
+    );
+    assert_eq!(refused.field.as_deref(), Some("to"));
+    assert!(refused.detail.contains("email"), "{}", refused.detail);
+    let left: Vec<_> = std::fs::read_dir(tempdir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    assert_eq!(
+        w.deps.blobs.incomplete_uploads().await.unwrap(),
+        Vec::<String>::new()
+    );
+    store.slow.store(false, std::sync::atomic::Ordering::SeqCst);
+    let (status, body) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/history", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["items"], json!([]));
+    // Within the budget (the production one), the same slow store serves the download.
+    store.slow.store(true, std::sync::atomic::Ordering::SeqCst);
+    let link = download_within(
+        &w.deps,
+        &admin(),
+        scope(),
+        ReportType::Consultations,
+        &input,
+        tempdir.path(),
+        DOWNLOAD_BUILD_BUDGET,
+    )
+    .await
+    .unwrap();
+    assert_eq!(link.report.row_count, Some(9));
+}

@@ -23,6 +23,11 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncReadExt;
 
+/// How long a download may spend building its workbook. The API answers within API Gateway's
+/// 30-second integration limit, so a report that takes longer (several hundred thousand rows)
+/// is refused with a problem pointing to the emailed report, which has no such limit, instead
+/// of timing out with a bare 503 after the work was done.
+pub const DOWNLOAD_BUILD_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 /// How long a download link works.
 pub const LINK_TTL: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 /// Chunk size of the streamed upload.
@@ -193,7 +198,9 @@ pub async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Resul
 /// Writes the workbook of one report to a temporary file under `tempdir` (named after `stem`)
 /// in constant memory: rows arrive in batches through a bounded channel (the Consultations rows
 /// page by page) while a blocking thread writes them. Shared by the download and the emailed
-/// reports (`super::email`). The caller removes the file.
+/// reports (`super::email`). The caller removes the file. With a `budget`, producing the rows
+/// stops once it is spent: the partial file is removed and the answer is [`too_slow`].
+#[allow(clippy::too_many_arguments)]
 pub async fn write_workbook(
     store: &dyn crate::ports::Store,
     scope: &ReportScope,
@@ -202,6 +209,7 @@ pub async fn write_workbook(
     config: &super::config::ReportConfig,
     tempdir: &Path,
     stem: &str,
+    budget: Option<std::time::Duration>,
 ) -> Result<(PathBuf, crate::export::xlsx::XlsxSummary), Problem> {
     let fields = report_type.fields();
     let options = XlsxOptions::new(params.zone, tempdir);
@@ -213,23 +221,32 @@ pub async fn write_workbook(
         let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
         write_to_temp_file(fields, rows, options, &stem)
     });
-    let produced = match report_type {
-        ReportType::Consultations => {
-            let filter = ConsultationFilter {
-                start: params.start_utc(),
-                end: params.end_utc(),
-                clinic_id: scope.clinic_id().map(str::to_string),
-                min_duration_seconds: params.min_duration_seconds,
-            };
-            load::stream_consultation_rows(store, scope, &filter, load::STREAM_PAGE, &tx).await
-        }
-        _ => match build_report(store, scope, report_type, params, config).await {
-            Ok(rows) => {
-                // A send error means the writer stopped; its own error is reported below.
-                let _ = tx.send(rows).await;
-                Ok(())
+    let producing = async {
+        match report_type {
+            ReportType::Consultations => {
+                let filter = ConsultationFilter {
+                    start: params.start_utc(),
+                    end: params.end_utc(),
+                    clinic_id: scope.clinic_id().map(str::to_string),
+                    min_duration_seconds: params.min_duration_seconds,
+                };
+                load::stream_consultation_rows(store, scope, &filter, load::STREAM_PAGE, &tx).await
             }
-            Err(e) => Err(e),
+            _ => match build_report(store, scope, report_type, params, config).await {
+                Ok(rows) => {
+                    // A send error means the writer stopped; its own error is reported below.
+                    let _ = tx.send(rows).await;
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+        }
+    };
+    let produced = match budget {
+        None => producing.await.map_err(Problem::from),
+        Some(budget) => match tokio::time::timeout(budget, producing).await {
+            Ok(done) => done.map_err(Problem::from),
+            Err(_) => Err(too_slow(budget)),
         },
     };
     drop(tx);
@@ -238,7 +255,7 @@ pub async fn write_workbook(
         if let Ok((path, _)) = &written {
             remove_quietly(path);
         }
-        return Err(e.into());
+        return Err(e);
     }
     written.map_err(|e| {
         tracing::error!(error = %e, "workbook not written");
@@ -246,7 +263,25 @@ pub async fn write_workbook(
     })
 }
 
-/// Builds the report for `scope`, stores it, records it and answers its link.
+/// The answer to a download whose workbook took longer than `budget` to build: 422, naming
+/// the range (a shorter one downloads; the emailed report takes any).
+pub fn too_slow(budget: std::time::Duration) -> Problem {
+    let mut p = Problem::new(
+        422,
+        "report-too-large",
+        "Report too large to download",
+        format!(
+            "building this report takes longer than {} s; request it by email (POST .../email) \
+             or choose a shorter range",
+            budget.as_secs()
+        ),
+    );
+    p.field = Some("to".into());
+    p
+}
+
+/// Builds the report for `scope`, stores it, records it and answers its link, refusing a
+/// report that takes longer than [`DOWNLOAD_BUILD_BUDGET`] to build.
 pub async fn download(
     deps: &Deps,
     actor: &Principal,
@@ -254,6 +289,28 @@ pub async fn download(
     report_type: ReportType,
     input: &ParamsInput,
     tempdir: &Path,
+) -> Result<ReportLink, Problem> {
+    download_within(
+        deps,
+        actor,
+        scope,
+        report_type,
+        input,
+        tempdir,
+        DOWNLOAD_BUILD_BUDGET,
+    )
+    .await
+}
+
+/// [`download`] with another build budget (for tests).
+pub async fn download_within(
+    deps: &Deps,
+    actor: &Principal,
+    scope: ReportScope,
+    report_type: ReportType,
+    input: &ParamsInput,
+    tempdir: &Path,
+    budget: std::time::Duration,
 ) -> Result<ReportLink, Problem> {
     let store = &*deps.store;
     let config = load_config(store, scope.org_id()).await?;
@@ -269,6 +326,7 @@ pub async fn download(
         &config,
         tempdir,
         &report_id,
+        Some(budget),
     )
     .await?;
     let object_key = format!("reports/{report_id}.xlsx");

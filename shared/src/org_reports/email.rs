@@ -535,6 +535,7 @@ async fn execute(
         &config,
         tempdir,
         &report_id,
+        None,
     )
     .await
     .map_err(|p| format!("workbook not built: {}", p.detail))?;
