@@ -180,6 +180,18 @@ test('platform admin: the nine admin tabs, filters, pages, tag counts, CSV expor
   feed = await rows(page);
   assert.equal(await feed.count(), 50);
   assert.notEqual(await feed.first().locator('td').first().textContent(), firstThread);
+  await page.getByRole('button', { name: 'Previous page' }).click();
+  await page.waitForFunction(() => document.querySelector('#page-info')?.textContent.startsWith('Page 1'));
+  assert.equal(await (await rows(page)).first().locator('td').first().textContent(), firstThread);
+  // Search by specialist name: every row has that practitioner.
+  const specialistName = (await (await rows(page)).first().locator('td:nth-child(4)').textContent()).split(', ')[0];
+  await page.fill('#filters input[name=q]', specialistName);
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction((name) => {
+    const cells = [...document.querySelectorAll('#results table.rows tbody tr td:nth-child(4)')];
+    return cells.length > 0 && cells.every((td) => td.textContent.includes(name));
+  }, specialistName);
+  await page.fill('#filters input[name=q]', '');
   await page.check('#filters input[name=tag][value=waiting_answer]');
   await page.click('#filters button[type=submit]');
   await page.waitForFunction(() => document.querySelector('#page-info')?.textContent.startsWith('Page 1'));

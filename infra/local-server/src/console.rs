@@ -241,4 +241,22 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    /// The console and its identities endpoint belong to the local run only: no route of the
+    /// table, the SAM template or the OpenAPI document names them.
+    #[test]
+    fn the_console_is_no_route_of_the_api() {
+        assert!(shared::routes::ROUTES
+            .iter()
+            .all(|r| !r.path.starts_with("/console") && r.path != "/"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for file in ["template.yaml", "docs/openapi.yaml"] {
+            let text = std::fs::read_to_string(root.join(file)).expect(file);
+            assert!(!text.contains("/console"), "{file} names the console");
+            assert!(
+                !text.contains("identities"),
+                "{file} names the identities endpoint"
+            );
+        }
+    }
 }
