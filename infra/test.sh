@@ -178,12 +178,12 @@ console_browser_tests() {
     local chromium=/usr/bin/chromium
     if [[ ! -x $chromium ]]; then
         echo "installing Debian's chromium with apt-get"
-        local sudo=()
-        [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-        export DEBIAN_FRONTEND=noninteractive
-        "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null || {
-            "${sudo[@]}" apt-get update -qq &&
-                "${sudo[@]}" apt-get install -y -qq --no-install-recommends chromium >/dev/null
+        # sudo (never prompting) only when not root; it would drop an exported variable.
+        local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+        [[ $(id -u) -eq 0 ]] || apt=(sudo -n "${apt[@]}")
+        "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null || {
+            "${apt[@]}" update -qq &&
+                "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null
         }
     fi
     [[ -x $chromium ]] || {
