@@ -628,36 +628,54 @@ fn nonempty<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
 /// An ordered run of matching items.
 type Run<'a> = Box<dyn Iterator<Item = (&'a Key, &'a Stored)> + 'a>;
 
+/// A page as read under the lock: its items are copied in their stored form and parsed after
+/// the lock is released, so concurrent readers hold it only for the copy.
+#[derive(Default)]
+struct RawPage {
+    items: Vec<(Key, Stored)>,
+    more: bool,
+    read: usize,
+}
+
+impl RawPage {
+    fn into_page(self, index: Index) -> Result<Page, StoreError> {
+        let items = self
+            .items
+            .iter()
+            .map(|(key, stored)| stored.to_item(key))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if self.more {
+            items.last().map(|last| Cursor::after(last, index))
+        } else {
+            None
+        };
+        Ok(Page {
+            items,
+            next,
+            read: self.read,
+        })
+    }
+}
+
 /// Reads one page off an ordered run of matching items.
-fn page(run: Run<'_>, query: &Query) -> Result<Page, StoreError> {
+fn page(run: Run<'_>, query: &Query) -> RawPage {
     let want = query.limit.unwrap_or(usize::MAX);
-    let mut items = Vec::new();
-    let mut read = 0usize;
-    let mut more = false;
+    let mut raw = RawPage::default();
     for (key, stored) in run {
-        read += 1;
-        if items.len() == want {
-            more = true;
+        raw.read += 1;
+        if raw.items.len() == want {
+            raw.more = true;
             break;
         }
-        items.push(stored.to_item(key)?);
+        raw.items.push((key.clone(), stored.clone()));
     }
-    let next = if more {
-        items.last().map(|last| Cursor::after(last, query.index))
-    } else {
-        None
-    };
-    Ok(Page { items, next, read })
+    raw
 }
 
 impl Inner {
-    fn query(&self, query: &Query) -> Result<Page, StoreError> {
+    fn query(&self, query: &Query) -> Result<RawPage, StoreError> {
         check_query(query)?;
-        let empty = Page {
-            items: Vec::new(),
-            next: None,
-            read: 0,
-        };
+        let empty = RawPage::default();
         let Some(range) = normalize_range(&query.sk) else {
             return Ok(empty);
         };
@@ -688,7 +706,7 @@ impl Inner {
                 } else {
                     Box::new(run.rev())
                 };
-                page(run, query)
+                Ok(page(run, query))
             }
             Index::Gsi1 | Index::Gsi2 => {
                 let set = if query.index == Index::Gsi1 {
@@ -730,7 +748,7 @@ impl Inner {
                 } else {
                     Box::new(run.rev())
                 };
-                page(run, query)
+                Ok(page(run, query))
             }
         }
     }
@@ -740,12 +758,9 @@ impl Inner {
 impl Store for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         check_key(key)?;
-        let inner = self.lock();
-        inner
-            .items
-            .get(key)
-            .map(|stored| stored.to_item(key))
-            .transpose()
+        // Copied under the lock, parsed after it.
+        let found = self.lock().items.get(key).cloned();
+        found.map(|stored| stored.to_item(key)).transpose()
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -820,7 +835,8 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.lock().query(query)
+        let raw = self.lock().query(query)?;
+        raw.into_page(query.index)
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
