@@ -768,6 +768,7 @@ function reportsView(view, kindArg, idArg) {
         id: 'scope', 'aria-label': 'Scope',
         onchange: (ev) => { location.hash = `#/reports/${ev.currentTarget.value}`; },
       }, scopes.map((s) => h('option', { value: `${s.kind}/${s.id}`, selected: s.kind === scope.kind && s.id === scope.id, text: `${s.kind === 'org' ? 'Organisation' : 'Clinic'} ${s.id}` }))) : null),
+    ORG_ROLES.includes(c.role) ? clinicPicker() : null,
     form, messages, configBox, historyBox, tiles);
 
   if (scope.kind === 'org') {
@@ -903,6 +904,19 @@ function reportsView(view, kindArg, idArg) {
     historyBox.hidden = !historyBox.hidden;
     if (!historyBox.hidden) loadHistory();
   });
+}
+
+// Organisation roles may also run the reports of one clinic of their organisation (the API
+// answers 404 for a clinic of another organisation).
+function clinicPicker() {
+  const form = h('form', { class: 'form', id: 'clinic-picker' },
+    h('label', {}, 'Reports of one clinic', h('input', { name: 'clinic', placeholder: 'clinic id', required: true, size: '12' })),
+    h('button', { type: 'submit', class: 'secondary small', text: 'Open' }));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = `#/reports/clinic/${encodeURIComponent(String(new FormData(form).get('clinic')).trim())}`;
+  });
+  return form;
 }
 
 // The organisation's report configuration (C1): read by every organisation role, changed by

@@ -422,6 +422,22 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Email report' }).count(), 6);
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Download' }).count(), 0);
 
+  // One clinic of the organisation, through the clinic picker; a clinic of org-2 is refused.
+  await page.fill('#clinic-picker input[name=clinic]', 'clinic-2');
+  await page.click('#clinic-picker button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#scope-name')?.textContent === 'Reports — Clinic clinic-2');
+  await page.click('#generate');
+  await page.locator('#tiles .tile').first().waitFor();
+  assert.equal(await page.locator('#tiles .tile[data-report=clinics] dd[data-figure=clinics]').textContent(), '1');
+  await page.fill('#clinic-picker input[name=clinic]', 'clinic-4');
+  await page.click('#clinic-picker button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#scope-name')?.textContent === 'Reports — Clinic clinic-4');
+  await page.click('#generate');
+  await page.locator('#tiles .problem').waitFor();
+  assert.equal(await page.locator('#tiles .problem').getAttribute('data-status'), '404');
+  await page.goto(`${base}/console/#/reports`);
+  await page.locator('#report-params').waitFor();
+
   // The report configuration: saved by the admin, then the default of the parameters.
   await page.click('#config-button');
   await page.locator('#config-form').waitFor();
