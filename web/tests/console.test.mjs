@@ -41,7 +41,7 @@ before(async () => {
   process.on('exit', () => server.kill());
   base = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the local server did not start in 300 s:\n${out}\n${serverLog}`)), 300_000);
+    const timer = setTimeout(() => reject(new Error(`the local server did not start in 420 s:\n${out}\n${serverLog}`)), 300_000);
     server.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/Telehealth reporting API \(local\) at (\S+)/);
@@ -342,6 +342,23 @@ test('referrals: the practitioner sends, the patient accepts, the specialist acc
   assert.equal(await admin.locator('#thread dd').first().textContent(), accepted.specialist_thread_id);
   await admin.context().close();
   await spec.context().close();
+
+  // A second referral, declined by the patient: final, no buttons left.
+  const again = await signIn('prac-1');
+  await again.fill('#referral-form input[name=patient_id]', 'pat-1');
+  await again.fill('#referral-form input[name=specialist_id]', 'prac-2');
+  await again.click('#referral-form button[type=submit]');
+  await again.locator('#referral-result .notice').waitFor();
+  const second = (await again.locator('#referral-result .notice').textContent()).match(/Referral (\S+) sent/)?.[1] || fail('no second referral');
+  await again.context().close();
+  const declining = await signIn('pat-1');
+  const pending = declining.locator(`#referrals-patient tr[data-referral="${second}"]`);
+  await pending.waitFor();
+  await pending.getByRole('button', { name: 'Decline' }).click();
+  await declining.waitForFunction((id) => document.querySelector(`#referrals-patient tr[data-referral="${id}"]`)?.dataset.state === 'patient_rejected', second);
+  assert.equal(await declining.locator(`#referrals-patient tr[data-referral="${second}"] button`).count(), 0);
+  assert.equal((await apiAs('pat-1', 'GET', `/referrals/${second}`)).data.state, 'patient_rejected');
+  await declining.context().close();
 });
 
 test('org admin: tiles, a workbook download with its indicator, an emailed report followed to the end, history and re-download', async () => {
