@@ -41,7 +41,7 @@ before(async () => {
   process.on('exit', () => server.kill());
   base = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the local server did not start in 420 s:\n${out}\n${serverLog}`)), 300_000);
+    const timer = setTimeout(() => reject(new Error(`the local server did not start in 420 s:\n${out}\n${serverLog}`)), 420_000);
     server.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/Telehealth reporting API \(local\) at (\S+)/);
