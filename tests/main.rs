@@ -3,6 +3,7 @@ mod admin;
 mod admin_demo;
 mod admin_http;
 mod admin_ingest;
+mod admin_readmodels;
 mod contract;
 mod demo;
 mod events;

@@ -44,6 +44,14 @@ pub mod keys {
     pub fn practitioner(id: &str) -> Key {
         Key::new(format!("PRAC#{id}"), "PROFILE")
     }
+    /// A practitioner's call totals, all time (A4): one item per practitioner with a call.
+    pub fn call_totals(id: &str) -> Key {
+        Key::new(format!("PRAC#{id}"), "CALL_TOTALS")
+    }
+    /// A practitioner's payment totals per currency, all time (A7).
+    pub fn payment_totals(id: &str) -> Key {
+        Key::new(format!("PRAC#{id}"), "PAY_TOTALS")
+    }
     pub fn practitioner_rating_count(id: &str) -> Key {
         Key::new(format!("PRAC#{id}"), "RATING_COUNT")
     }
@@ -58,6 +66,20 @@ pub mod keys {
     }
     pub fn thread_pk(id: &str) -> String {
         format!("THREAD#{id}")
+    }
+    /// A party's name as the list items that show it copy it ([`super::PartyName`]).
+    pub fn party_name(party_id: &str) -> Key {
+        Key::new(format!("PARTY#{party_id}"), "NAME")
+    }
+    /// The sort-key prefix of a party's references ([`party_ref`]).
+    pub const PARTY_REF_PREFIX: &str = "REF#";
+    /// A reference from a list item that shows a party's name to that party: the item's key,
+    /// so that a change of name reaches every copy.
+    pub fn party_ref(party_id: &str, item: &Key) -> Key {
+        Key::new(
+            format!("PARTY#{party_id}"),
+            format!("{PARTY_REF_PREFIX}{}#{}", item.pk, item.sk),
+        )
     }
     pub fn party_thread(party_id: &str, thread_id: &str) -> Key {
         Key::new(format!("PARTY#{party_id}"), format!("THREAD#{thread_id}"))
@@ -161,6 +183,10 @@ pub mod lists {
     pub const VOUCHERS: &str = "VOUCHERS";
     /// GSI1: every call, by start (A4).
     pub const CALLS: &str = "CALLS";
+    /// GSI1: every practitioner with a call, by folded name (A4 without a period).
+    pub const CALL_TOTALS: &str = "CALL_TOTALS";
+    /// GSI1: every practitioner with a payment, by folded name (A7 without a period).
+    pub const PAYMENT_TOTALS: &str = "PAY_TOTALS";
     /// GSI1: every organisation (C4).
     pub const ORGANISATIONS: &str = "ORGS";
 
@@ -231,6 +257,36 @@ pub struct Practitioner {
     pub profile_as_of: Option<DateTime<Utc>>,
     pub availability: Option<Availability>,
     pub availability_as_of: Option<DateTime<Utc>>,
+    /// Totals ingest keeps on the profile: `rating_count`, `rating_stars` (A5, A6).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub totals: Totals,
+    /// The admin's availability override, as the override route last set it (A5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub availability_override: Option<crate::admin::practitioners::AvailabilityOverride>,
+}
+
+impl Practitioner {
+    /// Whether a profile or availability event has been seen (an item holding only totals
+    /// is not a listed practitioner yet).
+    pub fn is_known(&self) -> bool {
+        self.profile_as_of.is_some() || self.availability_as_of.is_some()
+    }
+}
+
+/// Running totals ingest keeps on an item (by name; a missing name is zero). Each source
+/// item (a rating, a redemption, a call, a payment) adds what it contributes, and on every
+/// change the difference, so a re-sent or updated source is never counted twice.
+pub type Totals = BTreeMap<String, i64>;
+
+/// A practitioner's all-time totals of one kind (calls or payments): a list item of its own,
+/// in name order, with the practitioner's name copied in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PractitionerTotals {
+    pub practitioner_id: String,
+    pub totals: Totals,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -240,6 +296,23 @@ pub struct Patient {
     pub name: Option<String>,
     pub as_of: Option<DateTime<Utc>>,
 }
+
+/// A party's (patient's or practitioner's) name as the list items copy it: the newest
+/// profile's name, and the number of references ([`keys::party_ref`]) taken on it. Every
+/// transaction that adds a reference or changes the name writes this item on a version
+/// condition, so a change of name and a new copy of the name never miss each other.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PartyName {
+    pub party_id: String,
+    pub name: Option<String>,
+    pub as_of: Option<DateTime<Utc>>,
+    pub refs: u64,
+}
+
+/// The names a list item shows, copied in by ingest: party id to name (absent when the
+/// party's profile is not known yet). Kept current when a profile's name changes.
+pub type Names = BTreeMap<String, String>;
 
 /// What the Feed and the tag rules read of a thread (SPEC A1).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -266,6 +339,9 @@ pub struct ThreadSummary {
     /// Every payment request of the thread, by request id (consultation tags, A3).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub requests: BTreeMap<String, RequestState>,
+    /// The participants' names (Feed, thread details).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: Names,
 }
 
 /// What the consultation tags read of one payment request.
@@ -328,6 +404,9 @@ pub struct Payment {
     pub request_id: Option<String>,
     pub voucher_code: Option<String>,
     pub paid_at: DateTime<Utc>,
+    /// The patient's and practitioner's names (A8).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -346,6 +425,9 @@ pub struct Consultation {
     /// feed the per-day tag counters.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     pub tags: BTreeSet<crate::admin::tags::ConsultationTag>,
+    /// The practitioner's and patient's names (A3).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -385,6 +467,9 @@ pub struct Rating {
     pub stars: u8,
     pub comment: Option<String>,
     pub submitted_at: DateTime<Utc>,
+    /// The patient's and practitioner's names (A6).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: Names,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -394,6 +479,9 @@ pub struct Voucher {
     pub usage_limit: Option<u32>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_at: Option<DateTime<Utc>>,
+    /// `uses`: distinct redemptions (A9).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub totals: Totals,
 }
 
 /// One use of a voucher code. Each distinct redemption counts once towards the code's uses

@@ -1,7 +1,12 @@
 //! A4 Call durations: per practitioner, the number of in-thread calls in the period and their
-//! total audio and video call time; search `q` on the practitioner's name. Query: `gsi1`
-//! `PRACTITIONERS` (name order), then per practitioner `gsi2`, `PRAC#<id>#CALLS` with the
-//! period on the call's first join. Practitioners without a call in the period are left out.
+//! total audio and video call time; search `q` on the practitioner's name. Practitioners
+//! without a call in the period are left out.
+//!
+//! Without a period (all time) a row is one item: the practitioner's call totals, which ingest
+//! moves as each call's joins and leaves arrive (`PRAC#<id>`/`CALL_TOTALS`, listed in `gsi1`
+//! `CALL_TOTALS` by the copied name, folded). With a period the totals are summed at read
+//! time: `gsi1` `PRACTITIONERS` (name order), then per practitioner `gsi2`,
+//! `PRAC#<id>#CALLS` with the period on the call's first join.
 //!
 //! # Call time (the rule)
 //! Only practitioners start calls; a patient who joins first waits, and the call ends when the
@@ -21,7 +26,7 @@ use super::tab::{Party, Reader, Tab};
 use crate::events::types::{CallRole, Media};
 use crate::export::cells::Cell;
 use crate::ports::{Index, Item, Query, SkRange, StoreError};
-use crate::readmodels::{lists, Call, CallMove, Practitioner};
+use crate::readmodels::{lists, Call, CallMove, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -105,8 +110,11 @@ impl Tab for CallsTab {
         ]]
     }
 
-    fn query(&self, _params: &ListParams) -> Query {
-        Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+    fn query(&self, params: &ListParams) -> Query {
+        match params.period {
+            None => Query::partition(Index::Gsi1, lists::CALL_TOTALS),
+            Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
+        }
     }
 
     async fn row(
@@ -115,6 +123,28 @@ impl Tab for CallsTab {
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<CallDurationRow>, StoreError> {
+        if item.sk == "CALL_TOTALS" {
+            let t: PractitionerTotals = item.decode()?;
+            let name = t.names.get(&t.practitioner_id).cloned();
+            if !params.matches(name.as_deref()) {
+                return Ok(None);
+            }
+            let n = |k: &str| t.totals.get(k).copied().unwrap_or(0);
+            let u = |k: &str| u64::try_from(n(k)).unwrap_or(0);
+            let row = CallDurationRow {
+                practitioner: Party {
+                    id: t.practitioner_id.clone(),
+                    name,
+                },
+                calls: u("calls"),
+                audio_calls: u("audio_calls"),
+                video_calls: u("video_calls"),
+                audio_seconds: n("audio_seconds"),
+                video_seconds: n("video_seconds"),
+                total_seconds: n("total_seconds"),
+            };
+            return Ok((row.calls > 0).then_some(row));
+        }
         let p: Practitioner = item.decode()?;
         if !params.matches(p.name.as_deref()) {
             return Ok(None);

@@ -14,7 +14,7 @@
 
 use super::feed::tags_text;
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{search_hits_named, Party, Reader, Tab};
 use super::tags::ConsultationTag;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
@@ -135,7 +135,7 @@ impl Tab for ConsultationsTab {
 
     async fn row(
         &self,
-        reader: &mut Reader<'_>,
+        _reader: &mut Reader<'_>,
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<ConsultationRow>, StoreError> {
@@ -143,20 +143,17 @@ impl Tab for ConsultationsTab {
         if !self.tags.is_subset(&c.tags) {
             return Ok(None);
         }
-        if !reader
-            .search_hits_practitioner(params, c.practitioner_id.iter())
-            .await?
-        {
+        if !search_hits_named(params, &c.names, c.practitioner_id.iter()) {
             return Ok(None);
         }
-        let practitioner = match &c.practitioner_id {
-            Some(id) => Some(reader.practitioner_party(id).await?),
-            None => None,
-        };
-        let patient = match &c.patient_id {
-            Some(id) => Some(reader.patient_party(id).await?),
-            None => None,
-        };
+        let practitioner = c
+            .practitioner_id
+            .as_deref()
+            .map(|id| Party::named(&c.names, id));
+        let patient = c
+            .patient_id
+            .as_deref()
+            .map(|id| Party::named(&c.names, id));
         Ok(Some(ConsultationRow {
             consultation_id: c.consultation_id,
             thread_id: c.thread_id,

@@ -3,7 +3,7 @@
 //! names. Query: `gsi1`, `gsi1pk = FEED`, backward.
 
 use super::params::ListParams;
-use super::tab::{parties_text, Party, Reader, Tab};
+use super::tab::{parties_text, search_hits_named, Party, Reader, Tab};
 use super::tags::{feed_tags, FeedTag};
 use crate::export::cells::Cell;
 use crate::http::Problem;
@@ -49,17 +49,19 @@ impl FeedTab {
     }
 }
 
-/// The Feed row of a thread summary, names read through `reader`.
-pub async fn feed_row(reader: &mut Reader<'_>, t: &ThreadSummary) -> Result<FeedRow, StoreError> {
-    let mut patients = Vec::new();
-    for id in &t.patient_ids {
-        patients.push(reader.patient_party(id).await?);
-    }
-    let mut practitioners = Vec::new();
-    for id in &t.practitioner_ids {
-        practitioners.push(reader.practitioner_party(id).await?);
-    }
-    Ok(FeedRow {
+/// The Feed row of a thread summary, with the names ingest copied into it (no read).
+pub fn feed_row(t: &ThreadSummary) -> FeedRow {
+    let patients = t
+        .patient_ids
+        .iter()
+        .map(|id| Party::named(&t.names, id))
+        .collect();
+    let practitioners = t
+        .practitioner_ids
+        .iter()
+        .map(|id| Party::named(&t.names, id))
+        .collect();
+    FeedRow {
         thread_id: t.thread_id.clone(),
         last_activity_at: t.activity_at(),
         last_message_at: t.last_message_at,
@@ -67,7 +69,7 @@ pub async fn feed_row(reader: &mut Reader<'_>, t: &ThreadSummary) -> Result<Feed
         practitioners,
         message_count: t.message_count,
         tags: feed_tags(t),
-    })
+    }
 }
 
 /// Tags as one CSV cell, space-separated.
@@ -118,7 +120,7 @@ impl Tab for FeedTab {
 
     async fn row(
         &self,
-        reader: &mut Reader<'_>,
+        _reader: &mut Reader<'_>,
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<FeedRow>, StoreError> {
@@ -126,12 +128,9 @@ impl Tab for FeedTab {
         if !self.tags.is_subset(&feed_tags(&t)) {
             return Ok(None);
         }
-        if !reader
-            .search_hits_practitioner(params, &t.practitioner_ids)
-            .await?
-        {
+        if !search_hits_named(params, &t.names, &t.practitioner_ids) {
             return Ok(None);
         }
-        Ok(Some(feed_row(reader, &t).await?))
+        Ok(Some(feed_row(&t)))
     }
 }

@@ -6,7 +6,7 @@
 //! the patient's name. Query: `gsi1`, `gsi1pk = PAYMENTS`, backward.
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::events::types::PaymentType;
 use crate::export::cells::Cell;
 use crate::http::Problem;
@@ -124,7 +124,7 @@ impl Tab for PaymentItemsTab {
 
     async fn row(
         &self,
-        reader: &mut Reader<'_>,
+        _reader: &mut Reader<'_>,
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<PaymentItemRow>, StoreError> {
@@ -132,17 +132,12 @@ impl Tab for PaymentItemsTab {
         if !self.types.is_empty() && !self.types.contains(&p.payment_type) {
             return Ok(None);
         }
-        let patient = reader.patient_party(&p.patient_id).await?;
-        if params.q.is_some()
-            && !params.matches(patient.name.as_deref())
-            && !reader
-                .search_hits_practitioner(params, [&p.practitioner_id])
-                .await?
-        {
+        let patient = Party::named(&p.names, &p.patient_id);
+        if !search_hits_named(params, &p.names, [&p.patient_id, &p.practitioner_id]) {
             return Ok(None);
         }
         Ok(Some(PaymentItemRow {
-            practitioner: reader.practitioner_party(&p.practitioner_id).await?,
+            practitioner: Party::named(&p.names, &p.practitioner_id),
             patient,
             payment_id: p.payment_id,
             paid_at: p.paid_at,

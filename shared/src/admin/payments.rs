@@ -1,16 +1,21 @@
 //! A7 Payments: per practitioner over the period, per currency: the number of consultations
 //! (payments that open one), the number of payment items, and the totals paid, to the
 //! specialist and in commission (integer minor units; refunds count negative, fees as they
-//! come, so the totals reconcile with A8). Search `q` on the practitioner's name. Query:
-//! `gsi1` `PRACTITIONERS` (name order), then per practitioner `gsi2`, `PRAC#<id>#PAYMENTS`
-//! with the period on the payment time. Practitioners without a payment in the period are
-//! left out; a practitioner paid in two currencies has one CSV line per currency.
+//! come, so the totals reconcile with A8). Search `q` on the practitioner's name.
+//! Practitioners without a payment in the period are left out; a practitioner paid in two
+//! currencies has one CSV line per currency.
+//!
+//! Without a period (all time) a row is one item: the practitioner's payment totals per
+//! currency, which ingest moves with each payment (`PRAC#<id>`/`PAY_TOTALS`, totals named
+//! `<currency>#<total>`, listed in `gsi1` `PAY_TOTALS` by the copied name, folded). With a
+//! period they are summed at read time: `gsi1` `PRACTITIONERS` (name order), then per
+//! practitioner `gsi2`, `PRAC#<id>#PAYMENTS` with the period on the payment time.
 
 use super::params::ListParams;
 use super::tab::{Party, Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, Item, Query, SkRange, StoreError};
-use crate::readmodels::{lists, Payment, Practitioner};
+use crate::readmodels::{lists, Payment, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -54,6 +59,33 @@ pub fn totals_per_currency<'a>(
         t.commission_minor += p.commission_minor;
     }
     by.into_values().collect()
+}
+
+/// The per-currency totals of a totals item (`<currency>#<total>` names), in currency order;
+/// a currency without a payment is left out.
+pub fn totals_from_items(totals: &crate::readmodels::Totals) -> Vec<CurrencyTotals> {
+    let mut by: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
+    for (name, n) in totals {
+        let Some((currency, field)) = name.split_once('#') else {
+            continue;
+        };
+        let t = by
+            .entry(currency.to_string())
+            .or_insert_with(|| CurrencyTotals {
+                currency: currency.to_string(),
+                ..CurrencyTotals::default()
+            });
+        let count = u64::try_from(*n).unwrap_or(0);
+        match field {
+            "payments" => t.payments = count,
+            "consultations" => t.consultations = count,
+            "total_minor" => t.total_minor = *n,
+            "specialist_minor" => t.specialist_minor = *n,
+            "commission_minor" => t.commission_minor = *n,
+            _ => {}
+        }
+    }
+    by.into_values().filter(|t| t.payments > 0).collect()
 }
 
 /// The Payments tab.
@@ -100,8 +132,11 @@ impl Tab for PaymentsTab {
             .collect()
     }
 
-    fn query(&self, _params: &ListParams) -> Query {
-        Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+    fn query(&self, params: &ListParams) -> Query {
+        match params.period {
+            None => Query::partition(Index::Gsi1, lists::PAYMENT_TOTALS),
+            Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
+        }
     }
 
     async fn row(
@@ -110,6 +145,24 @@ impl Tab for PaymentsTab {
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<PaymentsRow>, StoreError> {
+        if item.sk == "PAY_TOTALS" {
+            let t: PractitionerTotals = item.decode()?;
+            let name = t.names.get(&t.practitioner_id).cloned();
+            if !params.matches(name.as_deref()) {
+                return Ok(None);
+            }
+            let totals = totals_from_items(&t.totals);
+            if totals.is_empty() {
+                return Ok(None);
+            }
+            return Ok(Some(PaymentsRow {
+                practitioner: Party {
+                    id: t.practitioner_id,
+                    name,
+                },
+                totals,
+            }));
+        }
         let p: Practitioner = item.decode()?;
         if !params.matches(p.name.as_deref()) {
             return Ok(None);

@@ -7,9 +7,13 @@
 //! `PUT /admin/practitioners/{practitioner_id}/availability` with
 //! `{"availability": "available" | "away", "until": "<RFC 3339>" | null}` sets an admin override
 //! (`pk = PRAC#<id>`, `sk = AVAIL_OVERRIDE`) that wins over the availability the platform
-//! reports until `until` (or until replaced, without `until`). It shows in the tab at once
-//! (the tab reads it beside the profile), and ends by itself: readers compare `until` with the
-//! clock, and DynamoDB's TTL (`expires_at`) removes the item later. Every override writes an
+//! reports until `until` (or until replaced, without `until`). The same transaction copies it
+//! into the profile (`availability_override`, version-conditioned), so it shows in the tab at
+//! once with no read beyond the profile; it ends by itself: readers compare `until` with the
+//! clock, and DynamoDB's TTL (`expires_at`) removes the override item later.
+//!
+//! The rating average and count come from the totals ingest keeps on the profile
+//! (`rating_count`, `rating_stars`): a row is its profile item, nothing more. Every override writes an
 //! audit record (`availability.overridden`: who, when, old and new value) in the same
 //! transaction. `until` must be in the future and at most [`MAX_OVERRIDE_DAYS`] days ahead.
 
@@ -138,18 +142,14 @@ fn snake<T: Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-/// The row of a practitioner: profile, active override and rating counters.
-pub async fn practitioner_row(
-    reader: &mut Reader<'_>,
-    p: Practitioner,
-    now: DateTime<Utc>,
-) -> Result<PractitionerRow, StoreError> {
-    let over = match reader.get(&override_key(&p.practitioner_id)).await? {
-        Some(item) => Some(item.decode::<AvailabilityOverride>()?).filter(|o| o.active(now)),
-        None => None,
-    };
-    let stats: RatingStats = reader.rating_stats(&p.practitioner_id).await?;
-    Ok(PractitionerRow {
+/// The row of a practitioner: its profile, with the override and rating totals it carries.
+pub fn practitioner_row(p: Practitioner, now: DateTime<Utc>) -> PractitionerRow {
+    let over = p
+        .availability_override
+        .clone()
+        .filter(|o| o.active(now));
+    let stats = RatingStats::of(&p.totals);
+    PractitionerRow {
         availability: over.as_ref().map(|o| o.availability).or(p.availability),
         availability_source: if over.is_some() {
             "override"
@@ -165,7 +165,7 @@ pub async fn practitioner_row(
         specialties: p.specialties,
         approval: p.approval,
         price: p.price,
-    })
+    }
 }
 
 #[async_trait]
@@ -217,7 +217,7 @@ impl Tab for PractitionersTab {
 
     async fn row(
         &self,
-        reader: &mut Reader<'_>,
+        _reader: &mut Reader<'_>,
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<PractitionerRow>, StoreError> {
@@ -228,7 +228,7 @@ impl Tab for PractitionersTab {
         if !self.approvals.is_empty() && !p.approval.is_some_and(|a| self.approvals.contains(&a)) {
             return Ok(None);
         }
-        Ok(Some(practitioner_row(reader, p, self.now).await?))
+        Ok(Some(practitioner_row(p, self.now)))
     }
 }
 
@@ -255,41 +255,64 @@ pub async fn override_availability(
             ));
         }
     }
-    let Some(profile) = store.get(&keys::practitioner(id.as_str())).await? else {
-        return Err(Problem::not_found("practitioner"));
-    };
-    let practitioner: Practitioner = profile.decode()?;
-    let mut reader = Reader::new(store);
-    let before = practitioner_row(&mut reader, practitioner.clone(), now).await?;
-    let over = AvailabilityOverride {
-        availability: body.availability,
-        until: body.until,
-        set_by: actor.sub.clone(),
-        set_at: now,
-    };
-    let key = override_key(id.as_str());
-    let mut item = Item::new(
-        key.pk,
-        key.sk,
-        serde_json::to_value(&over).map_err(|_| Problem::internal())?,
-    );
-    if let Some(until) = over.until {
-        item = item.with_expiry(until.timestamp());
+    // The profile may change under us (ingest): a few attempts.
+    const ATTEMPTS: u32 = 5;
+    for attempt in 0..ATTEMPTS {
+        let Some(profile) = store.get(&keys::practitioner(id.as_str())).await? else {
+            return Err(Problem::not_found("practitioner"));
+        };
+        let mut practitioner: Practitioner = profile.decode()?;
+        if !practitioner.is_known() {
+            return Err(Problem::not_found("practitioner"));
+        }
+        let before = practitioner_row(practitioner.clone(), now);
+        let over = AvailabilityOverride {
+            availability: body.availability,
+            until: body.until,
+            set_by: actor.sub.clone(),
+            set_at: now,
+        };
+        let key = override_key(id.as_str());
+        let mut item = Item::new(
+            key.pk,
+            key.sk,
+            serde_json::to_value(&over).map_err(|_| Problem::internal())?,
+        );
+        if let Some(until) = over.until {
+            item = item.with_expiry(until.timestamp());
+        }
+        let mut record = AuditRecord::new(
+            actor,
+            now,
+            "availability.overridden",
+            "PLATFORM",
+            id.as_str(),
+        );
+        record.params = serde_json::json!({
+            "old": { "availability": before.availability, "source": before.availability_source, "until": before.override_until },
+            "new": { "availability": over.availability, "until": over.until },
+        });
+        practitioner.availability_override = Some(over);
+        let mut copy = profile.clone();
+        copy.body = serde_json::to_value(&practitioner).map_err(|_| Problem::internal())?;
+        copy.version = profile.version + 1;
+        match store
+            .transact(vec![
+                TxOp::put(item, Condition::None),
+                TxOp::put(copy, Condition::VersionIs(profile.version)),
+                audit_op(&record),
+            ])
+            .await
+        {
+            Ok(()) => return Ok(practitioner_row(practitioner, now)),
+            // Ingest changed the profile meanwhile: read it again.
+            Err(StoreError::ConditionFailed { op: Some(1) }) | Err(StoreError::Conflict)
+                if attempt + 1 < ATTEMPTS =>
+            {
+                continue
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    let mut record = AuditRecord::new(
-        actor,
-        now,
-        "availability.overridden",
-        "PLATFORM",
-        id.as_str(),
-    );
-    record.params = serde_json::json!({
-        "old": { "availability": before.availability, "source": before.availability_source, "until": before.override_until },
-        "new": { "availability": over.availability, "until": over.until },
-    });
-    store
-        .transact(vec![TxOp::put(item, Condition::None), audit_op(&record)])
-        .await?;
-    let mut reader = Reader::new(store);
-    Ok(practitioner_row(&mut reader, practitioner, now).await?)
+    Err(Problem::unavailable())
 }

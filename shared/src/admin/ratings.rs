@@ -1,10 +1,11 @@
 //! A6 Ratings: every rating, newest first (patient, practitioner, stars, comment, date), each
 //! with its practitioner's average and count; period on the rating's date, search `q` on the
 //! practitioner's name. Query: `gsi1`, `gsi1pk = RATINGS`, backward; the average and count come
-//! from the practitioner's two counters (read once per practitioner per request).
+//! from the rating totals on the practitioner's profile (read once per practitioner per request:
+//! a live average cannot be copied into every rating without rewriting them all at each rating).
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, Item, Query, SkRange, StoreError};
 use crate::readmodels::{lists, Rating};
@@ -89,16 +90,13 @@ impl Tab for RatingsTab {
         item: &Item,
     ) -> Result<Option<RatingRow>, StoreError> {
         let r: Rating = item.decode()?;
-        if !reader
-            .search_hits_practitioner(params, [&r.practitioner_id])
-            .await?
-        {
+        if !search_hits_named(params, &r.names, [&r.practitioner_id]) {
             return Ok(None);
         }
         let stats = reader.rating_stats(&r.practitioner_id).await?;
         Ok(Some(RatingRow {
-            patient: reader.patient_party(&r.patient_id).await?,
-            practitioner: reader.practitioner_party(&r.practitioner_id).await?,
+            patient: Party::named(&r.names, &r.patient_id),
+            practitioner: Party::named(&r.names, &r.practitioner_id),
             rating_id: r.rating_id,
             submitted_at: r.submitted_at,
             stars: r.stars,

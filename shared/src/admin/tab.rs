@@ -4,9 +4,11 @@
 //!
 //! # Pages
 //! `{"items": [...], "next_cursor": "..." | null, "read": n}` and the header `x-items-read: n`
-//! (items the store read to answer, for the read-efficiency benchmark). Filters that the key
-//! cannot express (tags, search) run on the items of the Query, the way a DynamoDB filter
-//! expression does: a page may read more items than it returns, and `read` says how many. The
+//! (items the store read to answer, for the read-efficiency benchmark). Ingest shapes the
+//! items so that a row is its item: names are copied in, totals kept on it (see
+//! `docs/dynamodb.md`, "Read models shaped for the page"). Filters that the key cannot express
+//! (tags, search) run on the items of the Query, the way a DynamoDB filter expression does: a
+//! page may read more items than it returns, and `read` says how many. The
 //! order is the key order, which is stable (sort keys end in the item's id). `next_cursor` is
 //! set when the page is full and the list was not exhausted: the next page may then be empty.
 //!
@@ -28,7 +30,7 @@ use crate::ports::{BlobError, Condition, Cursor, Item, Key, Query, Store, StoreE
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Lifetime of an export's download link.
@@ -37,18 +39,15 @@ pub const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// Items an export asks the store for at a time.
 const EXPORT_CHUNK: usize = 500;
 
-/// Reads through the store and counts every item read; caches the names rows show.
+/// Reads through the store and counts every item read; caches the profiles rows read.
 pub struct Reader<'a> {
     store: &'a dyn Store,
     /// Items read so far.
     pub read: usize,
     practitioners: HashMap<String, Option<rm::Practitioner>>,
-    patient_names: HashMap<String, Option<String>>,
-    search_ids: Option<HashSet<String>>,
-    ratings: HashMap<String, RatingStats>,
 }
 
-/// A practitioner's rating count and average, from the two counters ingest keeps.
+/// A practitioner's rating count and average, from the totals ingest keeps on the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct RatingStats {
     pub count: i64,
@@ -56,6 +55,14 @@ pub struct RatingStats {
 }
 
 impl RatingStats {
+    /// The stats from the totals ingest keeps on the practitioner's profile.
+    pub fn of(totals: &rm::Totals) -> Self {
+        Self {
+            count: totals.get("rating_count").copied().unwrap_or(0),
+            stars_total: totals.get("rating_stars").copied().unwrap_or(0),
+        }
+    }
+
     /// The average in hundredths of a star, rounded half up (exact integer arithmetic).
     pub fn average_hundredths(&self) -> Option<i64> {
         (self.count > 0).then(|| (self.stars_total * 200 + self.count) / (2 * self.count))
@@ -74,25 +81,17 @@ impl<'a> Reader<'a> {
             store,
             read: 0,
             practitioners: HashMap::new(),
-            patient_names: HashMap::new(),
-            search_ids: None,
-            ratings: HashMap::new(),
         }
     }
 
-    /// A practitioner's rating counters (two GetItems, once per request).
+    /// A practitioner's rating count and stars: the totals on the profile (one GetItem, once
+    /// per practitioner per request).
     pub async fn rating_stats(&mut self, id: &str) -> Result<RatingStats, StoreError> {
-        if let Some(r) = self.ratings.get(id) {
-            return Ok(*r);
-        }
-        let count = self.get(&keys::practitioner_rating_count(id)).await?;
-        let stars = self.get(&keys::practitioner_rating_stars(id)).await?;
-        let r = RatingStats {
-            count: count.and_then(|i| i.count).unwrap_or(0),
-            stars_total: stars.and_then(|i| i.count).unwrap_or(0),
-        };
-        self.ratings.insert(id.to_string(), r);
-        Ok(r)
+        Ok(self
+            .practitioner(id)
+            .await?
+            .map(|p| RatingStats::of(&p.totals))
+            .unwrap_or_default())
     }
 
     /// One GetItem (counted as one read, found or not).
@@ -120,57 +119,6 @@ impl<'a> Reader<'a> {
         self.practitioners.insert(id.to_string(), p.clone());
         Ok(p)
     }
-
-    /// A practitioner's name, if known.
-    pub async fn practitioner_name(&mut self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.practitioner(id).await?.and_then(|p| p.name))
-    }
-
-    /// A patient's name, if known.
-    pub async fn patient_name(&mut self, id: &str) -> Result<Option<String>, StoreError> {
-        if let Some(n) = self.patient_names.get(id) {
-            return Ok(n.clone());
-        }
-        let n = match self.get(&keys::patient(id)).await? {
-            Some(item) => item.decode::<rm::Patient>()?.name,
-            None => None,
-        };
-        self.patient_names.insert(id.to_string(), n.clone());
-        Ok(n)
-    }
-
-    /// The ids of the practitioners whose folded name contains the folded search `q`: one
-    /// Query of the `PRACTITIONERS` index (whose sort key starts with the folded name), read
-    /// once per request.
-    pub async fn practitioners_matching(
-        &mut self,
-        q: &str,
-    ) -> Result<&HashSet<String>, StoreError> {
-        if self.search_ids.is_none() {
-            let mut ids = HashSet::new();
-            let mut query = Query::partition(crate::ports::Index::Gsi1, rm::lists::PRACTITIONERS);
-            loop {
-                let page = self.query(&query).await?;
-                for item in &page.items {
-                    let Some(sk) = item.gsi1.as_ref().map(|k| k.sk.as_str()) else {
-                        continue;
-                    };
-                    // `<folded name>#<id>`: ids hold no `#`.
-                    if let Some((name, id)) = sk.rsplit_once('#') {
-                        if name.contains(q) {
-                            ids.insert(id.to_string());
-                        }
-                    }
-                }
-                match page.next {
-                    Some(c) => query.after = Some(c),
-                    None => break,
-                }
-            }
-            self.search_ids = Some(ids);
-        }
-        Ok(self.search_ids.get_or_insert_with(HashSet::new))
-    }
 }
 
 /// A person a row names: id and (when known) name.
@@ -180,35 +128,27 @@ pub struct Party {
     pub name: Option<String>,
 }
 
-impl<'a> Reader<'a> {
-    /// A practitioner as a row shows them.
-    pub async fn practitioner_party(&mut self, id: &str) -> Result<Party, StoreError> {
-        Ok(Party {
+impl Party {
+    /// A party as a list item shows it: the name ingest copied into the item (no read).
+    pub fn named(names: &rm::Names, id: &str) -> Party {
+        Party {
             id: id.to_string(),
-            name: self.practitioner_name(id).await?,
-        })
+            name: names.get(id).cloned(),
+        }
     }
+}
 
-    /// A patient as a row shows them.
-    pub async fn patient_party(&mut self, id: &str) -> Result<Party, StoreError> {
-        Ok(Party {
-            id: id.to_string(),
-            name: self.patient_name(id).await?,
-        })
-    }
-
-    /// Whether the search (if any) matches one of these practitioners' names.
-    pub async fn search_hits_practitioner<'i>(
-        &mut self,
-        params: &ListParams,
-        ids: impl IntoIterator<Item = &'i String>,
-    ) -> Result<bool, StoreError> {
-        let Some(q) = params.q.as_deref() else {
-            return Ok(true);
-        };
-        let hits = self.practitioners_matching(q).await?;
-        Ok(ids.into_iter().any(|id| hits.contains(id)))
-    }
+/// Whether the search (if any) matches the copied name of one of these practitioners
+/// (case- and accent-insensitive, like every search; no read).
+pub fn search_hits_named<'i>(
+    params: &ListParams,
+    names: &rm::Names,
+    ids: impl IntoIterator<Item = &'i String>,
+) -> bool {
+    params.q.is_none()
+        || ids
+            .into_iter()
+            .any(|id| params.matches(names.get(id).map(String::as_str)))
 }
 
 /// The names of parties, joined for one CSV cell (`name (id)`, `; ` between).

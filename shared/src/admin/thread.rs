@@ -7,6 +7,7 @@
 use super::feed::{feed_row, FeedRow};
 use super::params::ListParams;
 use super::tab::{Party, Reader};
+use crate::readmodels::Names;
 use crate::events::types::{Device, MessageKind, PartyRole};
 use crate::http::Problem;
 use crate::ports::{Cursor, Index, Query, SkRange, Store};
@@ -38,21 +39,18 @@ pub struct ThreadDetails {
     pub read: usize,
 }
 
-/// A message without its ciphertext; the text only when the platform itself sent it.
-pub async fn message_row(
-    reader: &mut Reader<'_>,
-    m: &StoredMessage,
-) -> Result<MessageRow, crate::ports::StoreError> {
+/// A message without its ciphertext; the text only when the platform itself sent it. The
+/// sender's name is the thread's copy (every sender is a participant of the summary).
+pub fn message_row(names: &Names, m: &StoredMessage) -> MessageRow {
     let sender = match m.sender_role {
-        Some(PartyRole::Patient) => reader.patient_party(&m.sender_id).await?,
-        Some(PartyRole::Practitioner) => reader.practitioner_party(&m.sender_id).await?,
+        Some(PartyRole::Patient | PartyRole::Practitioner) => Party::named(names, &m.sender_id),
         _ => Party {
             id: m.sender_id.clone(),
             name: None,
         },
     };
     let system = m.sender_role == Some(PartyRole::System);
-    Ok(MessageRow {
+    MessageRow {
         message_id: m.message_id.clone(),
         sender,
         sender_role: m.sender_role,
@@ -60,7 +58,7 @@ pub async fn message_row(
         sent_at: m.sent_at,
         device: m.device.clone(),
         text: if system { m.system_text.clone() } else { None },
-    })
+    }
 }
 
 /// The details of a thread, one page of its messages; `None` when there is no such thread.
@@ -74,7 +72,7 @@ pub async fn thread_details(
         return Ok(None);
     };
     let summary: ThreadSummary = item.decode()?;
-    let thread = feed_row(&mut reader, &summary).await?;
+    let thread = feed_row(&summary);
     let query = Query::partition(Index::Primary, keys::thread_pk(thread_id))
         .range(SkRange::BeginsWith("MSG#".into()))
         .limit(params.limit)
@@ -83,7 +81,7 @@ pub async fn thread_details(
     let mut messages = Vec::new();
     for item in &page.items {
         let m: StoredMessage = item.decode()?;
-        messages.push(message_row(&mut reader, &m).await?);
+        messages.push(message_row(&summary.names, &m));
     }
     let next_cursor = page.next.as_ref().map(Cursor::encode);
     Ok(Some(ThreadDetails {

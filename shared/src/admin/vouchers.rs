@@ -1,12 +1,12 @@
-//! A9 Vouchers: every voucher code in code order, with times used (the `USES` counter ingest
-//! keeps), usage limit and expiry; search `q` on the code (case-insensitive). Query: `gsi1`,
-//! `gsi1pk = VOUCHERS`.
+//! A9 Vouchers: every voucher code in code order, with times used (the `uses` total ingest
+//! keeps on the voucher item: one per distinct redemption), usage limit and expiry; search `q`
+//! on the code (case-insensitive). Query: `gsi1`, `gsi1pk = VOUCHERS`; a row is its item.
 
 use super::params::ListParams;
 use super::tab::{Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, Item, Query, StoreError};
-use crate::readmodels::{fold_name, keys, lists, Voucher};
+use crate::readmodels::{fold_name, lists, Voucher};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -60,7 +60,7 @@ impl Tab for VouchersTab {
 
     async fn row(
         &self,
-        reader: &mut Reader<'_>,
+        _reader: &mut Reader<'_>,
         params: &ListParams,
         item: &Item,
     ) -> Result<Option<VoucherRow>, StoreError> {
@@ -70,9 +70,8 @@ impl Tab for VouchersTab {
                 return Ok(None);
             }
         }
-        let uses = reader.get(&keys::voucher_uses(&v.code)).await?;
         Ok(Some(VoucherRow {
-            times_used: uses.and_then(|i| i.count).unwrap_or(0),
+            times_used: v.totals.get("uses").copied().unwrap_or(0),
             code: v.code,
             usage_limit: v.usage_limit,
             expires_at: v.expires_at,

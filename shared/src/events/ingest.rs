@@ -146,6 +146,23 @@ pub async fn ingest_event(
         let (planned, finals) = resolve(store, &effects).await?;
         ops.extend(planned);
         retag(store, event, &mut ops, &finals).await?;
+        let totals = move_totals(store, &mut ops, &finals).await?;
+        let early = copy_names(store, &mut ops, &finals, &totals).await?;
+        let mut lost = false;
+        for chunk in early {
+            match store.transact(chunk).await {
+                Ok(()) => {}
+                Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
+                    lost = true;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if lost {
+            tokio::time::sleep(backoff(attempt, &hash)).await;
+            continue;
+        }
         match store.transact(ops).await {
             Ok(()) => return Ok(EventStatus::Accepted),
             // The marker (op 0) landed meanwhile: look at it at once.
@@ -524,6 +541,519 @@ async fn lookup(
     })
 }
 
+/// One running total an item contributes to while it exists: the item holding the total,
+/// the fields naming its owner (set when the item is first written), the total's name, and
+/// the amount.
+struct Contribution {
+    key: Key,
+    owner: (&'static str, String),
+    total: String,
+    amount: i64,
+}
+
+/// What an item adds to running totals ([`rm::Totals`]): a rating to its practitioner's
+/// rating count and stars (on the profile), a voucher redemption to the code's uses (on the
+/// voucher), a call to its practitioner's call totals, a payment to its practitioner's
+/// payment totals in its currency.
+fn contributions(key: &Key, item: Option<&Item>) -> Result<Vec<Contribution>, StoreError> {
+    let Some(item) = item else {
+        return Ok(Vec::new());
+    };
+    let prac = |id: &str| ("practitioner_id", id.to_string());
+    let c = |key: Key, owner: (&'static str, String), total: &str, amount: i64| Contribution {
+        key,
+        owner,
+        total: total.to_string(),
+        amount,
+    };
+    let mut out = Vec::new();
+    if key.pk.starts_with("RATING#") && key.sk == "RATING" {
+        if let Some(r) = item.decode::<Option<rm::Rating>>()? {
+            let k = keys::practitioner(&r.practitioner_id);
+            out.push(c(k.clone(), prac(&r.practitioner_id), "rating_count", 1));
+            out.push(c(
+                k,
+                prac(&r.practitioner_id),
+                "rating_stars",
+                i64::from(r.stars),
+            ));
+        }
+    } else if key.pk.starts_with("VOUCHER#") && key.sk.starts_with("REDEEM#") {
+        if let Some(v) = item.decode::<Option<rm::VoucherRedemption>>()? {
+            out.push(c(keys::voucher(&v.code), ("code", v.code.clone()), "uses", 1));
+        }
+    } else if key.pk.starts_with("CALL#") && key.sk == "CALL" {
+        let call: rm::Call = item.decode()?;
+        // Exactly the calls the per-practitioner call index lists.
+        if let (Some(p), false) = (&call.practitioner_id, call.moves.is_empty()) {
+            let k = keys::call_totals(p);
+            let secs = crate::admin::calls::call_seconds(&call.moves);
+            out.push(c(k.clone(), prac(p), "calls", 1));
+            out.push(c(k.clone(), prac(p), "total_seconds", secs));
+            match call.media {
+                Some(Media::Audio) => {
+                    out.push(c(k.clone(), prac(p), "audio_calls", 1));
+                    out.push(c(k, prac(p), "audio_seconds", secs));
+                }
+                Some(Media::Video) => {
+                    out.push(c(k.clone(), prac(p), "video_calls", 1));
+                    out.push(c(k, prac(p), "video_seconds", secs));
+                }
+                None => {}
+            }
+        }
+    } else if key.pk.starts_with("PAY#") && key.sk == "PAYMENT" {
+        if let Some(p) = item.decode::<Option<rm::Payment>>()? {
+            let k = keys::payment_totals(&p.practitioner_id);
+            let cur = p.total.currency.as_str();
+            let o = || prac(&p.practitioner_id);
+            out.push(c(k.clone(), o(), &format!("{cur}#payments"), 1));
+            if p.payment_type.opens_consultation() {
+                out.push(c(k.clone(), o(), &format!("{cur}#consultations"), 1));
+            }
+            out.push(c(
+                k.clone(),
+                o(),
+                &format!("{cur}#total_minor"),
+                p.total.amount_minor,
+            ));
+            out.push(c(
+                k.clone(),
+                o(),
+                &format!("{cur}#specialist_minor"),
+                p.specialist_minor,
+            ));
+            out.push(c(
+                k,
+                o(),
+                &format!("{cur}#commission_minor"),
+                p.commission_minor,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Moves the running totals ([`contributions`]) by the difference between what every item
+/// this transaction merged into contributed before and after: each total's item is read and
+/// written back on a version condition (created when missing, with no index key but its own
+/// kind's). Hands back the items written, as they were read, for [`copy_names`].
+async fn move_totals(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+) -> Result<BTreeMap<Key, Option<Item>>, StoreError> {
+    let mut moves: BTreeMap<Key, ((&'static str, String), BTreeMap<String, i64>)> =
+        BTreeMap::new();
+    for (key, m) in finals {
+        let Some(new) = &m.new else { continue };
+        for (sign, item) in [(-1, m.old.as_ref()), (1, Some(new))] {
+            for c in contributions(key, item)? {
+                let entry = moves
+                    .entry(c.key)
+                    .or_insert_with(|| (c.owner, BTreeMap::new()));
+                *entry.1.entry(c.total).or_default() += sign * c.amount;
+            }
+        }
+    }
+    let mut written = BTreeMap::new();
+    for (key, ((field, owner), deltas)) in moves {
+        if deltas.values().all(|d| *d == 0) {
+            continue;
+        }
+        let apply = |body: &mut serde_json::Value| {
+            if !body.is_object() {
+                *body = serde_json::json!({});
+            }
+            let Some(obj) = body.as_object_mut() else {
+                return;
+            };
+            obj.entry(field)
+                .or_insert_with(|| serde_json::Value::String(owner.clone()));
+            let totals = obj
+                .entry("totals")
+                .or_insert_with(|| serde_json::json!({}));
+            if !totals.is_object() {
+                *totals = serde_json::json!({});
+            }
+            if let Some(t) = totals.as_object_mut() {
+                for (name, d) in &deltas {
+                    let n = t.get(name).and_then(|v| v.as_i64()).unwrap_or(0) + d;
+                    if n == 0 {
+                        t.remove(name);
+                    } else {
+                        t.insert(name.clone(), serde_json::Value::from(n));
+                    }
+                }
+                if t.is_empty() {
+                    obj.remove("totals");
+                }
+            }
+        };
+        if let Some(TxOp::Put { item, .. }) = ops.iter_mut().find(|op| op.key() == key) {
+            apply(&mut item.body);
+            continue;
+        }
+        let stored = store.get(&key).await?;
+        let (mut item, condition) = match &stored {
+            Some(o) => {
+                let mut i = o.clone();
+                i.version = o.version + 1;
+                (i, Condition::VersionIs(o.version))
+            }
+            None => (
+                Item::new(key.pk.clone(), key.sk.clone(), serde_json::json!({})),
+                Condition::NotExists,
+            ),
+        };
+        apply(&mut item.body);
+        ops.push(TxOp::put(item, condition));
+        written.insert(key, stored);
+    }
+    Ok(written)
+}
+
+/// The index key of a practitioner's totals item (calls or payments): in name order (the
+/// copied name, folded, as the practitioners' list), once it counts a call or a payment.
+fn totals_index(key: &Key, body: &serde_json::Value) -> Option<IndexKey> {
+    let list = match key.sk.as_str() {
+        "CALL_TOTALS" => lists::CALL_TOTALS,
+        "PAY_TOTALS" => lists::PAYMENT_TOTALS,
+        _ => return None,
+    };
+    let t: rm::PractitionerTotals = serde_json::from_value(body.clone()).ok()?;
+    let counted = match list {
+        lists::CALL_TOTALS => t.totals.get("calls").copied().unwrap_or(0) > 0,
+        _ => t
+            .totals
+            .iter()
+            .any(|(k, n)| k.ends_with("#payments") && *n > 0),
+    };
+    if !counted {
+        return None;
+    }
+    let name = t
+        .names
+        .get(&t.practitioner_id)
+        .map(|n| rm::fold_name(n))
+        .unwrap_or_default();
+    ik(list, format!("{name}#{}", t.practitioner_id))
+}
+
+/// A profile's name into the party's [`rm::PartyName`]: the newest profile wins, whatever the
+/// arrival order.
+fn party_name(id: &Id, name: &str, at: DateTime<Utc>) -> Effect {
+    let id = s(id);
+    let name = name.to_string();
+    merge(
+        keys::party_name(&id),
+        move |n: &mut rm::PartyName| {
+            n.party_id = id.clone();
+            if n.as_of.is_none_or(|t| t <= at) {
+                n.name = Some(name.clone());
+                n.as_of = Some(at);
+            }
+        },
+        no_index,
+    )
+}
+
+/// Whether an item is a list item that shows parties' names (thread summary, consultation,
+/// rating, payment, a practitioner's totals), by its key.
+fn shows_names(key: &Key) -> bool {
+    match key.sk.as_str() {
+        "SUMMARY" => key.pk.starts_with("THREAD#"),
+        "CONSULT" => key.pk.starts_with("CONSULT#"),
+        "RATING" => key.pk.starts_with("RATING#"),
+        "PAYMENT" => key.pk.starts_with("PAY#"),
+        "CALL_TOTALS" | "PAY_TOTALS" => key.pk.starts_with("PRAC#"),
+        _ => false,
+    }
+}
+
+/// The parties a list item's body names: `patient_id`, `practitioner_id`, `patient_ids`,
+/// `practitioner_ids` (the fields every such read model uses).
+fn named_parties(body: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for field in ["patient_id", "practitioner_id"] {
+        if let Some(id) = body.get(field).and_then(|v| v.as_str()) {
+            out.insert(id.to_string());
+        }
+    }
+    for field in ["patient_ids", "practitioner_ids"] {
+        if let Some(ids) = body.get(field).and_then(|v| v.as_array()) {
+            out.extend(ids.iter().filter_map(|v| v.as_str().map(str::to_string)));
+        }
+    }
+    out
+}
+
+/// The name a list item's body holds for a party.
+fn copied_name<'a>(body: &'a serde_json::Value, party: &str) -> Option<&'a str> {
+    body.get("names")
+        .and_then(|n| n.get(party))
+        .and_then(|n| n.as_str())
+}
+
+/// Sets (or, with `None`, removes) the name a list item's body holds for a party; an empty
+/// map is left out, as the read models serialise it.
+fn set_copied_name(body: &mut serde_json::Value, party: &str, name: Option<&str>) {
+    let Some(obj) = body.as_object_mut() else {
+        return;
+    };
+    let names = obj
+        .entry("names")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if let Some(map) = names.as_object_mut() {
+        match name {
+            Some(n) => {
+                map.insert(party.to_string(), serde_json::Value::String(n.to_string()));
+            }
+            None => {
+                map.remove(party);
+            }
+        }
+    }
+    if obj
+        .get("names")
+        .and_then(|n| n.as_object())
+        .is_some_and(|m| m.is_empty())
+    {
+        obj.remove("names");
+    }
+}
+
+/// A party's [`rm::PartyName`] as stored and as this transaction leaves it.
+struct NameSlot {
+    stored: Option<Item>,
+    name: rm::PartyName,
+    write: bool,
+}
+
+/// Copies parties' names into the list items that show them, so that a page of a tab is one
+/// Query of exactly its rows (no read per row for a name):
+///
+/// - A list item this transaction writes keeps the names it held for the parties it already
+///   named; for a party it names for the first time it copies the party's current name (from
+///   its [`rm::PartyName`], maybe not known yet), and records a reference
+///   (`PARTY#<party>`, `REF#<item key>`).
+/// - When this transaction changes a party's name, every item referencing the party whose copy
+///   differs gets the new name.
+///
+/// Both write the party's name item on a version condition (a new reference counts in its
+/// `refs`), so a change of name racing a new copy makes one of them re-read. A change of name
+/// that reaches more items than one transaction holds writes them in chunks of
+/// [`FANOUT_CHUNK`] first (returned, each checking the name item unchanged), and the event's own
+/// transaction (marker, profile, name, the rest) last: a failure in between leaves no marker,
+/// so the event is retried and the copies that already match are skipped.
+async fn copy_names(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+    totals: &BTreeMap<Key, Option<Item>>,
+) -> Result<Vec<Vec<TxOp>>, StoreError> {
+    let mut slots: BTreeMap<String, NameSlot> = BTreeMap::new();
+    async fn name_slot<'s>(
+        store: &dyn Store,
+        finals: &BTreeMap<Key, Merged>,
+        slots: &'s mut BTreeMap<String, NameSlot>,
+        party: &str,
+    ) -> Result<&'s mut NameSlot, StoreError> {
+        if !slots.contains_key(party) {
+            let key = keys::party_name(party);
+            let (stored, now, write) = match finals.get(&key) {
+                Some(m) => (
+                    m.old.clone(),
+                    m.new.clone().or_else(|| m.old.clone()),
+                    m.new.is_some(),
+                ),
+                None => {
+                    let item = store.get(&key).await?;
+                    (item.clone(), item, false)
+                }
+            };
+            let name = match &now {
+                Some(item) => item.decode::<rm::PartyName>()?,
+                None => rm::PartyName {
+                    party_id: party.to_string(),
+                    ..rm::PartyName::default()
+                },
+            };
+            slots.insert(
+                party.to_string(),
+                NameSlot {
+                    stored,
+                    name,
+                    write,
+                },
+            );
+        }
+        slots
+            .get_mut(party)
+            .ok_or_else(|| StoreError::Invalid("name slot".into()))
+    }
+
+    // Names changed by this transaction (a profile event).
+    let mut renamed: Vec<(String, Option<String>)> = Vec::new();
+    for (key, m) in finals {
+        if key.sk != "NAME" || !key.pk.starts_with("PARTY#") {
+            continue;
+        }
+        let Some(new) = &m.new else { continue };
+        let after: rm::PartyName = new.decode()?;
+        let before = match &m.old {
+            Some(o) => o.decode::<rm::PartyName>()?.name,
+            None => None,
+        };
+        if after.name != before {
+            renamed.push((after.party_id.clone(), after.name.clone()));
+        }
+    }
+
+    // The list items this transaction merged into.
+    let mut refs = Vec::new();
+    for op in ops.iter_mut() {
+        let TxOp::Put { item, .. } = op else { continue };
+        let key = item.key();
+        if !shows_names(&key) {
+            continue;
+        }
+        let old = match (finals.get(&key), totals.get(&key)) {
+            (Some(merged), _) => merged.old.as_ref(),
+            (None, Some(stored)) => stored.as_ref(),
+            (None, None) => continue,
+        };
+        let old = old.map(|o| &o.body);
+        let before = old.map(named_parties).unwrap_or_default();
+        for party in named_parties(&item.body) {
+            if before.contains(&party) {
+                let kept = old.and_then(|b| copied_name(b, &party)).map(str::to_string);
+                set_copied_name(&mut item.body, &party, kept.as_deref());
+            } else {
+                let slot = name_slot(store, finals, &mut slots, &party).await?;
+                slot.name.refs += 1;
+                slot.write = true;
+                let name = slot.name.name.clone();
+                set_copied_name(&mut item.body, &party, name.as_deref());
+                refs.push((party, key.clone()));
+            }
+        }
+    }
+    for (party, key) in refs {
+        let r = keys::party_ref(&party, &key);
+        ops.push(TxOp::put(
+            Item::new(
+                r.pk,
+                r.sk,
+                serde_json::json!({ "pk": key.pk, "sk": key.sk }),
+            ),
+            Condition::None,
+        ));
+    }
+
+    // Every copy of a changed name.
+    let mut fanout = Vec::new();
+    for (party, name) in &renamed {
+        let links = crate::ports::store::query_all(
+            store,
+            &crate::ports::Query::partition(
+                crate::ports::Index::Primary,
+                keys::party_name(party).pk,
+            )
+            .range(crate::ports::SkRange::BeginsWith(
+                keys::PARTY_REF_PREFIX.into(),
+            )),
+        )
+        .await?;
+        for link in links {
+            let (Some(pk), Some(sk)) = (
+                link.body.get("pk").and_then(|v| v.as_str()),
+                link.body.get("sk").and_then(|v| v.as_str()),
+            ) else {
+                continue;
+            };
+            let key = Key::new(pk, sk);
+            if ops.iter().any(|op| op.key() == key) {
+                continue;
+            }
+            let Some(mut item) = store.get(&key).await? else {
+                continue;
+            };
+            if !named_parties(&item.body).contains(party)
+                || copied_name(&item.body, party) == name.as_deref()
+            {
+                continue;
+            }
+            set_copied_name(&mut item.body, party, name.as_deref());
+            if let Some(index) = totals_index(&key, &item.body) {
+                item.gsi1 = Some(index);
+            }
+            let condition = Condition::VersionIs(item.version);
+            item.version += 1;
+            fanout.push(TxOp::put(item, condition));
+        }
+    }
+
+    // The name items: written where a reference was added or the name changed.
+    let mut checks = Vec::new();
+    for (party, slot) in slots {
+        let key = keys::party_name(&party);
+        let condition = match &slot.stored {
+            Some(o) => Condition::VersionIs(o.version),
+            None => Condition::NotExists,
+        };
+        checks.push(TxOp::Check {
+            key: key.clone(),
+            condition: condition.clone(),
+        });
+        if !slot.write {
+            continue;
+        }
+        let mut item = Item::new(key.pk.clone(), key.sk.clone(), to_json(&slot.name));
+        item.version = slot.stored.as_ref().map_or(1, |o| o.version + 1);
+        match ops.iter_mut().find(|op| op.key() == key) {
+            Some(TxOp::Put { item: existing, .. }) => *existing = item,
+            _ => ops.push(TxOp::put(item, condition)),
+        }
+    }
+    // A practitioner's totals are listed by the copied name.
+    for op in ops.iter_mut() {
+        if let TxOp::Put { item, .. } = op {
+            if matches!(item.sk.as_str(), "CALL_TOTALS" | "PAY_TOTALS") {
+                let key = item.key();
+                item.gsi1 = totals_index(&key, &item.body);
+            }
+        }
+    }
+    for (party, _) in &renamed {
+        let key = keys::party_name(party);
+        if let Some(TxOp::Put { condition, .. }) = ops.iter().find(|op| op.key() == key) {
+            checks.push(TxOp::Check {
+                key,
+                condition: condition.clone(),
+            });
+        }
+    }
+    checks.sort_by(|a, b| a.key().cmp(&b.key()));
+    checks.dedup_by(|a, b| a.key() == b.key());
+
+    let room = crate::ports::store::MAX_TX_OPS.saturating_sub(ops.len());
+    let mut chunks = Vec::new();
+    if fanout.len() > room {
+        let early = fanout.split_off(room);
+        for chunk in early.chunks(FANOUT_CHUNK.saturating_sub(checks.len()).max(1)) {
+            let mut tx = chunk.to_vec();
+            tx.extend(checks.iter().cloned());
+            chunks.push(tx);
+        }
+    }
+    ops.extend(fanout);
+    Ok(chunks)
+}
+
+/// Most writes of one early chunk of a change of name (the transaction limit, less the checks).
+const FANOUT_CHUNK: usize = crate::ports::store::MAX_TX_OPS;
+
 fn s(id: &Id) -> String {
     id.to_string()
 }
@@ -533,8 +1063,9 @@ fn plan(event: &Event) -> Vec<Effect> {
     let at = event.occurred_at;
     match &event.body {
         EventBody::PractitionerUpserted(e) => {
+            let name = party_name(&e.practitioner_id, e.name.as_str(), at);
             let e = e.clone();
-            vec![merge(
+            vec![name, merge(
                 keys::practitioner(e.practitioner_id.as_str()),
                 move |p: &mut rm::Practitioner| {
                     p.practitioner_id = s(&e.practitioner_id);
@@ -569,8 +1100,9 @@ fn plan(event: &Event) -> Vec<Effect> {
             )]
         }
         EventBody::PatientUpserted(e) => {
+            let name = party_name(&e.patient_id, e.name.as_str(), at);
             let e = e.clone();
-            vec![merge(
+            vec![name, merge(
                 keys::patient(e.patient_id.as_str()),
                 move |p: &mut rm::Patient| {
                     p.patient_id = s(&e.patient_id);
@@ -764,10 +1296,18 @@ fn plan(event: &Event) -> Vec<Effect> {
                 request_id: e.request_id.as_ref().map(s),
                 voucher_code: e.voucher_code.as_ref().map(s),
                 paid_at: at,
+                names: rm::Names::new(),
             };
             effects.push(merge(
                 keys::payment(e.payment_id.as_str()),
-                move |p: &mut Option<rm::Payment>| *p = Some(payment.clone()),
+                move |p: &mut Option<rm::Payment>| {
+                    // The names are ingest's copies (kept by `copy_names`), not the event's.
+                    let names = p.as_ref().map(|p| p.names.clone()).unwrap_or_default();
+                    *p = Some(rm::Payment {
+                        names,
+                        ..payment.clone()
+                    })
+                },
                 |p: &Option<rm::Payment>| match p {
                     Some(p) => {
                         let sk = format!("{}#{}", sort_time(p.paid_at), p.payment_id);
@@ -911,6 +1451,7 @@ fn plan(event: &Event) -> Vec<Effect> {
                 stars: e.stars,
                 comment: e.comment.as_ref().map(|c| c.as_str().to_string()),
                 submitted_at: at,
+                names: rm::Names::new(),
             };
             // A rating is a snapshot (an edit re-sends it: the newest wins) and counts once
             // towards its practitioner's count and stars, whichever version it is.
@@ -919,7 +1460,11 @@ fn plan(event: &Event) -> Vec<Effect> {
                     keys::rating(e.rating_id.as_str()),
                     move |r: &mut Option<rm::Rating>| {
                         if r.as_ref().is_none_or(|r| r.submitted_at <= at) {
-                            *r = Some(rating.clone());
+                            let names = r.as_ref().map(|r| r.names.clone()).unwrap_or_default();
+                            *r = Some(rm::Rating {
+                                names,
+                                ..rating.clone()
+                            });
                         }
                     },
                     |r: &Option<rm::Rating>| match r {
