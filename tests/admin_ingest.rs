@@ -24,7 +24,7 @@ fn at() -> DateTime<Utc> {
     "2026-03-05T12:00:00Z".parse().unwrap()
 }
 
-/// The consultations' tags and every tag counter of March 2026.
+/// The consultations' tags and every per-day tag count of March 2026 (`<day>#<tag>`).
 async fn tag_state(store: &dyn Store) -> (Vec<(String, Vec<String>)>, Vec<(String, Option<i64>)>) {
     let consultations = query_all(store, &Query::partition(Index::Gsi1, lists::CONSULTATIONS))
         .await
@@ -39,16 +39,21 @@ async fn tag_state(store: &dyn Store) -> (Vec<(String, Vec<String>)>, Vec<(Strin
             )
         })
         .collect();
-    let counters = query_all(
+    let days = query_all(
         store,
         &Query::partition(Index::Primary, "CONSULT_TAGS#2026-03").range(SkRange::All),
     )
     .await
     .unwrap();
-    (
-        tags,
-        counters.into_iter().map(|i| (i.sk, i.count)).collect(),
-    )
+    let mut counts = Vec::new();
+    for day in days {
+        if let Some(totals) = day.body.get("totals").and_then(|t| t.as_object()) {
+            for (tag, n) in totals {
+                counts.push((format!("{}#{tag}", day.sk), n.as_i64()));
+            }
+        }
+    }
+    (tags, counts)
 }
 
 async fn tags_do_not_depend_on_arrival_order(forward: Arc<dyn Store>, backward: Arc<dyn Store>) {
@@ -85,7 +90,7 @@ async fn tags_do_not_depend_on_arrival_order(forward: Arc<dyn Store>, backward: 
         )
     );
     let b = tag_state(&*backward).await;
-    // Backwards, counters pass through other tags and come back to zero; zeros aside, equal.
+    // Backwards, counts pass through other tags and come back to zero; zeros aside, equal.
     let nonzero = |s: (Vec<(String, Vec<String>)>, Vec<(String, Option<i64>)>)| {
         (
             s.0,

@@ -147,17 +147,14 @@ pub mod keys {
             format!("PART#{segment_id}#{participant_id}"),
         )
     }
-    /// The partition of the per-day consultation tag counters of one month (`YYYY-MM`).
+    /// The partition of the per-day consultation tag counts of one month (`YYYY-MM`).
     pub fn consultation_tag_counts_pk(month: &str) -> String {
         format!("CONSULT_TAGS#{month}")
     }
-    /// The counter of consultations started on a UTC day (`YYYY-MM-DD`) holding `tag` (or
-    /// `all`: every consultation of that day).
-    pub fn consultation_tag_count(day: &str, tag: &str) -> Key {
-        Key::new(
-            consultation_tag_counts_pk(&day[..day.len().min(7)]),
-            format!("{day}#{tag}"),
-        )
+    /// The counts of consultations started on a UTC day (`YYYY-MM-DD`): per tag they hold,
+    /// and `all` (every consultation of that day), in the body's `totals`.
+    pub fn consultation_day_counts(day: &str) -> Key {
+        Key::new(consultation_tag_counts_pk(&day[..day.len().min(7)]), day)
     }
     pub fn room_call_participant(call_id: &str, participant_id: &str) -> Key {
         Key::new(

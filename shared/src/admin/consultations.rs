@@ -5,12 +5,12 @@
 //! the consultation ([`super::tags::consultation_tags`]).
 //!
 //! # 14-day counts per tag
-//! Ingest keeps, per UTC day of a consultation's start, a counter per tag (and `all`), moved
-//! whenever a consultation's tags change (`pk = CONSULT_TAGS#<YYYY-MM>`,
-//! `sk = <YYYY-MM-DD>#<tag>`). The counts of "the past 14 days" are the consultations
+//! Ingest keeps, per UTC day of a consultation's start, one item holding a count per tag (and
+//! `all`), moved whenever a consultation's tags change (`pk = CONSULT_TAGS#<YYYY-MM>`,
+//! `sk = <YYYY-MM-DD>`, body `totals`). The counts of "the past 14 days" are the consultations
 //! **started on the 14 UTC days ending with today** (today and the 13 days before), counted by
-//! the tags they hold now. Reading them is one Query per calendar month the window touches (at
-//! most two), of at most 14 × 11 counter items: the cost does not grow with the data.
+//! the tags they hold now. Reading them is 14 GetItems, whatever the data: the cost does not
+//! grow with the volume.
 
 use super::feed::tags_text;
 use super::params::ListParams;
@@ -20,7 +20,7 @@ use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
 use crate::http::Problem;
 use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
-use crate::readmodels::{keys, lists, Consultation};
+use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
@@ -182,7 +182,8 @@ pub struct TagCounts {
     pub read: usize,
 }
 
-/// Reads the counters of the 14 UTC days ending with `now`'s day.
+/// Reads the counts of the 14 UTC days ending with `now`'s day: one GetItem per day, found
+/// or not, so always [`COUNT_DAYS`] items whatever the volume.
 pub async fn tag_counts(store: &dyn Store, now: DateTime<Utc>) -> Result<TagCounts, StoreError> {
     let to = now.date_naive();
     let from = to.checked_sub_days(Days::new(COUNT_DAYS - 1)).unwrap_or(to);
@@ -190,35 +191,29 @@ pub async fn tag_counts(store: &dyn Store, now: DateTime<Utc>) -> Result<TagCoun
     let mut counts: BTreeMap<ConsultationTag, i64> =
         ConsultationTag::ALL.iter().map(|t| (*t, 0)).collect();
     let mut total = 0;
-    let (first, last) = (
-        from.format("%Y-%m-%d").to_string(),
-        to.format("%Y-%m-%d").to_string(),
-    );
-    let mut months = vec![first[..7].to_string()];
-    if last[..7] != first[..7] {
-        months.push(last[..7].to_string());
-    }
-    for month in months {
-        let mut query = Query::partition(Index::Primary, keys::consultation_tag_counts_pk(&month))
-            .range(SkRange::Between(format!("{first}#"), format!("{last}#~")));
-        loop {
-            let page = reader.query(&query).await?;
-            for item in &page.items {
-                let n = item.count.unwrap_or(0);
-                match item.sk.split_once('#').map(|(_, tag)| tag) {
-                    Some("all") => total += n,
-                    Some(tag) => {
-                        if let Some(t) = ConsultationTag::parse(tag) {
-                            *counts.entry(t).or_default() += n;
-                        }
-                    }
-                    None => {}
+    let mut day = from;
+    while day <= to {
+        let key = keys::consultation_day_counts(&day.format("%Y-%m-%d").to_string());
+        if let Some(item) = reader.get(&key).await? {
+            let totals: Totals = item
+                .body
+                .get("totals")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .unwrap_or_default();
+            for (tag, n) in totals {
+                if tag == "all" {
+                    total += n;
+                } else if let Some(t) = ConsultationTag::parse(&tag) {
+                    *counts.entry(t).or_default() += n;
                 }
             }
-            match page.next {
-                Some(c) => query.after = Some(c),
-                None => break,
-            }
+        }
+        match day.succ_opt() {
+            Some(next) => day = next,
+            None => break,
         }
     }
     Ok(TagCounts {

@@ -393,9 +393,10 @@ fn tag_scope(event: &Event) -> Option<(Option<&Id>, Vec<String>)> {
     }
 }
 
-/// What a consultation adds to the per-day tag counters: one to `<start day>#<tag>` for each
-/// of its tags, and one to `<start day>#all`.
-fn consultation_counts(item: Option<&Item>) -> Result<Vec<(Key, i64)>, StoreError> {
+/// What a consultation adds to the per-day tag counts: one to its start day's count of each
+/// of its tags, and one to the day's `all`.
+#[allow(clippy::type_complexity)]
+fn consultation_counts(item: Option<&Item>) -> Result<Vec<((String, String), i64)>, StoreError> {
     let Some(item) = item else {
         return Ok(Vec::new());
     };
@@ -404,24 +405,25 @@ fn consultation_counts(item: Option<&Item>) -> Result<Vec<(Key, i64)>, StoreErro
         return Ok(Vec::new());
     };
     let day = start.format("%Y-%m-%d").to_string();
-    let mut out = vec![(keys::consultation_tag_count(&day, "all"), 1)];
+    let mut out = vec![((day.clone(), "all".to_string()), 1)];
     out.extend(
         c.tags
             .iter()
-            .map(|t| (keys::consultation_tag_count(&day, t.as_str()), 1)),
+            .map(|t| ((day.clone(), t.as_str().to_string()), 1)),
     );
     Ok(out)
 }
 
 /// Re-derives the tags of every consultation the event may touch (SPEC A3,
 /// [`crate::admin::tags::consultation_tags`]) from the items as this transaction leaves them,
-/// writes the changed ones, and moves the per-day tag counters by the difference. Items read
+/// writes the changed ones, and moves the per-day tag counts by the difference (one item per
+/// UTC day of a start, holding every tag's count: [`keys::consultation_day_counts`]). Items read
 /// but not written are version-checked in the same transaction, so a concurrent event on the
 /// same thread or consultation makes one of the two re-read and re-derive.
 ///
 /// Known limit: all of this is one transaction of at most [`crate::ports::store::MAX_TX_OPS`]
-/// writes, so a thread with more than about 45 consultations (each written or checked, plus
-/// a counter per start day) cannot take an event; the store refuses the transaction and the
+/// writes, so a thread with more than about 40 consultations (each written or checked, plus
+/// a count item per start day, and the names and totals the event moves) cannot take an event; the store refuses the transaction and the
 /// event fails (no thread of the demo data comes near it).
 async fn retag(
     store: &dyn Store,
@@ -452,7 +454,7 @@ async fn retag(
     ids.dedup();
     // Items as read (`old`) and as this transaction leaves them (`now`), by key.
     let mut seen: BTreeMap<Key, (Option<Item>, Option<Item>)> = BTreeMap::new();
-    let mut deltas: BTreeMap<Key, i64> = BTreeMap::new();
+    let mut deltas: BTreeMap<(String, String), i64> = BTreeMap::new();
     for id in ids {
         let key = keys::consultation(&id);
         let (old, now) = lookup(store, finals, &key).await?;
@@ -517,10 +519,12 @@ async fn retag(
         };
         ops.push(TxOp::Check { key, condition });
     }
-    for (key, delta) in deltas {
-        if delta != 0 {
-            ops.push(TxOp::add(key, delta));
-        }
+    let mut days: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
+    for ((day, tag), delta) in deltas {
+        *days.entry(day).or_default().entry(tag).or_default() += delta;
+    }
+    for (day, deltas) in days {
+        add_totals(store, ops, &keys::consultation_day_counts(&day), None, &deltas).await?;
     }
     Ok(())
 }
@@ -657,60 +661,78 @@ async fn move_totals(
         }
     }
     let mut written = BTreeMap::new();
-    for (key, ((field, owner), deltas)) in moves {
-        if deltas.values().all(|d| *d == 0) {
-            continue;
+    for (key, (owner, deltas)) in moves {
+        if let Some(stored) = add_totals(store, ops, &key, Some(owner), &deltas).await? {
+            written.insert(key, stored);
         }
-        let apply = |body: &mut serde_json::Value| {
-            if !body.is_object() {
-                *body = serde_json::json!({});
-            }
-            let Some(obj) = body.as_object_mut() else {
-                return;
-            };
-            obj.entry(field)
-                .or_insert_with(|| serde_json::Value::String(owner.clone()));
-            let totals = obj
-                .entry("totals")
-                .or_insert_with(|| serde_json::json!({}));
-            if !totals.is_object() {
-                *totals = serde_json::json!({});
-            }
-            if let Some(t) = totals.as_object_mut() {
-                for (name, d) in &deltas {
-                    let n = t.get(name).and_then(|v| v.as_i64()).unwrap_or(0) + d;
-                    if n == 0 {
-                        t.remove(name);
-                    } else {
-                        t.insert(name.clone(), serde_json::Value::from(n));
-                    }
-                }
-                if t.is_empty() {
-                    obj.remove("totals");
-                }
-            }
-        };
-        if let Some(TxOp::Put { item, .. }) = ops.iter_mut().find(|op| op.key() == key) {
-            apply(&mut item.body);
-            continue;
-        }
-        let stored = store.get(&key).await?;
-        let (mut item, condition) = match &stored {
-            Some(o) => {
-                let mut i = o.clone();
-                i.version = o.version + 1;
-                (i, Condition::VersionIs(o.version))
-            }
-            None => (
-                Item::new(key.pk.clone(), key.sk.clone(), serde_json::json!({})),
-                Condition::NotExists,
-            ),
-        };
-        apply(&mut item.body);
-        ops.push(TxOp::put(item, condition));
-        written.insert(key, stored);
     }
     Ok(written)
+}
+
+/// Adds `deltas` to the named totals of the item at `key` ([`rm::Totals`], in its body's
+/// `totals`; a total back at zero is left out): in this transaction's write of the item if
+/// there is one, else read and written back on its version (created when missing, with the
+/// `owner` field). Returns the item as read when it added a write.
+async fn add_totals(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    key: &Key,
+    owner: Option<(&'static str, String)>,
+    deltas: &BTreeMap<String, i64>,
+) -> Result<Option<Option<Item>>, StoreError> {
+    if deltas.values().all(|d| *d == 0) {
+        return Ok(None);
+    }
+    let apply = |body: &mut serde_json::Value| {
+        if !body.is_object() {
+            *body = serde_json::json!({});
+        }
+        let Some(obj) = body.as_object_mut() else {
+            return;
+        };
+        if let Some((field, id)) = &owner {
+            obj.entry(*field)
+                .or_insert_with(|| serde_json::Value::String(id.clone()));
+        }
+        let totals = obj
+            .entry("totals")
+            .or_insert_with(|| serde_json::json!({}));
+        if !totals.is_object() {
+            *totals = serde_json::json!({});
+        }
+        if let Some(t) = totals.as_object_mut() {
+            for (name, d) in deltas {
+                let n = t.get(name).and_then(|v| v.as_i64()).unwrap_or(0) + d;
+                if n == 0 {
+                    t.remove(name);
+                } else {
+                    t.insert(name.clone(), serde_json::Value::from(n));
+                }
+            }
+            if t.is_empty() {
+                obj.remove("totals");
+            }
+        }
+    };
+    if let Some(TxOp::Put { item, .. }) = ops.iter_mut().find(|op| op.key() == *key) {
+        apply(&mut item.body);
+        return Ok(None);
+    }
+    let stored = store.get(key).await?;
+    let (mut item, condition) = match &stored {
+        Some(o) => {
+            let mut i = o.clone();
+            i.version = o.version + 1;
+            (i, Condition::VersionIs(o.version))
+        }
+        None => (
+            Item::new(key.pk.clone(), key.sk.clone(), serde_json::json!({})),
+            Condition::NotExists,
+        ),
+    };
+    apply(&mut item.body);
+    ops.push(TxOp::put(item, condition));
+    Ok(Some(stored))
 }
 
 /// The index key of a practitioner's totals item (calls or payments): in name order (the
