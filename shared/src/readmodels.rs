@@ -69,7 +69,7 @@ pub mod keys {
     }
     /// A party's name as the list items that show it copy it ([`super::PartyName`]).
     pub fn party_name(party_id: &str) -> Key {
-        Key::new(format!("PARTY#{party_id}"), "NAME")
+        Key::new(format!("NAME#{party_id}"), "NAME")
     }
     /// The sort-key prefix of a party's references ([`party_ref`]).
     pub const PARTY_REF_PREFIX: &str = "REF#";
@@ -77,7 +77,7 @@ pub mod keys {
     /// so that a change of name reaches every copy.
     pub fn party_ref(party_id: &str, item: &Key) -> Key {
         Key::new(
-            format!("PARTY#{party_id}"),
+            format!("NAME#{party_id}"),
             format!("{PARTY_REF_PREFIX}{}#{}", item.pk, item.sk),
         )
     }

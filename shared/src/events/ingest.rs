@@ -858,7 +858,7 @@ struct NameSlot {
 /// - A list item this transaction writes keeps the names it held for the parties it already
 ///   named; for a party it names for the first time it copies the party's current name (from
 ///   its [`rm::PartyName`], maybe not known yet), and records a reference
-///   (`PARTY#<party>`, `REF#<item key>`).
+///   (`NAME#<party>`, `REF#<item key>`).
 /// - When this transaction changes a party's name, every item referencing the party whose copy
 ///   differs gets the new name.
 ///
@@ -918,7 +918,7 @@ async fn copy_names(
     // Names changed by this transaction (a profile event).
     let mut renamed: Vec<(String, Option<String>)> = Vec::new();
     for (key, m) in finals {
-        if key.sk != "NAME" || !key.pk.starts_with("PARTY#") {
+        if key.sk != "NAME" || !key.pk.starts_with("NAME#") {
             continue;
         }
         let Some(new) = &m.new else { continue };
