@@ -277,3 +277,59 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         logs.lines().count()
     );
 }
+
+/// `shared::demo::sensitive_needles` (what the whole run's log scan searches for, infra/test.sh
+/// step 6) covers every name, email, message and comment the demo generator writes: each such
+/// value holds one of the needles of its kind.
+#[test]
+fn the_log_scan_knows_every_sensitive_value_of_the_demo_data() {
+    use shared::demo::{demo_events, sensitive_needles, DemoConfig, Scale};
+    let needles = sensitive_needles();
+    let config = DemoConfig {
+        seed: 7,
+        scale: Scale {
+            organisations: 2,
+            clinics_per_org: 3,
+            accounts_per_org: 20,
+            practitioners: 20,
+            patients: 30,
+            threads: 120,
+            vouchers: 3,
+            room_calls: 10,
+            consultation_rows: 200,
+            chatter: 2,
+        },
+        now: chrono::Utc::now(),
+    };
+    let mut checked = std::collections::BTreeMap::<&str, usize>::new();
+    demo_events(&config, |batch| {
+        for event in batch {
+            let data = &event["data"];
+            let fields: &[(&str, &str)] = match event["type"].as_str().unwrap() {
+                "patient.upserted" | "practitioner.upserted" => &[("name", "name")],
+                "account.upserted" => &[("name", "name"), ("email", "email")],
+                "message.sent" => &[("system_text", "message"), ("ciphertext", "message")],
+                "rating.submitted" => &[("comment", "comment")],
+                _ => &[],
+            };
+            for (field, kind) in fields {
+                let Some(value) = data[*field].as_str() else {
+                    continue;
+                };
+                assert!(
+                    needles
+                        .iter()
+                        .any(|(k, needle)| k == kind && value.contains(needle.as_str())),
+                    "{} {field} is not searched for: {value:?}",
+                    event["type"]
+                );
+                *checked.entry(*field).or_default() += 1;
+            }
+        }
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    for field in ["name", "email", "system_text", "ciphertext", "comment"] {
+        assert!(checked.get(field).copied().unwrap_or(0) > 0, "no {field} checked: {checked:?}");
+    }
+}

@@ -1,4 +1,5 @@
-//! The integration-test binary: declares the scenario modules, nothing else.
+//! The integration-test binary: declares the scenario modules, and sends every event any of
+//! them logs to one file that infra/test.sh searches after the suite (SPEC Q3).
 mod admin;
 mod admin_demo;
 mod admin_http;
@@ -20,3 +21,19 @@ mod referrals;
 mod referrals_http;
 mod support;
 mod template;
+
+/// Installs, before any test starts, the process-wide JSON log file
+/// `<target>/tmp/test-logs/integration-<pid>.jsonl` (`shared::telemetry::log_to_file`): every
+/// event of every test, whatever its thread, lands there, and `scan-test-logs` (tests/bin)
+/// searches it for names, emails and message text. Without it the scan has nothing to read
+/// and fails, so a failure here stops the run at once.
+#[ctor::ctor]
+fn log_the_whole_run() {
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("test-logs")
+        .join(format!("integration-{}.jsonl", std::process::id()));
+    if let Err(e) = shared::telemetry::log_to_file(&path) {
+        eprintln!("cannot log the test run to {}: {e}", path.display());
+        std::process::exit(2);
+    }
+}

@@ -2364,6 +2364,38 @@ fn room_call_story(
     s
 }
 
+// ---- What logs must not hold ----
+
+/// Every value of the generated data that must never reach a log (SPEC Q3), with its kind
+/// (`name`, `email`, `message`, `comment`): each of the 1,600 names the generator can give
+/// (as written and folded, as searches compare them) and its email, the plain and base64
+/// message marker every ciphertext carries, the texts of system messages and the rating
+/// comments. For the test run's log scan; tests/hardening_logs.rs holds it to generated data.
+pub fn sensitive_needles() -> Vec<(&'static str, String)> {
+    const SYSTEM_TEXTS: [&str; 8] = [
+        "Welcome! Your practitioner will answer as soon as possible.",
+        "Appointment booked.",
+        "Payment request sent.",
+        "Payment request accepted.",
+        "Payment request declined.",
+        "Consultation cancelled.",
+        "Video call ended.",
+        "Audio call ended.",
+    ];
+    let mut out = Vec::new();
+    for i in 0..FIRST_NAMES.len() * LAST_NAMES.len() {
+        let name = full_name(i);
+        out.push(("name", fold_name(&name)));
+        out.push(("name", name));
+        out.push(("email", email(i)));
+    }
+    out.push(("message", SECRET_MARKER.to_string()));
+    out.push(("message", SECRET_MARKER_BASE64.to_string()));
+    out.extend(SYSTEM_TEXTS.iter().map(|t| ("message", t.to_string())));
+    out.extend(COMMENTS.iter().map(|c| ("comment", c.to_string())));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

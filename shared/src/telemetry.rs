@@ -4,9 +4,22 @@
 //! Never message text or ciphertext, names, emails or comments: handlers log ids only, and
 //! problems sent to callers never echo submitted values.
 
-use std::sync::{Arc, Mutex, Once};
+use std::io::Write;
+use std::path::Path;
+use std::sync::{Arc, Mutex, Once, OnceLock};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::Layer;
 
 static INIT: Once = Once::new();
+
+/// The file [`log_to_file`] appends every event of the process to; [`capture`] writes there
+/// too. Behind a mutex so that each event lands as one whole line, whatever the thread.
+static FILE_SINK: OnceLock<Mutex<std::fs::File>> = OnceLock::new();
+
+/// What [`log_to_file`] keeps: this workspace's library and local server from `debug` (as
+/// [`capture`]), everything else from `info` (the default of [`init_logging`]).
+const FILE_FILTER: &str = "info,shared=debug,local_server=debug";
 
 /// Installs the JSON subscriber once per process.
 pub fn init_logging() {
@@ -50,13 +63,72 @@ impl std::io::Write for LogBuffer {
 
 /// The subscriber of [`init_logging`] (same JSON format, every level from `debug`), writing into
 /// `buffer` on the current thread until the guard drops. For tests that search the logs (Q3).
+/// When [`log_to_file`] is on, the same events also go to its file, so a test that captures
+/// does not take its logs out of the process-wide one.
 pub fn capture(buffer: LogBuffer) -> tracing::subscriber::DefaultGuard {
-    let subscriber = tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::registry()
+        .with(
+            json_layer(move || buffer.clone())
+                .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG),
+        )
+        .with(file_layer());
+    tracing::subscriber::set_default(subscriber)
+}
+
+/// Sends every event of every thread of this process, from now on, to `path` (created, with
+/// its directory; appended to), one JSON line each in the format of [`init_logging`]; see
+/// [`FILE_FILTER`] for the levels. For a test binary, so that the logs of the whole run can be
+/// searched afterwards (Q3). Fails when the file cannot be opened or another process-wide
+/// subscriber is already installed.
+pub fn log_to_file(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if FILE_SINK.set(Mutex::new(file)).is_err() {
+        return Err(std::io::Error::other("the log file is already set"));
+    }
+    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(file_layer()))
+        .map_err(std::io::Error::other)
+}
+
+/// The JSON format every subscriber here shares.
+fn json_layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
         .json()
-        .with_max_level(tracing::Level::DEBUG)
         .with_current_span(false)
         .with_target(false)
-        .with_writer(move || buffer.clone())
-        .finish();
-    tracing::subscriber::set_default(subscriber)
+        .with_writer(writer)
+}
+
+/// The layer writing into [`FILE_SINK`], when [`log_to_file`] set it.
+fn file_layer<S>() -> Option<impl Layer<S>>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    let sink = FILE_SINK.get()?;
+    Some(json_layer(move || FileLine(sink)).with_filter(tracing_subscriber::EnvFilter::new(FILE_FILTER)))
+}
+
+/// Writes one formatted event (the fmt layer hands over each in one `write_all`) to the file
+/// under its lock.
+struct FileLine(&'static Mutex<std::fs::File>);
+
+impl Write for FileLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut file = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        file.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).flush()
+    }
 }
