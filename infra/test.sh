@@ -10,10 +10,15 @@
 #      harness finds moto_server;
 #   5. schemathesis (`st`, from requirements-fuzz.txt) against the local server (empty data
 #      directory plus a few seed events) from docs/openapi.yaml: every operation, once per role
-#      with that role's token over the operations it may call, and once with no token; fails on
-#      any 5xx, any answer the document does not describe, or a panic in the server's log.
+#      with that role's token over the operations it may call with valid input (positive) and
+#      again with input that breaks the document (negative; infra/python/fuzz_hooks.py), and
+#      once with no token; fails on any 5xx, any answer the document does not describe, broken
+#      input not refused with a 4xx, or a panic in the server's log.
 #   6. browser tests of the web console (web/console) in Debian's Chromium (installed with apt
 #      when missing), driven by playwright-core (web/tests, `npm ci`) against the local server.
+#   7. the logs of steps 4 and 5 (every event the integration tests logged, the fuzzed server's
+#      output) searched by `scan-test-logs` (tests/bin): every line JSON, request lines with
+#      their id, no demo name, email or message text anywhere (SPEC Q3).
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -27,6 +32,9 @@ stamp="$venv/.requirements.sha256"
 
 current_step=""
 started_all=$SECONDS
+
+# Where step 4's tests (tests/main.rs) and step 5's server write the logs step 7 searches.
+test_logs="${CARGO_TARGET_DIR:-$root/target}/tmp/test-logs"
 
 # The local server step 5 starts; stopped on any exit, also an interrupted one.
 fuzz_server_pid=""
@@ -105,11 +113,12 @@ lint_sam() {
 }
 
 cargo_tests() {
+    rm -rf "$test_logs"
     PATH="$venv/bin:$PATH" cargo test --workspace --locked
 }
 
 # Fuzzes the local server (a debug build) with schemathesis: see step 5 above. Bounded: a few
-# examples per operation and role, a fixed seed, well under three minutes.
+# examples per operation, role and mode, a fixed seed, no example database (every run the same).
 fuzz_api() {
     local dir server_pid url role token status=0
     dir=$(mktemp -d)
@@ -135,19 +144,31 @@ fuzz_api() {
     # Input generated from the document (every value within its schema, random otherwise):
     # every answer must be a documented status with a documented body, never a 5xx.
     local common=(--experimental=openapi-3.1 --base-url "$url" --hypothesis-seed 7
-        --hypothesis-max-examples 25 --hypothesis-suppress-health-check all --no-color)
-    local positive=(--data-generation-method positive --checks all)
+        --hypothesis-database none --hypothesis-suppress-health-check all --no-color)
+    local positive=(--data-generation-method positive --hypothesis-max-examples 25 --checks all)
+    # Input that breaks the document (a wrong type, a value out of bounds, a missing or unknown
+    # field, ...), with infra/python/fuzz_hooks.py loaded: path ids held to the documented
+    # examples (the seeded objects) so that the broken query and body reach the handlers, and
+    # no control characters in headers (not HTTP). Every answer must still be documented and
+    # never a 5xx, and must be a refusal (4xx): all checks run but the built-in
+    # negative_data_rejection, which fuzz_hooks.negative_data_rejected replaces — the built-in
+    # one fails on schemathesis 3.x's own "negative" values that go on the wire valid (the
+    # string "1" for an integer parameter is sent as limit=1).
+    local negative=(--data-generation-method negative --hypothesis-max-examples 5 --checks all
+        --exclude-checks negative_data_rejection)
     run_st() {
         local name=$1
         shift
         echo "-- st run: $name"
-        "$venv/bin/st" run docs/openapi.yaml "${common[@]}" "$@" >"$dir/st-$name.log" 2>&1 ||
-            status=1
+        PYTHONPATH="$root/infra/python" "$venv/bin/st" run docs/openapi.yaml "${common[@]}" "$@" \
+            >"$dir/st-$name.log" 2>&1 || status=1
         grep -a -E '^=+ .* in [0-9.]+s =+$|not_a_server_error' "$dir/st-$name.log" || tail -n 5 "$dir/st-$name.log"
     }
     for role in platform_admin practitioner patient org_admin org_coordinator org_reporter clinic_admin service; do
         token=$(token_of "$role")
         run_st "$role-valid" "${positive[@]}" --include-tag "$role" -H "Authorization: Bearer $token"
+        SCHEMATHESIS_HOOKS=fuzz_hooks run_st "$role-invalid" "${negative[@]}" --include-tag "$role" \
+            -H "Authorization: Bearer $token"
     done
     # No token at all (schemathesis would otherwise make one up): 401 everywhere but /health.
     run_st "no-token" "${positive[@]}" --exclude-checks ignored_auth \
@@ -155,6 +176,12 @@ fuzz_api() {
     kill "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
     fuzz_server_pid=""
+    # Cases run (one not_a_server_error check each), per mode.
+    cases_in() { cat "$@" | awk '$1 == "not_a_server_error" { n += $4 } END { print n + 0 }'; }
+    echo "cases: $(cases_in "$dir"/st-*-valid.log "$dir"/st-no-token.log) positive," \
+        "$(cases_in "$dir"/st-*-invalid.log) negative"
+    mkdir -p "$test_logs"
+    cp "$dir/server.log" "$test_logs/local-server-fuzz.log"
     if grep -aE 'panicked|"panic":true' "$dir/server.log"; then
         echo "the local server panicked" >&2
         status=1
@@ -201,11 +228,19 @@ console_browser_tests() {
     (cd web/tests && CHROMIUM=$chromium node --test --test-concurrency=1 --test-reporter=spec console.test.mjs)
 }
 
+# Searches every log steps 4 and 5 wrote: see step 7 above. A glob that matches nothing stays
+# as it is, a file that does not exist, which the scan reports and fails on.
+scan_logs() {
+    cargo run --locked -q -p integration-tests --bin scan-test-logs -- \
+        "$test_logs"/integration-*.jsonl "$test_logs/local-server-fuzz.log"
+}
+
 step "python tools (.venv)" python_tools
 step "cfn-lint template.yaml" lint_cfn
 step "sam validate --lint template.yaml" lint_sam
 step "cargo test --workspace --locked" cargo_tests
 step "schemathesis against the local server" fuzz_api
 step "web console in Chromium (playwright-core)" console_browser_tests
+step "clean logs (steps 4 and 5)" scan_logs
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"

@@ -10,6 +10,7 @@ mod demo;
 mod events;
 mod hardening;
 mod hardening_exports;
+mod hardening_fuzz;
 mod hardening_limits;
 mod hardening_logs;
 mod hardening_openapi;
