@@ -19,6 +19,8 @@
 #   7. the logs of steps 4 and 5 (every event the integration tests logged, the fuzzed server's
 #      output) searched by `scan-test-logs` (tests/bin): every line JSON, request lines with
 #      their id, no demo name, email or message text anywhere (SPEC Q3).
+#   8. the benchmark harness at a tiny volume (`infra/bench.sh --tiny`, debug build, seconds), so
+#      it cannot rot; its figures mean nothing (the real run is `infra/bench.sh`).
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -242,5 +244,6 @@ step "cargo test --workspace --locked" cargo_tests
 step "schemathesis against the local server" fuzz_api
 step "web console in Chromium (playwright-core)" console_browser_tests
 step "clean logs (steps 4 and 5)" scan_logs
+step "benchmark harness, tiny volume" bash infra/bench.sh --tiny
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"

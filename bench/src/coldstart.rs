@@ -1,0 +1,181 @@
+//! Cold start and size of the function binaries.
+//!
+//! A minimal Lambda runtime API stub listens on loopback; each binary is started with
+//! `AWS_LAMBDA_RUNTIME_API` pointing at it and the configuration every function reads
+//! (`Settings::from_env`, the table, bucket and sender, a region and static credentials). The
+//! time counted is from spawning the process to the arrival of its first
+//! `GET /2018-06-01/runtime/invocation/next`: the function has built its wiring and waits for
+//! work. The stub never answers; the process is killed and the next run starts.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const NEXT: &str = "GET /2018-06-01/runtime/invocation/next";
+
+/// One function's figures.
+#[derive(Debug, Clone)]
+pub struct ColdStart {
+    pub name: String,
+    pub size_bytes: u64,
+    /// Start-to-ready times of every run, sorted.
+    pub runs: Result<Vec<Duration>, String>,
+    /// Resident size when ready (KiB), the largest of the runs.
+    pub ready_rss_kib: Option<u64>,
+}
+
+impl ColdStart {
+    pub fn median(&self) -> Option<Duration> {
+        let runs = self.runs.as_ref().ok()?;
+        runs.get(runs.len() / 2).copied()
+    }
+    pub fn max(&self) -> Option<Duration> {
+        self.runs.as_ref().ok()?.last().copied()
+    }
+}
+
+/// The binary names of the crates under `functions/` (their `[[bin]] name`).
+pub fn function_names(workspace: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(workspace.join("functions")) else {
+        return names;
+    };
+    for dir in dirs.flatten() {
+        let manifest = dir.path().join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        let bin = text
+            .split("[[bin]]")
+            .nth(1)
+            .and_then(|s| s.lines().find_map(|l| l.trim().strip_prefix("name")))
+            .map(|v| v.trim().trim_start_matches('=').trim().trim_matches('"').to_string());
+        if let Some(b) = bin {
+            names.push(b);
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Accepts connections and reports when a `next` request arrives (connections are kept open,
+/// unanswered, until the stub is dropped with the process).
+fn stub(listener: TcpListener, arrived: mpsc::Sender<Instant>) {
+    let mut held: Vec<TcpStream> = Vec::new();
+    for conn in listener.incoming() {
+        let Ok(mut conn) = conn else { continue };
+        let _ = conn.set_nodelay(true);
+        let mut buf = [0u8; 4096];
+        let mut got = Vec::new();
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            match conn.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+        let at = Instant::now();
+        if got.starts_with(NEXT.as_bytes()) && arrived.send(at).is_err() {
+            return;
+        }
+        held.push(conn);
+        if held.len() > 64 {
+            held.remove(0);
+        }
+    }
+}
+
+fn lambda_env(cmd: &mut Command, name: &str, api: &str) {
+    cmd.env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AWS_LAMBDA_RUNTIME_API", api)
+        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_SESSION_TOKEN", "bench")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("TABLE_NAME", "bench-table")
+        .env("BUCKET_NAME", "bench-bucket")
+        .env("SES_FROM", "reports@bench.example")
+        .env("PLATFORM_BASE_URL", "https://bench.example")
+        .env("REFERRAL_PATIENT_APPROVAL", "true")
+        .env("REFERRAL_BOOKING_PROMPT", "true")
+        .env("RUST_LOG", "info");
+}
+
+/// Measures one binary `runs` times.
+pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
+    let size_bytes = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
+    let mut ready_rss_kib = None;
+    let result = (|| -> Result<Vec<Duration>, String> {
+        if size_bytes == 0 {
+            return Err(format!("{} not found", bin.display()));
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+        let api = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || stub(listener, tx));
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let mut cmd = Command::new(bin);
+            lambda_env(&mut cmd, name, &api);
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            let started = Instant::now();
+            let mut child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
+            let deadline = started + Duration::from_secs(20);
+            let ready = loop {
+                match rx.recv_timeout(Duration::from_millis(20)) {
+                    Ok(at) => break Ok(at),
+                    Err(mpsc::RecvTimeoutError::Disconnected) => break Err("stub stopped".into()),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {}
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    let mut err = String::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        let _ = e.read_to_string(&mut err);
+                    }
+                    break Err(format!("exited ({status}) before asking for work: {err}"));
+                }
+                if Instant::now() > deadline {
+                    break Err("not ready within 20 s".into());
+                }
+            };
+            let rss = crate::mem::status_kib(Some(child.id()), "VmRSS");
+            let _ = child.kill();
+            let _ = child.wait();
+            let at = ready?;
+            times.push(at.saturating_duration_since(started));
+            ready_rss_kib = ready_rss_kib.max(rss);
+        }
+        times.sort();
+        Ok(times)
+    })();
+    ColdStart {
+        name: name.to_string(),
+        size_bytes,
+        runs: result,
+        ready_rss_kib,
+    }
+}
+
+/// Measures every function binary under `bin_dir`.
+pub fn measure_all(bin_dir: &Path, names: &[String], runs: usize) -> Vec<ColdStart> {
+    names
+        .iter()
+        .map(|n| {
+            let bin: PathBuf = bin_dir.join(n);
+            eprintln!("cold start: {n}");
+            measure(&bin, n, runs)
+        })
+        .collect()
+}

@@ -1,0 +1,425 @@
+//! The export benchmarks: the Consultations report of the demo generator's benchmark volume,
+//! written by our exporters (from the store to the finished file) and by the raw writers and
+//! Python's XlsxWriter (from the same rows already in memory).
+
+use crate::mem::{Probe, Taken};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use shared::adapters::dir_blobs::DirBlobs;
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::demo::{load_demo, DemoConfig, Scale};
+use shared::export::cells::Cell;
+use shared::export::csv::CsvStream;
+use shared::org_reports::config::load_config;
+use shared::org_reports::consultations::{ConsultationFilter, FIELDS};
+use shared::org_reports::download::{build_report, write_workbook, ReportType};
+use shared::org_reports::load::{stream_consultation_rows, STREAM_PAGE};
+use shared::org_reports::params::ReportParams;
+use shared::org_reports::ReportScope;
+use shared::ports::BlobStore;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The report's zone: Paris, so instants cross DST changes.
+pub const ZONE: Tz = chrono_tz::Europe::Paris;
+
+/// One measured export.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub rows: u64,
+    pub taken: Taken,
+    pub bytes: u64,
+}
+
+impl Measured {
+    pub fn rows_per_s(&self) -> f64 {
+        self.rows as f64 / self.taken.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Python's figures (measured by the script itself).
+#[derive(Debug, Clone)]
+pub struct PythonMeasured {
+    pub rows: u64,
+    /// Writing only (reading the hand-over file is not counted).
+    pub write_s: f64,
+    /// CPU time of the writing (user + system).
+    pub cpu_s: f64,
+    /// The interpreter's whole peak (`ru_maxrss`), interpreter included.
+    pub peak_kib: u64,
+    pub bytes: u64,
+}
+
+/// Everything the export section measured.
+pub struct ExportFigures {
+    pub load_events: u64,
+    pub load_s: f64,
+    pub store_rss_kib: Option<u64>,
+    pub xlsx_ours: Measured,
+    pub xlsx_raw: Measured,
+    pub python: Result<PythonMeasured, String>,
+    pub csv_ours: Measured,
+    pub csv_raw: Measured,
+}
+
+pub struct ExportOptions {
+    pub rows: u64,
+    pub tiny: bool,
+    pub workdir: PathBuf,
+    /// Python interpreter with XlsxWriter installed (None: the Python row is skipped).
+    pub python: Option<PathBuf>,
+    pub python_script: PathBuf,
+}
+
+fn scope() -> ReportScope {
+    ReportScope::Org {
+        org_id: "org-1".into(),
+    }
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
+    std::fs::create_dir_all(&opts.workdir).map_err(|e| e.to_string())?;
+    let now = Utc::now();
+    // One organisation, as `local-server serve --bench-rows N` loads it.
+    let mut scale = Scale {
+        organisations: 1,
+        ..Scale::bench(opts.rows)
+    };
+    if opts.tiny {
+        // The smallest world the generator allows: seconds in a debug build.
+        scale = Scale {
+            accounts_per_org: 0,
+            practitioners: 0,
+            patients: 0,
+            threads: 0,
+            vouchers: 0,
+            room_calls: 0,
+            ..scale
+        };
+    }
+    let config = DemoConfig {
+        scale,
+        ..DemoConfig::demo(now)
+    };
+    let store = EmbeddedStore::in_memory();
+    eprintln!(
+        "loading the demo data ({} consultation rows) through ingest into the in-memory store...",
+        opts.rows
+    );
+    let started = std::time::Instant::now();
+    let summary = load_demo(&store, &config)
+        .await
+        .map_err(|e| format!("demo load: {e}"))?;
+    let load_s = started.elapsed().as_secs_f64();
+    let store_rss_kib = crate::mem::status_kib(None, "VmRSS");
+    eprintln!(
+        "loaded {} events in {load_s:.1} s (RSS {} MiB)",
+        summary.total_events(),
+        store_rss_kib.unwrap_or(0) / 1024
+    );
+
+    let report_config = load_config(&store, "org-1")
+        .await
+        .map_err(|e| format!("config: {e}"))?;
+    let params = ReportParams {
+        from: (now - Duration::days(shared::demo::WINDOW_DAYS + 7)).date_naive(),
+        to: now.date_naive(),
+        zone: ZONE,
+        min_duration_seconds: 0,
+    };
+
+    // 1. Our XLSX export: the download's and the emailed report's code path.
+    eprintln!("xlsx: our export (store -> finished file)...");
+    let probe = Probe::start();
+    let (path, written) = write_workbook(
+        &store,
+        &scope(),
+        ReportType::Consultations,
+        &params,
+        &report_config,
+        &opts.workdir,
+        "ours",
+    )
+    .await
+    .map_err(|p| format!("our xlsx export: {p:?}"))?;
+    let taken = probe.stop();
+    let xlsx_ours = Measured {
+        rows: written.rows,
+        taken,
+        bytes: file_len(&path),
+    };
+    eprintln!("  {:?}", xlsx_ours);
+    let _ = std::fs::remove_file(&path);
+
+    // 2. Our CSV export: the same rows streamed from the store through `CsvStream` into a
+    //    streamed upload (the blob adapter of the local run, a file).
+    eprintln!("csv: our export (store -> finished file)...");
+    let blobs = DirBlobs::new(
+        opts.workdir.join("blobs"),
+        "http://127.0.0.1:0".into(),
+        vec![7; 32],
+    );
+    let probe = Probe::start();
+    let (rows, bytes) = csv_ours(&store, &blobs, &params).await?;
+    let taken = probe.stop();
+    let csv_ours = Measured { rows, taken, bytes };
+    eprintln!("  {:?}", csv_ours);
+    if let Ok(p) = blobs.path("bench/ours.csv") {
+        let _ = std::fs::remove_file(p);
+    }
+
+    // The same rows in memory, for the raw writers.
+    eprintln!("building the rows in memory for the raw writers...");
+    let rows = build_report(
+        &store,
+        &scope(),
+        ReportType::Consultations,
+        &params,
+        &report_config,
+    )
+    .await
+    .map_err(|e| format!("rows: {e}"))?;
+    if rows.len() as u64 != xlsx_ours.rows {
+        return Err(format!(
+            "the raw rows ({}) differ from the export's ({})",
+            rows.len(),
+            xlsx_ours.rows
+        ));
+    }
+
+    // 3. The raw rust_xlsxwriter constant-memory writer.
+    eprintln!("xlsx: raw rust_xlsxwriter constant-memory...");
+    let raw_path = opts.workdir.join("raw.xlsx");
+    let probe = Probe::start();
+    xlsx_raw(&rows, &raw_path, &opts.workdir).map_err(|e| format!("raw xlsx: {e}"))?;
+    let taken = probe.stop();
+    let xlsx_raw = Measured {
+        rows: rows.len() as u64,
+        taken,
+        bytes: file_len(&raw_path),
+    };
+    eprintln!("  {:?}", xlsx_raw);
+    let _ = std::fs::remove_file(&raw_path);
+
+    // 4. The raw csv crate.
+    eprintln!("csv: raw csv crate...");
+    let raw_csv = opts.workdir.join("raw.csv");
+    let probe = Probe::start();
+    csv_raw(&rows, &raw_csv).map_err(|e| format!("raw csv: {e}"))?;
+    let taken = probe.stop();
+    let csv_raw = Measured {
+        rows: rows.len() as u64,
+        taken,
+        bytes: file_len(&raw_csv),
+    };
+    eprintln!("  {:?}", csv_raw);
+    let _ = std::fs::remove_file(&raw_csv);
+
+    // 5. Python XlsxWriter, the rows handed over as JSON lines.
+    let python = match &opts.python {
+        None => Err("skipped: no Python interpreter given (--python)".to_string()),
+        Some(py) => {
+            eprintln!("xlsx: Python XlsxWriter constant_memory...");
+            let data = opts.workdir.join("rows.jsonl");
+            write_jsonl(&rows, &data).map_err(|e| format!("hand-over file: {e}"))?;
+            drop(rows);
+            let out = opts.workdir.join("python.xlsx");
+            let result = run_python(py, &opts.python_script, &data, &out);
+            let _ = std::fs::remove_file(&data);
+            let _ = std::fs::remove_file(&out);
+            eprintln!("  {:?}", result);
+            result
+        }
+    };
+    Ok(ExportFigures {
+        load_events: summary.total_events(),
+        load_s,
+        store_rss_kib,
+        xlsx_ours,
+        xlsx_raw,
+        python,
+        csv_ours,
+        csv_raw,
+    })
+}
+
+/// Our CSV export of the Consultations rows: rows read page by page from the store on one
+/// task, written by [`CsvStream`] on another, a bounded channel between them.
+async fn csv_ours(
+    store: &EmbeddedStore,
+    blobs: &DirBlobs,
+    params: &ReportParams,
+) -> Result<(u64, u64), String> {
+    let header: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    let upload = blobs
+        .start_upload("bench/ours.csv", "text/csv; charset=utf-8")
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut csv = CsvStream::new(upload, &header, params.zone, true).map_err(|e| e.to_string())?;
+    let filter = ConsultationFilter {
+        start: params.start_utc(),
+        end: params.end_utc(),
+        clinic_id: None,
+        min_duration_seconds: params.min_duration_seconds,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
+    let producer = async move {
+        let r = stream_consultation_rows(store, &scope(), &filter, STREAM_PAGE, &tx).await;
+        drop(tx);
+        r
+    };
+    let consumer = async {
+        while let Some(batch) = rx.recv().await {
+            for row in &batch {
+                csv.write_row(row).await.map_err(|e| e.to_string())?;
+            }
+        }
+        Ok::<_, String>(())
+    };
+    let (produced, consumed) = tokio::join!(producer, consumer);
+    produced.map_err(|e| e.to_string())?;
+    consumed?;
+    csv.finish().await.map_err(|e| e.to_string())
+}
+
+/// rust_xlsxwriter's constant-memory worksheet, written the plain way from typed rows.
+fn xlsx_raw(
+    rows: &[Vec<Cell>],
+    path: &Path,
+    tempdir: &Path,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    workbook.set_tempdir(tempdir)?;
+    let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let duration = Format::new().set_num_format("[h]:mm:ss");
+    let sheet = workbook.add_worksheet_with_constant_memory()?;
+    for (c, f) in FIELDS.iter().enumerate() {
+        sheet.write_string(0, c as u16, f.name)?;
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let r = i as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(s) => {
+                    sheet.write_string(r, c, s)?;
+                }
+                Cell::Int(n) => {
+                    sheet.write_number(r, c, *n as f64)?;
+                }
+                Cell::Decimal { units, scale } => {
+                    sheet.write_number(r, c, *units as f64 / 10f64.powi(*scale as i32))?;
+                }
+                Cell::Bool(b) => {
+                    sheet.write_boolean(r, c, *b)?;
+                }
+                Cell::Time(t) => {
+                    sheet.write_datetime_with_format(
+                        r,
+                        c,
+                        t.with_timezone(&ZONE).naive_local(),
+                        &datetime,
+                    )?;
+                }
+                Cell::Seconds(s) => {
+                    sheet.write_number_with_format(r, c, *s as f64 / 86_400.0, &duration)?;
+                }
+            }
+        }
+    }
+    workbook.save(path)
+}
+
+fn time_text(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&ZONE)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// The csv crate, written the plain way from typed rows (one `String` per field).
+fn csv_raw(rows: &[Vec<Cell>], path: &Path) -> Result<(), csv::Error> {
+    let file = std::fs::File::create(path)?;
+    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+    w.write_record(FIELDS.iter().map(|f| f.name))?;
+    for row in rows {
+        w.write_record(row.iter().map(|c| match c {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Int(n) => n.to_string(),
+            Cell::Decimal { units, scale } => {
+                (*units as f64 / 10f64.powi(*scale as i32)).to_string()
+            }
+            Cell::Bool(b) => b.to_string(),
+            Cell::Time(t) => time_text(t),
+            Cell::Seconds(s) => s.to_string(),
+        }))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The rows for Python: one JSON array per line; `null` empty, strings, numbers, booleans,
+/// `{"t": "YYYY-MM-DDTHH:MM:SS"}` a local date-time, `{"d": seconds}` a duration.
+fn write_jsonl(rows: &[Vec<Cell>], path: &Path) -> std::io::Result<()> {
+    use serde_json::{json, Value};
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let header: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+    serde_json::to_writer(&mut out, &header)?;
+    out.write_all(b"\n")?;
+    for row in rows {
+        let cells: Vec<Value> = row
+            .iter()
+            .map(|c| match c {
+                Cell::Empty => Value::Null,
+                Cell::Text(s) => Value::from(s.as_str()),
+                Cell::Int(n) => Value::from(*n),
+                Cell::Decimal { units, scale } => {
+                    Value::from(*units as f64 / 10f64.powi(*scale as i32))
+                }
+                Cell::Bool(b) => Value::from(*b),
+                Cell::Time(t) => json!({
+                    "t": t.with_timezone(&ZONE).naive_local().format("%Y-%m-%dT%H:%M:%S").to_string()
+                }),
+                Cell::Seconds(s) => json!({ "d": s }),
+            })
+            .collect();
+        serde_json::to_writer(&mut out, &cells)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+fn run_python(
+    python: &Path,
+    script: &Path,
+    data: &Path,
+    out: &Path,
+) -> Result<PythonMeasured, String> {
+    let output = Command::new(python)
+        .arg(script)
+        .arg(data)
+        .arg(out)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
+    if !output.status.success() {
+        return Err(format!(
+            "the Python script failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("the Python script's answer: {e}"))?;
+    Ok(PythonMeasured {
+        rows: v["rows"].as_u64().unwrap_or(0),
+        write_s: v["write_seconds"].as_f64().unwrap_or(0.0),
+        cpu_s: v["write_cpu_seconds"].as_f64().unwrap_or(0.0),
+        peak_kib: v["peak_rss_kib"].as_u64().unwrap_or(0),
+        bytes: file_len(out),
+    })
+}

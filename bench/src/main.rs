@@ -1,0 +1,382 @@
+//! `bench`: the benchmarks of SPEC Q4, printed as one markdown table (and written to a file).
+//!
+//! ```text
+//! bench [--rows N] [--tiny] [--out FILE] [--workdir DIR] [--python PY]
+//!       [--functions-dir DIR] [--functions a,b] [--runs N] [--no-exports] [--no-cold-start]
+//! ```
+//!
+//! - Exports (`exports`): the Consultations report of the demo generator's benchmark volume
+//!   (`--rows`, default 1,000,000), our XLSX and CSV exports from the store to the finished file
+//!   beside the raw rust_xlsxwriter and csv crate writers (and Python's XlsxWriter when `--python`
+//!   names an interpreter that has it) writing the same rows already in memory.
+//! - Cold start and size (`coldstart`): every binary under `--functions-dir` named after the
+//!   crates of `functions/` (`--functions` picks some), `--runs` starts each.
+//! - `--tiny`: 2,000 rows and the smallest demo world, 3 starts per function: the test command
+//!   runs it so the harness cannot rot (its figures mean nothing).
+//!
+//! `infra/bench.sh` builds the release binaries and runs this.
+
+mod coldstart;
+mod exports;
+mod mem;
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+struct Args {
+    rows: u64,
+    tiny: bool,
+    out: Option<PathBuf>,
+    workdir: PathBuf,
+    python: Option<PathBuf>,
+    functions_dir: Option<PathBuf>,
+    functions: Option<Vec<String>>,
+    runs: usize,
+    exports: bool,
+    cold_start: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        rows: 1_000_000,
+        tiny: false,
+        out: None,
+        workdir: std::env::temp_dir().join(format!("bench-{}", std::process::id())),
+        python: None,
+        functions_dir: None,
+        functions: None,
+        runs: 20,
+        exports: true,
+        cold_start: true,
+    };
+    let mut rows_given = false;
+    let mut runs_given = false;
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--rows" => {
+                a.rows = value()?.parse().map_err(|_| "--rows: a number")?;
+                rows_given = true;
+            }
+            "--tiny" => a.tiny = true,
+            "--out" => a.out = Some(value()?.into()),
+            "--workdir" => a.workdir = value()?.into(),
+            "--python" => a.python = Some(value()?.into()),
+            "--functions-dir" => a.functions_dir = Some(value()?.into()),
+            "--functions" => {
+                a.functions = Some(
+                    value()?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                )
+            }
+            "--runs" => {
+                a.runs = value()?.parse().map_err(|_| "--runs: a number")?;
+                runs_given = true;
+            }
+            "--no-exports" => a.exports = false,
+            "--no-cold-start" => a.cold_start = false,
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    if a.tiny {
+        if !rows_given {
+            a.rows = 2_000;
+        }
+        if !runs_given {
+            a.runs = 3;
+        }
+    }
+    Ok(a)
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}\nsee bench/src/main.rs for the arguments");
+            return ExitCode::from(2);
+        }
+    };
+    let root = workspace_root();
+    let mut table = Table::default();
+    let mut failed = false;
+
+    if args.exports {
+        let runtime = match tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("runtime: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let opts = exports::ExportOptions {
+            rows: args.rows,
+            tiny: args.tiny,
+            workdir: args.workdir.clone(),
+            python: args.python.clone(),
+            python_script: root.join("infra/python/bench_xlsxwriter.py"),
+        };
+        match runtime.block_on(exports::run(&opts)) {
+            Ok(f) => {
+                if args.python.is_some() && f.python.is_err() {
+                    failed = true;
+                }
+                table.exports(&f);
+            }
+            Err(e) => {
+                eprintln!("exports: {e}");
+                failed = true;
+                table.row("exports", &format!("failed: {e}"), "", "no");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&args.workdir);
+    }
+    if args.cold_start {
+        let names = args
+            .functions
+            .clone()
+            .unwrap_or_else(|| coldstart::function_names(&root));
+        let dir = args
+            .functions_dir
+            .clone()
+            .unwrap_or_else(|| root.join("target/release"));
+        let results = coldstart::measure_all(&dir, &names, args.runs);
+        failed |= results.iter().any(|r| r.runs.is_err());
+        table.cold_starts(&results, args.runs);
+    }
+    table.hooks();
+
+    let text = table.render(&args);
+    println!("{text}");
+    if let Some(out) = &args.out {
+        if let Err(e) = std::fs::write(out, &text) {
+            eprintln!("cannot write {}: {e}", out.display());
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+// ---- The table ----
+
+#[derive(Default)]
+struct Table {
+    rows: Vec<[String; 4]>,
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("n/a".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn yes(ok: bool) -> &'static str {
+    if ok {
+        "yes"
+    } else {
+        "**no**"
+    }
+}
+
+fn export_figure(m: &exports::Measured) -> String {
+    format!(
+        "{} rows in {} (CPU {}) = {} rows/s; peak {}; {:.1} MB file",
+        thousands(m.rows),
+        secs(m.taken.wall),
+        m.taken.cpu.map_or("n/a".into(), secs),
+        thousands(m.rows_per_s() as u64),
+        mib(m.taken.peak_kib),
+        m.bytes as f64 / 1e6
+    )
+}
+
+impl Table {
+    fn row(&mut self, what: &str, figure: &str, target: &str, met: &str) {
+        self.rows.push([what.into(), figure.into(), target.into(), met.into()]);
+    }
+
+    fn exports(&mut self, f: &exports::ExportFigures) {
+        self.row(
+            "setup: demo data through ingest into the in-memory store (not an export)",
+            &format!(
+                "{} events in {:.1} s; process RSS then {}",
+                thousands(f.load_events),
+                f.load_s,
+                mib(f.store_rss_kib)
+            ),
+            "",
+            "",
+        );
+        let ours = &f.xlsx_ours;
+        let raw = &f.xlsx_raw;
+        let peak_ok = ours.taken.peak_kib.is_some_and(|k| k <= 64 * 1024);
+        self.row(
+            "XLSX, ours: Consultations report from the store to the finished file (`write_workbook`, the download and email path)",
+            &export_figure(ours),
+            "peak ≤ 64 MiB",
+            yes(peak_ok),
+        );
+        self.row(
+            "XLSX, raw rust_xlsxwriter constant-memory, same rows already in memory",
+            &export_figure(raw),
+            "",
+            "",
+        );
+        let ratio = ours.taken.wall.as_secs_f64() / raw.taken.wall.as_secs_f64().max(1e-9);
+        self.row(
+            "XLSX ours / raw (wall time)",
+            &format!("{ratio:.2}×"),
+            "≤ 1.10×",
+            yes(ratio <= 1.10),
+        );
+        match &f.python {
+            Ok(p) => {
+                let rate = p.rows as f64 / p.write_s.max(1e-9);
+                self.row(
+                    "XLSX, Python XlsxWriter `constant_memory=True`, same rows (writing only; peak = the interpreter's whole ru_maxrss)",
+                    &format!(
+                        "{} rows in {:.2} s (CPU {:.2} s) = {} rows/s; peak {}; {:.1} MB file",
+                        thousands(p.rows),
+                        p.write_s,
+                        p.cpu_s,
+                        thousands(rate as u64),
+                        mib(Some(p.peak_kib)),
+                        p.bytes as f64 / 1e6
+                    ),
+                    "",
+                    "",
+                );
+                let speed = p.write_s / ours.taken.wall.as_secs_f64().max(1e-9);
+                self.row(
+                    "XLSX Python / ours (wall time)",
+                    &format!("{speed:.1}×"),
+                    "≥ 8×",
+                    yes(speed >= 8.0),
+                );
+            }
+            Err(e) => self.row("XLSX, Python XlsxWriter", e, "", ""),
+        }
+        let cours = &f.csv_ours;
+        let craw = &f.csv_raw;
+        self.row(
+            "CSV, ours: the same report from the store through `CsvStream` into a streamed upload (file)",
+            &export_figure(cours),
+            "≥ 1,000,000 rows/s",
+            yes(cours.rows_per_s() >= 1_000_000.0),
+        );
+        self.row(
+            "CSV, raw csv crate, same rows already in memory",
+            &export_figure(craw),
+            "",
+            "",
+        );
+        let ratio = cours.taken.wall.as_secs_f64() / craw.taken.wall.as_secs_f64().max(1e-9);
+        self.row(
+            "CSV ours / raw (wall time)",
+            &format!("{ratio:.2}×"),
+            "≤ 1.20×",
+            yes(ratio <= 1.20),
+        );
+    }
+
+    fn cold_starts(&mut self, results: &[coldstart::ColdStart], runs: usize) {
+        for r in results {
+            let size_mb = r.size_bytes as f64 / 1e6;
+            match (&r.runs, r.median(), r.max()) {
+                (Ok(_), Some(med), Some(max)) => {
+                    let ok = med.as_secs_f64() <= 0.030 && size_mb <= 12.0;
+                    self.row(
+                        &format!("cold start and size: `{}`", r.name),
+                        &format!(
+                            "start to first `invocation/next`: median {}, max {} ({runs} starts); RSS when ready {}; binary {:.1} MB",
+                            ms(med),
+                            ms(max),
+                            mib(r.ready_rss_kib),
+                            size_mb
+                        ),
+                        "≤ 30 ms, ≤ 12 MB",
+                        yes(ok),
+                    );
+                }
+                (Err(e), _, _) => self.row(
+                    &format!("cold start and size: `{}`", r.name),
+                    &format!("failed: {e}"),
+                    "≤ 30 ms, ≤ 12 MB",
+                    "**no**",
+                ),
+                _ => self.row(
+                    &format!("cold start and size: `{}`", r.name),
+                    "no runs",
+                    "≤ 30 ms, ≤ 12 MB",
+                    "",
+                ),
+            }
+        }
+    }
+
+    /// Rows measured elsewhere (to be filled).
+    fn hooks(&mut self) {
+        for what in [
+            "tab latency p50 / p99 at 32 connections (local server, release)",
+            "DynamoDB items read per report row",
+            "emailed 1,000,000-row Consultations report",
+        ] {
+            self.row(what, "not measured by this harness yet", "", "");
+        }
+    }
+
+    fn render(&self, args: &Args) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "Benchmarks{}: {} Consultations rows (demo generator, one organisation, zone {}). Peak of an export = VmHWM after it − VmRSS before it, the high-water mark reset first (`5` > /proc/self/clear_refs): the store and rows the process already held are not counted.\n",
+            if args.tiny { " (--tiny: the harness's smoke run, figures meaningless)" } else { "" },
+            thousands(args.rows),
+            exports::ZONE.name(),
+        );
+        out.push_str("| measure | figure | target | met |\n|---|---|---|---|\n");
+        for r in &self.rows {
+            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
+        out
+    }
+}
