@@ -57,6 +57,9 @@ pub struct ExportFigures {
     pub load_s: f64,
     pub store_rss_kib: Option<u64>,
     pub xlsx_ours: Measured,
+    /// The same with the rows prepared and written on one thread (the exporter before the
+    /// two-thread pipeline).
+    pub xlsx_one_thread: Measured,
     pub xlsx_raw: Measured,
     pub python: Result<PythonMeasured, String>,
     pub csv_ours: Measured,
@@ -144,6 +147,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         &report_config,
         &opts.workdir,
         "ours",
+        None,
     )
     .await
     .map_err(|p| format!("our xlsx export: {p:?}"))?;
@@ -154,6 +158,20 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         bytes: file_len(&path),
     };
     eprintln!("  {:?}", xlsx_ours);
+    let _ = std::fs::remove_file(&path);
+
+    // 1b. The same, one writing thread: rows prepared and written in turn (as before the
+    //     exporter's two-thread pipeline), the store read on the runtime as in 1.
+    eprintln!("xlsx: our export, one writing thread...");
+    let probe = Probe::start();
+    let (path, rows_written) = xlsx_one_thread(&store, &params, &opts.workdir).await?;
+    let taken = probe.stop();
+    let xlsx_one_thread = Measured {
+        rows: rows_written,
+        taken,
+        bytes: file_len(&path),
+    };
+    eprintln!("  {:?}", xlsx_one_thread);
     let _ = std::fs::remove_file(&path);
 
     // 2. Our CSV export: the same rows streamed from the store through `CsvStream` into a
@@ -241,11 +259,51 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         load_s,
         store_rss_kib,
         xlsx_ours,
+        xlsx_one_thread,
         xlsx_raw,
         python,
         csv_ours,
         csv_raw,
     })
+}
+
+/// Our XLSX exporter with one writing thread: [`XlsxReport::push_row`] fed from the store's row
+/// stream through a bounded channel, each row prepared and written on the same blocking thread.
+async fn xlsx_one_thread(
+    store: &EmbeddedStore,
+    params: &ReportParams,
+    workdir: &Path,
+) -> Result<(PathBuf, u64), String> {
+    use shared::export::xlsx::{XlsxOptions, XlsxReport};
+    let filter = ConsultationFilter {
+        start: params.start_utc(),
+        end: params.end_utc(),
+        clinic_id: None,
+        min_duration_seconds: params.min_duration_seconds,
+    };
+    let options = XlsxOptions::new(params.zone, workdir);
+    let path = workdir.join("one-thread.xlsx");
+    let out = path.clone();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
+    let writer = tokio::task::spawn_blocking(move || -> Result<u64, String> {
+        let mut report = XlsxReport::new(FIELDS, options).map_err(|e| e.to_string())?;
+        while let Some(batch) = rx.blocking_recv() {
+            for row in &batch {
+                report.push_row(row).map_err(|e| e.to_string())?;
+            }
+        }
+        let file = std::fs::File::create(&out).map_err(|e| e.to_string())?;
+        let s = report
+            .finish(std::io::BufWriter::new(file))
+            .map_err(|e| e.to_string())?;
+        Ok(s.rows)
+    });
+    stream_consultation_rows(store, &scope(), &filter, STREAM_PAGE, &tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(tx);
+    let rows = writer.await.map_err(|e| e.to_string())??;
+    Ok((path, rows))
 }
 
 /// Our CSV export of the Consultations rows: rows read page by page from the store on one
