@@ -9,10 +9,16 @@
 //! - Text goes through [`cells::safe_text`]; numbers are numbers; instants are Excel date-times
 //!   in the export's IANA zone (`yyyy-mm-dd hh:mm:ss`); durations are Excel durations
 //!   (`[h]:mm:ss`, a fraction of a day); exact decimals keep their scale as a number format.
+//! - [`write_to_temp_file`] uses both cores: the calling thread turns cells into what the
+//!   workbook stores ([`prepare_row`]: zone conversion, cell safety, numbers) while a writer
+//!   thread makes the `rust_xlsxwriter` calls, batches of rows passing through a bounded channel
+//!   (memory holds at most [`PIPELINE_BATCHES`] batches of [`BATCH_ROWS`] rows).
 
 use super::cells::{self, Cell};
+use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Name of the first data sheet; further ones are `Data (2)`, `Data (3)` ...
@@ -23,6 +29,10 @@ pub const FIELDS_SHEET: &str = "Field descriptions";
 pub const DATETIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
 /// Number format of duration cells.
 pub const DURATION_FORMAT: &str = "[h]:mm:ss";
+/// Rows per batch between the preparing and the writing thread of [`write_to_temp_file`].
+pub const BATCH_ROWS: usize = 512;
+/// Batches the channel of [`write_to_temp_file`] holds before the preparing thread waits.
+pub const PIPELINE_BATCHES: usize = 8;
 
 /// One column of a report: its header and its entry on the field-descriptions sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,10 +90,74 @@ pub struct XlsxSummary {
     pub data_sheets: usize,
 }
 
+/// A cell as the workbook stores it: cell safety applied, instants in the export's zone,
+/// durations as fractions of a day ([`prepare_row`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadyCell {
+    Empty,
+    /// Safe text ([`cells::safe_text`] applied).
+    Text(String),
+    Number(f64),
+    /// A number shown with this many decimals.
+    Decimal(f64, u32),
+    Bool(bool),
+    /// A local date-time in the export's zone.
+    DateTime(NaiveDateTime),
+    /// A duration as a fraction of a day.
+    Duration(f64),
+}
+
+fn ready_text(text: String) -> ReadyCell {
+    let neutralised = match cells::safe_text(&text) {
+        Cow::Owned(safe) => Some(safe),
+        Cow::Borrowed(_) => None,
+    };
+    ReadyCell::Text(neutralised.unwrap_or(text))
+}
+
+fn ready(cell: Cell, zone: Tz) -> ReadyCell {
+    match cell {
+        Cell::Empty => ReadyCell::Empty,
+        Cell::Text(s) => ready_text(s),
+        Cell::Int(n) => ReadyCell::Number(n as f64),
+        Cell::Decimal { units, scale } => {
+            ReadyCell::Decimal(units as f64 / 10f64.powi(scale as i32), scale)
+        }
+        Cell::Bool(b) => ReadyCell::Bool(b),
+        Cell::Time(t) => ReadyCell::DateTime(t.with_timezone(&zone).naive_local()),
+        Cell::Seconds(s) => ReadyCell::Duration(s as f64 / 86_400.0),
+    }
+}
+
+/// Turns a row into what the workbook stores (text moved, not copied, when already safe).
+pub fn prepare_row(row: Vec<Cell>, zone: Tz) -> Vec<ReadyCell> {
+    row.into_iter().map(|c| ready(c, zone)).collect()
+}
+
 struct Formats {
     header: Format,
     datetime: Format,
     duration: Format,
+    /// Number formats of exact decimals, by scale.
+    decimals: Vec<(u32, Format)>,
+}
+
+impl Formats {
+    fn decimal(&mut self, scale: u32) -> &Format {
+        let at = match self.decimals.iter().position(|(s, _)| *s == scale) {
+            Some(at) => at,
+            None => {
+                let code = if scale == 0 {
+                    "0".to_string()
+                } else {
+                    format!("0.{}", "0".repeat(scale as usize))
+                };
+                self.decimals.push((scale, Format::new().set_num_format(code)));
+                self.decimals.len() - 1
+            }
+        };
+        &self.decimals[at].1
+    }
 }
 
 /// A workbook being written row by row.
@@ -133,6 +207,7 @@ impl XlsxReport {
             header: Format::new().set_bold(),
             datetime: Format::new().set_num_format(DATETIME_FORMAT),
             duration: Format::new().set_num_format(DURATION_FORMAT),
+            decimals: Vec::new(),
         };
         let mut sheet = workbook.new_worksheet_with_constant_memory()?;
         sheet.set_name(data_sheet_name(1))?;
@@ -151,13 +226,26 @@ impl XlsxReport {
 
     /// Appends one data row (as many cells as the report has columns).
     pub fn push_row(&mut self, row: &[Cell]) -> Result<(), XlsxExportError> {
-        if row.len() != self.fields.len() {
+        self.check_width(row.len())?;
+        let zone = self.options.zone;
+        let row: Vec<ReadyCell> = row.iter().map(|c| ready(c.clone(), zone)).collect();
+        self.push_ready(row)
+    }
+
+    fn check_width(&self, got: usize) -> Result<(), XlsxExportError> {
+        if got != self.fields.len() {
             return Err(XlsxExportError::RowWidth {
                 row: self.rows + 1,
-                got: row.len(),
+                got,
                 want: self.fields.len(),
             });
         }
+        Ok(())
+    }
+
+    /// Appends one prepared data row ([`prepare_row`]); its text moves into the workbook.
+    pub fn push_ready(&mut self, row: Vec<ReadyCell>) -> Result<(), XlsxExportError> {
+        self.check_width(row.len())?;
         if self.sheet_rows >= self.options.max_sheet_rows {
             let mut next = self.workbook.new_worksheet_with_constant_memory()?;
             self.data_sheets += 1;
@@ -168,45 +256,30 @@ impl XlsxReport {
             self.sheet_rows = 1;
         }
         let r = self.sheet_rows as u32;
-        for (c, cell) in row.iter().enumerate() {
+        for (c, cell) in row.into_iter().enumerate() {
             let c = c as u16;
             match cell {
-                Cell::Empty => {}
-                Cell::Text(s) => {
-                    self.sheet.write_string(r, c, cells::safe_text(s))?;
+                ReadyCell::Empty => {}
+                ReadyCell::Text(s) => {
+                    self.sheet.write_string(r, c, s)?;
                 }
-                Cell::Int(n) => {
-                    self.sheet.write_number(r, c, *n as f64)?;
+                ReadyCell::Number(n) => {
+                    self.sheet.write_number(r, c, n)?;
                 }
-                Cell::Decimal { units, scale } => {
-                    let value = *units as f64 / 10f64.powi(*scale as i32);
-                    let fmt = if *scale == 0 {
-                        "0".to_string()
-                    } else {
-                        format!("0.{}", "0".repeat(*scale as usize))
-                    };
-                    self.sheet.write_number_with_format(
-                        r,
-                        c,
-                        value,
-                        &Format::new().set_num_format(fmt),
-                    )?;
+                ReadyCell::Decimal(value, scale) => {
+                    let format = self.formats.decimal(scale);
+                    self.sheet.write_number_with_format(r, c, value, format)?;
                 }
-                Cell::Bool(b) => {
-                    self.sheet.write_boolean(r, c, *b)?;
+                ReadyCell::Bool(b) => {
+                    self.sheet.write_boolean(r, c, b)?;
                 }
-                Cell::Time(t) => {
-                    let local = t.with_timezone(&self.options.zone).naive_local();
+                ReadyCell::DateTime(local) => {
                     self.sheet
                         .write_datetime_with_format(r, c, local, &self.formats.datetime)?;
                 }
-                Cell::Seconds(s) => {
-                    self.sheet.write_number_with_format(
-                        r,
-                        c,
-                        *s as f64 / 86_400.0,
-                        &self.formats.duration,
-                    )?;
+                ReadyCell::Duration(days) => {
+                    self.sheet
+                        .write_number_with_format(r, c, days, &self.formats.duration)?;
                 }
             }
         }
@@ -245,6 +318,10 @@ impl XlsxReport {
 
 /// Writes a whole report to a new file under `options.tempdir` and returns its path and
 /// summary; the caller streams the file on and removes it.
+///
+/// Two threads: this one takes the rows and prepares them ([`prepare_row`]), a scoped writer
+/// thread writes them, [`BATCH_ROWS`] rows at a time through a channel bounded to
+/// [`PIPELINE_BATCHES`] batches; the workbook is then saved (compressed) on this thread.
 pub fn write_to_temp_file<I>(
     fields: &'static [FieldDescription],
     rows: I,
@@ -255,10 +332,52 @@ where
     I: IntoIterator<Item = Vec<Cell>>,
 {
     let path = options.tempdir.join(format!("{file_stem}.xlsx"));
+    let zone = options.zone;
     let mut report = XlsxReport::new(fields, options)?;
-    for row in rows {
-        report.push_row(&row)?;
-    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<ReadyCell>>>(PIPELINE_BATCHES);
+    let (written, prepared) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || -> Result<XlsxReport, XlsxExportError> {
+            for batch in rx {
+                for row in batch {
+                    report.push_ready(row)?;
+                }
+            }
+            Ok(report)
+        });
+        let mut prepared = Ok(());
+        let mut seen = 0u64;
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        for row in rows {
+            seen += 1;
+            if row.len() != fields.len() {
+                prepared = Err(XlsxExportError::RowWidth {
+                    row: seen,
+                    got: row.len(),
+                    want: fields.len(),
+                });
+                break;
+            }
+            batch.push(prepare_row(row, zone));
+            if batch.len() == BATCH_ROWS {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                // A closed channel means the writer stopped on an error, returned below.
+                if tx.send(full).is_err() {
+                    break;
+                }
+            }
+        }
+        if prepared.is_ok() && !batch.is_empty() {
+            let _ = tx.send(batch);
+        }
+        drop(tx);
+        let written = match writer.join() {
+            Ok(w) => w,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (written, prepared)
+    });
+    let report = written?;
+    prepared?;
     let file = std::fs::File::create(&path)?;
     let result = report.finish(std::io::BufWriter::new(file));
     if result.is_err() {
