@@ -231,9 +231,11 @@ console_browser_tests() {
 }
 
 # Searches every log steps 4 and 5 wrote: see step 7 above. A glob that matches nothing stays
-# as it is, a file that does not exist, which the scan reports and fails on.
+# as it is, a file that does not exist, which the scan reports and fails on. The binary is the
+# one step 4 built (cargo builds a package's binaries for its integration tests); `cargo run`
+# would build it and the library again with another feature set.
 scan_logs() {
-    cargo run --locked -q -p integration-tests --bin scan-test-logs -- \
+    "${CARGO_TARGET_DIR:-$root/target}/debug/scan-test-logs" \
         "$test_logs"/integration-*.jsonl "$test_logs/local-server-fuzz.log"
 }
 
