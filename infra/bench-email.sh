@@ -17,22 +17,27 @@ root=$PWD
 rows=1000000
 data=""
 profile=release
+bin=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --rows) rows=$2; shift 2 ;;
     --data-dir) data=$2; shift 2 ;;
     --debug) profile=debug; shift ;;
-    *) echo "usage: $0 [--rows N] [--data-dir DIR] [--debug]" >&2; exit 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    *) echo "usage: $0 [--rows N] [--data-dir DIR] [--debug] [--bin PATH]" >&2; exit 2 ;;
     esac
 done
 target=${CARGO_TARGET_DIR:-$root/target}
 data=${data:-$target/bench-data/email-$rows}
-if [[ $profile == release ]]; then
-    cargo build --locked -q --release -p local-server
-else
-    cargo build --locked -q -p local-server
+# --bin runs a local server already built (nothing is compiled).
+if [[ -z $bin ]]; then
+    if [[ $profile == release ]]; then
+        cargo build --locked -q --release -p local-server
+    else
+        cargo build --locked -q -p local-server
+    fi
+    bin=$target/$profile/local-server
 fi
-bin=$target/$profile/local-server
 log=$(mktemp -d)
 mkdir -p "$data"
 started=$(date +%s.%N)

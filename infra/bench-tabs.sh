@@ -19,6 +19,7 @@ chatter=3
 connections=32
 seconds=10
 profile=release
+bin=""
 while [[ $# -gt 0 ]]; do
     case $1 in
     --threads) threads=$2; shift 2 ;;
@@ -26,7 +27,8 @@ while [[ $# -gt 0 ]]; do
     --connections) connections=$2; shift 2 ;;
     --seconds) seconds=$2; shift 2 ;;
     --debug) profile=debug; shift ;;
-    *) echo "usage: $0 [--threads N] [--chatter K] [--connections C] [--seconds S] [--debug]" >&2; exit 2 ;;
+    --bin) bin=$2; shift 2 ;;
+    *) echo "usage: $0 [--threads N] [--chatter K] [--connections C] [--seconds S] [--debug] [--bin PATH]" >&2; exit 2 ;;
     esac
 done
 if ! command -v wrk >/dev/null; then
@@ -34,12 +36,15 @@ if ! command -v wrk >/dev/null; then
 fi
 target=${CARGO_TARGET_DIR:-$root/target}
 data=$target/bench-data/tabs-$threads-$chatter
-if [[ $profile == release ]]; then
-    cargo build --locked -q --release -p local-server
-else
-    cargo build --locked -q -p local-server
+# --bin runs a local server already built (nothing is compiled).
+if [[ -z $bin ]]; then
+    if [[ $profile == release ]]; then
+        cargo build --locked -q --release -p local-server
+    else
+        cargo build --locked -q -p local-server
+    fi
+    bin=$target/$profile/local-server
 fi
-bin=$target/$profile/local-server
 log=$(mktemp -d)
 mkdir -p "$data"
 "$bin" serve --port 0 --data-dir "$data" --bench-threads "$threads" --chatter "$chatter" \
