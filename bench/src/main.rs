@@ -287,7 +287,7 @@ impl Table {
             Ok(p) => {
                 let rate = p.rows as f64 / p.write_s.max(1e-9);
                 self.row(
-                    "XLSX, Python XlsxWriter `constant_memory=True`, same rows (writing only; peak = the interpreter's whole ru_maxrss)",
+                    "XLSX, Python XlsxWriter `constant_memory=True`, same rows (writing only; peak = the interpreter's whole VmHWM)",
                     &format!(
                         "{} rows in {:.2} s (CPU {:.2} s) = {} rows/s; peak {}; {:.1} MB file",
                         thousands(p.rows),

@@ -10,7 +10,7 @@ Rows are read (and turned into datetime objects and day fractions) in chunks of 
 the writing (write_* calls and close()) is timed, so
 parsing the hand-over file does not count. Prints one JSON object: rows, write_seconds,
 write_cpu_seconds (user + system of the same spans) and peak_rss_kib (the interpreter's
-ru_maxrss, everything included).
+VmHWM, everything included).
 """
 
 import datetime
@@ -88,7 +88,12 @@ def main() -> None:
     workbook.close()
     writing += time.perf_counter() - started
     cpu_writing += cpu() - cpu_started
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking (Rust) process's peak across exec.
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1])
     print(
         json.dumps(
             {
