@@ -187,6 +187,16 @@ pub mod lists {
     /// GSI1: every organisation (C4).
     pub const ORGANISATIONS: &str = "ORGS";
 
+    /// GSI2: the practitioners of one approval state, by folded name (A5's `approval` filter).
+    pub fn practitioners_by_approval(approval: crate::events::types::Approval) -> String {
+        use crate::events::types::Approval;
+        let a = match approval {
+            Approval::Approved => "approved",
+            Approval::Pending => "pending",
+            Approval::Rejected => "rejected",
+        };
+        format!("PRACTITIONERS#{a}")
+    }
     pub fn practitioner_payments(id: &str) -> String {
         format!("PRAC#{id}#PAYMENTS")
     }

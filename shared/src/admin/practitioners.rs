@@ -1,7 +1,9 @@
 //! A5 Practitioners: every practitioner (approved or not) in name order, with approval state,
 //! current availability, rating average and count, and price; search `q` on the name, filter
 //! `approval`. Query:
-//! `gsi1`, `gsi1pk = PRACTITIONERS` (the sort key begins with the folded name).
+//! `gsi1`, `gsi1pk = PRACTITIONERS` (the sort key begins with the folded name); with one
+//! `approval` value, `gsi2`, `gsi2pk = PRACTITIONERS#<approval>` (same sort key), so the
+//! filter reads exactly its rows (several values filter the items of the full list).
 //!
 //! # Availability override
 //! `PUT /admin/practitioners/{practitioner_id}/availability` with
@@ -212,7 +214,11 @@ impl Tab for PractitionersTab {
     }
 
     fn query(&self, _params: &ListParams) -> Query {
-        Query::partition(Index::Gsi1, lists::PRACTITIONERS)
+        match self.approvals.as_slice() {
+            // One approval state: its own index partition, exactly its rows.
+            [one] => Query::partition(Index::Gsi2, lists::practitioners_by_approval(*one)),
+            _ => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
+        }
     }
 
     async fn row(

@@ -1880,12 +1880,11 @@ fn platform_name(p: DevicePlatform) -> &'static str {
 
 fn practitioner_index(p: &rm::Practitioner) -> Indexes {
     let name = p.name.as_deref().map(rm::fold_name).unwrap_or_default();
+    let sk = format!("{name}#{}", p.practitioner_id);
     (
-        ik(
-            lists::PRACTITIONERS,
-            format!("{name}#{}", p.practitioner_id),
-        ),
-        None,
+        ik(lists::PRACTITIONERS, sk.clone()),
+        p.approval
+            .and_then(|a| ik(lists::practitioners_by_approval(a), sk)),
     )
 }
 
