@@ -16,9 +16,10 @@
 #      input not refused with a 4xx, or a panic in the server's log.
 #   6. browser tests of the web console (web/console) in Debian's Chromium (installed with apt
 #      when missing), driven by playwright-core (web/tests, `npm ci`) against the local server.
-#   7. the logs of steps 4 and 5 (every event the integration tests logged, the fuzzed server's
-#      output) searched by `scan-test-logs` (tests/bin): every line JSON, request lines with
-#      their id, no demo name, email or message text anywhere (SPEC Q3).
+#   7. the logs of steps 4 to 6 (every event the integration tests logged, the output of the
+#      fuzzed server and of the console's server, which holds the demo data) searched by
+#      `scan-test-logs` (tests/bin): every line JSON, request lines with their id, no demo
+#      name, email or message text anywhere (SPEC Q3).
 #   8. the benchmark harness at a tiny volume (`infra/bench.sh --tiny`, debug build, seconds), so
 #      it cannot rot; its figures mean nothing (the real run is `infra/bench.sh`).
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
@@ -35,7 +36,8 @@ stamp="$venv/.requirements.sha256"
 current_step=""
 started_all=$SECONDS
 
-# Where step 4's tests (tests/main.rs) and step 5's server write the logs step 7 searches.
+# Where step 4's tests (tests/main.rs) and the servers of steps 5 and 6 write the logs step 7
+# searches.
 test_logs="${CARGO_TARGET_DIR:-$root/target}/tmp/test-logs"
 
 # The local server step 5 starts; stopped on any exit, also an interrupted one.
@@ -227,16 +229,19 @@ console_browser_tests() {
     echo "node $(node --version)"
     cargo build --locked -q -p local-server
     (cd web/tests && npm ci --no-audit --no-fund --loglevel=error)
-    (cd web/tests && CHROMIUM=$chromium node --test --test-concurrency=1 --test-reporter=spec console.test.mjs)
+    mkdir -p "$test_logs"
+    rm -f "$test_logs/local-server-console.log"
+    (cd web/tests && LOCAL_SERVER_LOG="$test_logs/local-server-console.log" CHROMIUM=$chromium node --test --test-concurrency=1 --test-reporter=spec console.test.mjs)
 }
 
-# Searches every log steps 4 and 5 wrote: see step 7 above. A glob that matches nothing stays
+# Searches every log steps 4 to 6 wrote: see step 7 above. A glob that matches nothing stays
 # as it is, a file that does not exist, which the scan reports and fails on. The binary is the
 # one step 4 built (cargo builds a package's binaries for its integration tests); `cargo run`
 # would build it and the library again with another feature set.
 scan_logs() {
     "${CARGO_TARGET_DIR:-$root/target}/debug/scan-test-logs" \
-        "$test_logs"/integration-*.jsonl "$test_logs/local-server-fuzz.log"
+        "$test_logs"/integration-*.jsonl "$test_logs/local-server-fuzz.log" \
+        "$test_logs/local-server-console.log"
 }
 
 step "python tools (.venv)" python_tools
@@ -245,7 +250,7 @@ step "sam validate --lint template.yaml" lint_sam
 step "cargo test --workspace --locked" cargo_tests
 step "schemathesis against the local server" fuzz_api
 step "web console in Chromium (playwright-core)" console_browser_tests
-step "clean logs (steps 4 and 5)" scan_logs
+step "clean logs (steps 4 to 6)" scan_logs
 step "benchmark harness, tiny volume" bash infra/bench.sh --tiny
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"

@@ -87,10 +87,13 @@ impl Needles {
     }
 }
 
-/// The local server's start-up lines (infra/local-server `serve`): the only text that is not
-/// JSON. None of them holds personal data: a URL, a directory, one development token per role.
+/// The local server's start-up lines (infra/local-server `serve`, and its demo load): the only
+/// text that is not JSON. None of them holds personal data: a URL, a directory, one development
+/// token per role, counts.
 fn is_banner(line: &str) -> bool {
-    if line.starts_with("Telehealth reporting API (local) at http://127.0.0.1:")
+    if line == "loading demo data through ingest (first start only)..."
+        || line.starts_with("demo data loaded: ")
+        || line.starts_with("Telehealth reporting API (local) at http://127.0.0.1:")
         || line.starts_with("data directory: ")
         || line.starts_with("tokens (valid 8 hours;")
         || line.starts_with("try: curl http://127.0.0.1:")
@@ -325,6 +328,8 @@ mod tests {
     #[test]
     fn the_server_banner_is_allowed_outside_jsonl_files_only() {
         let banner = [
+            "loading demo data through ingest (first start only)...",
+            "demo data loaded: 70131 events (3000 threads, 24000 messages, 4000 consultation rows) in 29.2 s",
             "Telehealth reporting API (local) at http://127.0.0.1:41234",
             "data directory: /tmp/x/data",
             "tokens (valid 8 hours; `local-server token --help` mints others):",
@@ -334,7 +339,7 @@ mod tests {
         ]
         .join("\n");
         assert_eq!(run("server.log", &banner).0, vec![]);
-        assert_eq!(run("server.jsonl", &banner).0.len(), 5);
+        assert_eq!(run("server.jsonl", &banner).0.len(), 7);
         let (findings, _) = run("server.log", "  wizard   eyJhbGciOi.abc.def");
         assert_eq!(findings.len(), 1, "{findings:?}");
     }

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,12 @@ before(async () => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   server.stderr.on('data', (d) => { serverLog += d; });
+  // infra/test.sh names a file for the server's whole output: its log scan (step 7) reads it.
+  const logFile = process.env.LOCAL_SERVER_LOG;
+  if (logFile) {
+    server.stdout.on('data', (d) => appendFileSync(logFile, d));
+    server.stderr.on('data', (d) => appendFileSync(logFile, d));
+  }
   process.on('exit', () => server.kill());
   base = await new Promise((resolve, reject) => {
     let out = '';
