@@ -128,7 +128,12 @@ async fn demo_counts_equal_a_brute_force_recount_and_reads_stay_flat() {
         "admin 14-day counts: {} items read at the demo volume ({} consultations), {} at a tenth ({})",
         big.read, big.total, little.read, little.total
     );
-    assert!(big.total > little.total, "{} vs {}", big.total, little.total);
+    assert!(
+        big.total > little.total,
+        "{} vs {}",
+        big.total,
+        little.total
+    );
     assert_eq!((big.read, little.read), (14, 14));
     items_read_per_row(store).await;
 }
@@ -207,14 +212,20 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         );
         per_row
     }
-    use shared::events::types::{Approval, PaymentType};
     use shared::admin::tags::{ConsultationTag, FeedTag};
+    use shared::events::types::{Approval, PaymentType};
     for approval in [Approval::Approved, Approval::Pending, Approval::Rejected] {
         let tab = practitioners::PractitionersTab {
             now: demo_now(),
             approvals: vec![approval],
         };
-        let r = filtered(&tab, s, &format!("practitioners approval={approval:?}"), None).await;
+        let r = filtered(
+            &tab,
+            s,
+            &format!("practitioners approval={approval:?}"),
+            None,
+        )
+        .await;
         assert!(r <= 1.05, "{r} items read per row");
     }
     let feed = feed::FeedTab {

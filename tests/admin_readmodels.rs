@@ -30,9 +30,15 @@ async fn every_tab(w: &World) -> Vec<(String, Value)> {
         ("/admin/vouchers", &[]),
         ("/admin/practitioners", &[]),
         ("/admin/calls", &[]),
-        ("/admin/calls", &[("from", "2026-03-01"), ("to", "2026-03-03")]),
+        (
+            "/admin/calls",
+            &[("from", "2026-03-01"), ("to", "2026-03-03")],
+        ),
         ("/admin/payments", &[]),
-        ("/admin/payments", &[("from", "2026-03-01"), ("to", "2026-03-03")]),
+        (
+            "/admin/payments",
+            &[("from", "2026-03-01"), ("to", "2026-03-03")],
+        ),
         ("/admin/threads/thr_1", &[]),
     ];
     let mut out = Vec::new();
@@ -66,8 +72,14 @@ async fn rows_do_not_depend_on_arrival_order() {
     assert_eq!(feed[1]["patients"][0]["name"], "Zoë Nuñez");
     let calls = &a[9].1;
     assert_eq!(calls.as_array().unwrap().len(), 1, "{calls}");
-    assert_eq!(calls, &a[10].1, "all time equals the period holding every call");
-    assert_eq!(&a[11].1, &a[12].1, "payments: all time equals the whole period");
+    assert_eq!(
+        calls, &a[10].1,
+        "all time equals the period holding every call"
+    );
+    assert_eq!(
+        &a[11].1, &a[12].1,
+        "payments: all time equals the whole period"
+    );
 }
 
 /// The names every tab shows for `prac_a` and `pat_1`.

@@ -330,6 +330,9 @@ fn the_log_scan_knows_every_sensitive_value_of_the_demo_data() {
     })
     .unwrap();
     for field in ["name", "email", "system_text", "ciphertext", "comment"] {
-        assert!(checked.get(field).copied().unwrap_or(0) > 0, "no {field} checked: {checked:?}");
+        assert!(
+            checked.get(field).copied().unwrap_or(0) > 0,
+            "no {field} checked: {checked:?}"
+        );
     }
 }

@@ -52,7 +52,13 @@ pub fn function_names(workspace: &Path) -> Vec<String> {
             .split("[[bin]]")
             .nth(1)
             .and_then(|s| s.lines().find_map(|l| l.trim().strip_prefix("name")))
-            .map(|v| v.trim().trim_start_matches('=').trim().trim_matches('"').to_string());
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            });
         if let Some(b) = bin {
             names.push(b);
         }
@@ -120,7 +126,10 @@ pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
             return Err(format!("{} not found", bin.display()));
         }
         let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let api = listener.local_addr().map_err(|e| e.to_string())?.to_string();
+        let api = listener
+            .local_addr()
+            .map_err(|e| e.to_string())?
+            .to_string();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || stub(listener, tx));
         let mut times = Vec::with_capacity(runs);

@@ -230,7 +230,8 @@ fn export_figure(m: &exports::Measured) -> String {
 
 impl Table {
     fn row(&mut self, what: &str, figure: &str, target: &str, met: &str) {
-        self.rows.push([what.into(), figure.into(), target.into(), met.into()]);
+        self.rows
+            .push([what.into(), figure.into(), target.into(), met.into()]);
     }
 
     fn exports(&mut self, f: &exports::ExportFigures) {

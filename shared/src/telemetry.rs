@@ -114,7 +114,10 @@ where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
     let sink = FILE_SINK.get()?;
-    Some(json_layer(move || FileLine(sink)).with_filter(tracing_subscriber::EnvFilter::new(FILE_FILTER)))
+    Some(
+        json_layer(move || FileLine(sink))
+            .with_filter(tracing_subscriber::EnvFilter::new(FILE_FILTER)),
+    )
 }
 
 /// Writes one formatted event (the fmt layer hands over each in one `write_all`) to the file

@@ -264,7 +264,8 @@ mod tests {
         )
     }
 
-    const REQUEST: &str = r#"{"level":"INFO","fields":{"message":"request","request_id":"r-1","status":200}}"#;
+    const REQUEST: &str =
+        r#"{"level":"INFO","fields":{"message":"request","request_id":"r-1","status":200}}"#;
 
     #[test]
     fn a_clean_file_counts_its_request_lines() {
@@ -357,7 +358,13 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         let what: Vec<_> = findings
             .iter()
-            .map(|f| (f.file.file_name().unwrap().to_str().unwrap(), f.line, &f.what[..]))
+            .map(|f| {
+                (
+                    f.file.file_name().unwrap().to_str().unwrap(),
+                    f.line,
+                    &f.what[..],
+                )
+            })
             .collect();
         assert_eq!(what.len(), 3, "{what:?}");
         assert_eq!(

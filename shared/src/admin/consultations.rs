@@ -150,10 +150,7 @@ impl Tab for ConsultationsTab {
             .practitioner_id
             .as_deref()
             .map(|id| Party::named(&c.names, id));
-        let patient = c
-            .patient_id
-            .as_deref()
-            .map(|id| Party::named(&c.names, id));
+        let patient = c.patient_id.as_deref().map(|id| Party::named(&c.names, id));
         Ok(Some(ConsultationRow {
             consultation_id: c.consultation_id,
             thread_id: c.thread_id,

@@ -146,10 +146,7 @@ fn snake<T: Serialize>(v: &T) -> String {
 
 /// The row of a practitioner: its profile, with the override and rating totals it carries.
 pub fn practitioner_row(p: Practitioner, now: DateTime<Utc>) -> PractitionerRow {
-    let over = p
-        .availability_override
-        .clone()
-        .filter(|o| o.active(now));
+    let over = p.availability_override.clone().filter(|o| o.active(now));
     let stats = RatingStats::of(&p.totals);
     PractitionerRow {
         availability: over.as_ref().map(|o| o.availability).or(p.availability),

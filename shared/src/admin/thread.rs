@@ -7,10 +7,10 @@
 use super::feed::{feed_row, FeedRow};
 use super::params::ListParams;
 use super::tab::{Party, Reader};
-use crate::readmodels::Names;
 use crate::events::types::{Device, MessageKind, PartyRole};
 use crate::http::Problem;
 use crate::ports::{Cursor, Index, Query, SkRange, Store};
+use crate::readmodels::Names;
 use crate::readmodels::{keys, StoredMessage, ThreadSummary};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -524,7 +524,14 @@ async fn retag(
         *days.entry(day).or_default().entry(tag).or_default() += delta;
     }
     for (day, deltas) in days {
-        add_totals(store, ops, &keys::consultation_day_counts(&day), None, &deltas).await?;
+        add_totals(
+            store,
+            ops,
+            &keys::consultation_day_counts(&day),
+            None,
+            &deltas,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -584,7 +591,12 @@ fn contributions(key: &Key, item: Option<&Item>) -> Result<Vec<Contribution>, St
         }
     } else if key.pk.starts_with("VOUCHER#") && key.sk.starts_with("REDEEM#") {
         if let Some(v) = item.decode::<Option<rm::VoucherRedemption>>()? {
-            out.push(c(keys::voucher(&v.code), ("code", v.code.clone()), "uses", 1));
+            out.push(c(
+                keys::voucher(&v.code),
+                ("code", v.code.clone()),
+                "uses",
+                1,
+            ));
         }
     } else if key.pk.starts_with("CALL#") && key.sk == "CALL" {
         let call: rm::Call = item.decode()?;
@@ -647,8 +659,7 @@ async fn move_totals(
     ops: &mut Vec<TxOp>,
     finals: &BTreeMap<Key, Merged>,
 ) -> Result<BTreeMap<Key, Option<Item>>, StoreError> {
-    let mut moves: BTreeMap<Key, ((&'static str, String), BTreeMap<String, i64>)> =
-        BTreeMap::new();
+    let mut moves: BTreeMap<Key, ((&'static str, String), BTreeMap<String, i64>)> = BTreeMap::new();
     for (key, m) in finals {
         let Some(new) = &m.new else { continue };
         for (sign, item) in [(-1, m.old.as_ref()), (1, Some(new))] {
@@ -694,9 +705,7 @@ async fn add_totals(
             obj.entry(*field)
                 .or_insert_with(|| serde_json::Value::String(id.clone()));
         }
-        let totals = obj
-            .entry("totals")
-            .or_insert_with(|| serde_json::json!({}));
+        let totals = obj.entry("totals").or_insert_with(|| serde_json::json!({}));
         if !totals.is_object() {
             *totals = serde_json::json!({});
         }
@@ -1087,25 +1096,28 @@ fn plan(event: &Event) -> Vec<Effect> {
         EventBody::PractitionerUpserted(e) => {
             let name = party_name(&e.practitioner_id, e.name.as_str(), at);
             let e = e.clone();
-            vec![name, merge(
-                keys::practitioner(e.practitioner_id.as_str()),
-                move |p: &mut rm::Practitioner| {
-                    p.practitioner_id = s(&e.practitioner_id);
-                    if p.profile_as_of.is_none_or(|t| t <= at) {
-                        p.name = Some(e.name.as_str().to_string());
-                        p.specialties = e
-                            .specialties
-                            .iter()
-                            .map(|x| x.as_str().to_string())
-                            .collect();
-                        p.approval = Some(e.approval);
-                        p.price = Some(e.price.clone());
-                        p.has_scheduling_practice = e.has_scheduling_practice;
-                        p.profile_as_of = Some(at);
-                    }
-                },
-                practitioner_index,
-            )]
+            vec![
+                name,
+                merge(
+                    keys::practitioner(e.practitioner_id.as_str()),
+                    move |p: &mut rm::Practitioner| {
+                        p.practitioner_id = s(&e.practitioner_id);
+                        if p.profile_as_of.is_none_or(|t| t <= at) {
+                            p.name = Some(e.name.as_str().to_string());
+                            p.specialties = e
+                                .specialties
+                                .iter()
+                                .map(|x| x.as_str().to_string())
+                                .collect();
+                            p.approval = Some(e.approval);
+                            p.price = Some(e.price.clone());
+                            p.has_scheduling_practice = e.has_scheduling_practice;
+                            p.profile_as_of = Some(at);
+                        }
+                    },
+                    practitioner_index,
+                ),
+            ]
         }
         EventBody::PractitionerAvailabilityChanged(e) => {
             let e = e.clone();
@@ -1124,17 +1136,20 @@ fn plan(event: &Event) -> Vec<Effect> {
         EventBody::PatientUpserted(e) => {
             let name = party_name(&e.patient_id, e.name.as_str(), at);
             let e = e.clone();
-            vec![name, merge(
-                keys::patient(e.patient_id.as_str()),
-                move |p: &mut rm::Patient| {
-                    p.patient_id = s(&e.patient_id);
-                    if p.as_of.is_none_or(|t| t <= at) {
-                        p.name = Some(e.name.as_str().to_string());
-                        p.as_of = Some(at);
-                    }
-                },
-                no_index,
-            )]
+            vec![
+                name,
+                merge(
+                    keys::patient(e.patient_id.as_str()),
+                    move |p: &mut rm::Patient| {
+                        p.patient_id = s(&e.patient_id);
+                        if p.as_of.is_none_or(|t| t <= at) {
+                            p.name = Some(e.name.as_str().to_string());
+                            p.as_of = Some(at);
+                        }
+                    },
+                    no_index,
+                ),
+            ]
         }
         EventBody::ThreadCreated(e) => {
             let mut effects = Vec::new();

@@ -152,7 +152,8 @@ impl Formats {
                 } else {
                     format!("0.{}", "0".repeat(scale as usize))
                 };
-                self.decimals.push((scale, Format::new().set_num_format(code)));
+                self.decimals
+                    .push((scale, Format::new().set_num_format(code)));
                 self.decimals.len() - 1
             }
         };
