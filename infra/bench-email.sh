@@ -27,31 +27,11 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--rows N] [--data-dir DIR] [--debug] [--bin PATH]" >&2; exit 2 ;;
     esac
 done
-target=${CARGO_TARGET_DIR:-$root/target}
-data=${data:-$target/bench-data/email-$rows}
-# --bin runs a local server already built (nothing is compiled).
-if [[ -z $bin ]]; then
-    if [[ $profile == release ]]; then
-        cargo build --locked -q --release -p local-server
-    else
-        cargo build --locked -q -p local-server
-    fi
-    bin=$target/$profile/local-server
-fi
-log=$(mktemp -d)
-mkdir -p "$data"
+data=${data:-${CARGO_TARGET_DIR:-$root/target}/bench-data/email-$rows}
+source infra/bench-server.sh
 started=$(date +%s.%N)
-"$bin" serve --port 0 --data-dir "$data" --bench-rows "$rows" >"$log/out" 2>"$log/err" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$log"' EXIT
-url=""
-while [[ -z $url ]]; do
-    kill -0 $pid 2>/dev/null || { cat "$log/err" >&2; exit 1; }
-    url=$(sed -n 's/^Telehealth reporting API (local) at //p' "$log/out")
-    sleep 0.5
-done
+start_bench_server --bench-rows "$rows"
 ready=$(date +%s.%N)
-grep -h "demo data loaded" "$log/err" || echo "(demo data already in $data)"
 printf 'server ready in %.1f s (load or log replay); RSS %d MiB\n' \
     "$(echo "$ready - $started" | bc)" "$(($(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024))"
 token=$(awk '$1 == "org_admin" { print $2; exit }' "$log/out")

@@ -34,30 +34,9 @@ done
 if ! command -v wrk >/dev/null; then
     if [[ $(id -u) -eq 0 ]]; then apt-get install -y -q wrk >/dev/null; else sudo apt-get install -y -q wrk >/dev/null; fi
 fi
-target=${CARGO_TARGET_DIR:-$root/target}
-data=$target/bench-data/tabs-$threads-$chatter
-# --bin runs a local server already built (nothing is compiled).
-if [[ -z $bin ]]; then
-    if [[ $profile == release ]]; then
-        cargo build --locked -q --release -p local-server
-    else
-        cargo build --locked -q -p local-server
-    fi
-    bin=$target/$profile/local-server
-fi
-log=$(mktemp -d)
-mkdir -p "$data"
-"$bin" serve --port 0 --data-dir "$data" --bench-threads "$threads" --chatter "$chatter" \
-    >"$log/out" 2>"$log/err" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$log"' EXIT
-url=""
-while [[ -z $url ]]; do
-    kill -0 $pid 2>/dev/null || { cat "$log/err" >&2; exit 1; }
-    url=$(sed -n 's/^Telehealth reporting API (local) at //p' "$log/out")
-    sleep 0.5
-done
-grep -h "demo data loaded" "$log/err" || echo "(demo data already in $data)"
+data=${CARGO_TARGET_DIR:-$root/target}/bench-data/tabs-$threads-$chatter
+source infra/bench-server.sh
+start_bench_server --bench-threads "$threads" --chatter "$chatter"
 echo "server RSS $(($(awk '/VmRSS/{print $2}' /proc/$pid/status) / 1024)) MiB"
 admin=$(awk '$1 == "platform_admin" { print $2; exit }' "$log/out")
 org=$(awk '$1 == "org_admin" { print $2; exit }' "$log/out")
