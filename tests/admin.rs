@@ -476,6 +476,7 @@ on_both_stores!(
     calls_per_practitioner_in_a_period,
     practitioners_and_the_availability_override,
     ratings_rows_and_export,
+    ratings_follow_edits_and_redeliveries,
     payments_per_practitioner_per_currency,
     payment_items_rows_filters_and_export,
     vouchers_rows_and_export,
@@ -1027,6 +1028,134 @@ async fn ratings_rows_and_export(w: World) {
         "rating_id,submitted_at,patient_id,patient,practitioner_id,practitioner,stars,comment,practitioner_rating_count,practitioner_rating_average\r\n\
          rat_2,2026-03-02T09:51:00+00:00,pat_2,'=Evil Ed,prac_a,Dr. Ángela Müller,4,\"'=HYPERLINK(\"\"x\"\")\",2,4.50\r\n\
          rat_1,2026-03-02T09:50:00+00:00,pat_1,Zoë Nuñez,prac_a,Dr. Ángela Müller,5,Great care,2,4.50\r\n"
+    );
+}
+
+/// The practitioner's count and average every Ratings row shows, after ratings of a second
+/// practitioner, a re-delivered event, an edit, an older version arriving late and a rating
+/// re-sent under a new event id: equal to a brute-force recount of the ratings as listed, to
+/// the Practitioners tab, and exact (2 ratings, 5 stars: 2.50; 3 ratings, 11 stars: 3.67). A
+/// page reads its Query and one item more (the platform's rating totals), however many
+/// practitioners its rows name.
+async fn ratings_follow_edits_and_redeliveries(w: World) {
+    let store = &*w.deps.store;
+    let rating = |id: &str, rating: &str, pat: &str, prac: &str, stars: u8, at: i64| {
+        ev(
+            id,
+            "rating.submitted",
+            t(at),
+            json!({"rating_id": rating, "patient_id": pat, "practitioner_id": prac, "stars": stars}),
+        )
+    };
+    let batch = [
+        rating("e40", "rat_3", "pat_1", "prac_b", 2, 52),
+        rating("e41", "rat_4", "pat_2", "prac_b", 5, 53),
+        rating("e42", "rat_5", "pat_1", "prac_b", 4, 54),
+        // rat_1 edited: 5 stars become 1.
+        rating("e43", "rat_1", "pat_1", "prac_a", 1, 55),
+        // An older version of rat_2 arriving late: changes nothing.
+        rating("e44", "rat_2", "pat_2", "prac_a", 1, 20),
+        // rat_4 re-sent under a new event id: counted once.
+        rating("e45", "rat_4", "pat_2", "prac_b", 5, 53),
+    ];
+    let report = ingest_batch(store, t(-2000), &batch).await.unwrap();
+    assert_eq!(report.accepted, 6, "{:?}", report.results);
+    // e40 delivered again: a duplicate.
+    let report = ingest_batch(store, t(-2000), &batch[..1]).await.unwrap();
+    assert_eq!(report.duplicates, 1, "{:?}", report.results);
+
+    // Brute force: every rating as listed, summed per practitioner, the average rounded half
+    // up to hundredths by long division.
+    let listed = shared::ports::store::query_all(
+        store,
+        &shared::ports::Query::partition(
+            shared::ports::Index::Gsi1,
+            shared::readmodels::lists::RATINGS,
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 5);
+    let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for item in &listed {
+        let r: shared::readmodels::Rating = item.decode().unwrap();
+        let e = sums.entry(r.practitioner_id).or_default();
+        e.0 += 1;
+        e.1 += i64::from(r.stars);
+    }
+    let expected = |prac: &str| -> (i64, String) {
+        let (count, stars) = sums[prac];
+        let (q, r) = (stars * 100 / count, stars * 100 % count);
+        let h = if 2 * r >= count { q + 1 } else { q };
+        (count, format!("{}.{:02}", h / 100, h % 100))
+    };
+    assert_eq!(expected("prac_a"), (2, "2.50".to_string()));
+    assert_eq!(expected("prac_b"), (3, "3.67".to_string()));
+
+    let page = w.get("/admin/ratings", &[]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let rows = page.body["items"].as_array().unwrap();
+    let shown: Vec<(&str, &str, i64, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["rating_id"].as_str().unwrap(),
+                r["practitioner"]["id"].as_str().unwrap(),
+                r["practitioner_rating_count"].as_i64().unwrap(),
+                r["practitioner_rating_average"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("rat_1", "prac_a", 2, "2.50"),
+            ("rat_5", "prac_b", 3, "3.67"),
+            ("rat_4", "prac_b", 3, "3.67"),
+            ("rat_3", "prac_b", 3, "3.67"),
+            ("rat_2", "prac_a", 2, "2.50"),
+        ]
+    );
+    for (_, prac, count, average) in &shown {
+        assert_eq!((*count, average.to_string()), expected(prac), "{prac}");
+    }
+    assert_eq!(rows[0]["stars"], 1);
+    // The Query's 5 items and the rating totals.
+    assert_eq!(page.read, Some(6));
+    // Pages of two: 3 items of the Query (one past the page) and the rating totals, each.
+    let first = w.get("/admin/ratings", &[("limit", "2")]).await;
+    assert_eq!(first.read, Some(4));
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
+    let second = w
+        .get("/admin/ratings", &[("limit", "2"), ("cursor", &cursor)])
+        .await;
+    assert_eq!(second.body["items"][0]["rating_id"], "rat_4");
+    assert_eq!(second.read, Some(4));
+
+    // The Practitioners tab (totals on the profile) agrees.
+    for p in w
+        .rows("/admin/practitioners", &[])
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let id = p["practitioner_id"].as_str().unwrap();
+        let (count, average) = expected(id);
+        assert_eq!(p["rating_count"], count, "{id}");
+        assert_eq!(p["rating_average"], average.as_str(), "{id}");
+    }
+    // And the export's last two cells.
+    let csv = w.export("/admin/ratings/export", &[("bom", "false")]).await;
+    let tails: Vec<String> = csv
+        .trim_end_matches("\r\n")
+        .split("\r\n")
+        .skip(1)
+        .map(|l| l.rsplitn(3, ',').take(2).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        tails,
+        ["2.50 2", "3.67 3", "3.67 3", "3.67 3", "2.50 2"],
+        "{csv}"
     );
 }
 

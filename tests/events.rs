@@ -15,7 +15,8 @@ use shared::ports::store::{
     query_all, Condition, Index, Item, Key, Page, Query, Store, StoreError, TxOp,
 };
 use shared::readmodels::{
-    keys, lists, sort_time, Consultation, Practitioner, Rating, SegmentParticipant, ThreadSummary,
+    keys, lists, sort_time, Consultation, Practitioner, Rating, RatingTotals, SegmentParticipant,
+    ThreadSummary,
 };
 use std::future::Future;
 use std::pin::Pin;
@@ -131,6 +132,26 @@ async fn get(store: &dyn Store, key: &Key) -> Item {
 
 async fn count(store: &dyn Store, key: &Key) -> Option<i64> {
     store.get(key).await.unwrap().and_then(|item| item.count)
+}
+
+/// The platform's rating totals (`RATING_TOTALS`): practitioner id → (count, stars).
+async fn rating_totals(store: &dyn Store) -> Vec<(String, (i64, i64))> {
+    match store.get(&keys::rating_totals()).await.unwrap() {
+        Some(item) => item
+            .decode::<RatingTotals>()
+            .unwrap()
+            .practitioners
+            .into_iter()
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+fn tally(entries: &[(&str, i64, i64)]) -> Vec<(String, (i64, i64))> {
+    entries
+        .iter()
+        .map(|(p, c, s)| (p.to_string(), (*c, *s)))
+        .collect()
 }
 
 async fn partition(store: &dyn Store, pk: &str) -> Vec<Item> {
@@ -1284,6 +1305,24 @@ mod concurrent_deliveries_land_once {
     }
 }
 
+mod concurrent_ratings_all_count {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn embedded() {
+        super::concurrent_ratings_all_count(super::embedded()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto() {
+        let store = OneWriteAtATime {
+            inner: super::moto().await,
+            lock: tokio::sync::Mutex::new(()),
+        };
+        super::concurrent_ratings_all_count(Arc::new(store)).await;
+    }
+}
+
 mod concurrent_events_on_one_thread_all_land {
     use super::*;
 
@@ -1370,6 +1409,61 @@ async fn concurrent_deliveries_land_once(store: Arc<dyn Store>) {
         Some(3)
     );
     assert_eq!(get(store, &keys::rating("rat_race")).await.version, 1);
+    assert_eq!(rating_totals(store).await, tally(&[("prac_race", 1, 3)]));
+    assert_eq!(get(store, &keys::rating_totals()).await.version, 1);
+}
+
+/// Twenty different ratings of four practitioners at once: every one lands, and the
+/// platform's rating totals (one item all of them write, on its version) count each exactly
+/// once, equal to the ratings listed and to the totals on each profile.
+async fn concurrent_ratings_all_count(store: Arc<dyn Store>) {
+    let mut tasks = Vec::new();
+    for n in 0..20u8 {
+        let store = Arc::clone(&store);
+        let event = rating(
+            &format!("evt_cr{n}"),
+            &format!("rat_cr{n}"),
+            &format!("prac_c{}", n % 4),
+            n % 5 + 1,
+            t(i64::from(n)),
+        );
+        tasks.push(tokio::spawn(async move {
+            ingest_batch(store.as_ref(), now(), &[event]).await
+        }));
+    }
+    for task in tasks {
+        let report = task.await.unwrap().unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+    }
+    let store = store.as_ref();
+    // By brute force from the ratings listed.
+    let mut expected: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for item in query_all(store, &Query::partition(Index::Gsi1, lists::RATINGS))
+        .await
+        .unwrap()
+    {
+        let r: Rating = item.decode().unwrap();
+        let e = expected.entry(r.practitioner_id).or_default();
+        e.0 += 1;
+        e.1 += i64::from(r.stars);
+    }
+    let expected: Vec<_> = expected.into_iter().collect();
+    assert_eq!(
+        expected,
+        tally(&[
+            ("prac_c0", 5, 15),
+            ("prac_c1", 5, 15),
+            ("prac_c2", 5, 15),
+            ("prac_c3", 5, 15),
+        ])
+    );
+    assert_eq!(rating_totals(store).await, expected);
+    assert_eq!(get(store, &keys::rating_totals()).await.version, 20);
+    for (p, (c, s)) in &expected {
+        let profile: Practitioner = get(store, &keys::practitioner(p)).await.decode().unwrap();
+        assert_eq!(profile.totals.get("rating_count"), Some(c), "{p}");
+        assert_eq!(profile.totals.get("rating_stars"), Some(s), "{p}");
+    }
 }
 
 async fn ratings_move_the_counters(store: Arc<dyn Store>) {
@@ -1420,6 +1514,10 @@ async fn ratings_move_the_counters(store: Arc<dyn Store>) {
     .await
     .unwrap();
     assert_eq!(mine.len(), 3);
+    assert_eq!(
+        rating_totals(store).await,
+        tally(&[("prac_1", 3, 12), ("prac_2", 1, 2)])
+    );
 }
 
 /// Regression: a rating re-sent under a new event id (an edit, or a platform replay that
@@ -1435,8 +1533,14 @@ async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
         ],
     )
     .await;
+    assert_eq!(rating_totals(store).await, tally(&[("prac_1", 2, 8)]));
+    // Re-delivered (same id, same content): a duplicate, nothing moves.
+    let report = ingest(store, &[rating("e1", "rat_1", "prac_1", 5, t(0))]).await;
+    assert_eq!(report.duplicates, 1, "{report:#?}");
+    assert_eq!(rating_totals(store).await, tally(&[("prac_1", 2, 8)]));
     // The same rating again, under a new event id: nothing to count.
     ingest_all_accepted(store, &[rating("e1_again", "rat_1", "prac_1", 5, t(0))]).await;
+    assert_eq!(rating_totals(store).await, tally(&[("prac_1", 2, 8)]));
     assert_eq!(
         count(store, &keys::practitioner_rating_count("prac_1")).await,
         Some(2)
@@ -1447,6 +1551,7 @@ async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
     );
     // An edit (newer): the stars move, the count does not.
     ingest_all_accepted(store, &[rating("e1_edit", "rat_1", "prac_1", 2, t(30))]).await;
+    assert_eq!(rating_totals(store).await, tally(&[("prac_1", 2, 5)]));
     assert_eq!(
         count(store, &keys::practitioner_rating_count("prac_1")).await,
         Some(2)
@@ -1461,8 +1566,21 @@ async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
         count(store, &keys::practitioner_rating_stars("prac_1")).await,
         Some(5)
     );
+    assert_eq!(rating_totals(store).await, tally(&[("prac_1", 2, 5)]));
     let r: Option<Rating> = get(store, &keys::rating("rat_1")).await.decode().unwrap();
     assert_eq!(r.map(|r| (r.stars, r.submitted_at)), Some((2, t(30))));
+    // An edit that names another practitioner moves the rating's count and stars over.
+    ingest_all_accepted(store, &[rating("e1_moved", "rat_1", "prac_2", 4, t(40))]).await;
+    assert_eq!(
+        rating_totals(store).await,
+        tally(&[("prac_1", 1, 3), ("prac_2", 1, 4)])
+    );
+    // As the totals on the profiles.
+    for (p, c, st) in [("prac_1", 1, 3), ("prac_2", 1, 4)] {
+        let profile: Practitioner = get(store, &keys::practitioner(p)).await.decode().unwrap();
+        assert_eq!(profile.totals.get("rating_count"), Some(&c), "{p}");
+        assert_eq!(profile.totals.get("rating_stars"), Some(&st), "{p}");
+    }
 }
 
 /// Regression: the same redemption re-sent under a new event id used to count as a second use.

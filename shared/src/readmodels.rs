@@ -52,6 +52,11 @@ pub mod keys {
     pub fn payment_totals(id: &str) -> Key {
         Key::new(format!("PRAC#{id}"), "PAY_TOTALS")
     }
+    /// Every practitioner's rating count and stars, in one item (A6: the Ratings page reads it
+    /// once, whatever practitioners its rows name): [`super::RatingTotals`].
+    pub fn rating_totals() -> Key {
+        Key::new("RATING_TOTALS", "ALL")
+    }
     pub fn practitioner_rating_count(id: &str) -> Key {
         Key::new(format!("PRAC#{id}"), "RATING_COUNT")
     }
@@ -284,6 +289,17 @@ impl Practitioner {
 /// item (a rating, a redemption, a call, a payment) adds what it contributes, and on every
 /// change the difference, so a re-sent or updated source is never counted twice.
 pub type Totals = BTreeMap<String, i64>;
+
+/// Every practitioner's rating count and stars summed (A6), one item for the whole platform
+/// ([`keys::rating_totals`]): practitioner id → `[count, stars]` (a pair, not named fields, to
+/// keep the item small: about 12 bytes plus the id per practitioner). Ingest moves it in the
+/// same transaction and by the same amounts as the `rating_count`/`rating_stars` totals on the
+/// practitioner's profile; a practitioner back at no rating is left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RatingTotals {
+    pub practitioners: BTreeMap<String, (i64, i64)>,
+}
 
 /// A practitioner's all-time totals of one kind (calls or payments): a list item of its own,
 /// in name order, with the practitioner's name copied in.

@@ -1,8 +1,11 @@
 //! A6 Ratings: every rating, newest first (patient, practitioner, stars, comment, date), each
 //! with its practitioner's average and count; period on the rating's date, search `q` on the
 //! practitioner's name. Query: `gsi1`, `gsi1pk = RATINGS`, backward; the average and count come
-//! from the rating totals on the practitioner's profile (read once per practitioner per request:
-//! a live average cannot be copied into every rating without rewriting them all at each rating).
+//! from the platform's rating totals, ONE item holding every practitioner's count and stars
+//! (`RATING_TOTALS`, kept by ingest in each rating's transaction), read once per request: a
+//! page of 50 reads its 51 Query items and that one (1.04 per row). A live average cannot be
+//! copied into every rating without rewriting them all at each rating, and one profile per
+//! practitioner of the page was ~47 reads more. The item's size limit: `docs/dynamodb.md`.
 
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};

@@ -39,15 +39,18 @@ pub const EXPORT_LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// Items an export asks the store for at a time.
 const EXPORT_CHUNK: usize = 500;
 
-/// Reads through the store and counts every item read; caches the profiles rows read.
+/// Reads through the store and counts every item read; caches the profiles rows read and the
+/// platform's rating totals.
 pub struct Reader<'a> {
     store: &'a dyn Store,
     /// Items read so far.
     pub read: usize,
     practitioners: HashMap<String, Option<rm::Practitioner>>,
+    rating_totals: Option<rm::RatingTotals>,
 }
 
-/// A practitioner's rating count and average, from the totals ingest keeps on the profile.
+/// A practitioner's rating count and average, from the totals ingest keeps (on the profile,
+/// and for every practitioner at once in [`rm::RatingTotals`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct RatingStats {
     pub count: i64,
@@ -81,16 +84,27 @@ impl<'a> Reader<'a> {
             store,
             read: 0,
             practitioners: HashMap::new(),
+            rating_totals: None,
         }
     }
 
-    /// A practitioner's rating count and stars: the totals on the profile (one GetItem, once
-    /// per practitioner per request).
+    /// A practitioner's rating count and stars, from the platform's rating totals: one
+    /// GetItem of one item holding every practitioner's (`RATING_TOTALS`), once per request
+    /// whatever practitioners the rows name. Ingest moves it with the totals on the profiles,
+    /// in the same transaction, so both always agree.
     pub async fn rating_stats(&mut self, id: &str) -> Result<RatingStats, StoreError> {
+        if self.rating_totals.is_none() {
+            let totals = match self.get(&keys::rating_totals()).await? {
+                Some(item) => item.decode::<rm::RatingTotals>()?,
+                None => rm::RatingTotals::default(),
+            };
+            self.rating_totals = Some(totals);
+        }
         Ok(self
-            .practitioner(id)
-            .await?
-            .map(|p| RatingStats::of(&p.totals))
+            .rating_totals
+            .as_ref()
+            .and_then(|t| t.practitioners.get(id))
+            .map(|&(count, stars_total)| RatingStats { count, stars_total })
             .unwrap_or_default())
     }
 

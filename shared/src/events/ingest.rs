@@ -147,6 +147,7 @@ pub async fn ingest_event(
         ops.extend(planned);
         retag(store, event, &mut ops, &finals).await?;
         let totals = move_totals(store, &mut ops, &finals).await?;
+        move_rating_totals(store, &mut ops, &finals).await?;
         let early = copy_names(store, &mut ops, &finals, &totals).await?;
         let mut lost = false;
         for chunk in early {
@@ -578,17 +579,10 @@ fn contributions(key: &Key, item: Option<&Item>) -> Result<Vec<Contribution>, St
         amount,
     };
     let mut out = Vec::new();
-    if key.pk.starts_with("RATING#") && key.sk == "RATING" {
-        if let Some(r) = item.decode::<Option<rm::Rating>>()? {
-            let k = keys::practitioner(&r.practitioner_id);
-            out.push(c(k.clone(), prac(&r.practitioner_id), "rating_count", 1));
-            out.push(c(
-                k,
-                prac(&r.practitioner_id),
-                "rating_stars",
-                i64::from(r.stars),
-            ));
-        }
+    if let Some((practitioner, stars)) = rated(key, Some(item))? {
+        let k = keys::practitioner(&practitioner);
+        out.push(c(k.clone(), prac(&practitioner), "rating_count", 1));
+        out.push(c(k, prac(&practitioner), "rating_stars", stars));
     } else if key.pk.starts_with("VOUCHER#") && key.sk.starts_with("REDEEM#") {
         if let Some(v) = item.decode::<Option<rm::VoucherRedemption>>()? {
             out.push(c(
@@ -648,6 +642,74 @@ fn contributions(key: &Key, item: Option<&Item>) -> Result<Vec<Contribution>, St
         }
     }
     Ok(out)
+}
+
+/// What a rating item counts towards its practitioner's ratings while it exists: the
+/// practitioner and the stars (one rating each). The single source of both the totals on the
+/// profile ([`contributions`]) and the platform's [`rm::RatingTotals`] ([`move_rating_totals`]).
+fn rated(key: &Key, item: Option<&Item>) -> Result<Option<(String, i64)>, StoreError> {
+    let Some(item) = item else {
+        return Ok(None);
+    };
+    if !(key.pk.starts_with("RATING#") && key.sk == "RATING") {
+        return Ok(None);
+    }
+    Ok(item
+        .decode::<Option<rm::Rating>>()?
+        .map(|r| (r.practitioner_id, i64::from(r.stars))))
+}
+
+/// Moves the platform's rating totals ([`rm::RatingTotals`], one item: what the Ratings page
+/// reads for every row's average and count) by the difference between what every rating this
+/// transaction merged into counted before and after — the same moves as the totals on the
+/// profiles, in the same transaction. The item is read and written back on its version
+/// (created when missing): every rating event of the platform serialises on it, a lost race
+/// re-reads like any other merge.
+async fn move_rating_totals(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+) -> Result<(), StoreError> {
+    let mut moves: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (key, m) in finals {
+        let Some(new) = &m.new else { continue };
+        for (sign, item) in [(-1, m.old.as_ref()), (1, Some(new))] {
+            if let Some((practitioner, stars)) = rated(key, item)? {
+                let entry = moves.entry(practitioner).or_default();
+                entry.0 += sign;
+                entry.1 += sign * stars;
+            }
+        }
+    }
+    moves.retain(|_, (count, stars)| *count != 0 || *stars != 0);
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let key = keys::rating_totals();
+    let stored = store.get(&key).await?;
+    let (mut totals, version, condition) = match &stored {
+        Some(item) => (
+            item.decode::<rm::RatingTotals>()?,
+            item.version + 1,
+            Condition::VersionIs(item.version),
+        ),
+        None => (rm::RatingTotals::default(), 1, Condition::NotExists),
+    };
+    for (practitioner, (count, stars)) in moves {
+        let entry = totals
+            .practitioners
+            .entry(practitioner.clone())
+            .or_default();
+        entry.0 += count;
+        entry.1 += stars;
+        if *entry == (0, 0) {
+            totals.practitioners.remove(&practitioner);
+        }
+    }
+    let mut item = Item::new(key.pk, key.sk, to_json(&totals));
+    item.version = version;
+    ops.push(TxOp::put(item, condition));
+    Ok(())
 }
 
 /// Moves the running totals ([`contributions`]) by the difference between what every item
