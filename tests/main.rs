@@ -22,6 +22,7 @@ mod referrals;
 mod referrals_http;
 mod support;
 mod template;
+mod wiring;
 
 /// Installs, before any test starts, the process-wide JSON log file
 /// `<target>/tmp/test-logs/integration-<pid>.jsonl` (`shared::telemetry::log_to_file`): every

@@ -1,8 +1,9 @@
 //! Wiring: the one [`Deps`] value every handler receives, built once per process — from the
-//! environment in AWS, from a data directory locally. Configuration fails fast: a missing
-//! variable stops the function at start, never falls back silently.
+//! environment in AWS, with the adapters the function's [`Wiring`] names (the others are
+//! [`NotWired`]), from a data directory locally. Configuration fails fast: a missing variable
+//! stops the function at start, never falls back silently.
 
-use crate::ports::{BlobStore, Clock, Mailer, Store};
+use crate::ports::{BlobError, BlobStore, BlobUpload, Clock, Email, MailError, Mailer, Store};
 use std::sync::Arc;
 
 /// Per-deployment settings (SPEC B2 and the links in emails).
@@ -62,22 +63,202 @@ impl Settings {
     }
 }
 
+/// Builds one adapter of a port from the environment and the shared SDK configuration.
+pub type FromEnv<T> = fn(&aws_config::SdkConfig) -> Result<Arc<T>, ConfigError>;
+
+/// Which AWS adapters a function's binary is built with, chosen at compile time.
+///
+/// Every function crate declares `pub const WIRING: Wiring` in its `lib.rs` and its `main`
+/// hands that constant to [`crate::lambda::run_http`] (or [`Deps::from_aws_env`]). A port
+/// left out is not a runtime switch: the constructor of its adapter is never referenced, so
+/// the binary does not link its SDK client at all (a function that needs neither the S3 nor
+/// the SES client is about half the size). Every function has the store (DynamoDB); the blob
+/// store (S3) goes to the functions that export, download or presign report files, the mailer
+/// (SES) to the emailed-report job. `tests/wiring.rs` holds each function's wiring to its
+/// routes and to the permissions `template.yaml` grants it.
+///
+/// A port left out is answered by [`NotWired`]: every call fails with an error that names the
+/// port and the function (`BlobError::NotWired`, `MailError::NotWired`), logged as a server
+/// error, never a silent fake. The local server applies the same wiring to each function
+/// ([`Deps::wired_as`]), so a missing port shows in local runs and tests too.
+#[derive(Debug, Clone, Copy)]
+pub struct Wiring {
+    /// The function's name (`admin-feed`), for logs and the not-wired errors.
+    pub name: &'static str,
+    blobs: Option<FromEnv<dyn BlobStore>>,
+    mailer: Option<FromEnv<dyn Mailer>>,
+}
+
+impl Wiring {
+    /// The store only (DynamoDB); no blob store, no mailer.
+    pub const fn store_only(name: &'static str) -> Wiring {
+        Wiring {
+            name,
+            blobs: None,
+            mailer: None,
+        }
+    }
+
+    /// Adds the blob store (S3 bucket `BUCKET_NAME`).
+    pub const fn with_blobs(self) -> Wiring {
+        Wiring {
+            blobs: Some(crate::adapters::aws::s3_blobs_from_env),
+            ..self
+        }
+    }
+
+    /// Adds the mailer (SES v2, sender `SES_FROM`).
+    pub const fn with_mailer(self) -> Wiring {
+        Wiring {
+            mailer: Some(crate::adapters::aws::ses_mailer_from_env),
+            ..self
+        }
+    }
+
+    pub const fn has_blobs(&self) -> bool {
+        self.blobs.is_some()
+    }
+
+    pub const fn has_mailer(&self) -> bool {
+        self.mailer.is_some()
+    }
+}
+
+/// The adapter of a port a function's [`Wiring`] leaves out: every call answers
+/// `NotWired(function)`, which the handlers report as a server error (500) and log. It never
+/// pretends to store or send anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotWired {
+    /// The function that was built without the port.
+    pub function: &'static str,
+}
+
+#[async_trait::async_trait]
+impl BlobStore for NotWired {
+    async fn put(&self, _: &str, _: bytes::Bytes, _: &str) -> Result<(), BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+    async fn get(&self, _: &str) -> Result<bytes::Bytes, BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+    async fn start_upload(&self, _: &str, _: &str) -> Result<Box<dyn BlobUpload>, BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+    async fn presign_get(
+        &self,
+        _: &str,
+        _: std::time::Duration,
+        _: &str,
+    ) -> Result<String, BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+    async fn delete(&self, _: &str) -> Result<(), BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+    async fn incomplete_uploads(&self) -> Result<Vec<String>, BlobError> {
+        Err(BlobError::NotWired(self.function))
+    }
+}
+
+#[async_trait::async_trait]
+impl Mailer for NotWired {
+    async fn send(&self, _: &Email) -> Result<String, MailError> {
+        Err(MailError::NotWired(self.function))
+    }
+}
+
 impl Deps {
-    /// The AWS wiring: DynamoDB table `TABLE_NAME`, S3 bucket `BUCKET_NAME`, SES sender
-    /// `SES_FROM`, plus [`Settings::from_env`].
-    pub async fn from_aws_env() -> Result<Deps, ConfigError> {
-        use crate::adapters::{dynamo::DynamoStore, s3::S3Blobs, ses::SesMailer};
-        let table = env_required("TABLE_NAME")?;
-        let bucket = env_required("BUCKET_NAME")?;
-        let from = env_required("SES_FROM")?;
+    /// The AWS wiring of `wiring`'s function: DynamoDB table `TABLE_NAME`, and when wired, S3
+    /// bucket `BUCKET_NAME` and SES sender `SES_FROM`, plus [`Settings::from_env`]. Only the
+    /// variables of the wired ports are required.
+    pub async fn from_aws_env(wiring: &Wiring) -> Result<Deps, ConfigError> {
         let settings = Settings::from_env()?;
-        let clients = crate::adapters::aws::aws_clients().await;
+        let config = crate::adapters::aws::sdk_config().await;
+        let store = crate::adapters::aws::dynamo_store_from_env(&config)?;
+        let not_wired = Arc::new(NotWired {
+            function: wiring.name,
+        });
+        let blobs: Arc<dyn BlobStore> = match wiring.blobs {
+            Some(build) => build(&config)?,
+            None => not_wired.clone(),
+        };
+        let mailer: Arc<dyn Mailer> = match wiring.mailer {
+            Some(build) => build(&config)?,
+            None => not_wired,
+        };
         Ok(Deps {
-            store: Arc::new(DynamoStore::new(clients.dynamodb, table)),
-            blobs: Arc::new(S3Blobs::new(clients.s3, bucket)),
-            mailer: Arc::new(SesMailer::new(clients.ses, from)),
+            store,
+            blobs,
+            mailer,
             clock: Arc::new(crate::ports::SystemClock),
             settings,
         })
+    }
+
+    /// These dependencies as `wiring`'s function gets them in AWS: the ports it leaves out
+    /// are replaced by [`NotWired`]. The local server runs each function through this.
+    pub fn wired_as(&self, wiring: &Wiring) -> Deps {
+        let not_wired = Arc::new(NotWired {
+            function: wiring.name,
+        });
+        Deps {
+            store: self.store.clone(),
+            blobs: if wiring.has_blobs() {
+                self.blobs.clone()
+            } else {
+                not_wired.clone()
+            },
+            mailer: if wiring.has_mailer() {
+                self.mailer.clone()
+            } else {
+                not_wired
+            },
+            clock: self.clock.clone(),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn ports_left_out_answer_an_error_naming_the_function() {
+        let nw = NotWired {
+            function: "referral-get",
+        };
+        assert_eq!(
+            BlobStore::get(&nw, "a/b").await,
+            Err(BlobError::NotWired("referral-get"))
+        );
+        let err = nw
+            .presign_get("a/b", std::time::Duration::from_secs(60), "f.csv")
+            .await
+            .expect_err("not wired");
+        assert_eq!(
+            err.to_string(),
+            "no blob store is wired into function referral-get"
+        );
+        assert!(nw.start_upload("a/b", "text/csv").await.is_err());
+        let email = Email {
+            to: "a@example.com".into(),
+            subject: "s".into(),
+            text: "t".into(),
+            html: None,
+        };
+        let err = nw.send(&email).await.expect_err("not wired");
+        assert_eq!(err, MailError::NotWired("referral-get"));
+        assert!(!err.is_retryable());
+    }
+
+    #[test]
+    fn wiring_adds_only_the_ports_asked_for() {
+        const W: Wiring = Wiring::store_only("x");
+        assert!(!W.has_blobs() && !W.has_mailer());
+        assert!(W.with_blobs().has_blobs() && !W.with_blobs().has_mailer());
+        let both = W.with_blobs().with_mailer();
+        assert!(both.has_blobs() && both.has_mailer());
+        assert_eq!(both.name, "x");
     }
 }

@@ -3,7 +3,7 @@
 //! handler through [`crate::http::respond`], and turns the answer back.
 
 use crate::auth::Principal;
-use crate::deps::Deps;
+use crate::deps::{Deps, Wiring};
 use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use lambda_http::{Body, Request, RequestExt};
 use std::future::Future;
@@ -87,15 +87,17 @@ pub fn to_lambda(resp: ApiResponse) -> lambda_http::Response<Body> {
         .unwrap_or_else(|_| lambda_http::Response::new(Body::Empty))
 }
 
-/// Runs an HTTP handler as a Lambda function: logging, the AWS [`Deps`], the runtime loop.
-/// This is all a function's `main` calls.
-pub async fn run_http<F, Fut>(name: &'static str, handler: F) -> Result<(), lambda_http::Error>
+/// Runs an HTTP handler as a Lambda function: logging, the AWS [`Deps`] of the function's
+/// [`Wiring`] (its crate's `WIRING` constant), the runtime loop. This is all a function's
+/// `main` calls.
+pub async fn run_http<F, Fut>(wiring: Wiring, handler: F) -> Result<(), lambda_http::Error>
 where
     F: Fn(Arc<Deps>, ApiRequest) -> Fut + Send + Sync + Copy + 'static,
     Fut: Future<Output = HandlerResult> + Send + 'static,
 {
     crate::telemetry::init_logging();
-    let deps = Arc::new(Deps::from_aws_env().await?);
+    let name = wiring.name;
+    let deps = Arc::new(Deps::from_aws_env(&wiring).await?);
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let deps = deps.clone();
         async move {

@@ -7,6 +7,10 @@ use shared::deps::Deps;
 use shared::http::{ApiRequest, HandlerResult};
 use std::sync::Arc;
 
+/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring =
+    shared::deps::Wiring::store_only("admin-calls").with_blobs();
+
 /// Serves the list, or its CSV export when the path ends in `/export`.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(&req)?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-calls", admin_calls::handle).await
+    shared::lambda::run_http(admin_calls::WIRING, admin_calls::handle).await
 }

@@ -9,6 +9,10 @@ use shared::deps::Deps;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
+/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring =
+    shared::deps::Wiring::store_only("admin-consultations").with_blobs();
+
 /// Serves the list, its export, or the 14-day counts.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(&req)?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-consultations", admin_consultations::handle).await
+    shared::lambda::run_http(admin_consultations::WIRING, admin_consultations::handle).await
 }

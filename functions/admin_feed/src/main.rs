@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-feed", admin_feed::handle).await
+    shared::lambda::run_http(admin_feed::WIRING, admin_feed::handle).await
 }

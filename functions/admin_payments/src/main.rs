@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-payments", admin_payments::handle).await
+    shared::lambda::run_http(admin_payments::WIRING, admin_payments::handle).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-practitioners", admin_practitioners::handle).await
+    shared::lambda::run_http(admin_practitioners::WIRING, admin_practitioners::handle).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-ratings", admin_ratings::handle).await
+    shared::lambda::run_http(admin_ratings::WIRING, admin_ratings::handle).await
 }

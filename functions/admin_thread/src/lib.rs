@@ -11,6 +11,9 @@ use shared::events::types::Id;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
+/// The store only (thread details have no export): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("admin-thread");
+
 /// Serves the details, or 404 for an unknown thread.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     authorize(&req)?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-thread", admin_thread::handle).await
+    shared::lambda::run_http(admin_thread::WIRING, admin_thread::handle).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("admin-vouchers", admin_vouchers::handle).await
+    shared::lambda::run_http(admin_vouchers::WIRING, admin_vouchers::handle).await
 }

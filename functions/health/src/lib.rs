@@ -4,6 +4,9 @@ use shared::deps::Deps;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("health");
+
 /// Answers `{"status":"ok","time":...}`; reaches no backing service, so it stays cheap.
 pub async fn handle(deps: Arc<Deps>, _req: ApiRequest) -> HandlerResult {
     Ok(ApiResponse::json(

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("health", health::handle).await
+    shared::lambda::run_http(health::WIRING, health::handle).await
 }

@@ -8,6 +8,9 @@
 use shared::deps::Deps;
 use shared::events::ingest::{ingest_batch, EventStatus};
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("ingest-events");
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IngestFailure {
     #[error("EventBridge event without a `detail` object")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     shared::telemetry::init_logging();
-    let deps = Arc::new(shared::deps::Deps::from_aws_env().await?);
+    let deps = Arc::new(shared::deps::Deps::from_aws_env(&ingest_events::WIRING).await?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move {

@@ -9,6 +9,9 @@ use shared::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
 use shared::http::{ApiRequest, ApiResponse, FieldError, HandlerResult, Problem};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("ingest-http");
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Batch {

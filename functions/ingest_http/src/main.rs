@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("ingest-http", ingest_http::handle).await
+    shared::lambda::run_http(ingest_http::WIRING, ingest_http::handle).await
 }

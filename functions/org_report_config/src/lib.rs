@@ -8,6 +8,9 @@ use shared::org_reports::config::{load_config, save_config, ConfigChange};
 use shared::org_reports::{authorise, CONFIG_WRITERS, ORG_READERS};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-config");
+
 /// Reads or replaces the configuration.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     match req.method.to_ascii_uppercase().as_str() {

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("org-report-config", org_report_config::handle).await
+    shared::lambda::run_http(org_report_config::WIRING, org_report_config::handle).await
 }

@@ -11,6 +11,10 @@ use shared::org_reports::params::ParamsInput;
 use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
+/// The store and the blob store (the report file and its link): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring =
+    shared::deps::Wiring::store_only("org-report-download").with_blobs();
+
 /// Generates, stores and links one report.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("org-report-download", org_report_download::handle).await
+    shared::lambda::run_http(org_report_download::WIRING, org_report_download::handle).await
 }

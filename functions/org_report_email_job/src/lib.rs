@@ -14,6 +14,12 @@ use shared::deps::Deps;
 use shared::org_reports::email::{job_id_of_keys, run_job, JobOutcome};
 use std::path::Path;
 
+/// The store, the blob store (the report file) and the mailer (the email): see
+/// [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-email-job")
+    .with_blobs()
+    .with_mailer();
+
 /// A string attribute (`{"S": ...}`) of a stream image.
 fn string_attribute(image: &serde_json::Value, name: &str) -> Option<String> {
     image.get(name)?.get("S")?.as_str().map(str::to_string)

@@ -11,6 +11,11 @@ use shared::org_reports::history::{list_history, ReportView};
 use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
+/// The store and the blob store (fresh links to stored reports): see
+/// [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring =
+    shared::deps::Wiring::store_only("org-report-history").with_blobs();
+
 /// Lists the history or re-links one entry.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;

@@ -13,6 +13,9 @@ use shared::org_reports::tiles::tiles;
 use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-summary");
+
 /// Answers the tiles.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (_, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("referral-create", referral_create::handle).await
+    shared::lambda::run_http(referral_create::WIRING, referral_create::handle).await
 }

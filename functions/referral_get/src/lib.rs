@@ -8,6 +8,9 @@ use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use shared::referrals::flow;
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-get");
+
 /// Answers the referral as the calling party sees it.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(

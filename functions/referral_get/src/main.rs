@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("referral-get", referral_get::handle).await
+    shared::lambda::run_http(referral_get::WIRING, referral_get::handle).await
 }

@@ -8,6 +8,9 @@ use shared::http::{ApiRequest, ApiResponse, HandlerResult};
 use shared::referrals::{flow, page_params};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-list");
+
 /// Answers one page of the caller's referrals in the capacity `as` names.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(

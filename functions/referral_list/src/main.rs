@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("referral-list", referral_list::handle).await
+    shared::lambda::run_http(referral_list::WIRING, referral_list::handle).await
 }

@@ -10,6 +10,10 @@ use shared::referrals::flow::{self, DecisionRequest, Step};
 use shared::referrals::parse_body;
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring =
+    shared::deps::Wiring::store_only("referral-patient-decision");
+
 /// Takes the patient's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Patient], Scope::Any)?;

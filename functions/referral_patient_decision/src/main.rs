@@ -3,7 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     shared::lambda::run_http(
-        "referral-patient-decision",
+        referral_patient_decision::WIRING,
         referral_patient_decision::handle,
     )
     .await

@@ -3,7 +3,7 @@
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     shared::lambda::run_http(
-        "referral-specialist-decision",
+        referral_specialist_decision::WIRING,
         referral_specialist_decision::handle,
     )
     .await

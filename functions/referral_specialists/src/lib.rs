@@ -9,6 +9,9 @@ use shared::referrals::page_params;
 use shared::referrals::search::{search_specialists, SpecialistSearch};
 use std::sync::Arc;
 
+/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
+pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-specialists");
+
 /// Answers one page of approved practitioners matching the search.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http("referral-specialists", referral_specialists::handle).await
+    shared::lambda::run_http(referral_specialists::WIRING, referral_specialists::handle).await
 }

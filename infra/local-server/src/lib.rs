@@ -16,7 +16,7 @@ use shared::adapters::dir_blobs::DirBlobs;
 use shared::adapters::embedded_store::EmbeddedStore;
 use shared::adapters::outbox::OutboxMailer;
 use shared::auth::{AuthError, DevKey, Principal};
-use shared::deps::{Deps, Settings};
+use shared::deps::{Deps, Settings, Wiring};
 use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem, MAX_BODY_BYTES};
 use shared::ports::{Clock, SystemClock};
 use shared::routes::{self, Route};
@@ -26,13 +26,46 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// Runs the handler of `function` (a crate under `functions/`) on a request. Every function of
-/// the route table is here; a test holds the two together.
+/// The wiring of `function` (its crate's `WIRING`): the ports its Lambda binary is built with.
+pub fn wiring(function: &str) -> Option<Wiring> {
+    Some(match function {
+        "health" => health::WIRING,
+        "ingest-http" => ingest_http::WIRING,
+        "admin-feed" => admin_feed::WIRING,
+        "admin-thread" => admin_thread::WIRING,
+        "admin-consultations" => admin_consultations::WIRING,
+        "admin-calls" => admin_calls::WIRING,
+        "admin-practitioners" => admin_practitioners::WIRING,
+        "admin-ratings" => admin_ratings::WIRING,
+        "admin-payments" => admin_payments::WIRING,
+        "admin-payment-items" => admin_payment_items::WIRING,
+        "admin-vouchers" => admin_vouchers::WIRING,
+        "referral-specialists" => referral_specialists::WIRING,
+        "referral-create" => referral_create::WIRING,
+        "referral-patient-decision" => referral_patient_decision::WIRING,
+        "referral-specialist-decision" => referral_specialist_decision::WIRING,
+        "referral-get" => referral_get::WIRING,
+        "referral-list" => referral_list::WIRING,
+        "org-report-config" => org_report_config::WIRING,
+        "org-report-download" => org_report_download::WIRING,
+        "org-report-history" => org_report_history::WIRING,
+        "org-report-summary" => org_report_summary::WIRING,
+        "org-report-email" => org_report_email::WIRING,
+        "org-report-email-job" => org_report_email_job::WIRING,
+        _ => return None,
+    })
+}
+
+/// Runs the handler of `function` (a crate under `functions/`) on a request, with `deps`
+/// narrowed to the function's [`wiring`] as its Lambda gets them (a port it is built without
+/// answers `NotWired`). Every function of the route table is here; a test holds the two
+/// together.
 pub fn dispatch(
     function: &str,
     deps: Arc<Deps>,
     req: ApiRequest,
 ) -> Option<Pin<Box<dyn Future<Output = HandlerResult> + Send>>> {
+    let deps = Arc::new(deps.wired_as(&wiring(function)?));
     Some(match function {
         "health" => Box::pin(health::handle(deps, req)),
         "ingest-http" => Box::pin(ingest_http::handle(deps, req)),
@@ -187,7 +220,7 @@ impl LocalApp {
     /// woken by each email request and at least once a second. Claims make a job run once
     /// even if the worker and another runner race.
     pub fn start_email_worker(&self) -> tokio::task::JoinHandle<()> {
-        let deps = self.deps.clone();
+        let deps = self.deps.wired_as(&org_report_email_job::WIRING);
         let wake = self.email_jobs.clone();
         tokio::spawn(async move {
             let tempdir = shared::org_reports::download::report_tempdir();

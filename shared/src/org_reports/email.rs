@@ -662,6 +662,7 @@ async fn execute(
                 let kind = match e {
                     crate::ports::MailError::Rejected(_) => "rejected",
                     crate::ports::MailError::Unavailable(_) => "service unavailable",
+                    crate::ports::MailError::NotWired(_) => "no mailer wired",
                 };
                 sent = Err(format!("mail not sent after {attempt} attempts: {kind}"));
                 if !e.is_retryable() {

@@ -14,6 +14,10 @@ pub enum BlobError {
     /// The service could not be reached or failed; a retry may succeed.
     #[error("blob service unavailable: {0}")]
     Unavailable(String),
+    /// This function was built without a blob store (`crate::deps::Wiring`): a wiring
+    /// mistake, never retried. Names the function.
+    #[error("no blob store is wired into function {0}")]
+    NotWired(&'static str),
 }
 
 /// Largest lifetime a signed link may be given (S3's own limit for SigV4 is 7 days; the

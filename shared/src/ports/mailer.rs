@@ -19,6 +19,10 @@ pub enum MailError {
     /// The service could not be reached or failed; a retry may succeed.
     #[error("mail service unavailable: {0}")]
     Unavailable(String),
+    /// This function was built without a mailer (`crate::deps::Wiring`): a wiring mistake,
+    /// never retried. Names the function.
+    #[error("no mailer is wired into function {0}")]
+    NotWired(&'static str),
 }
 
 impl MailError {
