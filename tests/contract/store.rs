@@ -437,6 +437,22 @@ async fn pages(store: &dyn Store, query: &Query, limit: usize) -> Vec<Item> {
     for round in 0.. {
         assert!(round < 1000, "endless pagination");
         let page = store.query(&q).await.unwrap();
+        // The same page with its bodies unparsed: the same items, cursor and read count, and
+        // every body decodes to the parsed one.
+        let lazy = store.query_lazy(&q).await.unwrap();
+        assert_eq!((&lazy.next, lazy.read), (&page.next, page.read));
+        for item in &lazy.items {
+            assert_eq!(item.decode::<serde_json::Value>().unwrap(), {
+                let parsed = item.clone().into_item().unwrap();
+                parsed.body
+            });
+        }
+        let lazy: Vec<Item> = lazy
+            .items
+            .into_iter()
+            .map(|i| i.into_item().unwrap())
+            .collect();
+        assert_eq!(lazy, page.items, "query_lazy returns query's items");
         assert!(
             page.read >= page.items.len() && page.read <= limit + 1,
             "read {} for {} items at limit {limit}",

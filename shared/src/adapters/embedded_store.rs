@@ -1,6 +1,6 @@
 //! The embedded [`Store`] adapter for the local run and unit tests: the whole table held in
-//! memory (a primary `BTreeMap` and one ordered set per secondary index) behind a mutex, made
-//! durable by an append-only JSON-lines log under a directory.
+//! memory (a primary `BTreeMap` and one ordered set per secondary index) behind a read-write
+//! lock (readers share it), made durable by an append-only JSON-lines log under a directory.
 //!
 //! Every acknowledged write is one line of the log (a transaction is one line, so it is
 //! replayed all or nothing); the log is replayed when the store opens, a torn last line (a
@@ -18,8 +18,8 @@
 //! TTL deletes lazily, readers filter on `expires_at` themselves.
 
 use crate::ports::store::{
-    Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
-    MAX_TX_OPS,
+    Body, Condition, Cursor, Index, IndexKey, Item, Key, LazyItem, LazyPage, Page, Query, SkRange,
+    Store, StoreError, TxOp, MAX_TX_OPS,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -28,7 +28,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// Name of the log file inside the store directory.
 pub const LOG_FILE: &str = "store.jsonl";
@@ -42,7 +42,7 @@ const WRITE_CHUNK: usize = 4 << 20;
 
 /// The embedded store: see the module documentation.
 pub struct EmbeddedStore {
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
 }
 
 /// Position of an item in a secondary index: index key first, then the primary key (a tie
@@ -65,13 +65,13 @@ struct Stored {
     expires_at: Option<i64>,
     version: u64,
     count: Option<i64>,
-    /// The body as compact JSON text.
-    body: Box<str>,
+    /// The body as compact JSON text, shared: a reader copies a pointer under the lock.
+    body: Arc<str>,
 }
 
 impl Stored {
     fn from_item(item: Item) -> (Key, Stored) {
-        let body = item.body.to_string().into_boxed_str();
+        let body: Arc<str> = item.body.to_string().into();
         let key = Key {
             pk: item.pk,
             sk: item.sk,
@@ -88,22 +88,26 @@ impl Stored {
     }
 
     fn to_item(&self, key: &Key) -> Result<Item, StoreError> {
-        let body = serde_json::from_str(&self.body).map_err(|e| {
-            StoreError::Corrupt(format!(
-                "item {}/{} body does not parse: {e}",
-                key.pk, key.sk
-            ))
-        })?;
-        Ok(Item {
-            pk: key.pk.clone(),
-            sk: key.sk.clone(),
-            gsi1: self.gsi1.clone(),
-            gsi2: self.gsi2.clone(),
+        self.clone().into_item(key.clone())
+    }
+
+    /// The item, moving the key and index keys in (a page's items are read this way).
+    fn into_item(self, key: Key) -> Result<Item, StoreError> {
+        self.into_lazy(key).into_item()
+    }
+
+    /// The item with its body still text (a pointer copy, no parse).
+    fn into_lazy(self, key: Key) -> LazyItem {
+        LazyItem {
+            pk: key.pk,
+            sk: key.sk,
+            gsi1: self.gsi1,
+            gsi2: self.gsi2,
             expires_at: self.expires_at,
             version: self.version,
             count: self.count,
-            body,
-        })
+            body: Body::Text(self.body),
+        }
     }
 
     fn index_key(&self, index: Index) -> Option<&IndexKey> {
@@ -180,7 +184,7 @@ impl EmbeddedStore {
     /// A store kept in memory only (nothing is written to disk): for unit tests.
     pub fn in_memory() -> Self {
         Self {
-            inner: Mutex::new(Inner::default()),
+            inner: RwLock::new(Inner::default()),
         }
     }
 
@@ -222,24 +226,30 @@ impl EmbeddedStore {
             .len();
         inner.log = Some(Log { file, len, records });
         Ok(Self {
-            inner: Mutex::new(inner),
+            inner: RwLock::new(inner),
         })
     }
 
     /// Number of live items (all partitions).
     pub fn len(&self) -> usize {
-        self.lock().items.len()
+        self.read().items.len()
     }
 
     /// True when the store holds no item.
     pub fn is_empty(&self) -> bool {
-        self.lock().items.is_empty()
+        self.read().items.is_empty()
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    /// The maps for writing (one writer at a time, no reader meanwhile).
+    fn lock(&self) -> RwLockWriteGuard<'_, Inner> {
         // Every mutation is validated and logged before it touches the maps, so a panic in
         // another thread cannot leave them half-changed: a poisoned lock is still consistent.
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The maps for reading: readers share the lock.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -639,21 +649,38 @@ struct RawPage {
 
 impl RawPage {
     fn into_page(self, index: Index) -> Result<Page, StoreError> {
-        let items = self
-            .items
-            .iter()
-            .map(|(key, stored)| stored.to_item(key))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = if self.more {
-            items.last().map(|last| Cursor::after(last, index))
-        } else {
-            None
-        };
+        let page = self.into_lazy_page(index);
         Ok(Page {
-            items,
+            items: page
+                .items
+                .into_iter()
+                .map(LazyItem::into_item)
+                .collect::<Result<Vec<_>, _>>()?,
+            next: page.next,
+            read: page.read,
+        })
+    }
+
+    fn into_lazy_page(self, index: Index) -> LazyPage {
+        let next = match self.items.last() {
+            Some((key, stored)) if self.more => Some(Cursor::after_keys(
+                &key.pk,
+                &key.sk,
+                &stored.gsi1,
+                &stored.gsi2,
+                index,
+            )),
+            _ => None,
+        };
+        LazyPage {
+            items: self
+                .items
+                .into_iter()
+                .map(|(key, stored)| stored.into_lazy(key))
+                .collect(),
             next,
             read: self.read,
-        })
+        }
     }
 }
 
@@ -759,8 +786,10 @@ impl Store for EmbeddedStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         check_key(key)?;
         // Copied under the lock, parsed after it.
-        let found = self.lock().items.get(key).cloned();
-        found.map(|stored| stored.to_item(key)).transpose()
+        let found = self.read().items.get(key).cloned();
+        found
+            .map(|stored| stored.into_item(key.clone()))
+            .transpose()
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
@@ -835,8 +864,13 @@ impl Store for EmbeddedStore {
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let raw = self.lock().query(query)?;
+        let raw = self.read().query(query)?;
         raw.into_page(query.index)
+    }
+
+    async fn query_lazy(&self, query: &Query) -> Result<LazyPage, StoreError> {
+        let raw = self.read().query(query)?;
+        Ok(raw.into_lazy_page(query.index))
     }
 
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {

@@ -25,7 +25,7 @@ use super::params::ListParams;
 use super::tab::{Party, Reader, Tab};
 use crate::events::types::{CallRole, Media};
 use crate::export::cells::Cell;
-use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{lists, Call, CallMove, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -121,7 +121,7 @@ impl Tab for CallsTab {
         &self,
         reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<CallDurationRow>, StoreError> {
         if item.sk == "CALL_TOTALS" {
             let t: PractitionerTotals = item.decode()?;

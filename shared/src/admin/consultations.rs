@@ -19,7 +19,7 @@ use super::tags::ConsultationTag;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
 use crate::http::Problem;
-use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, Store, StoreError};
 use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -137,7 +137,7 @@ impl Tab for ConsultationsTab {
         &self,
         _reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<ConsultationRow>, StoreError> {
         let c: Consultation = item.decode()?;
         if !self.tags.is_subset(&c.tags) {

@@ -7,7 +7,7 @@ use super::tab::{parties_text, search_hits_named, Party, Reader, Tab};
 use super::tags::{feed_tags, FeedTag};
 use crate::export::cells::Cell;
 use crate::http::Problem;
-use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{lists, ThreadSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -122,7 +122,7 @@ impl Tab for FeedTab {
         &self,
         _reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<FeedRow>, StoreError> {
         let t: ThreadSummary = item.decode()?;
         if !self.tags.is_subset(&feed_tags(&t)) {

@@ -10,7 +10,7 @@ use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::events::types::PaymentType;
 use crate::export::cells::Cell;
 use crate::http::Problem;
-use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{lists, Payment};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -126,7 +126,7 @@ impl Tab for PaymentItemsTab {
         &self,
         _reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<PaymentItemRow>, StoreError> {
         let p: Payment = item.decode()?;
         if !self.types.is_empty() && !self.types.contains(&p.payment_type) {

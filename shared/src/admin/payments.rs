@@ -14,7 +14,7 @@
 use super::params::ListParams;
 use super::tab::{Party, Reader, Tab};
 use crate::export::cells::Cell;
-use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{lists, Payment, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -143,7 +143,7 @@ impl Tab for PaymentsTab {
         &self,
         reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<PaymentsRow>, StoreError> {
         if item.sk == "PAY_TOTALS" {
             let t: PractitionerTotals = item.decode()?;

@@ -26,7 +26,7 @@ use crate::auth::Principal;
 use crate::events::types::{Approval, Availability, Id, Money};
 use crate::export::cells::Cell;
 use crate::http::Problem;
-use crate::ports::{Condition, Index, Item, Key, Query, Store, StoreError, TxOp};
+use crate::ports::{Condition, Index, Item, Key, LazyItem, Query, Store, StoreError, TxOp};
 use crate::readmodels::{keys, lists, Practitioner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -222,7 +222,7 @@ impl Tab for PractitionersTab {
         &self,
         _reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<PractitionerRow>, StoreError> {
         let p: Practitioner = item.decode()?;
         if !params.matches(p.name.as_deref()) {

@@ -10,7 +10,7 @@
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::export::cells::Cell;
-use crate::ports::{Index, Item, Query, SkRange, StoreError};
+use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{lists, Rating};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -90,7 +90,7 @@ impl Tab for RatingsTab {
         &self,
         reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<RatingRow>, StoreError> {
         let r: Rating = item.decode()?;
         if !search_hits_named(params, &r.names, [&r.practitioner_id]) {

@@ -26,7 +26,7 @@ use crate::deps::Deps;
 use crate::export::cells::Cell;
 use crate::export::csv::CsvStream;
 use crate::http::{ApiResponse, Problem};
-use crate::ports::{BlobError, Condition, Cursor, Item, Key, Query, Store, StoreError};
+use crate::ports::{BlobError, Condition, Item, Key, LazyItem, LazyPage, Query, Store, StoreError};
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::Serialize;
@@ -114,9 +114,9 @@ impl<'a> Reader<'a> {
         self.store.get(key).await
     }
 
-    /// One page of a Query.
-    pub async fn query(&mut self, query: &Query) -> Result<crate::ports::Page, StoreError> {
-        let page = self.store.query(query).await?;
+    /// One page of a Query, the bodies decoded by the caller straight into its types.
+    pub async fn query(&mut self, query: &Query) -> Result<LazyPage, StoreError> {
+        let page = self.store.query_lazy(query).await?;
         self.read += page.read;
         Ok(page)
     }
@@ -200,7 +200,7 @@ pub trait Tab: Send + Sync {
         &self,
         reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<Self::Row>, StoreError>;
 }
 
@@ -231,7 +231,7 @@ pub async fn list_page<T: Tab>(
                 items.push(row);
                 if items.len() == params.limit {
                     let more = i < last || page.next.is_some();
-                    let next_cursor = more.then(|| Cursor::after(item, index).encode());
+                    let next_cursor = more.then(|| item.cursor_after(index).encode());
                     return Ok(TabPage {
                         items,
                         next_cursor,

@@ -5,7 +5,7 @@
 use super::params::ListParams;
 use super::tab::{Reader, Tab};
 use crate::export::cells::Cell;
-use crate::ports::{Index, Item, Query, StoreError};
+use crate::ports::{Index, LazyItem, Query, StoreError};
 use crate::readmodels::{fold_name, lists, Voucher};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -62,7 +62,7 @@ impl Tab for VouchersTab {
         &self,
         _reader: &mut Reader<'_>,
         params: &ListParams,
-        item: &Item,
+        item: &LazyItem,
     ) -> Result<Option<VoucherRow>, StoreError> {
         let v: Voucher = item.decode()?;
         if let Some(q) = &params.q {

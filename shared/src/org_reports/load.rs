@@ -9,8 +9,8 @@
 
 use super::consultations::{ConsultationInput, SessionReadModels};
 use super::ReportScope;
-use crate::ports::store::query_all;
-use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
+use crate::ports::store::{query_all, query_all_lazy};
+use crate::ports::{Index, Item, LazyItem, Query, SkRange, Store, StoreError};
 use crate::readmodels::{
     keys, lists, sort_time, Account, Clinic, Organisation, QueuedCall, Segment, SegmentParticipant,
 };
@@ -64,10 +64,10 @@ pub async fn accounts(
         .collect())
 }
 
-/// Every read model of one session.
+/// Every read model of one session (bodies decoded straight from what the store holds).
 pub async fn session(store: &dyn Store, session_id: &str) -> Result<SessionReadModels, StoreError> {
     let pk = keys::queued_call(session_id).pk;
-    let items = query_all(store, &Query::partition(Index::Primary, pk)).await?;
+    let items = query_all_lazy(store, &Query::partition(Index::Primary, pk)).await?;
     let mut out = SessionReadModels::default();
     for item in &items {
         if item.sk == "QUEUED" {
@@ -143,8 +143,12 @@ pub async fn stream_consultation_rows(
     .range(range)
     .limit(page_size.max(1));
     loop {
-        let page = store.query(&query).await?;
-        let segments: Vec<Segment> = decode_all(&page.items)?;
+        let page = store.query_lazy(&query).await?;
+        let segments = page
+            .items
+            .iter()
+            .map(LazyItem::decode::<Segment>)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut sessions: HashMap<String, SessionReadModels> = HashMap::new();
         for seg in &segments {
             if !sessions.contains_key(&seg.session_id) {

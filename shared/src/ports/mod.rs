@@ -13,5 +13,6 @@ pub use blobs::{BlobError, BlobStore, BlobUpload};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use mailer::{Email, MailError, Mailer};
 pub use store::{
-    Condition, Cursor, Index, IndexKey, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
+    Body, Condition, Cursor, Index, IndexKey, Item, Key, LazyItem, LazyPage, Page, Query, SkRange,
+    Store, StoreError, TxOp,
 };

@@ -9,6 +9,7 @@
 use async_trait::async_trait;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Primary key of an item.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -113,8 +114,9 @@ impl Item {
     }
 
     /// Decodes the body into a domain type.
+    /// Reads the body in place (no copy of the JSON tree).
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(self.body.clone()).map_err(|e| {
+        T::deserialize(&self.body).map_err(|e| {
             StoreError::Corrupt(format!("item {}/{} does not decode: {e}", self.pk, self.sk))
         })
     }
@@ -178,15 +180,27 @@ pub struct Cursor {
 impl Cursor {
     /// The cursor that resumes after `item` in `index`.
     pub fn after(item: &Item, index: Index) -> Self {
+        Self::after_keys(&item.pk, &item.sk, &item.gsi1, &item.gsi2, index)
+    }
+
+    /// The cursor that resumes after the item with these keys in `index`.
+    pub fn after_keys(
+        pk: &str,
+        sk: &str,
+        gsi1: &Option<IndexKey>,
+        gsi2: &Option<IndexKey>,
+        index: Index,
+    ) -> Self {
         let ik = match index {
             Index::Primary => None,
-            other => item.index_key(other),
+            Index::Gsi1 => gsi1.as_ref(),
+            Index::Gsi2 => gsi2.as_ref(),
         };
         Self {
-            pk: item.pk.clone(),
-            sk: item.sk.clone(),
-            ipk: ik.as_ref().map(|k| k.pk.clone()),
-            isk: ik.map(|k| k.sk),
+            pk: pk.to_string(),
+            sk: sk.to_string(),
+            ipk: ik.map(|k| k.pk.clone()),
+            isk: ik.map(|k| k.sk.clone()),
         }
     }
 
@@ -258,6 +272,103 @@ pub struct Page {
     pub next: Option<Cursor>,
     /// Items the store read to answer (for the read-efficiency benchmark).
     pub read: usize,
+}
+
+/// An item's body as a store hands it to [`Store::query_lazy`]: the JSON text the embedded
+/// store keeps, or the JSON value an adapter already built (DynamoDB's attribute maps).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    Text(Arc<str>),
+    Value(serde_json::Value),
+}
+
+/// An item whose body its reader decodes straight into its own type: from the stored text
+/// there is no `serde_json::Value` tree in between (the tree costs more than the decoding).
+/// What the long reads use: exports and their row streams.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LazyItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<IndexKey>,
+    pub gsi2: Option<IndexKey>,
+    pub expires_at: Option<i64>,
+    pub version: u64,
+    pub count: Option<i64>,
+    pub body: Body,
+}
+
+impl LazyItem {
+    /// Decodes the body into a domain type (the same result as [`Item::decode`]).
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+        let decoded = match &self.body {
+            Body::Text(text) => serde_json::from_str(text),
+            Body::Value(value) => T::deserialize(value),
+        };
+        decoded.map_err(|e| {
+            StoreError::Corrupt(format!("item {}/{} does not decode: {e}", self.pk, self.sk))
+        })
+    }
+
+    /// The cursor that resumes after this item in `index`.
+    pub fn cursor_after(&self, index: Index) -> Cursor {
+        Cursor::after_keys(&self.pk, &self.sk, &self.gsi1, &self.gsi2, index)
+    }
+
+    /// The item with its body parsed.
+    pub fn into_item(self) -> Result<Item, StoreError> {
+        let body = match self.body {
+            Body::Value(value) => value,
+            Body::Text(text) => serde_json::from_str(&text).map_err(|e| {
+                StoreError::Corrupt(format!(
+                    "item {}/{} body does not parse: {e}",
+                    self.pk, self.sk
+                ))
+            })?,
+        };
+        Ok(Item {
+            pk: self.pk,
+            sk: self.sk,
+            gsi1: self.gsi1,
+            gsi2: self.gsi2,
+            expires_at: self.expires_at,
+            version: self.version,
+            count: self.count,
+            body,
+        })
+    }
+}
+
+impl From<Item> for LazyItem {
+    fn from(item: Item) -> Self {
+        LazyItem {
+            pk: item.pk,
+            sk: item.sk,
+            gsi1: item.gsi1,
+            gsi2: item.gsi2,
+            expires_at: item.expires_at,
+            version: item.version,
+            count: item.count,
+            body: Body::Value(item.body),
+        }
+    }
+}
+
+/// One page of [`Store::query_lazy`]: a [`Page`] whose bodies are not parsed yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LazyPage {
+    pub items: Vec<LazyItem>,
+    pub next: Option<Cursor>,
+    pub read: usize,
+}
+
+impl From<Page> for LazyPage {
+    fn from(page: Page) -> Self {
+        LazyPage {
+            items: page.items.into_iter().map(LazyItem::from).collect(),
+            next: page.next,
+            read: page.read,
+        }
+    }
 }
 
 /// One write of a transaction.
@@ -362,8 +473,29 @@ pub trait Store: Send + Sync {
     /// partition (key designs append the item id): DynamoDB does not order ties.
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 
+    /// The same page as [`Store::query`], the bodies left for the reader to decode into its
+    /// own types ([`LazyItem::decode`]). Adapters that hold JSON text (the embedded store)
+    /// hand it over unparsed; the others wrap what `query` returns.
+    async fn query_lazy(&self, query: &Query) -> Result<LazyPage, StoreError> {
+        Ok(self.query(query).await?.into())
+    }
+
     /// Unconditional bulk write (demo data, benchmarks). Not atomic as a whole.
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError>;
+}
+
+/// Reads every page of a query, bodies unparsed ([`Store::query_lazy`]).
+pub async fn query_all_lazy(store: &dyn Store, query: &Query) -> Result<Vec<LazyItem>, StoreError> {
+    let mut out = Vec::new();
+    let mut q = query.clone();
+    loop {
+        let page = store.query_lazy(&q).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// Reads every page of a query.

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Profiles one phase of the export benchmark with `perf record` (CPU-clock sampling: this
+# machine's perf has no hardware counters) and prints the hottest symbols per thread.
+#
+#   infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR]
+#
+# Builds `bench` with the `profiling` profile (release code, symbols kept), runs
+# `bench --no-cold-start --rows N`, attaches perf to it when the phase's line appears on the
+# harness's stderr and stops at the next phase's line, so the demo load is not in the profile.
+# Writes DIR/perf.data, DIR/by-symbol.txt (flat, self time) and DIR/by-thread.txt.
+# Honours CARGO_TARGET_DIR.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+target=${CARGO_TARGET_DIR:-$PWD/target}
+rows=100000
+phase=xlsx
+out=""
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --rows) rows=$2; shift ;;
+        --phase) phase=$2; shift ;;
+        --out) out=$2; shift ;;
+        *) echo "usage: infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR]" >&2; exit 2 ;;
+    esac
+    shift
+done
+out=${out:-$target/profile/$phase-$rows}
+mkdir -p "$out"
+
+# The harness's stderr line that starts each phase (bench/src/exports.rs), and the next one.
+case $phase in
+    xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one writing' ;;
+    one-thread) start='^xlsx: our export, one writing' stop='^csv: our export' ;;
+    csv) start='^csv: our export' stop='^building the rows in memory' ;;
+    raw-xlsx) start='^xlsx: raw rust_xlsxwriter' stop='^csv: raw csv crate' ;;
+    raw-csv) start='^csv: raw csv crate' stop='^(xlsx: Python|  )' ;;
+    *) echo "unknown phase $phase" >&2; exit 2 ;;
+esac
+
+command -v perf >/dev/null || { echo "perf is missing (Debian: apt-get install linux-perf)" >&2; exit 1; }
+cargo build --locked -q --profile profiling -p bench
+bin="$target/profiling/bench"
+
+log="$out/bench.log"
+"$bin" --no-cold-start --rows "$rows" --workdir "$out/work" 2>"$log" >/dev/null &
+bench_pid=$!
+perf_pid=""
+cleanup() {
+    [[ -n $perf_pid ]] && kill -INT "$perf_pid" 2>/dev/null || true
+    kill "$bench_pid" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+wait_for() { # pattern: waits until a line of the log matches (after the first $2 lines)
+    until tail -n +"$(($2 + 1))" "$log" | grep -Eq "$1"; do
+        kill -0 "$bench_pid" 2>/dev/null || { echo "bench ended before '$1'" >&2; cat "$log" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+wait_for "$start" 0
+seen=$(grep -En "$start" "$log" | head -n 1 | cut -d: -f1)
+perf record -e cpu-clock -F 1999 -o "$out/perf.data" -p "$bench_pid" 2>"$out/perf.log" &
+perf_pid=$!
+wait_for "$stop" "$seen"
+kill -INT "$perf_pid"
+wait "$perf_pid" || true
+perf_pid=""
+kill "$bench_pid" 2>/dev/null || true
+wait "$bench_pid" 2>/dev/null || true
+trap - EXIT
+
+perf report -i "$out/perf.data" --no-children --sort sym --percent-limit 0.5 --stdio 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' >"$out/by-symbol.txt"
+perf report -i "$out/perf.data" --no-children --sort tid --stdio 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' >"$out/by-thread.txt"
+grep -E "^ +[0-9]" "$log" | sed -n 1p >&2 || true
+echo "== threads ($phase, $rows rows)" >&2
+cat "$out/by-thread.txt" >&2
+echo "== hottest symbols" >&2
+head -n 40 "$out/by-symbol.txt" >&2
+echo "written to $out" >&2
