@@ -2,11 +2,12 @@
 # Profiles one phase of the export benchmark with `perf record` (CPU-clock sampling: this
 # machine's perf has no hardware counters) and prints the hottest symbols per thread.
 #
-#   infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR]
+#   infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR] [--bin PATH]
 #
 # Builds `bench` with the `profiling` profile (release code, symbols kept), runs
 # `bench --no-cold-start --rows N`, attaches perf to it when the phase's line appears on the
 # harness's stderr and stops at the next phase's line, so the demo load is not in the profile.
+# `--bin` profiles a `bench` binary built before (with symbols) instead of building one.
 # Writes DIR/perf.data, DIR/by-symbol.txt (flat, self time) and DIR/by-thread.txt.
 # Honours CARGO_TARGET_DIR.
 set -euo pipefail
@@ -16,12 +17,14 @@ target=${CARGO_TARGET_DIR:-$PWD/target}
 rows=100000
 phase=xlsx
 out=""
+bin=""
 while [[ $# -gt 0 ]]; do
     case $1 in
         --rows) rows=$2; shift ;;
         --phase) phase=$2; shift ;;
         --out) out=$2; shift ;;
-        *) echo "usage: infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR]" >&2; exit 2 ;;
+        --bin) bin=$2; shift ;;
+        *) echo "usage: infra/profile.sh [--rows N] [--phase xlsx|one-thread|csv|raw-xlsx|raw-csv] [--out DIR] [--bin PATH]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -33,14 +36,16 @@ case $phase in
     xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one writing' ;;
     one-thread) start='^xlsx: our export, one writing' stop='^csv: our export' ;;
     csv) start='^csv: our export' stop='^building the rows in memory' ;;
-    raw-xlsx) start='^xlsx: raw rust_xlsxwriter' stop='^csv: raw csv crate' ;;
+    raw-xlsx) start='^xlsx: raw rust_xlsxwriter constant-memory\.\.\.' stop='^xlsx: raw rust_xlsxwriter constant-memory at' ;;
     raw-csv) start='^csv: raw csv crate' stop='^(xlsx: Python|  )' ;;
     *) echo "unknown phase $phase" >&2; exit 2 ;;
 esac
 
 command -v perf >/dev/null || { echo "perf is missing (Debian: apt-get install linux-perf)" >&2; exit 1; }
-cargo build --locked -q --profile profiling -p bench
-bin="$target/profiling/bench"
+if [[ -z $bin ]]; then
+    cargo build --locked -q --profile profiling -p bench
+    bin="$target/profiling/bench"
+fi
 
 log="$out/bench.log"
 "$bin" --no-cold-start --rows "$rows" --workdir "$out/work" 2>"$log" >/dev/null &
@@ -70,10 +75,12 @@ kill "$bench_pid" 2>/dev/null || true
 wait "$bench_pid" 2>/dev/null || true
 trap - EXIT
 
-perf report -i "$out/perf.data" --no-children --sort sym --percent-limit 0.5 --stdio 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' >"$out/by-symbol.txt"
-perf report -i "$out/perf.data" --no-children --sort tid --stdio 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' >"$out/by-thread.txt"
+perf report -i "$out/perf.data" --no-children --sort comm,sym --percent-limit 0.3 --stdio 2>/dev/null \
+    | { grep -v -e '^#' -e '^$' || true; } >"$out/by-symbol.txt"
+# Threads by name: the main thread (named after the binary) runs the async code, i.e. the
+# store reads and row building; `tokio-rt-worker` ones the blocking writer and the zip.
+perf report -i "$out/perf.data" --no-children --sort comm --stdio 2>/dev/null \
+    | { grep -v -e '^#' -e '^$' || true; } >"$out/by-thread.txt"
 grep -E "^ +[0-9]" "$log" | sed -n 1p >&2 || true
 echo "== threads ($phase, $rows rows)" >&2
 cat "$out/by-thread.txt" >&2
