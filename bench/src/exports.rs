@@ -217,7 +217,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
     eprintln!("xlsx: raw rust_xlsxwriter constant-memory...");
     let raw_path = opts.workdir.join("raw.xlsx");
     let probe = Probe::start();
-    xlsx_raw(&rows, &raw_path, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}"))?;
+    write_xlsx_raw(&rows, &raw_path, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}"))?;
     let taken = probe.stop();
     let xlsx_raw = Measured {
         rows: rows.len() as u64,
@@ -230,7 +230,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
     // 3b. The same at our zip level.
     eprintln!("xlsx: raw rust_xlsxwriter constant-memory at our zip level...");
     let probe = Probe::start();
-    xlsx_raw(
+    write_xlsx_raw(
         &rows,
         &raw_path,
         &opts.workdir,
@@ -370,7 +370,7 @@ async fn csv_ours(
 
 /// rust_xlsxwriter's constant-memory worksheet, written the plain way from typed rows, at
 /// the writer's default zip level or at `zip_level`.
-fn xlsx_raw(
+fn write_xlsx_raw(
     rows: &[Vec<Cell>],
     path: &Path,
     tempdir: &Path,

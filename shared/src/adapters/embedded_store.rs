@@ -8,9 +8,12 @@
 //! snapshot of the live items) on open when it holds many more records than live items.
 //! One process at a time may open a directory.
 //!
-//! In memory an item's body is kept as its compact JSON text and parsed when read: a parsed
-//! `serde_json::Value` costs several times its text (maps of owned strings), which decides
-//! whether the million-row benchmark volume fits in memory at all.
+//! In memory an item's body is kept as its compact JSON text (shared, so a reader copies a
+//! pointer under the lock): a parsed `serde_json::Value` costs several times its text (maps of
+//! owned strings), which decides whether the million-row benchmark volume fits in memory at
+//! all. `query` parses the bodies after the lock is released; `query_lazy` hands the text over
+//! and the reader decodes it straight into its own types, the cheapest read there is (the
+//! `Value` tree in between cost more than the decoding: `infra/profile.sh`).
 //!
 //! The semantics are exactly those of the port and of the DynamoDB adapter (conditions,
 //! all-or-nothing transactions, `ADD` counters, query pages and cursors); the contract tests

@@ -20,17 +20,47 @@ pub const FLUSH_BYTES: usize = 1024 * 1024;
 
 /// The text of one cell (before CSV quoting).
 pub fn cell_text(cell: &Cell, tz: Tz) -> String {
+    let mut out = String::new();
+    push_cell_text(&mut out, cell, tz);
+    out
+}
+
+/// Appends the text of one cell to `out` (what [`cell_text`] returns), allocating nothing for
+/// numbers, booleans and text that needs no neutralising.
+pub fn push_cell_text(out: &mut String, cell: &Cell, tz: Tz) {
+    use std::fmt::Write as _;
     match cell {
-        Cell::Empty => String::new(),
-        Cell::Text(t) => cells::safe_text(t).into_owned(),
-        Cell::Int(n) => n.to_string(),
-        Cell::Decimal { units, scale } => cells::decimal_text(*units, *scale),
-        Cell::Bool(b) => b.to_string(),
-        Cell::Time(t) => t
-            .with_timezone(&tz)
-            .to_rfc3339_opts(SecondsFormat::Secs, false),
-        Cell::Seconds(s) => s.to_string(),
+        Cell::Empty => {}
+        Cell::Text(t) => out.push_str(&cells::safe_text(t)),
+        Cell::Int(n) => {
+            let _ = write!(out, "{n}");
+        }
+        Cell::Decimal { units, scale } => out.push_str(&cells::decimal_text(*units, *scale)),
+        Cell::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Cell::Time(t) => out.push_str(
+            &t.with_timezone(&tz)
+                .to_rfc3339_opts(SecondsFormat::Secs, false),
+        ),
+        Cell::Seconds(s) => {
+            let _ = write!(out, "{s}");
+        }
     }
+}
+
+/// Writes one row through `w`, each cell's text built in the reused `field`.
+fn write_cells<W: std::io::Write>(
+    w: &mut csv::Writer<W>,
+    field: &mut String,
+    row: &[Cell],
+    tz: Tz,
+) -> csv::Result<()> {
+    for cell in row {
+        field.clear();
+        push_cell_text(field, cell, tz);
+        w.write_field(field.as_bytes())?;
+    }
+    // An empty record after the fields ends the row.
+    w.write_record(None::<&[u8]>)
 }
 
 fn builder() -> csv::WriterBuilder {
@@ -77,8 +107,9 @@ impl std::io::Write for Pending {
 pub fn to_csv(header: &[&str], rows: &[Vec<Cell>], tz: Tz, bom: bool) -> Vec<u8> {
     let mut w = writer();
     let _ = w.write_record(header.iter().map(|h| cells::safe_text(h).into_owned()));
+    let mut field = String::new();
     for row in rows {
-        let _ = w.write_record(row.iter().map(|c| cell_text(c, tz)));
+        let _ = write_cells(&mut w, &mut field, row, tz);
     }
     let body = w.into_inner().unwrap_or_default();
     if bom {
@@ -94,6 +125,8 @@ pub struct CsvStream {
     pending: Pending,
     upload: Option<Box<dyn BlobUpload>>,
     tz: Tz,
+    /// The cell being written (one buffer for every cell).
+    field: String,
     rows: u64,
     bytes: u64,
 }
@@ -123,6 +156,7 @@ impl CsvStream {
             pending,
             upload: Some(upload),
             tz,
+            field: String::new(),
             rows: 0,
             bytes: 0,
         })
@@ -130,9 +164,7 @@ impl CsvStream {
 
     /// Appends one data row.
     pub async fn write_row(&mut self, row: &[Cell]) -> Result<(), BlobError> {
-        let tz = self.tz;
-        self.writer
-            .write_record(row.iter().map(|c| cell_text(c, tz)))
+        write_cells(&mut self.writer, &mut self.field, row, self.tz)
             .map_err(|e| BlobError::Unavailable(e.to_string()))?;
         self.rows += 1;
         // The writer buffers up to 8 KiB itself; what it passed on waits in `pending`.
