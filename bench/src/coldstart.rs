@@ -32,6 +32,12 @@ impl ColdStart {
         let runs = self.runs.as_ref().ok()?;
         runs.get(runs.len() / 2).copied()
     }
+    /// The 95th percentile (nearest rank: the 19th of 20 runs).
+    pub fn p95(&self) -> Option<Duration> {
+        let runs = self.runs.as_ref().ok()?;
+        let rank = (runs.len() * 95).div_ceil(100).max(1);
+        runs.get(rank - 1).copied()
+    }
     pub fn max(&self) -> Option<Duration> {
         self.runs.as_ref().ok()?.last().copied()
     }

@@ -360,8 +360,9 @@ impl Table {
                     self.row(
                         &format!("cold start and size: `{}`", r.name),
                         &format!(
-                            "start to first `invocation/next`: median {}, max {} ({runs} starts); RSS when ready {}; binary {:.1} MB",
+                            "start to first `invocation/next`: median {}, p95 {}, max {} ({runs} starts); RSS when ready {}; binary {:.1} MB",
                             ms(med),
+                            r.p95().map_or("n/a".into(), ms),
                             ms(max),
                             mib(r.ready_rss_kib),
                             size_mb
