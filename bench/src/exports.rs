@@ -67,6 +67,8 @@ pub struct ExportFigures {
     pub python: Result<PythonMeasured, String>,
     pub csv_ours: Measured,
     pub csv_raw: Measured,
+    /// Items read per row of every organisation report, and by the summary tiles.
+    pub reads: Result<(Vec<crate::reads::ReportReads>, u64), String>,
 }
 
 pub struct ExportOptions {
@@ -194,6 +196,11 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         let _ = std::fs::remove_file(p);
     }
 
+    // Read efficiency: every report built whole on a counting store, then the tiles.
+    eprintln!("reads: items read per row of every report, and by the tiles...");
+    let reads = crate::reads::measure(&store, &scope(), &params, &report_config).await;
+    eprintln!("  {:?}", reads);
+
     // The same rows in memory, for the raw writers.
     eprintln!("building the rows in memory for the raw writers...");
     let rows = build_report(
@@ -287,6 +294,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         python,
         csv_ours,
         csv_raw,
+        reads,
     })
 }
 
