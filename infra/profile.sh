@@ -33,8 +33,8 @@ mkdir -p "$out"
 
 # The harness's stderr line that starts each phase (bench/src/exports.rs), and the next one.
 case $phase in
-    xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one writing' ;;
-    one-thread) start='^xlsx: our export, one writing' stop='^csv: our export' ;;
+    xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one thread' ;;
+    one-thread) start='^xlsx: our export, one thread' stop='^csv: our export' ;;
     csv) start='^csv: our export' stop='^building the rows in memory' ;;
     raw-xlsx) start='^xlsx: raw rust_xlsxwriter constant-memory\.\.\.' stop='^xlsx: raw rust_xlsxwriter constant-memory at' ;;
     raw-csv) start='^csv: raw csv crate' stop='^(xlsx: Python|  )' ;;

@@ -57,8 +57,7 @@ pub struct ExportFigures {
     pub load_s: f64,
     pub store_rss_kib: Option<u64>,
     pub xlsx_ours: Measured,
-    /// The same with the rows prepared and written on one thread (the exporter before the
-    /// two-thread pipeline).
+    /// The same on one thread: store read and workbook written in turn.
     pub xlsx_one_thread: Measured,
     pub xlsx_raw: Measured,
     /// The raw writer at our zip level ([`shared::export::xlsx::ZIP_LEVEL`]) instead of its
@@ -165,9 +164,8 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
     eprintln!("  {:?}", xlsx_ours);
     let _ = std::fs::remove_file(&path);
 
-    // 1b. The same, one writing thread: rows prepared and written in turn (as before the
-    //     exporter's two-thread pipeline), the store read on the runtime as in 1.
-    eprintln!("xlsx: our export, one writing thread...");
+    // 1b. The same on one thread: the store read and the workbook written in turn.
+    eprintln!("xlsx: our export, one thread...");
     let probe = Probe::start();
     let (path, rows_written) = xlsx_one_thread(&store, &params, &opts.workdir).await?;
     let taken = probe.stop();
@@ -298,8 +296,9 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
     })
 }
 
-/// Our XLSX exporter with one writing thread: [`XlsxReport::push_row`] fed from the store's row
-/// stream through a bounded channel, each row prepared and written on the same blocking thread.
+/// Our XLSX exporter on one thread: the store's row stream and [`XlsxReport::push_row`]
+/// polled together on the calling thread (`join!`), so reading and writing take turns — the
+/// baseline of what the second core saves.
 async fn xlsx_one_thread(
     store: &EmbeddedStore,
     params: &ReportParams,
@@ -314,27 +313,29 @@ async fn xlsx_one_thread(
     };
     let options = XlsxOptions::new(params.zone, workdir);
     let path = workdir.join("one-thread.xlsx");
-    let out = path.clone();
+    let mut report = XlsxReport::new(FIELDS, options).map_err(|e| e.to_string())?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
-    let writer = tokio::task::spawn_blocking(move || -> Result<u64, String> {
-        let mut report = XlsxReport::new(FIELDS, options).map_err(|e| e.to_string())?;
-        while let Some(batch) = rx.blocking_recv() {
+    let producer = async move {
+        let r = stream_consultation_rows(store, &scope(), &filter, STREAM_PAGE, &tx).await;
+        drop(tx);
+        r
+    };
+    let consumer = async {
+        while let Some(batch) = rx.recv().await {
             for row in &batch {
                 report.push_row(row).map_err(|e| e.to_string())?;
             }
         }
-        let file = std::fs::File::create(&out).map_err(|e| e.to_string())?;
-        let s = report
-            .finish(std::io::BufWriter::new(file))
-            .map_err(|e| e.to_string())?;
-        Ok(s.rows)
-    });
-    stream_consultation_rows(store, &scope(), &filter, STREAM_PAGE, &tx)
-        .await
+        Ok::<_, String>(())
+    };
+    let (produced, consumed) = tokio::join!(producer, consumer);
+    produced.map_err(|e| e.to_string())?;
+    consumed?;
+    let file = std::fs::File::create(&path).map_err(|e| e.to_string())?;
+    let s = report
+        .finish(std::io::BufWriter::new(file))
         .map_err(|e| e.to_string())?;
-    drop(tx);
-    let rows = writer.await.map_err(|e| e.to_string())??;
-    Ok((path, rows))
+    Ok((path, s.rows))
 }
 
 /// Our CSV export of the Consultations rows: rows read page by page from the store on one

@@ -9,10 +9,8 @@
 //! - Text goes through [`cells::safe_text`]; numbers are numbers; instants are Excel date-times
 //!   in the export's IANA zone (`yyyy-mm-dd hh:mm:ss`); durations are Excel durations
 //!   (`[h]:mm:ss`, a fraction of a day); exact decimals keep their scale as a number format.
-//! - [`write_to_temp_file`] uses both cores: the calling thread turns cells into what the
-//!   workbook stores ([`prepare_row`]: zone conversion, cell safety, numbers) while a writer
-//!   thread makes the `rust_xlsxwriter` calls, batches of rows passing through a bounded channel
-//!   (memory holds at most [`PIPELINE_BATCHES`] batches of [`BATCH_ROWS`] rows).
+//! - [`write_to_temp_file`] writes rows as they arrive; its callers run it on a blocking
+//!   thread beside the task that reads the store, so reading and writing take a core each.
 
 use super::cells::{self, Cell};
 use chrono::NaiveDateTime;
@@ -33,10 +31,6 @@ pub const DURATION_FORMAT: &str = "[h]:mm:ss";
 /// (6). Compressing the sheet is the largest single cost of an export (`infra/profile.sh`);
 /// level 3 saves it about a third for a file a few per cent larger.
 pub const ZIP_LEVEL: u8 = 3;
-/// Rows per batch between the preparing and the writing thread of [`write_to_temp_file`].
-pub const BATCH_ROWS: usize = 512;
-/// Batches the channel of [`write_to_temp_file`] holds before the preparing thread waits.
-pub const PIPELINE_BATCHES: usize = 8;
 
 /// One column of a report: its header and its entry on the field-descriptions sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -325,9 +319,12 @@ impl XlsxReport {
 /// Writes a whole report to a new file under `options.tempdir` and returns its path and
 /// summary; the caller streams the file on and removes it.
 ///
-/// Two threads: this one takes the rows and prepares them ([`prepare_row`]), a scoped writer
-/// thread writes them, [`BATCH_ROWS`] rows at a time through a channel bounded to
-/// [`PIPELINE_BATCHES`] batches; the workbook is then saved (compressed) on this thread.
+/// Rows are prepared ([`prepare_row`]) and written in turn as they arrive, then the workbook
+/// is saved (compressed). The callers run this on a blocking thread while the runtime reads
+/// the store and builds the rows, so each of two cores takes one side. A third thread that
+/// wrote while this one prepared was measured slower, not faster (100,000 Consultations rows:
+/// 4.08 s against 2.85 s, the same CPU time): preparing a row is cheap next to writing it,
+/// and handing batches over cost more than it saved.
 pub fn write_to_temp_file<I>(
     fields: &'static [FieldDescription],
     rows: I,
@@ -340,50 +337,11 @@ where
     let path = options.tempdir.join(format!("{file_stem}.xlsx"));
     let zone = options.zone;
     let mut report = XlsxReport::new(fields, options)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Vec<ReadyCell>>>(PIPELINE_BATCHES);
-    let (written, prepared) = std::thread::scope(|scope| {
-        let writer = scope.spawn(move || -> Result<XlsxReport, XlsxExportError> {
-            for batch in rx {
-                for row in batch {
-                    report.push_ready(row)?;
-                }
-            }
-            Ok(report)
-        });
-        let mut prepared = Ok(());
-        let mut seen = 0u64;
-        let mut batch = Vec::with_capacity(BATCH_ROWS);
-        for row in rows {
-            seen += 1;
-            if row.len() != fields.len() {
-                prepared = Err(XlsxExportError::RowWidth {
-                    row: seen,
-                    got: row.len(),
-                    want: fields.len(),
-                });
-                break;
-            }
-            batch.push(prepare_row(row, zone));
-            if batch.len() == BATCH_ROWS {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                // A closed channel means the writer stopped on an error, returned below.
-                if tx.send(full).is_err() {
-                    break;
-                }
-            }
-        }
-        if prepared.is_ok() && !batch.is_empty() {
-            let _ = tx.send(batch);
-        }
-        drop(tx);
-        let written = match writer.join() {
-            Ok(w) => w,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        (written, prepared)
-    });
-    let report = written?;
-    prepared?;
+    for row in rows {
+        // The width is checked before the row is prepared (the error names the row).
+        report.check_width(row.len())?;
+        report.push_ready(prepare_row(row, zone))?;
+    }
     let file = std::fs::File::create(&path)?;
     let result = report.finish(std::io::BufWriter::new(file));
     if result.is_err() {
