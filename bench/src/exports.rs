@@ -218,52 +218,31 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         ));
     }
 
-    // 3. The raw rust_xlsxwriter constant-memory writer.
-    eprintln!("xlsx: raw rust_xlsxwriter constant-memory...");
+    // 3. The raw rust_xlsxwriter constant-memory writer, at its default zip level and at ours.
     let raw_path = opts.workdir.join("raw.xlsx");
-    let probe = Probe::start();
-    write_xlsx_raw(&rows, &raw_path, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}"))?;
-    let taken = probe.stop();
-    let xlsx_raw = Measured {
-        rows: rows.len() as u64,
-        taken,
-        bytes: file_len(&raw_path),
-    };
-    eprintln!("  {:?}", xlsx_raw);
-    let _ = std::fs::remove_file(&raw_path);
-
-    // 3b. The same at our zip level.
-    eprintln!("xlsx: raw rust_xlsxwriter constant-memory at our zip level...");
-    let probe = Probe::start();
-    write_xlsx_raw(
+    let xlsx_raw = measure_raw(
+        "xlsx: raw rust_xlsxwriter constant-memory",
         &rows,
         &raw_path,
-        &opts.workdir,
-        Some(shared::export::xlsx::ZIP_LEVEL),
-    )
-    .map_err(|e| format!("raw xlsx: {e}"))?;
-    let taken = probe.stop();
-    let xlsx_raw_our_level = Measured {
-        rows: rows.len() as u64,
-        taken,
-        bytes: file_len(&raw_path),
-    };
-    eprintln!("  {:?}", xlsx_raw_our_level);
-    let _ = std::fs::remove_file(&raw_path);
+        |r, p| write_xlsx_raw(r, p, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}")),
+    )?;
+    let xlsx_raw_our_level = measure_raw(
+        "xlsx: raw rust_xlsxwriter constant-memory at our zip level",
+        &rows,
+        &raw_path,
+        |r, p| {
+            write_xlsx_raw(r, p, &opts.workdir, Some(shared::export::xlsx::ZIP_LEVEL))
+                .map_err(|e| format!("raw xlsx: {e}"))
+        },
+    )?;
 
     // 4. The raw csv crate.
-    eprintln!("csv: raw csv crate...");
-    let raw_csv = opts.workdir.join("raw.csv");
-    let probe = Probe::start();
-    csv_raw(&rows, &raw_csv).map_err(|e| format!("raw csv: {e}"))?;
-    let taken = probe.stop();
-    let csv_raw = Measured {
-        rows: rows.len() as u64,
-        taken,
-        bytes: file_len(&raw_csv),
-    };
-    eprintln!("  {:?}", csv_raw);
-    let _ = std::fs::remove_file(&raw_csv);
+    let csv_raw = measure_raw(
+        "csv: raw csv crate",
+        &rows,
+        &opts.workdir.join("raw.csv"),
+        |r, p| csv_raw(r, p).map_err(|e| format!("raw csv: {e}")),
+    )?;
 
     // 5. Python XlsxWriter, the rows handed over as JSON lines.
     let python = match &opts.python {
@@ -294,6 +273,28 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         csv_raw,
         reads,
     })
+}
+
+/// Times one raw writer writing `rows` to `path` (announced as `what`, the phase line
+/// `infra/profile.sh` waits for), then removes the file.
+fn measure_raw(
+    what: &str,
+    rows: &[Vec<Cell>],
+    path: &Path,
+    write: impl FnOnce(&[Vec<Cell>], &Path) -> Result<(), String>,
+) -> Result<Measured, String> {
+    eprintln!("{what}...");
+    let probe = Probe::start();
+    write(rows, path)?;
+    let taken = probe.stop();
+    let measured = Measured {
+        rows: rows.len() as u64,
+        taken,
+        bytes: file_len(path),
+    };
+    eprintln!("  {:?}", measured);
+    let _ = std::fs::remove_file(path);
+    Ok(measured)
 }
 
 /// Our XLSX exporter on one thread: the store's row stream and [`XlsxReport::push_row`]

@@ -498,16 +498,11 @@ pub async fn query_all_lazy(store: &dyn Store, query: &Query) -> Result<Vec<Lazy
     }
 }
 
-/// Reads every page of a query.
+/// Reads every page of a query (the pages of [`query_all_lazy`], bodies parsed).
 pub async fn query_all(store: &dyn Store, query: &Query) -> Result<Vec<Item>, StoreError> {
-    let mut out = Vec::new();
-    let mut q = query.clone();
-    loop {
-        let page = store.query(&q).await?;
-        out.extend(page.items);
-        match page.next {
-            Some(c) => q.after = Some(c),
-            None => return Ok(out),
-        }
-    }
+    query_all_lazy(store, query)
+        .await?
+        .into_iter()
+        .map(LazyItem::into_item)
+        .collect()
 }
