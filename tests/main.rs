@@ -8,6 +8,7 @@ mod admin_readmodels;
 mod contract;
 mod demo;
 mod events;
+mod events_segments;
 mod hardening;
 mod hardening_exports;
 mod hardening_fuzz;

@@ -594,6 +594,12 @@ pub struct QueuedCall {
     pub clinic_id: Option<String>,
     pub entered_at: Option<DateTime<Utc>>,
     pub abandoned_at: Option<DateTime<Utc>>,
+    /// Ids of the session's segment items (sorted), kept by ingest: the segments whose copy of
+    /// `entered_at` ([`Segment::session_entered_at`]) a change of it rewrites. Every event that
+    /// creates a segment item writes this item too, so the two never miss each other. The item
+    /// may exist with only this list (a segment event came before the queued call's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -610,6 +616,14 @@ pub struct Segment {
     pub to_clinic_id: Option<String>,
     pub to_segment_id: Option<String>,
     pub abandoned_at: Option<DateTime<Utc>>,
+    /// The session's waiting-area entry: a copy of its queued call's `entered_at`, kept by
+    /// ingest (issue 8: the Consultations report reads only the segment items).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_entered_at: Option<DateTime<Utc>>,
+    /// Every participant of this segment: copies of its `PART#` items, by participant id,
+    /// written in the same transaction as the item they copy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<SegmentParticipant>,
 }
 
 /// One participant of one segment: first join, last leave, bandwidth at leave.

@@ -145,6 +145,7 @@ pub async fn ingest_event(
         )];
         let (planned, finals) = resolve(store, &effects).await?;
         ops.extend(planned);
+        sync_segments(store, &mut ops, &finals).await?;
         retag(store, event, &mut ops, &finals).await?;
         let totals = move_totals(store, &mut ops, &finals).await?;
         move_rating_totals(store, &mut ops, &finals).await?;
@@ -372,6 +373,197 @@ async fn resolve(
         }
     }
     Ok((ops, finals))
+}
+
+/// Changes the read model at `key` as this transaction leaves it: in the transaction's own
+/// write of it when there is one, else read and written back on its version (created when
+/// missing) — only when `change` changed something. Returns the model as changed, and whether
+/// this transaction creates the item.
+async fn restage<T>(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+    key: &Key,
+    index: fn(&T) -> Indexes,
+    change: impl FnOnce(&mut T),
+) -> Result<(T, bool), StoreError>
+where
+    T: Default + Serialize + DeserializeOwned + PartialEq,
+{
+    if let Some(TxOp::Put { item, condition }) = ops
+        .iter_mut()
+        .find(|op| op.key() == *key && matches!(op, TxOp::Put { .. }))
+    {
+        let mut model: T = item.decode()?;
+        change(&mut model);
+        item.body = to_json(&model);
+        (item.gsi1, item.gsi2) = index(&model);
+        return Ok((model, matches!(condition, Condition::NotExists)));
+    }
+    let stored = match finals.get(key) {
+        Some(m) => m.old.clone(),
+        None => store.get(key).await?,
+    };
+    let before: T = match &stored {
+        Some(item) => item.decode()?,
+        None => T::default(),
+    };
+    let mut after = serde_json::from_value::<T>(to_json(&before))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    change(&mut after);
+    if stored.is_some() && after == before {
+        return Ok((after, false));
+    }
+    let mut item = Item::new(key.pk.clone(), key.sk.clone(), to_json(&after));
+    (item.gsi1, item.gsi2) = index(&after);
+    let condition = match &stored {
+        Some(o) => {
+            item.version = o.version + 1;
+            item.expires_at = o.expires_at;
+            Condition::VersionIs(o.version)
+        }
+        None => {
+            item.version = 1;
+            Condition::NotExists
+        }
+    };
+    let created = stored.is_none();
+    ops.push(TxOp::put(item, condition));
+    Ok((after, created))
+}
+
+/// Keeps each segment item ([`rm::Segment`]) carrying everything the Consultations report shows
+/// of it (issue 8: the report reads the segment index and nothing per session), in the event's
+/// own transaction:
+///
+/// - a participant item (`PART#`) this transaction writes is copied, as written, into its
+///   segment's `participants` (the segment item is created when missing);
+/// - a segment item this transaction creates is registered in its session's queued-call item
+///   (`segments`, created when missing) and takes its `entered_at`
+///   (`session_entered_at`); writing the queued-call item on its version makes a concurrent
+///   change of `entered_at` and a new segment serialise;
+/// - a change of the queued call's `entered_at` is copied into every segment it lists.
+///
+/// Every item is written on the version read, so a lost race re-reads like any merge; a
+/// re-delivered event changes nothing (its marker), and arrival order does not matter (each
+/// copy is taken from the item as this transaction leaves it).
+///
+/// Known limits: a change of `entered_at` writes the marker, the queued call and every segment
+/// of the session in one transaction of at most [`crate::ports::store::MAX_TX_OPS`] writes, so
+/// a session of more than 98 segments (a call transferred 97 times) cannot take a
+/// `queued_call.entered` arriving after its segments (the store refuses it; the queued call
+/// normally comes first, and then it writes no segment). A segment item holds at most 400 KB
+/// (DynamoDB): about 950 participants with 26-character ids, 480 with the longest accepted
+/// (`docs/dynamodb.md`, "Segment items").
+async fn sync_segments(
+    store: &dyn Store,
+    ops: &mut Vec<TxOp>,
+    finals: &BTreeMap<Key, Merged>,
+) -> Result<(), StoreError> {
+    let is_session =
+        |key: &Key, prefix: &str| key.pk.starts_with("SESSION#") && key.sk.starts_with(prefix);
+    let mut created: Vec<(String, String)> = Vec::new();
+    for (key, m) in finals {
+        let Some(new) = &m.new else { continue };
+        if !is_session(key, "PART#") {
+            continue;
+        }
+        let p: rm::SegmentParticipant = new.decode()?;
+        let seg_key = keys::segment(&p.session_id, &p.segment_id);
+        let (_, _) = restage(
+            store,
+            ops,
+            finals,
+            &seg_key,
+            segment_index,
+            |seg: &mut rm::Segment| {
+                seg.session_id.clone_from(&p.session_id);
+                seg.segment_id.clone_from(&p.segment_id);
+                match seg
+                    .participants
+                    .binary_search_by(|c| c.participant_id.cmp(&p.participant_id))
+                {
+                    Ok(i) => seg.participants[i] = p.clone(),
+                    Err(i) => seg.participants.insert(i, p.clone()),
+                }
+            },
+        )
+        .await?;
+    }
+    for op in ops.iter() {
+        if let TxOp::Put {
+            item,
+            condition: Condition::NotExists,
+        } = op
+        {
+            if is_session(&item.key(), "SEG#") {
+                let seg: rm::Segment = item.decode()?;
+                created.push((seg.session_id, seg.segment_id));
+            }
+        }
+    }
+    for (session, segment) in &created {
+        let (queued, _) = restage(
+            store,
+            ops,
+            finals,
+            &keys::queued_call(session),
+            queued_index,
+            |q: &mut rm::QueuedCall| {
+                q.session_id.clone_from(session);
+                if let Err(i) = q.segments.binary_search(segment) {
+                    q.segments.insert(i, segment.clone());
+                }
+            },
+        )
+        .await?;
+        restage(
+            store,
+            ops,
+            finals,
+            &keys::segment(session, segment),
+            segment_index,
+            |seg: &mut rm::Segment| seg.session_entered_at = queued.entered_at,
+        )
+        .await?;
+    }
+    for (key, m) in finals {
+        if !(is_session(key, "QUEUED") && m.new.is_some()) {
+            continue;
+        }
+        let entered = |item: Option<&Item>| -> Result<_, StoreError> {
+            Ok(match item {
+                Some(i) => i.decode::<rm::QueuedCall>()?.entered_at,
+                None => None,
+            })
+        };
+        let Some(now) = ops.iter().find_map(|op| match op {
+            TxOp::Put { item, .. } if item.key() == *key => Some(item.decode::<rm::QueuedCall>()),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let now = now?;
+        if entered(m.old.as_ref())? == now.entered_at {
+            continue;
+        }
+        for segment in &now.segments {
+            restage(
+                store,
+                ops,
+                finals,
+                &keys::segment(&now.session_id, segment),
+                segment_index,
+                |seg: &mut rm::Segment| {
+                    seg.session_id.clone_from(&now.session_id);
+                    seg.segment_id.clone_from(segment);
+                    seg.session_entered_at = now.entered_at;
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// The consultations whose tags an event may change: the thread it happened in (all of that
@@ -1788,16 +1980,7 @@ fn plan(event: &Event) -> Vec<Effect> {
                     q.clinic_id = Some(s(&e.clinic_id));
                     q.entered_at = min_time(q.entered_at, at);
                 },
-                |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
-                    (Some(org), Some(t)) => (
-                        ik(
-                            lists::org_sessions(org),
-                            format!("{}#{}", sort_time(t), q.session_id),
-                        ),
-                        None,
-                    ),
-                    _ => (None, None),
-                },
+                queued_index,
             )]
         }
         EventBody::QueuedCallAbandoned(e) => {
@@ -1811,16 +1994,7 @@ fn plan(event: &Event) -> Vec<Effect> {
                         c.session_id = s(&q.session_id);
                         c.abandoned_at = min_time(c.abandoned_at, at);
                     },
-                    |q: &rm::QueuedCall| match (&q.org_id, q.entered_at) {
-                        (Some(org), Some(t)) => (
-                            ik(
-                                lists::org_sessions(org),
-                                format!("{}#{}", sort_time(t), q.session_id),
-                            ),
-                            None,
-                        ),
-                        _ => (None, None),
-                    },
+                    queued_index,
                 ),
                 merge(
                     keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
@@ -1997,6 +2171,19 @@ fn call_index(c: &rm::Call) -> Indexes {
                 ik(lists::practitioner_calls(p), sk),
             )
         }
+        _ => (None, None),
+    }
+}
+
+fn queued_index(q: &rm::QueuedCall) -> Indexes {
+    match (&q.org_id, q.entered_at) {
+        (Some(org), Some(t)) => (
+            ik(
+                lists::org_sessions(org),
+                format!("{}#{}", sort_time(t), q.session_id),
+            ),
+            None,
+        ),
         _ => (None, None),
     }
 }

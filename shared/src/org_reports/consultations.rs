@@ -16,17 +16,9 @@
 use crate::events::types::ParticipantType;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
-use crate::readmodels::{Account, Clinic, Organisation, QueuedCall, Segment, SegmentParticipant};
+use crate::readmodels::{Account, Clinic, Organisation, Segment, SegmentParticipant};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-
-/// One waiting-area call as stored: its queued call, every segment and every participant.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SessionReadModels {
-    pub queued: Option<QueuedCall>,
-    pub segments: Vec<Segment>,
-    pub participants: Vec<SegmentParticipant>,
-}
 
 /// What the builder reads.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,7 +28,9 @@ pub struct ConsultationInput {
     pub clinics: HashMap<String, Clinic>,
     /// The organisation's accounts by id (for host names).
     pub accounts: HashMap<String, Account>,
-    pub sessions: Vec<SessionReadModels>,
+    /// The segments that started in the period, each carrying its participants and its
+    /// session's waiting-area entry (kept on the segment item by ingest).
+    pub segments: Vec<Segment>,
 }
 
 /// Which segments the report covers.
@@ -243,11 +237,18 @@ pub fn segment_in_report(
     }
 }
 
-/// The rows of one segment of a session (none when the segment is not in the report),
-/// participants by join time (then id).
+/// The participants of a segment by join time (then id): the copies on its item.
+pub fn segment_participants(seg: &Segment) -> Vec<&SegmentParticipant> {
+    let mut parts: Vec<&SegmentParticipant> = seg.participants.iter().collect();
+    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
+    parts
+}
+
+/// The rows of one segment (none when the segment is not in the report), participants by
+/// join time (then id). Everything comes from the segment item: its participants and its
+/// session's waiting-area entry are copied there by ingest.
 pub fn segment_rows(
     input: &ConsultationInput,
-    session: &SessionReadModels,
     seg: &Segment,
     filter: &ConsultationFilter,
 ) -> Vec<Vec<Cell>> {
@@ -256,20 +257,13 @@ pub fn segment_rows(
             Cell::text(input.clinics.get(id).map_or(id, |c| c.name.as_str()))
         })
     };
-    let mut parts: Vec<&SegmentParticipant> = session
-        .participants
-        .iter()
-        .filter(|p| p.segment_id == seg.segment_id)
-        .collect();
-    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
+    let parts = segment_participants(seg);
     if !segment_in_report(seg, &parts, filter) {
         return Vec::new();
     }
-    let queued_call_id = seg
-        .queued_call_id
-        .clone()
-        .or_else(|| session.queued.as_ref().map(|q| q.queued_call_id.clone()));
-    let entered = session.queued.as_ref().and_then(|q| q.entered_at);
+    // `segment.started` names the queued call, and only a started segment is in the report.
+    let queued_call_id = seg.queued_call_id.clone();
+    let entered = seg.session_entered_at;
     let end = segment_end(seg);
     let common_head = vec![
         Cell::text(input.organisation.name.clone()),
@@ -347,15 +341,11 @@ pub fn segment_order(seg: &Segment) -> (Option<DateTime<Utc>>, &str, &str) {
 
 /// The report's rows: segments in [`segment_order`], each segment's participants by join time.
 pub fn build_rows(input: &ConsultationInput, filter: &ConsultationFilter) -> Vec<Vec<Cell>> {
-    let mut segments: Vec<(&SessionReadModels, &Segment)> = input
-        .sessions
-        .iter()
-        .flat_map(|s| s.segments.iter().map(move |g| (s, g)))
-        .collect();
-    segments.sort_by(|a, b| segment_order(a.1).cmp(&segment_order(b.1)));
+    let mut segments: Vec<&Segment> = input.segments.iter().collect();
+    segments.sort_by(|a, b| segment_order(a).cmp(&segment_order(b)));
     segments
         .into_iter()
-        .flat_map(|(session, seg)| segment_rows(input, session, seg, filter))
+        .flat_map(|seg| segment_rows(input, seg, filter))
         .collect()
 }
 

@@ -12,7 +12,7 @@
 //!   deleted (deactivated, revoked) before its start.
 
 use super::consultations::{
-    consultation_seconds, segment_in_report, ConsultationFilter, SessionReadModels,
+    consultation_seconds, segment_in_report, segment_participants, ConsultationFilter,
 };
 use super::params::ReportParams;
 use super::ReportScope;
@@ -44,8 +44,9 @@ pub struct ReportData {
     pub accounts: HashMap<String, Account>,
     /// Memberships of the clinics in scope, by clinic then account.
     pub memberships: Vec<Membership>,
-    /// Waiting-area sessions with a segment that started in the period (in scope).
-    pub sessions: Vec<SessionReadModels>,
+    /// Waiting-area segments that started in the period (in scope), each with its
+    /// participants.
+    pub segments: Vec<Segment>,
     /// Room-call participants who joined in the period, in rooms in scope.
     pub room_calls: Vec<RoomCallParticipant>,
     /// Accounts that logged in during the period.
@@ -207,7 +208,7 @@ pub async fn load_report_data(
         rooms,
         accounts: base.accounts,
         memberships,
-        sessions: base.sessions,
+        segments: base.segments,
         room_calls,
         logged_in,
         last_login,
@@ -263,43 +264,37 @@ impl ReportData {
     pub fn waiting_area(&self) -> WaitingAreaFacts {
         let filter = self.consultation_filter();
         let mut facts = WaitingAreaFacts::default();
-        for session in &self.sessions {
-            for seg in &session.segments {
-                let parts: Vec<&SegmentParticipant> = session
-                    .participants
-                    .iter()
-                    .filter(|p| p.segment_id == seg.segment_id)
-                    .collect();
-                if !segment_in_report(seg, &parts, &filter) {
-                    continue;
-                }
-                let clinic_id = seg.clinic_id.clone().unwrap_or_default();
-                if seg.abandoned_at.is_some() {
-                    *facts.abandoned.entry(clinic_id).or_default() += 1;
-                    continue;
-                }
-                let Some(seconds) = consultation_seconds(seg, &parts) else {
-                    continue;
-                };
-                let mut hosts = BTreeMap::new();
-                for p in parts
-                    .iter()
-                    .filter(|p| p.participant_type == Some(ParticipantType::Host))
-                {
-                    if let Some(acc) = &p.account_id {
-                        let attended = match (p.joined_at, p.left_at) {
-                            (Some(a), Some(b)) if b >= a => (b - a).num_seconds(),
-                            _ => 0,
-                        };
-                        *hosts.entry(acc.clone()).or_insert(0) += attended;
-                    }
-                }
-                facts.consultations.push(ConsultationFact {
-                    clinic_id,
-                    seconds,
-                    hosts,
-                });
+        for seg in &self.segments {
+            let parts = segment_participants(seg);
+            if !segment_in_report(seg, &parts, &filter) {
+                continue;
             }
+            let clinic_id = seg.clinic_id.clone().unwrap_or_default();
+            if seg.abandoned_at.is_some() {
+                *facts.abandoned.entry(clinic_id).or_default() += 1;
+                continue;
+            }
+            let Some(seconds) = consultation_seconds(seg, &parts) else {
+                continue;
+            };
+            let mut hosts = BTreeMap::new();
+            for p in parts
+                .iter()
+                .filter(|p| p.participant_type == Some(ParticipantType::Host))
+            {
+                if let Some(acc) = &p.account_id {
+                    let attended = match (p.joined_at, p.left_at) {
+                        (Some(a), Some(b)) if b >= a => (b - a).num_seconds(),
+                        _ => 0,
+                    };
+                    *hosts.entry(acc.clone()).or_insert(0) += attended;
+                }
+            }
+            facts.consultations.push(ConsultationFact {
+                clinic_id,
+                seconds,
+                hosts,
+            });
         }
         facts
     }

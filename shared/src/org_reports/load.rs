@@ -4,18 +4,16 @@
 //!   `gsi1 ORG#<org>#ACCOUNTS`);
 //! - the segments that started in the period: `gsi2 ORG#<org>#SEGMENTS` (or, for one clinic,
 //!   `gsi1 CLINIC#<clinic>#SEGMENTS`) between the period's UTC bounds;
-//! - then each of their sessions whole: `pk = SESSION#<id>` (queued call, every segment, every
-//!   participant).
+//!   each segment item carries its participants and its session's waiting-area entry (copied
+//!   there by ingest), so nothing is read per session (issue 8).
 
-use super::consultations::{ConsultationInput, SessionReadModels};
+use super::consultations::ConsultationInput;
 use super::ReportScope;
 use crate::ports::store::{query_all, query_all_lazy};
 use crate::ports::{Index, Item, LazyItem, Query, SkRange, Store, StoreError};
-use crate::readmodels::{
-    keys, lists, sort_time, Account, Clinic, Organisation, QueuedCall, Segment, SegmentParticipant,
-};
+use crate::readmodels::{keys, lists, sort_time, Account, Clinic, Organisation, Segment};
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 fn decode_all<T: serde::de::DeserializeOwned>(items: &[Item]) -> Result<Vec<T>, StoreError> {
     items.iter().map(Item::decode).collect()
@@ -64,23 +62,6 @@ pub async fn accounts(
         .collect())
 }
 
-/// Every read model of one session (bodies decoded straight from what the store holds).
-pub async fn session(store: &dyn Store, session_id: &str) -> Result<SessionReadModels, StoreError> {
-    let pk = keys::queued_call(session_id).pk;
-    let items = query_all_lazy(store, &Query::partition(Index::Primary, pk)).await?;
-    let mut out = SessionReadModels::default();
-    for item in &items {
-        if item.sk == "QUEUED" {
-            out.queued = Some(item.decode::<QueuedCall>()?);
-        } else if item.sk.starts_with("SEG#") {
-            out.segments.push(item.decode::<Segment>()?);
-        } else if item.sk.starts_with("PART#") {
-            out.participants.push(item.decode::<SegmentParticipant>()?);
-        }
-    }
-    Ok(out)
-}
-
 /// What the Consultations report reads for `scope` and the period `[start, end)`.
 pub async fn consultation_input(
     store: &dyn Store,
@@ -95,21 +76,16 @@ pub async fn consultation_input(
         None => Query::partition(Index::Gsi2, lists::org_segments(org_id)),
     }
     .range(range);
-    let segments = query_all(store, &query).await?;
-    let mut session_ids = BTreeSet::new();
-    for item in &segments {
-        let seg: Segment = item.decode()?;
-        session_ids.insert(seg.session_id);
-    }
-    let mut sessions = Vec::with_capacity(session_ids.len());
-    for id in &session_ids {
-        sessions.push(session(store, id).await?);
-    }
+    let segments = query_all_lazy(store, &query)
+        .await?
+        .iter()
+        .map(LazyItem::decode::<Segment>)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(ConsultationInput {
         organisation: organisation(store, org_id).await?,
         clinics: clinics(store, org_id).await?,
         accounts: accounts(store, org_id).await?,
-        sessions,
+        segments,
     })
 }
 
@@ -117,8 +93,8 @@ pub async fn consultation_input(
 pub const STREAM_PAGE: usize = 500;
 
 /// Streams the Consultations rows of `scope` and `[start, end)` page by page: one page of the
-/// segment index (`page_size` segments), the sessions of that page (`pk = SESSION#<id>`), their
-/// rows sent as one batch. Memory holds one page, whatever the period's size; the rows equal
+/// segment index (`page_size` segments), their rows sent as one batch (a segment item holds
+/// everything its rows show). Memory holds one page, whatever the period's size; the rows equal
 /// [`super::consultations::build_rows`] on the whole period. Stops early (without error) when
 /// the receiver is gone.
 pub async fn stream_consultation_rows(
@@ -133,7 +109,7 @@ pub async fn stream_consultation_rows(
         organisation: organisation(store, org_id).await?,
         clinics: clinics(store, org_id).await?,
         accounts: accounts(store, org_id).await?,
-        sessions: Vec::new(),
+        segments: Vec::new(),
     };
     let range = SkRange::Between(sort_time(filter.start), sort_time(filter.end));
     let mut query = match scope.clinic_id() {
@@ -149,20 +125,9 @@ pub async fn stream_consultation_rows(
             .iter()
             .map(LazyItem::decode::<Segment>)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut sessions: HashMap<String, SessionReadModels> = HashMap::new();
-        for seg in &segments {
-            if !sessions.contains_key(&seg.session_id) {
-                sessions.insert(
-                    seg.session_id.clone(),
-                    session(store, &seg.session_id).await?,
-                );
-            }
-        }
         let mut batch = Vec::new();
         for seg in &segments {
-            if let Some(s) = sessions.get(&seg.session_id) {
-                batch.extend(super::consultations::segment_rows(&lookups, s, seg, filter));
-            }
+            batch.extend(super::consultations::segment_rows(&lookups, seg, filter));
         }
         if !batch.is_empty() && sink.send(batch).await.is_err() {
             return Ok(());

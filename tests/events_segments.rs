@@ -1,0 +1,354 @@
+//! The segment item as the Consultations report reads it (issue 8): ingest keeps on every
+//! segment item a copy of each of its participants and of its session's waiting-area entry,
+//! whatever order the events arrive in, on re-delivery and under concurrent deliveries, on
+//! both store adapters.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support::moto::dynamo_store;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::events::ingest::ingest_batch;
+use shared::ports::store::{query_all, Index, Query, Store};
+use shared::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// 2026-03-02T09:00:00Z plus `minutes`.
+fn t(minutes: i64) -> DateTime<Utc> {
+    "2026-03-02T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::minutes(minutes)
+}
+
+fn now() -> DateTime<Utc> {
+    t(24 * 60)
+}
+
+fn ev(id: &str, kind: &str, at: DateTime<Utc>, data: Value) -> Value {
+    json!({"id": id, "type": kind, "occurred_at": at.to_rfc3339(), "data": data})
+}
+
+fn bandwidth(kbps: u32) -> Value {
+    json!({"send_kbps_avg": kbps, "receive_kbps_avg": 900, "send_kbps_max": 2000,
+           "receive_kbps_max": 1900, "packet_loss_permille": 4, "round_trip_ms_avg": 40})
+}
+
+/// One transferred call of session `s` (event ids prefixed by `tag`): the caller waits in
+/// clinic A, a host answers, the call moves to clinic B where another host joins; a second
+/// host joins segment 1 after it ended (a late event), and the caller rejoins segment 2.
+fn call(tag: &str, s: &str) -> Vec<Value> {
+    let id = |n: &str| format!("{tag}_{n}");
+    let seg1 = format!("{s}_1");
+    let seg2 = format!("{s}_2");
+    let joined = |n: &str, seg: &str, p: &str, host: Option<&str>, at| {
+        let mut data = json!({"session_id": s, "segment_id": seg, "participant_id": p,
+                              "participant_type": if host.is_some() { "host" } else { "caller" }});
+        if let Some(acc) = host {
+            data["account_id"] = json!(acc);
+        }
+        ev(&id(n), "participant.joined", at, data)
+    };
+    let left = |n: &str, seg: &str, p: &str, at, kbps| {
+        ev(
+            &id(n),
+            "participant.left",
+            at,
+            json!({"session_id": s, "segment_id": seg, "participant_id": p,
+                   "bandwidth": bandwidth(kbps)}),
+        )
+    };
+    vec![
+        ev(
+            &id("q"),
+            "queued_call.entered",
+            t(0),
+            json!({"queued_call_id": format!("qc_{s}"), "session_id": s,
+                   "org_id": "org_seg", "clinic_id": "cl_a"}),
+        ),
+        ev(
+            &id("s1"),
+            "segment.started",
+            t(0),
+            json!({"session_id": s, "segment_id": seg1, "queued_call_id": format!("qc_{s}"),
+                   "org_id": "org_seg", "clinic_id": "cl_a"}),
+        ),
+        joined("j1", &seg1, "p_caller", None, t(0)),
+        joined("j2", &seg1, "p_host", Some("acc_1"), t(5)),
+        left("l2", &seg1, "p_host", t(20), 1100),
+        ev(
+            &id("x1"),
+            "segment.transferred",
+            t(20),
+            json!({"session_id": s, "segment_id": seg1, "to_clinic_id": "cl_b",
+                   "to_segment_id": seg2}),
+        ),
+        left("l1", &seg1, "p_caller", t(20), 800),
+        ev(
+            &id("e1"),
+            "segment.ended",
+            t(20),
+            json!({"session_id": s, "segment_id": seg1}),
+        ),
+        ev(
+            &id("s2"),
+            "segment.started",
+            t(20),
+            json!({"session_id": s, "segment_id": seg2, "queued_call_id": format!("qc_{s}"),
+                   "org_id": "org_seg", "clinic_id": "cl_b"}),
+        ),
+        joined("j3", &seg2, "p_caller", None, t(21)),
+        joined("j4", &seg2, "p_host2", Some("acc_2"), t(22)),
+        left("l3", &seg2, "p_caller", t(30), 700),
+        joined("j5", &seg2, "p_caller", None, t(31)),
+        left("l5", &seg2, "p_caller", t(40), 750),
+        left("l4", &seg2, "p_host2", t(40), 1300),
+        ev(
+            &id("e2"),
+            "segment.ended",
+            t(40),
+            json!({"session_id": s, "segment_id": seg2}),
+        ),
+        // Joined segment 1 after it ended (arrives last in the natural order).
+        joined("j6", &seg1, "p_late", Some("acc_3"), t(25)),
+    ]
+}
+
+/// A fixed shuffle (a linear congruential generator seeded by `seed`).
+fn shuffled(mut events: Vec<Value>, seed: u64) -> Vec<Value> {
+    let mut x = seed;
+    for i in (1..events.len()).rev() {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let j = ((x >> 33) % (i as u64 + 1)) as usize;
+        events.swap(i, j);
+    }
+    events
+}
+
+async fn ingest_each(store: &dyn Store, events: &[Value]) {
+    for e in events {
+        let report = ingest_batch(store, now(), std::slice::from_ref(e))
+            .await
+            .unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+    }
+}
+
+/// The session's items: its queued call, its segments by id and its participant items by
+/// segment, as stored.
+async fn session(
+    store: &dyn Store,
+    s: &str,
+) -> (
+    Option<QueuedCall>,
+    BTreeMap<String, Segment>,
+    BTreeMap<String, Vec<SegmentParticipant>>,
+) {
+    let items = query_all(
+        store,
+        &Query::partition(Index::Primary, keys::queued_call(s).pk),
+    )
+    .await
+    .unwrap();
+    let mut queued = None;
+    let mut segments = BTreeMap::new();
+    let mut parts: BTreeMap<String, Vec<SegmentParticipant>> = BTreeMap::new();
+    for item in &items {
+        if item.sk == "QUEUED" {
+            queued = Some(item.decode::<QueuedCall>().unwrap());
+        } else if item.sk.starts_with("SEG#") {
+            let seg: Segment = item.decode().unwrap();
+            segments.insert(seg.segment_id.clone(), seg);
+        } else if item.sk.starts_with("PART#") {
+            let p: SegmentParticipant = item.decode().unwrap();
+            parts.entry(p.segment_id.clone()).or_default().push(p);
+        }
+    }
+    for ps in parts.values_mut() {
+        ps.sort_by(|a, b| a.participant_id.cmp(&b.participant_id));
+    }
+    (queued, segments, parts)
+}
+
+/// Every segment item of `s` carries exactly its participant items and its session's entry,
+/// and the queued call lists exactly its segments. Returns the segments.
+async fn assert_segments_exact(store: &dyn Store, s: &str) -> BTreeMap<String, Segment> {
+    let (queued, segments, parts) = session(store, s).await;
+    let queued = queued.expect("queued call item");
+    assert_eq!(
+        queued.segments,
+        segments.keys().cloned().collect::<Vec<_>>(),
+        "{s}"
+    );
+    for (id, seg) in &segments {
+        assert_eq!(
+            &seg.participants,
+            parts.get(id).unwrap_or(&Vec::new()),
+            "{s} {id}"
+        );
+        assert_eq!(seg.session_entered_at, queued.entered_at, "{s} {id}");
+    }
+    segments
+}
+
+/// The segments of one session with the session's id taken out, to compare two sessions.
+fn normalised(s: &str, segments: BTreeMap<String, Segment>) -> Vec<Value> {
+    segments
+        .into_values()
+        .map(|seg| {
+            let text = serde_json::to_string(&seg).unwrap().replace(s, "S");
+            serde_json::from_str(&text).unwrap()
+        })
+        .collect()
+}
+
+fn embedded() -> Arc<dyn Store> {
+    Arc::new(EmbeddedStore::in_memory())
+}
+
+async fn moto() -> Arc<dyn Store> {
+    Arc::new(dynamo_store().await)
+}
+
+macro_rules! on_both_stores {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$name(super::embedded()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn moto() {
+                    super::$name(super::moto().await).await;
+                }
+            }
+        )+
+    };
+}
+
+on_both_stores!(
+    segment_items_carry_their_participants_and_entry,
+    any_arrival_order_gives_the_same_segment_items,
+    redelivered_events_change_no_segment_item,
+);
+
+/// In the natural order: each segment holds its own participants (the late joiner of
+/// segment 1 too) as their items are, and the session's entry.
+async fn segment_items_carry_their_participants_and_entry(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    ingest_each(store, &call("n", "sess_n")).await;
+    let segments = assert_segments_exact(store, "sess_n").await;
+    assert_eq!(segments.len(), 2);
+    let seg1 = &segments["sess_n_1"];
+    let ids: Vec<&str> = seg1
+        .participants
+        .iter()
+        .map(|p| p.participant_id.as_str())
+        .collect();
+    assert_eq!(ids, ["p_caller", "p_host", "p_late"]);
+    let late = &seg1.participants[2];
+    assert_eq!((late.joined_at, late.left_at), (Some(t(25)), None));
+    assert_eq!(late.account_id.as_deref(), Some("acc_3"));
+    let seg2 = &segments["sess_n_2"];
+    let caller = &seg2.participants[0];
+    assert_eq!(caller.participant_id, "p_caller");
+    assert_eq!(
+        (caller.joined_at, caller.left_at),
+        (Some(t(21)), Some(t(40)))
+    );
+    assert_eq!(caller.bandwidth.map(|b| b.send_kbps_avg), Some(750));
+    assert_eq!(seg1.session_entered_at, Some(t(0)));
+    assert_eq!(seg2.session_entered_at, Some(t(0)));
+    assert_eq!(seg1.to_segment_id.as_deref(), Some("sess_n_2"));
+}
+
+/// Reversed, and in four fixed shuffles (the queued call, a segment's start or a join
+/// arriving after everything else): the same segment items as in the natural order.
+async fn any_arrival_order_gives_the_same_segment_items(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    ingest_each(store, &call("n", "sess_n")).await;
+    let want = normalised("sess_n", assert_segments_exact(store, "sess_n").await);
+    let mut reversed = call("r", "sess_r");
+    reversed.reverse();
+    let mut orders = vec![("r".to_string(), reversed)];
+    for seed in 1..=4u64 {
+        let tag = format!("o{seed}");
+        let events = shuffled(call(&tag, &format!("sess_{tag}")), seed);
+        orders.push((tag, events));
+    }
+    // The queued call last of all.
+    let mut last = call("q", "sess_q");
+    let queued = last.remove(0);
+    last.push(queued);
+    orders.push(("q".to_string(), last));
+    for (tag, events) in orders {
+        let s = format!("sess_{tag}");
+        ingest_each(store, &events).await;
+        let got = normalised(&s, assert_segments_exact(store, &s).await);
+        assert_eq!(got, want, "{tag}");
+    }
+}
+
+/// Every item of the session's partition: version and body, by sort key.
+async fn versions(store: &dyn Store, s: &str) -> BTreeMap<String, (u64, Value)> {
+    let items = query_all(
+        store,
+        &Query::partition(Index::Primary, keys::queued_call(s).pk),
+    )
+    .await
+    .unwrap();
+    items
+        .into_iter()
+        .map(|i| (i.sk.clone(), (i.version, i.body)))
+        .collect()
+}
+
+/// The same events again (duplicates by id), and the same facts under new event ids: no
+/// segment item changes, not even its version.
+async fn redelivered_events_change_no_segment_item(store: Arc<dyn Store>) {
+    let store = store.as_ref();
+    let events = call("n", "sess_n");
+    ingest_each(store, &events).await;
+    let before = versions(store, "sess_n").await;
+    let again = ingest_batch(store, now(), &events).await.unwrap();
+    assert_eq!((again.accepted, again.duplicates), (0, events.len()));
+    assert_eq!(versions(store, "sess_n").await, before);
+    let renamed = call("m", "sess_n");
+    let report = ingest_batch(store, now(), &renamed).await.unwrap();
+    assert_eq!(report.accepted, renamed.len());
+    assert_eq!(versions(store, "sess_n").await, before);
+    assert_segments_exact(store, "sess_n").await;
+}
+
+/// Every event of three calls at once (the queued call racing the segments' creation, the
+/// joins racing each other into one segment item): each lands once and every segment item is
+/// exact. On the embedded store (moto's transactions are not isolated from each other; the
+/// version conditions are the same code on both adapters).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_events_of_one_session_keep_the_segment_items_exact() {
+    let store = embedded();
+    let mut tasks = Vec::new();
+    for tag in ["c1", "c2", "c3"] {
+        for event in call(tag, &format!("sess_{tag}")) {
+            let store = Arc::clone(&store);
+            tasks.push(tokio::spawn(async move {
+                ingest_batch(store.as_ref(), now(), &[event]).await
+            }));
+        }
+    }
+    for task in tasks {
+        let report = task.await.unwrap().unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+    }
+    let store = store.as_ref();
+    ingest_each(store, &call("n", "sess_n")).await;
+    let want = normalised("sess_n", assert_segments_exact(store, "sess_n").await);
+    for tag in ["c1", "c2", "c3"] {
+        let s = format!("sess_{tag}");
+        let got = normalised(&s, assert_segments_exact(store, &s).await);
+        assert_eq!(got, want, "{tag}");
+    }
+}
