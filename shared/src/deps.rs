@@ -64,7 +64,7 @@ impl Settings {
 }
 
 /// Builds one adapter of a port from the environment and the shared SDK configuration.
-pub type FromEnv<T> = fn(&aws_config::SdkConfig) -> Result<Arc<T>, ConfigError>;
+pub type FromEnv<T> = fn(&aws_types::SdkConfig) -> Result<Arc<T>, ConfigError>;
 
 /// Which AWS adapters a function's binary is built with, chosen at compile time.
 ///
@@ -169,11 +169,12 @@ impl Mailer for NotWired {
 
 impl Deps {
     /// The AWS wiring of `wiring`'s function: DynamoDB table `TABLE_NAME`, and when wired, S3
-    /// bucket `BUCKET_NAME` and SES sender `SES_FROM`, plus [`Settings::from_env`]. Only the
-    /// variables of the wired ports are required.
+    /// bucket `BUCKET_NAME` and SES sender `SES_FROM`, plus [`Settings::from_env`] and the
+    /// region and credentials ([`crate::adapters::aws::sdk_config`]). Only the variables of
+    /// the wired ports are required.
     pub async fn from_aws_env(wiring: &Wiring) -> Result<Deps, ConfigError> {
         let settings = Settings::from_env()?;
-        let config = crate::adapters::aws::sdk_config().await;
+        let config = crate::adapters::aws::sdk_config()?;
         let store = crate::adapters::aws::dynamo_store_from_env(&config)?;
         let not_wired = Arc::new(NotWired {
             function: wiring.name,

@@ -7,8 +7,10 @@
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, Once, OnceLock};
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
 
 static INIT: Once = Once::new();
@@ -19,18 +21,33 @@ static FILE_SINK: OnceLock<Mutex<std::fs::File>> = OnceLock::new();
 
 /// What [`log_to_file`] keeps: this workspace's library and local server from `debug` (as
 /// [`capture`]), everything else from `info` (the default of [`init_logging`]).
-const FILE_FILTER: &str = "info,shared=debug,local_server=debug";
+fn file_filter() -> Targets {
+    Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("shared", LevelFilter::DEBUG)
+        .with_target("local_server", LevelFilter::DEBUG)
+}
 
-/// Installs the JSON subscriber once per process.
+/// The filter of [`init_logging`]: `RUST_LOG` when it is set and parses, else `info`.
+///
+/// `Targets`, not `EnvFilter`: `RUST_LOG` here is a list of `level` and `target=level`
+/// directives, which `Targets` reads without the regex engine `EnvFilter` links into every
+/// binary (root Cargo.toml). Span and field directives (`target[span{field=value}]=level`) are
+/// not supported. A `RUST_LOG` that does not parse (e.g. `info,shared=loud`) falls back to
+/// `info`, as it did with `EnvFilter`.
+pub fn log_filter(rust_log: Option<&str>) -> Targets {
+    rust_log
+        .filter(|v| !v.trim().is_empty())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+}
+
+/// Installs the JSON subscriber once per process, on stdout, filtered by [`log_filter`].
 pub fn init_logging() {
     INIT.call_once(|| {
-        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        let _ = tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .with_current_span(false)
-            .with_target(false)
+        let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+        let _ = tracing_subscriber::registry()
+            .with(json_layer(std::io::stdout).with_filter(filter))
             .try_init();
     });
 }
@@ -77,7 +94,7 @@ pub fn capture(buffer: LogBuffer) -> tracing::subscriber::DefaultGuard {
 
 /// Sends every event of every thread of this process, from now on, to `path` (created, with
 /// its directory; appended to), one JSON line each in the format of [`init_logging`]; see
-/// [`FILE_FILTER`] for the levels. For a test binary, so that the logs of the whole run can be
+/// [`file_filter`] for the levels. For a test binary, so that the logs of the whole run can be
 /// searched afterwards (Q3). Fails when the file cannot be opened or another process-wide
 /// subscriber is already installed.
 pub fn log_to_file(path: &Path) -> std::io::Result<()> {
@@ -114,10 +131,7 @@ where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
 {
     let sink = FILE_SINK.get()?;
-    Some(
-        json_layer(move || FileLine(sink))
-            .with_filter(tracing_subscriber::EnvFilter::new(FILE_FILTER)),
-    )
+    Some(json_layer(move || FileLine(sink)).with_filter(file_filter()))
 }
 
 /// Writes one formatted event (the fmt layer hands over each in one `write_all`) to the file
@@ -133,5 +147,39 @@ impl Write for FileLine {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    #[test]
+    fn rust_log_directives_set_the_levels() {
+        let f = log_filter(Some("warn,shared=debug,shared::export=trace"));
+        assert!(f.would_enable("shared::deps", &Level::DEBUG));
+        assert!(!f.would_enable("shared::deps", &Level::TRACE));
+        assert!(f.would_enable("shared::export::xlsx", &Level::TRACE));
+        assert!(f.would_enable("hyper", &Level::WARN));
+        assert!(!f.would_enable("hyper", &Level::INFO));
+    }
+
+    #[test]
+    fn unset_empty_or_unparsable_rust_log_means_info() {
+        for rust_log in [None, Some(""), Some("  "), Some("info,shared=loud")] {
+            let f = log_filter(rust_log);
+            assert!(f.would_enable("shared", &Level::INFO), "{rust_log:?}");
+            assert!(!f.would_enable("shared", &Level::DEBUG), "{rust_log:?}");
+        }
+    }
+
+    #[test]
+    fn the_file_keeps_this_workspace_from_debug_and_the_rest_from_info() {
+        let f = file_filter();
+        assert!(f.would_enable("shared::http", &Level::DEBUG));
+        assert!(f.would_enable("local_server", &Level::DEBUG));
+        assert!(!f.would_enable("hyper", &Level::DEBUG));
+        assert!(f.would_enable("hyper", &Level::INFO));
     }
 }
