@@ -10,7 +10,13 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 use shared::adapters::embedded_store::EmbeddedStore;
 use shared::events::ingest::ingest_batch;
-use shared::ports::store::{query_all, Index, Query, Store};
+use shared::export::cells::Cell;
+use shared::org_reports::consultations::{build_rows, ConsultationFilter};
+use shared::org_reports::load::{consultation_input, stream_consultation_rows};
+use shared::org_reports::ReportScope;
+use shared::ports::store::{
+    query_all, Condition, Index, Item, Key, LazyPage, Page, Query, Store, StoreError, TxOp,
+};
 use shared::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -233,6 +239,7 @@ on_both_stores!(
     segment_items_carry_their_participants_and_entry,
     any_arrival_order_gives_the_same_segment_items,
     redelivered_events_change_no_segment_item,
+    the_consultations_report_reads_only_the_segment_index,
 );
 
 /// In the natural order: each segment holds its own participants (the late joiner of
@@ -351,4 +358,174 @@ async fn concurrent_events_of_one_session_keep_the_segment_items_exact() {
         let got = normalised(&s, assert_segments_exact(store, &s).await);
         assert_eq!(got, want, "{tag}");
     }
+}
+
+/// A store that counts the items its reads touch (every page's `read`, one per `GetItem`).
+struct Counting {
+    inner: Arc<dyn Store>,
+    read: std::sync::atomic::AtomicU64,
+}
+
+impl Counting {
+    fn add(&self, n: usize) {
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn take(&self) -> u64 {
+        self.read.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Counting {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.add(1);
+        self.inner.get(key).await
+    }
+
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.inner.put(item, condition).await
+    }
+
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.inner.delete(key, condition).await
+    }
+
+    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+        self.inner.transact(ops).await
+    }
+
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
+        self.inner.add(key, delta).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        let page = self.inner.query(query).await?;
+        self.add(page.read);
+        Ok(page)
+    }
+
+    async fn query_lazy(&self, query: &Query) -> Result<LazyPage, StoreError> {
+        let page = self.inner.query_lazy(query).await?;
+        self.add(page.read);
+        Ok(page)
+    }
+
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        self.inner.put_many(items).await
+    }
+}
+
+/// The Consultations report, streamed or whole, reads the organisation once and the segment
+/// index: nothing per session or per segment (issue 8), whatever the arrival order was. Six
+/// calls (twelve segments, thirty rows) in three orders; the rows show each segment's
+/// participants and the session's entry from the segment items.
+async fn the_consultations_report_reads_only_the_segment_index(store: Arc<dyn Store>) {
+    for n in 0..6u64 {
+        let tag = format!("k{n}");
+        let events = match n % 3 {
+            0 => call(&tag, &format!("sess_{tag}")),
+            1 => {
+                let mut e = call(&tag, &format!("sess_{tag}"));
+                e.reverse();
+                e
+            }
+            _ => shuffled(call(&tag, &format!("sess_{tag}")), n),
+        };
+        ingest_each(store.as_ref(), &events).await;
+    }
+    let counting = Counting {
+        inner: Arc::clone(&store),
+        read: std::sync::atomic::AtomicU64::new(0),
+    };
+    let scope = ReportScope::Org {
+        org_id: "org_seg".into(),
+    };
+    let filter = ConsultationFilter {
+        start: t(0),
+        end: t(60),
+        clinic_id: None,
+        min_duration_seconds: 0,
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(100);
+    stream_consultation_rows(&counting, &scope, &filter, 5, &tx)
+        .await
+        .unwrap();
+    drop(tx);
+    let mut rows = Vec::new();
+    while let Some(batch) = rx.recv().await {
+        rows.extend(batch);
+    }
+    // The organisation (one GetItem), no clinic or account stored, twelve segment items in
+    // pages of five, the two full pages each looking one item ahead (a page's `next` is set
+    // exactly when more match).
+    assert_eq!(counting.take(), 1 + 12 + 2);
+    assert_eq!(rows.len(), 6 * 5);
+    let input = consultation_input(&counting, &scope, filter.start, filter.end)
+        .await
+        .unwrap();
+    assert_eq!(counting.take(), 1 + 12);
+    assert_eq!(build_rows(&input, &filter), rows);
+    // Row 0: the first segment's caller (queued call id, session, segment, participant,
+    // entry); the segment's three participants (the late host included).
+    let entry = Cell::opt_time(Some(t(0)));
+    assert_eq!(rows[0][2], Cell::text("qc_sess_k0"));
+    assert_eq!(rows[0][5], Cell::text("p_caller"));
+    assert_eq!(rows[0][6], entry);
+    assert_eq!(rows[0][18], Cell::Int(3));
+    for row in &rows {
+        assert_eq!(row[6], entry);
+    }
+}
+
+/// The documented fan-out bound (`docs/dynamodb.md`, "Segment items"): a `queued_call.entered`
+/// arriving after 98 segments of its session copies its entry into all of them in one
+/// transaction; after 99 the store refuses the transaction (more than 100 writes) and the event
+/// fails, landing nothing. With the queued call first, a session of any number of segments
+/// lands (each segment writes at most three items).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_entry_reaches_98_segments_after_them_and_any_number_before() {
+    let store = embedded();
+    let store = store.as_ref();
+    let started = |s: &str, n: usize| {
+        ev(
+            &format!("{s}_s{n}"),
+            "segment.started",
+            t(n as i64),
+            json!({"session_id": s, "segment_id": format!("{s}_{n}"),
+                   "queued_call_id": format!("qc_{s}"), "org_id": "org_seg",
+                   "clinic_id": "cl_a"}),
+        )
+    };
+    let entered = |s: &str| {
+        ev(
+            &format!("{s}_q"),
+            "queued_call.entered",
+            t(0),
+            json!({"queued_call_id": format!("qc_{s}"), "session_id": s,
+                   "org_id": "org_seg", "clinic_id": "cl_a"}),
+        )
+    };
+    let segments: Vec<Value> = (0..98).map(|n| started("sess_98", n)).collect();
+    ingest_each(store, &segments).await;
+    ingest_each(store, &[entered("sess_98")]).await;
+    let got = assert_segments_exact(store, "sess_98").await;
+    assert_eq!(got.len(), 98);
+    assert!(got.values().all(|s| s.session_entered_at == Some(t(0))));
+
+    let segments: Vec<Value> = (0..99).map(|n| started("sess_99", n)).collect();
+    ingest_each(store, &segments).await;
+    assert!(ingest_batch(store, now(), &[entered("sess_99")])
+        .await
+        .is_err());
+    let (queued, segs, _) = session(store, "sess_99").await;
+    assert_eq!(queued.and_then(|q| q.entered_at), None);
+    assert!(segs.values().all(|s| s.session_entered_at.is_none()));
+
+    ingest_each(store, &[entered("sess_120")]).await;
+    let segments: Vec<Value> = (0..120).map(|n| started("sess_120", n)).collect();
+    ingest_each(store, &segments).await;
+    let got = assert_segments_exact(store, "sess_120").await;
+    assert_eq!(got.len(), 120);
 }
