@@ -18,3 +18,4 @@ pub mod readmodels;
 pub mod referrals;
 pub mod routes;
 pub mod telemetry;
+pub mod time;

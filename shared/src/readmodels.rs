@@ -254,6 +254,7 @@ pub mod lists {
 pub struct EventMarker {
     pub event_type: String,
     pub content_sha256: String,
+    #[serde(deserialize_with = "crate::time::de")]
     pub ingested_at: DateTime<Utc>,
 }
 
@@ -266,8 +267,10 @@ pub struct Practitioner {
     pub approval: Option<Approval>,
     pub price: Option<Money>,
     pub has_scheduling_practice: bool,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub profile_as_of: Option<DateTime<Utc>>,
     pub availability: Option<Availability>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub availability_as_of: Option<DateTime<Utc>>,
     /// Totals ingest keeps on the profile: `rating_count`, `rating_stars` (A5, A6).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -319,6 +322,7 @@ pub struct PractitionerTotals {
 pub struct Patient {
     pub patient_id: String,
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -331,6 +335,7 @@ pub struct Patient {
 pub struct PartyName {
     pub party_id: String,
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub as_of: Option<DateTime<Utc>>,
     pub refs: u64,
 }
@@ -346,14 +351,22 @@ pub struct ThreadSummary {
     pub thread_id: String,
     pub patient_ids: BTreeSet<String>,
     pub practitioner_ids: BTreeSet<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub first_patient_message_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub last_patient_message_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub first_practitioner_message_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub last_practitioner_message_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub last_message_at: Option<DateTime<Utc>>,
     /// The newest time any practitioner of the thread opened it.
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub practitioner_opened_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub patient_opened_at: Option<DateTime<Utc>>,
     pub message_count: u64,
     /// Devices each participant sent from (`platform` or `platform/model`).
@@ -373,8 +386,10 @@ pub struct ThreadSummary {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RequestState {
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub sent_at: Option<DateTime<Utc>>,
     pub answer: Option<RequestAnswer>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub answered_at: Option<DateTime<Utc>>,
 }
 
@@ -396,6 +411,7 @@ pub struct StoredMessage {
     pub sender_role: Option<PartyRole>,
     pub kind: Option<MessageKind>,
     pub device: Option<Device>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub sent_at: Option<DateTime<Utc>>,
     pub system_text: Option<String>,
     pub ciphertext: Option<String>,
@@ -409,8 +425,10 @@ pub struct PaymentRequest {
     pub practitioner_id: Option<String>,
     pub patient_id: Option<String>,
     pub amount: Option<Money>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub sent_at: Option<DateTime<Utc>>,
     pub answer: Option<RequestAnswer>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub answered_at: Option<DateTime<Utc>>,
 }
 
@@ -428,6 +446,7 @@ pub struct Payment {
     pub specialist_minor: i64,
     pub request_id: Option<String>,
     pub voucher_code: Option<String>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub paid_at: DateTime<Utc>,
     /// The patient's and practitioner's names (A8).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -443,7 +462,9 @@ pub struct Consultation {
     pub patient_id: Option<String>,
     pub payment_id: Option<String>,
     pub payment_type: Option<PaymentType>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<PartyRole>,
     /// The tags as ingest last derived them ([`crate::admin::tags::consultation_tags`]); they
@@ -461,12 +482,14 @@ pub struct ClinicalNote {
     pub thread_id: String,
     pub practitioner_id: String,
     pub note_type: NoteType,
+    #[serde(deserialize_with = "crate::time::de")]
     pub sent_at: DateTime<Utc>,
 }
 
 /// One join or leave of an in-thread call.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CallMove {
+    #[serde(deserialize_with = "crate::time::de")]
     pub at: DateTime<Utc>,
     pub participant_id: String,
     pub role: CallRole,
@@ -491,6 +514,7 @@ pub struct Rating {
     pub practitioner_id: String,
     pub stars: u8,
     pub comment: Option<String>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub submitted_at: DateTime<Utc>,
     /// The patient's and practitioner's names (A6).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -502,7 +526,9 @@ pub struct Rating {
 pub struct Voucher {
     pub code: String,
     pub usage_limit: Option<u32>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub created_at: Option<DateTime<Utc>>,
     /// `uses`: distinct redemptions (A9).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -517,6 +543,7 @@ pub struct VoucherRedemption {
     pub redemption_id: String,
     pub patient_id: String,
     pub payment_id: Option<String>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub redeemed_at: DateTime<Utc>,
 }
 
@@ -528,8 +555,11 @@ pub struct Organisation {
     pub state: String,
     pub specialty: String,
     pub contract: String,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub as_of: Option<DateTime<Utc>>,
 }
 
@@ -543,8 +573,11 @@ pub struct Clinic {
     pub state: String,
     pub specialty: String,
     pub contract: String,
+    #[serde(deserialize_with = "crate::time::de")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub as_of: DateTime<Utc>,
 }
 
@@ -556,8 +589,11 @@ pub struct Room {
     pub room_type: RoomType,
     pub name: String,
     pub owner_account_id: Option<String>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub deleted_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub as_of: DateTime<Utc>,
 }
 
@@ -569,8 +605,11 @@ pub struct Account {
     pub name: String,
     pub platform_role: String,
     pub access_level: String,
+    #[serde(deserialize_with = "crate::time::de")]
     pub created_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub deactivated_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub as_of: DateTime<Utc>,
 }
 
@@ -580,8 +619,11 @@ pub struct Membership {
     pub clinic_id: String,
     pub org_id: String,
     pub clinic_role: ClinicRole,
+    #[serde(deserialize_with = "crate::time::de")]
     pub granted_at: DateTime<Utc>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de")]
     pub as_of: DateTime<Utc>,
 }
 
@@ -592,7 +634,9 @@ pub struct QueuedCall {
     pub session_id: String,
     pub org_id: Option<String>,
     pub clinic_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub entered_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub abandoned_at: Option<DateTime<Utc>>,
     /// Ids of the session's segment items (sorted), kept by ingest: the segments whose copy of
     /// `entered_at` ([`Segment::session_entered_at`]) a change of it rewrites. Every event that
@@ -610,11 +654,15 @@ pub struct Segment {
     pub queued_call_id: Option<String>,
     pub org_id: Option<String>,
     pub clinic_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub started_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub ended_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub transferred_at: Option<DateTime<Utc>>,
     pub to_clinic_id: Option<String>,
     pub to_segment_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub abandoned_at: Option<DateTime<Utc>>,
     /// The session's waiting-area entry: a copy of its queued call's `entered_at`, kept by
     /// ingest (issue 8: the Consultations report reads only the segment items).
@@ -635,7 +683,9 @@ pub struct SegmentParticipant {
     pub participant_id: String,
     pub participant_type: Option<ParticipantType>,
     pub account_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub joined_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub left_at: Option<DateTime<Utc>>,
     pub bandwidth: Option<Bandwidth>,
 }
@@ -648,7 +698,9 @@ pub struct RoomCallParticipant {
     pub room_id: String,
     pub org_id: Option<String>,
     pub account_id: Option<String>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub joined_at: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub left_at: Option<DateTime<Utc>>,
     pub bandwidth: Option<Bandwidth>,
 }
