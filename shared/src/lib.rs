@@ -19,3 +19,13 @@ pub mod referrals;
 pub mod routes;
 pub mod telemetry;
 pub mod time;
+
+/// The allocator of every binary that links this crate (the functions, the local server, the
+/// bench, the tests): mimalloc instead of the system's (glibc) malloc. The exporter reads the
+/// store and builds rows on one thread while another writes the workbook and frees every
+/// cell's text; glibc takes the allocating thread's arena lock for each such free, and
+/// allocation was about 15% of an admin page's CPU under load. mimalloc keeps a heap per
+/// thread and hands cross-thread frees back without a lock. Measured in the README
+/// (Benchmarks, session 4).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
