@@ -666,7 +666,11 @@ pub struct Segment {
     pub abandoned_at: Option<DateTime<Utc>>,
     /// The session's waiting-area entry: a copy of its queued call's `entered_at`, kept by
     /// ingest (issue 8: the Consultations report reads only the segment items).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::time::de_opt"
+    )]
     pub session_entered_at: Option<DateTime<Utc>>,
     /// Every participant of this segment: copies of its `PART#` items, by participant id,
     /// written in the same transaction as the item they copy.
