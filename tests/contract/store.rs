@@ -78,11 +78,16 @@ fn full_item() -> Item {
 
 async fn put_get_and_replace(store: &dyn Store) {
     assert_eq!(store.get(&key("ORG#1", "nothing")).await, Ok(None));
+    assert_eq!(store.get_lazy(&key("ORG#1", "nothing")).await, Ok(None));
 
     let mut item = full_item();
     item.count = Some(-5);
     store.put(item.clone(), Condition::None).await.unwrap();
     assert_eq!(store.get(&item.key()).await, Ok(Some(item.clone())));
+    // The lazy read is the same item, body decoded by the reader.
+    let lazy = store.get_lazy(&item.key()).await.unwrap().expect("found");
+    assert_eq!(lazy.decode::<serde_json::Value>().unwrap(), item.body);
+    assert_eq!(lazy.into_item(), Ok(item.clone()));
 
     // A put replaces the whole item: index keys, expiry and counter not given are gone.
     let plain = Item::new("ORG#1", "REPORT#2024-05-01#a1", json!({"v": 2})).with_version(4);

@@ -26,7 +26,7 @@ use crate::ports::store::{
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Bound;
@@ -52,11 +52,15 @@ pub struct EmbeddedStore {
 /// breaker, so equal index keys still have a stable order).
 type IndexPos = (IndexKey, Key);
 
+/// A secondary index: each position holds the item itself (shared with `items`), so a query
+/// of an index reads its items without looking each one up by key again.
+type IndexMap = BTreeMap<IndexPos, Arc<Stored>>;
+
 #[derive(Default)]
 struct Inner {
-    items: BTreeMap<Key, Stored>,
-    gsi1: BTreeSet<IndexPos>,
-    gsi2: BTreeSet<IndexPos>,
+    items: BTreeMap<Key, Arc<Stored>>,
+    gsi1: IndexMap,
+    gsi2: IndexMap,
     log: Option<Log>,
 }
 
@@ -91,25 +95,20 @@ impl Stored {
     }
 
     fn to_item(&self, key: &Key) -> Result<Item, StoreError> {
-        self.clone().into_item(key.clone())
+        self.lazy(key.clone()).into_item()
     }
 
-    /// The item, moving the key and index keys in (a page's items are read this way).
-    fn into_item(self, key: Key) -> Result<Item, StoreError> {
-        self.into_lazy(key).into_item()
-    }
-
-    /// The item with its body still text (a pointer copy, no parse).
-    fn into_lazy(self, key: Key) -> LazyItem {
+    /// The item with its body still text (the body a pointer copy, no parse).
+    fn lazy(&self, key: Key) -> LazyItem {
         LazyItem {
             pk: key.pk,
             sk: key.sk,
-            gsi1: self.gsi1,
-            gsi2: self.gsi2,
+            gsi1: self.gsi1.clone(),
+            gsi2: self.gsi2.clone(),
             expires_at: self.expires_at,
             version: self.version,
             count: self.count,
-            body: Body::Text(self.body),
+            body: Body::Text(Arc::clone(&self.body)),
         }
     }
 
@@ -311,7 +310,7 @@ fn replay(path: &Path, inner: &mut Inner) -> Result<(u64, usize, bool), StoreErr
 fn write_snapshot(
     dir: &Path,
     path: &Path,
-    items: &BTreeMap<Key, Stored>,
+    items: &BTreeMap<Key, Arc<Stored>>,
 ) -> Result<(), StoreError> {
     let tmp = dir.join(format!("{LOG_FILE}.compact"));
     let file = File::create(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
@@ -364,7 +363,7 @@ fn encode_line(record: &RecordOut<'_>, out: &mut Vec<u8>) -> Result<(), StoreErr
 }
 
 impl Inner {
-    fn index_set(&mut self, index: Index) -> Option<&mut BTreeSet<IndexPos>> {
+    fn index_set(&mut self, index: Index) -> Option<&mut IndexMap> {
         match index {
             Index::Primary => None,
             Index::Gsi1 => Some(&mut self.gsi1),
@@ -388,6 +387,7 @@ impl Inner {
         match change {
             Change::Put(item) => {
                 let (key, stored) = Stored::from_item(item);
+                let stored = Arc::new(stored);
                 if let Some(old) = self.items.remove(&key) {
                     self.unindex(key.clone(), &old);
                 }
@@ -395,7 +395,7 @@ impl Inner {
                     if let Some(ik) = stored.index_key(index) {
                         let pos = (ik.clone(), key.clone());
                         if let Some(set) = self.index_set(index) {
-                            set.insert(pos);
+                            set.insert(pos, Arc::clone(&stored));
                         }
                     }
                 }
@@ -639,13 +639,13 @@ fn nonempty<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
 }
 
 /// An ordered run of matching items.
-type Run<'a> = Box<dyn Iterator<Item = (&'a Key, &'a Stored)> + 'a>;
+type Run<'a> = Box<dyn Iterator<Item = (&'a Key, &'a Arc<Stored>)> + 'a>;
 
 /// A page as read under the lock: its items are copied in their stored form and parsed after
 /// the lock is released, so concurrent readers hold it only for the copy.
 #[derive(Default)]
 struct RawPage {
-    items: Vec<(Key, Stored)>,
+    items: Vec<(Key, Arc<Stored>)>,
     more: bool,
     read: usize,
 }
@@ -679,7 +679,7 @@ impl RawPage {
             items: self
                 .items
                 .into_iter()
-                .map(|(key, stored)| stored.into_lazy(key))
+                .map(|(key, stored)| stored.lazy(key))
                 .collect(),
             next,
             read: self.read,
@@ -697,7 +697,7 @@ fn page(run: Run<'_>, query: &Query) -> RawPage {
             raw.more = true;
             break;
         }
-        raw.items.push((key.clone(), stored.clone()));
+        raw.items.push((key.clone(), Arc::clone(stored)));
     }
     raw
 }
@@ -769,10 +769,7 @@ impl Inner {
                 if !nonempty(&lo, &hi) {
                     return Ok(empty);
                 }
-                let items = &self.items;
-                let run = set
-                    .range((lo, hi))
-                    .filter_map(move |(_, key)| items.get_key_value(key));
+                let run = set.range((lo, hi)).map(|((_, key), stored)| (key, stored));
                 let run: Run<'_> = if query.forward {
                     Box::new(run)
                 } else {
@@ -790,15 +787,19 @@ impl Store for EmbeddedStore {
         check_key(key)?;
         // Copied under the lock, parsed after it.
         let found = self.read().items.get(key).cloned();
-        found
-            .map(|stored| stored.into_item(key.clone()))
-            .transpose()
+        found.map(|stored| stored.to_item(key)).transpose()
+    }
+
+    async fn get_lazy(&self, key: &Key) -> Result<Option<LazyItem>, StoreError> {
+        check_key(key)?;
+        let found = self.read().items.get(key).cloned();
+        Ok(found.map(|stored| stored.lazy(key.clone())))
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         check_item(&item)?;
         let mut inner = self.lock();
-        if !holds(&condition, inner.items.get(&item.key())) {
+        if !holds(&condition, inner.items.get(&item.key()).map(|s| &**s)) {
             return Err(StoreError::ConditionFailed { op: None });
         }
         inner.commit(vec![Change::Put(item)])
@@ -808,7 +809,7 @@ impl Store for EmbeddedStore {
         check_key(key)?;
         let mut inner = self.lock();
         let current = inner.items.get(key);
-        if !holds(&condition, current) {
+        if !holds(&condition, current.map(|s| &**s)) {
             return Err(StoreError::ConditionFailed { op: None });
         }
         if current.is_none() {
@@ -827,7 +828,7 @@ impl Store for EmbeddedStore {
                 | TxOp::Check { condition, .. } => condition,
                 TxOp::Add { .. } => &Condition::None,
             };
-            if !holds(condition, inner.items.get(&op.key())) {
+            if !holds(condition, inner.items.get(&op.key()).map(|s| &**s)) {
                 return Err(StoreError::ConditionFailed { op: Some(i) });
             }
         }

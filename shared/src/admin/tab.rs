@@ -94,7 +94,9 @@ impl<'a> Reader<'a> {
     /// in the same transaction, so both always agree.
     pub async fn rating_stats(&mut self, id: &str) -> Result<RatingStats, StoreError> {
         if self.rating_totals.is_none() {
-            let totals = match self.get(&keys::rating_totals()).await? {
+            self.read += 1;
+            // Decoded straight from the stored text: the item names every practitioner.
+            let totals = match self.store.get_lazy(&keys::rating_totals()).await? {
                 Some(item) => item.decode::<rm::RatingTotals>()?,
                 None => rm::RatingTotals::default(),
             };

@@ -456,6 +456,12 @@ impl StoreError {
 pub trait Store: Send + Sync {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
+    /// The same item as [`Store::get`], its body left for the reader to decode
+    /// ([`LazyItem::decode`]), as [`Store::query_lazy`] does for pages.
+    async fn get_lazy(&self, key: &Key) -> Result<Option<LazyItem>, StoreError> {
+        Ok(self.get(key).await?.map(LazyItem::from))
+    }
+
     /// Writes one item if `condition` holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
 
