@@ -14,9 +14,7 @@ use shared::export::cells::Cell;
 use shared::org_reports::consultations::{build_rows, ConsultationFilter};
 use shared::org_reports::load::{consultation_input, stream_consultation_rows};
 use shared::org_reports::ReportScope;
-use shared::ports::store::{
-    query_all, Condition, Index, Item, Key, LazyPage, Page, Query, Store, StoreError, TxOp,
-};
+use shared::ports::store::{query_all, Index, Query, Store};
 use shared::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -360,63 +358,6 @@ async fn concurrent_events_of_one_session_keep_the_segment_items_exact() {
     }
 }
 
-/// A store that counts the items its reads touch (every page's `read`, one per `GetItem`).
-struct Counting {
-    inner: Arc<dyn Store>,
-    read: std::sync::atomic::AtomicU64,
-}
-
-impl Counting {
-    fn add(&self, n: usize) {
-        self.read
-            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    fn take(&self) -> u64 {
-        self.read.swap(0, std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-#[async_trait::async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.add(1);
-        self.inner.get(key).await
-    }
-
-    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        self.inner.put(item, condition).await
-    }
-
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        self.inner.delete(key, condition).await
-    }
-
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
-        self.inner.transact(ops).await
-    }
-
-    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
-        self.inner.add(key, delta).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let page = self.inner.query(query).await?;
-        self.add(page.read);
-        Ok(page)
-    }
-
-    async fn query_lazy(&self, query: &Query) -> Result<LazyPage, StoreError> {
-        let page = self.inner.query_lazy(query).await?;
-        self.add(page.read);
-        Ok(page)
-    }
-
-    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        self.inner.put_many(items).await
-    }
-}
-
 /// The Consultations report, streamed or whole, reads the organisation once and the segment
 /// index: nothing per session or per segment (issue 8), whatever the arrival order was. Six
 /// calls (twelve segments, thirty rows) in three orders; the rows show each segment's
@@ -435,10 +376,7 @@ async fn the_consultations_report_reads_only_the_segment_index(store: Arc<dyn St
         };
         ingest_each(store.as_ref(), &events).await;
     }
-    let counting = Counting {
-        inner: Arc::clone(&store),
-        read: std::sync::atomic::AtomicU64::new(0),
-    };
+    let counting = shared::ports::CountingStore::new(store.as_ref());
     let scope = ReportScope::Org {
         org_id: "org_seg".into(),
     };

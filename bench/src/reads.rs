@@ -3,78 +3,12 @@
 //! adds up the `read` of every page and one per `GetItem` (the same count the admin pages
 //! return in `x-items-read`).
 
-use async_trait::async_trait;
 use shared::org_reports::config::ReportConfig;
 use shared::org_reports::data::load_report_data;
 use shared::org_reports::download::{build_report, ReportType};
 use shared::org_reports::params::ReportParams;
 use shared::org_reports::ReportScope;
-use shared::ports::{Condition, Item, Key, LazyPage, Page, Query, Store, StoreError, TxOp};
-use std::sync::atomic::{AtomicU64, Ordering};
-
-/// A store that counts the items its reads touched.
-pub struct Counting<'a> {
-    inner: &'a dyn Store,
-    read: AtomicU64,
-}
-
-impl<'a> Counting<'a> {
-    pub fn new(inner: &'a dyn Store) -> Self {
-        Self {
-            inner,
-            read: AtomicU64::new(0),
-        }
-    }
-
-    /// Items read since the last call.
-    pub fn take(&self) -> u64 {
-        self.read.swap(0, Ordering::Relaxed)
-    }
-
-    fn add(&self, n: usize) {
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-#[async_trait]
-impl Store for Counting<'_> {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.add(1);
-        self.inner.get(key).await
-    }
-
-    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
-        self.inner.put(item, condition).await
-    }
-
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        self.inner.delete(key, condition).await
-    }
-
-    async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
-        self.inner.transact(ops).await
-    }
-
-    async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
-        self.inner.add(key, delta).await
-    }
-
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        let page = self.inner.query(query).await?;
-        self.add(page.read);
-        Ok(page)
-    }
-
-    async fn query_lazy(&self, query: &Query) -> Result<LazyPage, StoreError> {
-        let page = self.inner.query_lazy(query).await?;
-        self.add(page.read);
-        Ok(page)
-    }
-
-    async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
-        self.inner.put_many(items).await
-    }
-}
+use shared::ports::{CountingStore, Store};
 
 /// What one report read.
 #[derive(Debug, Clone)]
@@ -97,7 +31,7 @@ pub async fn measure(
     params: &ReportParams,
     config: &ReportConfig,
 ) -> Result<(Vec<ReportReads>, u64), String> {
-    let counting = Counting::new(store);
+    let counting = CountingStore::new(store);
     let mut out = Vec::new();
     for report in ReportType::ALL {
         counting.take();

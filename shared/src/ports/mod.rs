@@ -6,11 +6,13 @@
 
 pub mod blobs;
 pub mod clock;
+pub mod counting;
 pub mod mailer;
 pub mod store;
 
 pub use blobs::{BlobError, BlobStore, BlobUpload};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use counting::CountingStore;
 pub use mailer::{Email, MailError, Mailer};
 pub use store::{
     Body, Condition, Cursor, Index, IndexKey, Item, Key, LazyItem, LazyPage, Page, Query, SkRange,
