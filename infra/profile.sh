@@ -35,7 +35,7 @@ mkdir -p "$out"
 case $phase in
     xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one thread' ;;
     one-thread) start='^xlsx: our export, one thread' stop='^csv: our export' ;;
-    csv) start='^csv: our export' stop='^building the rows in memory' ;;
+    csv) start='^csv: our export' stop='^reads: ' ;;
     raw-xlsx) start='^xlsx: raw rust_xlsxwriter constant-memory\.\.\.' stop='^xlsx: raw rust_xlsxwriter constant-memory at' ;;
     raw-csv) start='^csv: raw csv crate' stop='^(xlsx: Python|  )' ;;
     *) echo "unknown phase $phase" >&2; exit 2 ;;

@@ -340,7 +340,8 @@ async fn xlsx_one_thread(
 }
 
 /// Our CSV export of the Consultations rows: rows read page by page from the store on one
-/// task, written by [`CsvStream`] on another, a bounded channel between them.
+/// task and handed to [`CsvStream`], which formats them on a blocking thread (the admin tabs'
+/// export path).
 async fn csv_ours(
     store: &EmbeddedStore,
     blobs: &DirBlobs,
@@ -366,9 +367,7 @@ async fn csv_ours(
     };
     let consumer = async {
         while let Some(batch) = rx.recv().await {
-            for row in &batch {
-                csv.write_row(row).await.map_err(|e| e.to_string())?;
-            }
+            csv.write_rows(batch).await.map_err(|e| e.to_string())?;
         }
         Ok::<_, String>(())
     };

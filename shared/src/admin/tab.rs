@@ -320,7 +320,7 @@ pub async fn export_csv<T: Tab>(
             for item in &page.items {
                 if let Some(row) = tab.row(&mut reader, params, item).await? {
                     for line in tab.cells(&row) {
-                        csv.write_row(&line).await?;
+                        csv.write_owned_row(line).await?;
                     }
                 }
             }

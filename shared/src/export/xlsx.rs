@@ -13,6 +13,7 @@
 //!   thread beside the task that reads the store, so reading and writing take a core each.
 
 use super::cells::{self, Cell};
+use crate::time::ZoneOffsets;
 use chrono::NaiveDateTime;
 use chrono_tz::Tz;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -113,7 +114,7 @@ fn ready_text(text: String) -> ReadyCell {
     ReadyCell::Text(neutralised.unwrap_or(text))
 }
 
-fn ready(cell: Cell, zone: Tz) -> ReadyCell {
+fn ready(cell: Cell, zone: &mut ZoneOffsets) -> ReadyCell {
     match cell {
         Cell::Empty => ReadyCell::Empty,
         Cell::Text(s) => ready_text(s),
@@ -122,14 +123,20 @@ fn ready(cell: Cell, zone: Tz) -> ReadyCell {
             ReadyCell::Decimal(units as f64 / 10f64.powi(scale as i32), scale)
         }
         Cell::Bool(b) => ReadyCell::Bool(b),
-        Cell::Time(t) => ReadyCell::DateTime(t.with_timezone(&zone).naive_local()),
+        Cell::Time(t) => ReadyCell::DateTime(zone.local(&t)),
         Cell::Seconds(s) => ReadyCell::Duration(s as f64 / 86_400.0),
     }
 }
 
-/// Turns a row into what the workbook stores (text moved, not copied, when already safe).
-pub fn prepare_row(row: Vec<Cell>, zone: Tz) -> Vec<ReadyCell> {
+/// Turns a row into what the workbook stores (text moved, not copied, when already safe),
+/// instants converted to `zone`'s local time.
+pub fn prepare_row(row: Vec<Cell>, zone: &mut ZoneOffsets) -> Vec<ReadyCell> {
     row.into_iter().map(|c| ready(c, zone)).collect()
+}
+
+/// [`prepare_row`] for a batch of rows.
+pub fn prepare_rows(rows: Vec<Vec<Cell>>, zone: &mut ZoneOffsets) -> Vec<Vec<ReadyCell>> {
+    rows.into_iter().map(|r| prepare_row(r, zone)).collect()
 }
 
 struct Formats {
@@ -227,8 +234,8 @@ impl XlsxReport {
     /// Appends one data row (as many cells as the report has columns).
     pub fn push_row(&mut self, row: &[Cell]) -> Result<(), XlsxExportError> {
         self.check_width(row.len())?;
-        let zone = self.options.zone;
-        let row: Vec<ReadyCell> = row.iter().map(|c| ready(c.clone(), zone)).collect();
+        let mut zone = ZoneOffsets::new(self.options.zone);
+        let row: Vec<ReadyCell> = row.iter().map(|c| ready(c.clone(), &mut zone)).collect();
         self.push_ready(row)
     }
 
@@ -319,14 +326,11 @@ impl XlsxReport {
 /// Writes a whole report to a new file under `options.tempdir` and returns its path and
 /// summary; the caller streams the file on and removes it.
 ///
-/// Rows are prepared ([`prepare_row`]) and written in turn as they arrive, then the workbook
-/// is saved (compressed). The callers run this on a blocking thread while the runtime reads
-/// the store and builds the rows, so each of two cores takes one side (measured: no gain yet,
-/// 2.77 s against 2.70 s with reading and writing in turn on one thread at 100,000 rows; the
-/// hand-over and the writer freeing what the reader allocated eat the overlap). A third thread
-/// that wrote while this one prepared was measured slower, not faster (100,000 Consultations rows:
-/// 4.08 s against 2.85 s, the same CPU time): preparing a row is cheap next to writing it,
-/// and handing batches over cost more than it saved.
+/// Rows arrive prepared ([`prepare_rows`]) and are written as they come, then the workbook is
+/// saved (compressed). The callers run this on a blocking thread while the runtime reads the
+/// store, builds the rows and prepares them (cell safety, local times), so each of two cores
+/// takes one side: the writer's core only writes (the export's critical path; see the README's
+/// benchmarks for the second core's speed-up).
 pub fn write_to_temp_file<I>(
     fields: &'static [FieldDescription],
     rows: I,
@@ -334,15 +338,12 @@ pub fn write_to_temp_file<I>(
     file_stem: &str,
 ) -> Result<(PathBuf, XlsxSummary), XlsxExportError>
 where
-    I: IntoIterator<Item = Vec<Cell>>,
+    I: IntoIterator<Item = Vec<ReadyCell>>,
 {
     let path = options.tempdir.join(format!("{file_stem}.xlsx"));
-    let zone = options.zone;
     let mut report = XlsxReport::new(fields, options)?;
     for row in rows {
-        // The width is checked before the row is prepared (the error names the row).
-        report.check_width(row.len())?;
-        report.push_ready(prepare_row(row, zone))?;
+        report.push_ready(row)?;
     }
     let file = std::fs::File::create(&path)?;
     let result = report.finish(std::io::BufWriter::new(file));

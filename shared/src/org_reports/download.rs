@@ -13,10 +13,12 @@ use super::{load, ReportScope};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
 use crate::deps::Deps;
-use crate::export::cells::Cell;
-use crate::export::xlsx::{remove_quietly, write_to_temp_file, XlsxOptions};
+use crate::export::xlsx::{
+    prepare_rows, remove_quietly, write_to_temp_file, ReadyCell, XlsxOptions,
+};
 use crate::http::Problem;
 use crate::ports::{BlobStore, Condition, TxOp};
+use crate::time::ZoneOffsets;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -215,8 +217,10 @@ pub async fn write_workbook(
     let options = XlsxOptions::new(params.zone, tempdir);
     let stem = stem.to_string();
     // The workbook is written on a blocking thread while rows arrive in batches through a
-    // bounded channel: memory holds a few batches, never the whole report.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
+    // bounded channel: memory holds a few batches, never the whole report. The rows are
+    // prepared (cell safety, local times) on this side, so the writer's thread only writes.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<ReadyCell>>>(4);
+    let mut zone = ZoneOffsets::new(params.zone);
     let writer = tokio::task::spawn_blocking(move || {
         let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
         write_to_temp_file(fields, rows, options, &stem)
@@ -230,12 +234,20 @@ pub async fn write_workbook(
                     clinic_id: scope.clinic_id().map(str::to_string),
                     min_duration_seconds: params.min_duration_seconds,
                 };
-                load::stream_consultation_rows(store, scope, &filter, load::STREAM_PAGE, &tx).await
+                load::stream_consultation_rows_with(
+                    store,
+                    scope,
+                    &filter,
+                    load::STREAM_PAGE,
+                    |rows| prepare_rows(rows, &mut zone),
+                    &tx,
+                )
+                .await
             }
             _ => match build_report(store, scope, report_type, params, config).await {
                 Ok(rows) => {
                     // A send error means the writer stopped; its own error is reported below.
-                    let _ = tx.send(rows).await;
+                    let _ = tx.send(prepare_rows(rows, &mut zone)).await;
                     Ok(())
                 }
                 Err(e) => Err(e),

@@ -104,6 +104,19 @@ pub async fn stream_consultation_rows(
     page_size: usize,
     sink: &tokio::sync::mpsc::Sender<Vec<Vec<crate::export::cells::Cell>>>,
 ) -> Result<(), StoreError> {
+    stream_consultation_rows_with(store, scope, filter, page_size, |rows| rows, sink).await
+}
+
+/// [`stream_consultation_rows`] with each batch passed through `prepare` before it is sent
+/// (the XLSX export converts its cells there, on the reading side).
+pub async fn stream_consultation_rows_with<T: Send>(
+    store: &dyn Store,
+    scope: &ReportScope,
+    filter: &super::consultations::ConsultationFilter,
+    page_size: usize,
+    mut prepare: impl FnMut(Vec<Vec<crate::export::cells::Cell>>) -> T + Send,
+    sink: &tokio::sync::mpsc::Sender<T>,
+) -> Result<(), StoreError> {
     let org_id = scope.org_id();
     let lookups = ConsultationInput {
         organisation: organisation(store, org_id).await?,
@@ -129,7 +142,7 @@ pub async fn stream_consultation_rows(
         for seg in &segments {
             batch.extend(super::consultations::segment_rows(&lookups, seg, filter));
         }
-        if !batch.is_empty() && sink.send(batch).await.is_err() {
+        if !batch.is_empty() && sink.send(prepare(batch)).await.is_err() {
             return Ok(());
         }
         match page.next {
