@@ -6,7 +6,7 @@
 #
 # Builds `bench` with the `profiling` profile (release code, symbols kept), runs
 # `bench --no-cold-start --rows N`, attaches perf to it when the phase's line appears on the
-# harness's stderr and stops at the next phase's line, so the demo load is not in the profile.
+# harness's stderr and stops at that phase's result line, so the demo load is not in the profile.
 # `--bin` profiles a `bench` binary built before (with symbols) instead of building one.
 # Writes DIR/perf.data, DIR/by-symbol.txt (flat, self time) and DIR/by-thread.txt.
 # Honours CARGO_TARGET_DIR.
@@ -31,13 +31,14 @@ done
 out=${out:-$target/profile/$phase-$rows}
 mkdir -p "$out"
 
-# The harness's stderr line that starts each phase (bench/src/exports.rs), and the next one.
+# The harness's stderr line that starts each phase (bench/src/exports.rs); the phase ends at
+# the next result line (`  Measured ...`), the first round's.
 case $phase in
-    xlsx) start='^xlsx: our export \(store' stop='^xlsx: our export, one thread' ;;
-    one-thread) start='^xlsx: our export, one thread' stop='^csv: our export' ;;
-    csv) start='^csv: our export' stop='^reads: ' ;;
-    raw-xlsx) start='^xlsx: raw rust_xlsxwriter constant-memory\.\.\.' stop='^xlsx: raw rust_xlsxwriter constant-memory at' ;;
-    raw-csv) start='^csv: raw csv crate' stop='^(xlsx: Python|  )' ;;
+    xlsx) start='^xlsx: our export \(store' ;;
+    one-thread) start='^xlsx: our export, one thread' ;;
+    csv) start='^csv: our export' ;;
+    raw-xlsx) start='^xlsx: raw rust_xlsxwriter constant-memory\.\.\.' ;;
+    raw-csv) start='^csv: raw csv crate' ;;
     *) echo "unknown phase $phase" >&2; exit 2 ;;
 esac
 
@@ -67,7 +68,7 @@ wait_for "$start" 0
 seen=$(grep -En "$start" "$log" | head -n 1 | cut -d: -f1)
 perf record -e cpu-clock -F 1999 -o "$out/perf.data" -p "$bench_pid" 2>"$out/perf.log" &
 perf_pid=$!
-wait_for "$stop" "$seen"
+wait_for '^  Measured' "$seen"
 kill -INT "$perf_pid"
 wait "$perf_pid" || true
 perf_pid=""

@@ -77,6 +77,8 @@ pub struct ExportOptions {
     /// Python interpreter with XlsxWriter installed (None: the Python row is skipped).
     pub python: Option<PathBuf>,
     pub python_script: PathBuf,
+    /// Rounds of the exports; each figure is the best of them.
+    pub rounds: usize,
 }
 
 fn scope() -> ReportScope {
@@ -140,60 +142,6 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         min_duration_seconds: 0,
     };
 
-    // 1. Our XLSX export: the download's and the emailed report's code path.
-    eprintln!("xlsx: our export (store -> finished file)...");
-    let probe = Probe::start();
-    let (path, written) = write_workbook(
-        &store,
-        &scope(),
-        ReportType::Consultations,
-        &params,
-        &report_config,
-        &opts.workdir,
-        "ours",
-        None,
-    )
-    .await
-    .map_err(|p| format!("our xlsx export: {p:?}"))?;
-    let taken = probe.stop();
-    let xlsx_ours = Measured {
-        rows: written.rows,
-        taken,
-        bytes: file_len(&path),
-    };
-    eprintln!("  {:?}", xlsx_ours);
-    let _ = std::fs::remove_file(&path);
-
-    // 1b. The same on one thread: the store read and the workbook written in turn.
-    eprintln!("xlsx: our export, one thread...");
-    let probe = Probe::start();
-    let (path, rows_written) = xlsx_one_thread(&store, &params, &opts.workdir).await?;
-    let taken = probe.stop();
-    let xlsx_one_thread = Measured {
-        rows: rows_written,
-        taken,
-        bytes: file_len(&path),
-    };
-    eprintln!("  {:?}", xlsx_one_thread);
-    let _ = std::fs::remove_file(&path);
-
-    // 2. Our CSV export: the same rows streamed from the store through `CsvStream` into a
-    //    streamed upload (the blob adapter of the local run, a file).
-    eprintln!("csv: our export (store -> finished file)...");
-    let blobs = DirBlobs::new(
-        opts.workdir.join("blobs"),
-        "http://127.0.0.1:0".into(),
-        vec![7; 32],
-    );
-    let probe = Probe::start();
-    let (rows, bytes) = csv_ours(&store, &blobs, &params).await?;
-    let taken = probe.stop();
-    let csv_ours = Measured { rows, taken, bytes };
-    eprintln!("  {:?}", csv_ours);
-    if let Ok(p) = blobs.path("bench/ours.csv") {
-        let _ = std::fs::remove_file(p);
-    }
-
     // Read efficiency: every report built whole on a counting store, then the tiles.
     eprintln!("reads: items read per row of every report, and by the tiles...");
     let reads = crate::reads::measure(&store, &scope(), &params, &report_config).await;
@@ -210,39 +158,44 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
     )
     .await
     .map_err(|e| format!("rows: {e}"))?;
-    if rows.len() as u64 != xlsx_ours.rows {
+
+    // The exports, in rounds: every writer once per round, the best (shortest) wall time of
+    // each kept. A virtual machine's CPU is taken by its host now and then (`st` in vmstat: 0
+    // to 28% on this machine within minutes); interleaving the writers spreads that over all
+    // of them, and the minimum is the figure least disturbed by it.
+    let blobs = DirBlobs::new(
+        opts.workdir.join("blobs"),
+        "http://127.0.0.1:0".into(),
+        vec![7; 32],
+    );
+    let mut best: Option<Round> = None;
+    for round in 1..=opts.rounds.max(1) {
+        eprintln!("round {round} of {}", opts.rounds.max(1));
+        let r = export_round(opts, &store, &blobs, &params, &report_config, &rows).await?;
+        best = Some(match best {
+            None => r,
+            Some(b) => b.best_with(r),
+        });
+    }
+    let Some(Round {
+        xlsx_ours,
+        xlsx_one_thread,
+        csv_ours,
+        xlsx_raw,
+        xlsx_raw_our_level,
+        csv_raw,
+    }) = best
+    else {
+        return Err("no round ran".into());
+    };
+    if rows.len() as u64 != xlsx_ours.rows || csv_ours.rows != xlsx_ours.rows {
         return Err(format!(
-            "the raw rows ({}) differ from the export's ({})",
+            "the raw rows ({}) differ from the exports' ({}, {})",
             rows.len(),
-            xlsx_ours.rows
+            xlsx_ours.rows,
+            csv_ours.rows
         ));
     }
-
-    // 3. The raw rust_xlsxwriter constant-memory writer, at its default zip level and at ours.
-    let raw_path = opts.workdir.join("raw.xlsx");
-    let xlsx_raw = measure_raw(
-        "xlsx: raw rust_xlsxwriter constant-memory",
-        &rows,
-        &raw_path,
-        |r, p| write_xlsx_raw(r, p, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}")),
-    )?;
-    let xlsx_raw_our_level = measure_raw(
-        "xlsx: raw rust_xlsxwriter constant-memory at our zip level",
-        &rows,
-        &raw_path,
-        |r, p| {
-            write_xlsx_raw(r, p, &opts.workdir, Some(shared::export::xlsx::ZIP_LEVEL))
-                .map_err(|e| format!("raw xlsx: {e}"))
-        },
-    )?;
-
-    // 4. The raw csv crate.
-    let csv_raw = measure_raw(
-        "csv: raw csv crate",
-        &rows,
-        &opts.workdir.join("raw.csv"),
-        |r, p| csv_raw(r, p).map_err(|e| format!("raw csv: {e}")),
-    )?;
 
     // 5. Python XlsxWriter, the rows handed over as JSON lines.
     let python = match &opts.python {
@@ -272,6 +225,139 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         csv_ours,
         csv_raw,
         reads,
+    })
+}
+
+/// One round of the exports: ours (XLSX on two threads and on one, CSV) from the store, then
+/// the raw writers from the rows in memory.
+struct Round {
+    xlsx_ours: Measured,
+    xlsx_one_thread: Measured,
+    csv_ours: Measured,
+    xlsx_raw: Measured,
+    xlsx_raw_our_level: Measured,
+    csv_raw: Measured,
+}
+
+/// Of two measures of the same export, the one with the shorter wall time, with the higher
+/// of the two peaks (memory is not disturbed by the host; keep the worse).
+fn best_of(a: Measured, b: Measured) -> Measured {
+    let peak = match (a.taken.peak_kib, b.taken.peak_kib) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    };
+    let mut best = if b.taken.wall < a.taken.wall { b } else { a };
+    best.taken.peak_kib = peak;
+    best
+}
+
+impl Round {
+    fn best_with(self, o: Round) -> Round {
+        Round {
+            xlsx_ours: best_of(self.xlsx_ours, o.xlsx_ours),
+            xlsx_one_thread: best_of(self.xlsx_one_thread, o.xlsx_one_thread),
+            csv_ours: best_of(self.csv_ours, o.csv_ours),
+            xlsx_raw: best_of(self.xlsx_raw, o.xlsx_raw),
+            xlsx_raw_our_level: best_of(self.xlsx_raw_our_level, o.xlsx_raw_our_level),
+            csv_raw: best_of(self.csv_raw, o.csv_raw),
+        }
+    }
+}
+
+/// Every export once. The phase lines on stderr are what `infra/profile.sh` waits for.
+async fn export_round(
+    opts: &ExportOptions,
+    store: &EmbeddedStore,
+    blobs: &DirBlobs,
+    params: &ReportParams,
+    report_config: &shared::org_reports::config::ReportConfig,
+    rows: &[Vec<Cell>],
+) -> Result<Round, String> {
+    // 1. Our XLSX export: the download's and the emailed report's code path.
+    eprintln!("xlsx: our export (store -> finished file)...");
+    let probe = Probe::start();
+    let (path, written) = write_workbook(
+        store,
+        &scope(),
+        ReportType::Consultations,
+        params,
+        report_config,
+        &opts.workdir,
+        "ours",
+        None,
+    )
+    .await
+    .map_err(|p| format!("our xlsx export: {p:?}"))?;
+    let taken = probe.stop();
+    let xlsx_ours = Measured {
+        rows: written.rows,
+        taken,
+        bytes: file_len(&path),
+    };
+    eprintln!("  {:?}", xlsx_ours);
+    let _ = std::fs::remove_file(&path);
+
+    // 1b. The same on one thread: the store read and the workbook written in turn.
+    eprintln!("xlsx: our export, one thread...");
+    let probe = Probe::start();
+    let (path, rows_written) = xlsx_one_thread(store, params, &opts.workdir).await?;
+    let taken = probe.stop();
+    let xlsx_one_thread = Measured {
+        rows: rows_written,
+        taken,
+        bytes: file_len(&path),
+    };
+    eprintln!("  {:?}", xlsx_one_thread);
+    let _ = std::fs::remove_file(&path);
+
+    // 2. Our CSV export: the same rows streamed from the store through `CsvStream` into a
+    //    streamed upload (the blob adapter of the local run, a file).
+    eprintln!("csv: our export (store -> finished file)...");
+    let probe = Probe::start();
+    let (csv_rows, bytes) = csv_ours(store, blobs, params).await?;
+    let taken = probe.stop();
+    let csv_ours = Measured {
+        rows: csv_rows,
+        taken,
+        bytes,
+    };
+    eprintln!("  {:?}", csv_ours);
+    if let Ok(p) = blobs.path("bench/ours.csv") {
+        let _ = std::fs::remove_file(p);
+    }
+
+    // 3. The raw rust_xlsxwriter constant-memory writer, at its default zip level and at ours.
+    let raw_path = opts.workdir.join("raw.xlsx");
+    let xlsx_raw = measure_raw(
+        "xlsx: raw rust_xlsxwriter constant-memory",
+        rows,
+        &raw_path,
+        |r, p| write_xlsx_raw(r, p, &opts.workdir, None).map_err(|e| format!("raw xlsx: {e}")),
+    )?;
+    let xlsx_raw_our_level = measure_raw(
+        "xlsx: raw rust_xlsxwriter constant-memory at our zip level",
+        rows,
+        &raw_path,
+        |r, p| {
+            write_xlsx_raw(r, p, &opts.workdir, Some(shared::export::xlsx::ZIP_LEVEL))
+                .map_err(|e| format!("raw xlsx: {e}"))
+        },
+    )?;
+
+    // 4. The raw csv crate.
+    let csv_raw = measure_raw(
+        "csv: raw csv crate",
+        rows,
+        &opts.workdir.join("raw.csv"),
+        |r, p| csv_raw(r, p).map_err(|e| format!("raw csv: {e}")),
+    )?;
+    Ok(Round {
+        xlsx_ours,
+        xlsx_one_thread,
+        csv_ours,
+        xlsx_raw,
+        xlsx_raw_our_level,
+        csv_raw,
     })
 }
 

@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! bench [--rows N] [--tiny] [--out FILE] [--workdir DIR] [--python PY]
-//!       [--functions-dir DIR] [--functions a,b] [--runs N] [--no-exports] [--no-cold-start]
+//!       [--functions-dir DIR] [--functions a,b] [--runs N] [--rounds N] [--no-exports]
+//!       [--no-cold-start]
 //! ```
 //!
 //! - Exports (`exports`): the Consultations report of the demo generator's benchmark volume
 //!   (`--rows`, default 1,000,000), our XLSX and CSV exports from the store to the finished file
 //!   beside the raw rust_xlsxwriter and csv crate writers (and Python's XlsxWriter when `--python`
-//!   names an interpreter that has it) writing the same rows already in memory.
+//!   names an interpreter that has it) writing the same rows already in memory. `--rounds N`
+//!   runs every export N times, interleaved, and keeps each one's best wall time (default 1).
 //! - Cold start and size (`coldstart`): every binary under `--functions-dir` named after the
 //!   crates of `functions/` (`--functions` picks some), `--runs` starts each.
 //! - `--tiny`: 2,000 rows and the smallest demo world, 3 starts per function: the test command
@@ -35,6 +37,8 @@ struct Args {
     functions_dir: Option<PathBuf>,
     functions: Option<Vec<String>>,
     runs: usize,
+    /// Rounds of the export measurements (each figure the best of them).
+    rounds: usize,
     exports: bool,
     cold_start: bool,
 }
@@ -49,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
         functions_dir: None,
         functions: None,
         runs: 20,
+        rounds: 1,
         exports: true,
         cold_start: true,
     };
@@ -79,6 +84,9 @@ fn parse_args() -> Result<Args, String> {
             "--runs" => {
                 a.runs = value()?.parse().map_err(|_| "--runs: a number")?;
                 runs_given = true;
+            }
+            "--rounds" => {
+                a.rounds = value()?.parse().map_err(|_| "--rounds: a number")?;
             }
             "--no-exports" => a.exports = false,
             "--no-cold-start" => a.cold_start = false,
@@ -132,6 +140,7 @@ fn main() -> ExitCode {
             workdir: args.workdir.clone(),
             python: args.python.clone(),
             python_script: root.join("infra/python/bench_xlsxwriter.py"),
+            rounds: args.rounds,
         };
         match runtime.block_on(exports::run(&opts)) {
             Ok(f) => {

@@ -393,6 +393,59 @@ pub struct RequestState {
     pub answered_at: Option<DateTime<Utc>>,
 }
 
+/// What the Feed reads of a [`ThreadSummary`] item: everything but the devices, the clinical
+/// notes and the payment requests, which serde skips without building them (the Feed decodes
+/// one summary per row; those maps were a third of its allocations). [`ThreadSummary::from`]
+/// fills the rest with their defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ThreadFeedView {
+    pub thread_id: String,
+    pub patient_ids: BTreeSet<String>,
+    pub practitioner_ids: BTreeSet<String>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub created_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub first_patient_message_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub last_patient_message_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub first_practitioner_message_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub last_practitioner_message_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub last_message_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub practitioner_opened_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub patient_opened_at: Option<DateTime<Utc>>,
+    pub message_count: u64,
+    pub names: Names,
+}
+
+impl From<ThreadFeedView> for ThreadSummary {
+    fn from(v: ThreadFeedView) -> Self {
+        ThreadSummary {
+            thread_id: v.thread_id,
+            patient_ids: v.patient_ids,
+            practitioner_ids: v.practitioner_ids,
+            created_at: v.created_at,
+            first_patient_message_at: v.first_patient_message_at,
+            last_patient_message_at: v.last_patient_message_at,
+            first_practitioner_message_at: v.first_practitioner_message_at,
+            last_practitioner_message_at: v.last_practitioner_message_at,
+            last_message_at: v.last_message_at,
+            practitioner_opened_at: v.practitioner_opened_at,
+            patient_opened_at: v.patient_opened_at,
+            message_count: v.message_count,
+            names: v.names,
+            devices: BTreeMap::new(),
+            last_notes: BTreeMap::new(),
+            requests: BTreeMap::new(),
+        }
+    }
+}
+
 impl ThreadSummary {
     /// When the thread last saw activity (its Feed order).
     pub fn activity_at(&self) -> Option<DateTime<Utc>> {
@@ -725,5 +778,45 @@ mod tests {
         let b = sort_time("2026-03-29T01:00:00Z".parse().expect("t"));
         assert!(a < b);
         assert_eq!(b, "2026-03-29T01:00:00.000Z");
+    }
+    /// The Feed's view of a summary item is the summary without its devices, notes and
+    /// requests: every other field survives the round trip.
+    #[test]
+    fn the_feed_view_keeps_every_field_but_devices_notes_and_requests() {
+        let t = |s: &str| Some(s.parse::<DateTime<Utc>>().expect("test value"));
+        let full = ThreadSummary {
+            thread_id: "thr-1".into(),
+            patient_ids: ["pat-1".to_string()].into(),
+            practitioner_ids: ["pr-1".to_string(), "pr-2".to_string()].into(),
+            created_at: t("2026-11-01T08:00:00Z"),
+            first_patient_message_at: t("2026-11-01T08:01:00Z"),
+            last_patient_message_at: t("2026-11-02T08:01:00.5Z"),
+            first_practitioner_message_at: t("2026-11-01T09:00:00Z"),
+            last_practitioner_message_at: t("2026-11-02T07:00:00Z"),
+            last_message_at: t("2026-11-02T08:01:00.5Z"),
+            practitioner_opened_at: t("2026-11-02T07:30:00Z"),
+            patient_opened_at: t("2026-11-02T07:45:00Z"),
+            message_count: 42,
+            devices: [("pat-1".to_string(), ["ios/iPhone".to_string()].into())].into(),
+            last_notes: [(
+                NoteType::Diagnosis,
+                "2026-11-01T10:00:00Z".parse().expect("v"),
+            )]
+            .into(),
+            requests: [("req-1".to_string(), RequestState::default())].into(),
+            names: [("pr-1".to_string(), "Dr A".to_string())].into(),
+        };
+        let json = serde_json::to_string(&full).expect("test value");
+        let view: ThreadFeedView = serde_json::from_str(&json).expect("test value");
+        let back = ThreadSummary::from(view);
+        assert_eq!(
+            back,
+            ThreadSummary {
+                devices: BTreeMap::new(),
+                last_notes: BTreeMap::new(),
+                requests: BTreeMap::new(),
+                ..full
+            }
+        );
     }
 }

@@ -8,7 +8,7 @@ use super::tags::{feed_tags, FeedTag};
 use crate::export::cells::Cell;
 use crate::http::Problem;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
-use crate::readmodels::{lists, ThreadSummary};
+use crate::readmodels::{lists, ThreadFeedView, ThreadSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -124,7 +124,7 @@ impl Tab for FeedTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<FeedRow>, StoreError> {
-        let t: ThreadSummary = item.decode()?;
+        let t = ThreadSummary::from(item.decode::<ThreadFeedView>()?);
         if !self.tags.is_subset(&feed_tags(&t)) {
             return Ok(None);
         }
