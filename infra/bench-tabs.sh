@@ -60,6 +60,9 @@ run() {
     if [[ $read != - && $rows != - && $rows != 0 ]]; then
         per_row=$(python3 -c "print(f'{$read / $rows:.2f} ($read/$rows)')")
     fi
+    # A 2-second warm-up at the same load first (not counted): the first endpoint measured
+    # otherwise pays the server's cold caches and its connections' first allocations.
+    wrk -t2 -c"$connections" -d2s -H "Authorization: Bearer $token" "$url$path" >/dev/null 2>&1
     wrk -t2 -c"$connections" -d"${seconds}s" --latency -H "Authorization: Bearer $token" \
         "$url$path" >"$log/wrk" 2>&1
     local rps p50 p99 errors

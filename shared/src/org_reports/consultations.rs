@@ -301,7 +301,9 @@ pub fn segment_rows(
         return rows;
     }
     for p in parts {
-        let mut row = common_head.clone();
+        // One allocation per row: the row has every column's room from the start.
+        let mut row = Vec::with_capacity(FIELDS.len());
+        row.extend(common_head.iter().cloned());
         row.push(Cell::text(p.participant_id.clone()));
         row.push(Cell::opt_time(entered));
         let is_host = p.participant_type == Some(ParticipantType::Host);
