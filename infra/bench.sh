@@ -3,10 +3,11 @@
 # XlsxWriter into .venv, runs the `bench` harness (bench/src/main.rs) and prints ONE markdown
 # table, also written to $TARGET/bench/results.md (or --out FILE).
 #
-#   infra/bench.sh [--rows N] [--runs N] [--out FILE] [--tiny]
+#   infra/bench.sh [--rows N] [--runs N] [--rounds N] [--out FILE] [--tiny]
 #
 #   --rows N   Consultations rows of the export benchmarks (default 1,000,000)
 #   --runs N   starts per function binary for the cold-start figures (default 20)
+#   --rounds N every export N times, interleaved, each figure the best of them (default 1)
 #   --tiny     the smoke run the test command does: debug build, 2,000 rows, the `health`
 #              binary only, 3 starts; its figures mean nothing, it only keeps the harness working
 #
@@ -24,9 +25,9 @@ args=()
 while [[ $# -gt 0 ]]; do
     case $1 in
         --tiny) tiny=1 ;;
-        --rows | --runs) args+=("$1" "$2"); shift ;;
+        --rows | --runs | --rounds) args+=("$1" "$2"); shift ;;
         --out) out=$2; shift ;;
-        *) echo "usage: infra/bench.sh [--rows N] [--runs N] [--out FILE] [--tiny]" >&2; exit 2 ;;
+        *) echo "usage: infra/bench.sh [--rows N] [--runs N] [--rounds N] [--out FILE] [--tiny]" >&2; exit 2 ;;
     esac
     shift
 done
