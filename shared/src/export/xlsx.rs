@@ -172,6 +172,8 @@ pub struct XlsxReport {
     sheet: Worksheet,
     fields: &'static [FieldDescription],
     options: XlsxOptions,
+    /// The zone's offsets, for [`XlsxReport::push_row`].
+    offsets: ZoneOffsets,
     formats: Formats,
     /// Rows written on the current sheet, header included.
     sheet_rows: usize,
@@ -223,6 +225,7 @@ impl XlsxReport {
             workbook,
             sheet,
             fields,
+            offsets: ZoneOffsets::new(options.zone),
             options,
             formats,
             sheet_rows: 1,
@@ -234,8 +237,8 @@ impl XlsxReport {
     /// Appends one data row (as many cells as the report has columns).
     pub fn push_row(&mut self, row: &[Cell]) -> Result<(), XlsxExportError> {
         self.check_width(row.len())?;
-        let mut zone = ZoneOffsets::new(self.options.zone);
-        let row: Vec<ReadyCell> = row.iter().map(|c| ready(c.clone(), &mut zone)).collect();
+        let zone = &mut self.offsets;
+        let row: Vec<ReadyCell> = row.iter().map(|c| ready(c.clone(), zone)).collect();
         self.push_ready(row)
     }
 
