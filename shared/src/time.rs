@@ -372,21 +372,25 @@ mod tests {
             .expect("test value");
         // Steps that land on every second of a transition's quarter hour and walk a year
         // (one and a half days per step from the second loop).
+        let same_as_chrono_tz = |offsets: &mut ZoneOffsets, t: &DateTime<Utc>| {
+            let zone = offsets.zone();
+            let want = t.with_timezone(&zone);
+            assert_eq!(offsets.local(t), want.naive_local(), "{zone} {t}");
+            let mut text = String::new();
+            offsets.push_rfc3339(&mut text, t);
+            assert_eq!(
+                text,
+                want.to_rfc3339_opts(SecondsFormat::Secs, false),
+                "{zone} {t}"
+            );
+        };
         for zone in zones {
             let mut offsets = ZoneOffsets::new(zone);
             let mut t = start;
             for i in 0..40_000i64 {
                 let step = if i % 2 == 0 { 1 } else { 1_319 };
                 t += Duration::seconds(step);
-                let want = t.with_timezone(&zone);
-                assert_eq!(offsets.local(&t), want.naive_local(), "{zone} {t}");
-                let mut text = String::new();
-                offsets.push_rfc3339(&mut text, &t);
-                assert_eq!(
-                    text,
-                    want.to_rfc3339_opts(SecondsFormat::Secs, false),
-                    "{zone} {t}"
-                );
+                same_as_chrono_tz(&mut offsets, &t);
             }
             // Out of order and far apart: the cache never answers for another quarter hour.
             for (y, m, d, h, min, s) in [
@@ -404,15 +408,7 @@ mod tests {
                     .single()
                     .expect("test value")
                     + Duration::milliseconds(999);
-                let want = t.with_timezone(&zone);
-                assert_eq!(offsets.local(&t), want.naive_local(), "{zone} {t}");
-                let mut text = String::new();
-                offsets.push_rfc3339(&mut text, &t);
-                assert_eq!(
-                    text,
-                    want.to_rfc3339_opts(SecondsFormat::Secs, false),
-                    "{zone} {t}"
-                );
+                same_as_chrono_tz(&mut offsets, &t);
             }
         }
     }
