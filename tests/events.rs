@@ -1202,9 +1202,9 @@ async fn an_older_snapshot_does_not_overwrite_a_newer_one(store: Arc<dyn Store>)
 /// transaction is atomic and isolated). So on moto the scenario's writes go one at a time;
 /// what ingest itself must get right (twenty deliveries each reading "not ingested yet" and
 /// racing to commit) stays concurrent.
-struct OneWriteAtATime {
-    inner: Arc<dyn Store>,
-    lock: tokio::sync::Mutex<()>,
+pub(crate) struct OneWriteAtATime {
+    pub(crate) inner: Arc<dyn Store>,
+    pub(crate) lock: tokio::sync::Mutex<()>,
 }
 
 type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;

@@ -19,6 +19,7 @@ mod local_server;
 mod org_reports;
 mod org_reports_email;
 mod org_reports_xlsx;
+mod org_tiles_stats;
 mod referrals;
 mod referrals_http;
 mod support;

@@ -93,6 +93,67 @@ async fn last_answered_segment(
     Ok(None)
 }
 
+/// Loads the organisation's size only (organisation, clinics, accounts, rooms, memberships of
+/// the clinics in scope): everything of [`ReportData`] but the period lists and the last
+/// logins, consultations and hosts, which stay empty. What the tiles read besides the
+/// statistics items ([`super::tiles::load_tiles`]): bounded by the organisation, not its
+/// activity.
+pub async fn load_entities(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<ReportData, StoreError> {
+    let (start, end) = (params.start_utc(), params.end_utc());
+    let org_id = scope.org_id();
+    let all_clinics = super::load::clinics(store, org_id).await?;
+    let in_scope = |clinic_id: &str| scope.clinic_id().is_none_or(|c| c == clinic_id);
+    let mut clinics: Vec<Clinic> = all_clinics
+        .values()
+        .filter(|c| in_scope(&c.clinic_id))
+        .cloned()
+        .collect();
+    clinics.sort_by(|a, b| (&a.name, &a.clinic_id).cmp(&(&b.name, &b.clinic_id)));
+    let room_items = query_all(
+        store,
+        &Query::partition(Index::Gsi1, lists::org_rooms(org_id)),
+    )
+    .await?;
+    let mut rooms: Vec<Room> = decode_all::<Room>(&room_items)?
+        .into_iter()
+        .filter(|r| in_scope(&r.clinic_id))
+        .collect();
+    rooms.sort_by(|a, b| (&a.name, &a.room_id).cmp(&(&b.name, &b.room_id)));
+    let mut memberships = Vec::new();
+    for clinic in &clinics {
+        let items = query_all(
+            store,
+            &Query::partition(Index::Gsi1, lists::clinic_members(&clinic.clinic_id)),
+        )
+        .await?;
+        let mut ms = decode_all::<Membership>(&items)?;
+        ms.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        memberships.extend(ms);
+    }
+    Ok(ReportData {
+        scope: scope.clone(),
+        start,
+        end,
+        min_duration_seconds: params.min_duration_seconds,
+        organisation: super::load::organisation(store, org_id).await?,
+        all_clinics,
+        clinics,
+        rooms,
+        accounts: super::load::accounts(store, org_id).await?,
+        memberships,
+        segments: Vec::new(),
+        room_calls: Vec::new(),
+        logged_in: BTreeSet::new(),
+        last_login: HashMap::new(),
+        last_hosted: HashMap::new(),
+        last_consultation: HashMap::new(),
+    })
+}
+
 /// Loads the data of `scope` for `params`.
 pub async fn load_report_data(
     store: &dyn Store,

@@ -21,6 +21,7 @@ pub mod params;
 pub mod provider_summary;
 pub mod providers;
 pub mod room_calls;
+pub mod stats;
 pub mod tiles;
 
 use crate::auth::Role;

@@ -1,12 +1,18 @@
 //! The summary tiles (SPEC C2): three groups — Entities (Organisations, Clinics), Roles (Service
 //! providers, Service provider summary), Activities (Meeting & user room calls, Waiting-area
-//! consultations) — each with its headline figures and the report type behind it. Computed from
-//! the same [`ReportData`] and figure functions as the workbooks, never by generating them.
+//! consultations) — each with its headline figures and the report type behind it. The
+//! organisation's size comes from the same [`ReportData`] and figure functions as the
+//! workbooks; the period's activity from the statistics items ([`load_tiles`], issue 8), equal
+//! to what the raw lists give ([`tiles`], the oracle). Never by generating the workbooks.
 
-use super::data::ReportData;
+use super::data::{load_entities, load_report_data, ReportData};
 use super::organisation;
 use super::params::ParamsRecord;
+use super::params::ReportParams;
 use super::provider_summary::{self, ProviderFigures};
+use super::stats::{self, PeriodFigures};
+use super::ReportScope;
+use crate::ports::{Store, StoreError};
 use serde::Serialize;
 
 /// One tile: the report it leads to and its figures.
@@ -78,12 +84,70 @@ pub struct Tiles {
     pub activities: Activities,
 }
 
-/// Computes the tiles.
+/// The period figures of the tiles from the raw lists of `data` (every segment, room-call
+/// participant and login of the period): what the workbooks compute, and the oracle the
+/// statistics items are tested against.
+pub fn raw_period_figures(data: &ReportData) -> PeriodFigures {
+    let org = organisation::figures(data);
+    let wa = data.waiting_area();
+    PeriodFigures {
+        consultations: org.consultations,
+        consultation_seconds: org.consultation_seconds,
+        abandoned: wa.abandoned.values().sum::<u64>() as i64,
+        hosts: provider_summary::active_accounts(data),
+        logged_in: data.logged_in.clone(),
+        room_calls: org.room_calls,
+        room_call_seconds: org.room_call_seconds,
+        room_call_participants: data.room_calls.len() as i64,
+    }
+}
+
+/// Computes the tiles from the raw lists of `data` (the old path, kept as the oracle of
+/// [`load_tiles`]).
 pub fn tiles(data: &ReportData, params: ParamsRecord) -> Tiles {
+    tiles_from(data, &raw_period_figures(data), params)
+}
+
+/// Loads the tiles of `scope` for `params` at a constant number of reads: the organisation's
+/// size (organisation, clinics, accounts, rooms, memberships of the clinics in scope:
+/// [`load_entities`]) and one statistics item per bucket of the period
+/// ([`stats::read_period_figures`]), whatever the activity. A period whose bounds are not on
+/// UTC quarter hours (historical zone offsets only) reads the raw lists instead.
+pub async fn load_tiles(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<Tiles, StoreError> {
+    let data = load_entities(store, scope, params).await?;
+    let rooms = data.rooms.iter().map(|r| r.room_id.clone()).collect();
+    match stats::read_period_figures(
+        store,
+        scope,
+        data.start,
+        data.end,
+        params.min_duration_seconds,
+        &rooms,
+    )
+    .await?
+    {
+        Some(period) => Ok(tiles_from(&data, &period, params.record())),
+        None => {
+            let data = load_report_data(store, scope, params).await?;
+            Ok(tiles(&data, params.record()))
+        }
+    }
+}
+
+/// Computes the tiles: the organisation's size from `data` (its period lists are not used),
+/// the period's activity from `period`.
+pub fn tiles_from(data: &ReportData, period: &PeriodFigures, params: ParamsRecord) -> Tiles {
     let org = organisation::figures(data);
     let accounts = data.providers();
-    let active = provider_summary::active_accounts(data);
-    let abandoned: u64 = data.waiting_area().abandoned.values().sum();
+    let mut summary = provider_summary::figures(data, &accounts, &period.hosts);
+    summary.logged_in = accounts
+        .iter()
+        .filter(|a| period.logged_in.contains(&a.account_id))
+        .count() as i64;
     Tiles {
         params,
         entities: Entities {
@@ -109,29 +173,29 @@ pub fn tiles(data: &ReportData, params: ParamsRecord) -> Tiles {
                 report_type: "service-providers",
                 figures: ProvidersTile {
                     providers: org.providers,
-                    providers_consulted: org.providers_consulted,
+                    providers_consulted: period.hosts.len() as i64,
                 },
             },
             service_provider_summary: Tile {
                 report_type: "service-provider-summary",
-                figures: provider_summary::figures(data, &accounts, &active),
+                figures: summary,
             },
         },
         activities: Activities {
             room_calls: Tile {
                 report_type: "room-calls",
                 figures: RoomCallsTile {
-                    calls: org.room_calls,
-                    call_seconds: org.room_call_seconds,
-                    participants: data.room_calls.len() as i64,
+                    calls: period.room_calls,
+                    call_seconds: period.room_call_seconds,
+                    participants: period.room_call_participants,
                 },
             },
             consultations: Tile {
                 report_type: "consultations",
                 figures: ConsultationsTile {
-                    consultations: org.consultations,
-                    consultation_seconds: org.consultation_seconds,
-                    abandoned_calls: abandoned as i64,
+                    consultations: period.consultations,
+                    consultation_seconds: period.consultation_seconds,
+                    abandoned_calls: period.abandoned,
                 },
             },
         },

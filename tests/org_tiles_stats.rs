@@ -1,0 +1,694 @@
+//! Summary tiles from the statistics items (issue 8, SPEC C2/Q4) on both store adapters: the
+//! tiles computed from the statistics items ingest keeps ([`load_tiles`]) equal the tiles
+//! computed from the raw lists ([`tiles`] on [`load_report_data`], the oracle), for generated
+//! worlds whose segments, hosts, logins and room calls fall on and around quarter-hour, hour,
+//! day and period bounds — in UTC, on DST-change days (Europe/London 29 March, Australia/Sydney
+//! 5 April 2026), in zones offset by :30 and :45 (Asia/Kolkata, Asia/Kathmandu), at
+//! organisation and clinic level, for minimum durations around the generated ones — after
+//! delivery in order, after re-delivery of everything, after delivery shuffled with some
+//! events re-sent under new ids, and after concurrent delivery. Then the read count: the same
+//! number of items for a world and one ten times larger.
+
+#![allow(clippy::unwrap_used)]
+
+use crate::support;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde_json::{json, Value};
+use shared::adapters::embedded_store::EmbeddedStore;
+use shared::events::ingest::ingest_batch;
+use shared::org_reports::data::{load_entities, load_report_data};
+use shared::org_reports::params::ReportParams;
+use shared::org_reports::stats::period_buckets;
+use shared::org_reports::tiles::{load_tiles, tiles, Tiles};
+use shared::org_reports::ReportScope;
+use shared::ports::{CountingStore, Store};
+use std::sync::Arc;
+
+const ORG: &str = "org-st";
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+fn now() -> DateTime<Utc> {
+    t("2026-04-20T00:00:00Z")
+}
+
+/// A fixed pseudo-random sequence (a linear congruential generator).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// Activity happens in this window (it holds both DST changes and every test period).
+const WINDOW_START: &str = "2026-03-26T00:00:00Z";
+const WINDOW_DAYS: i64 = 14;
+
+/// Instants that are bounds of some bucket or period: local midnights of the test zones
+/// (UTC 00:00, 23:00, 13:00, 14:00, 18:30, 18:15) and arbitrary quarter hours.
+const BOUND_TIMES: &[(u32, u32)] = &[
+    (0, 0),
+    (23, 0),
+    (13, 0),
+    (14, 0),
+    (18, 30),
+    (18, 15),
+    (0, 15),
+    (12, 45),
+];
+
+/// An instant of the window: often exactly on a bound, or a second either side of one.
+fn instant(rng: &mut Rng) -> DateTime<Utc> {
+    let day = t(WINDOW_START) + Duration::days(rng.below(WINDOW_DAYS as u64) as i64);
+    match rng.below(4) {
+        0 => {
+            let (h, m) = *rng.pick(BOUND_TIMES);
+            let offset = *rng.pick(&[-1i64, 0, 0, 1]);
+            day + Duration::hours(i64::from(h))
+                + Duration::minutes(i64::from(m))
+                + Duration::seconds(offset)
+        }
+        1 => {
+            let quarter = rng.below(96) as i64;
+            day + Duration::minutes(15 * quarter) + Duration::seconds(*rng.pick(&[-1i64, 0, 1]))
+        }
+        _ => day + Duration::seconds(rng.below(86_400) as i64),
+    }
+}
+
+fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+struct Events {
+    list: Vec<Value>,
+    prefix: String,
+}
+
+impl Events {
+    fn push(&mut self, at: DateTime<Utc>, kind: &str, data: Value) {
+        let id = format!("{}-{}", self.prefix, self.list.len() + 1);
+        self.list
+            .push(json!({"id": id, "type": kind, "occurred_at": ts(at), "data": data}));
+    }
+}
+
+const ACCOUNTS: &[&str] = &["acc-1", "acc-2", "acc-3", "acc-4"];
+const CLINICS: &[&str] = &["cl-a", "cl-b"];
+/// `room-9` is never upserted: its calls are in no report.
+const ROOMS: &[&str] = &["room-1", "room-2", "room-9"];
+/// Consultation lengths around the minimums the tests ask for.
+const LENGTHS: &[i64] = &[0, 1, 58, 59, 60, 61, 62, 299, 300, 301, 3599, 3600, 3601];
+const MINIMUMS: &[u32] = &[0, 59, 60, 61, 300, 3600];
+/// Fewer on moto (each comparison is a few hundred requests there).
+const MOTO_MINIMUMS: &[u32] = &[0, 60, 61, 3600];
+
+/// The organisation's shape (the same whatever the volume).
+fn setup(e: &mut Events) {
+    let at = t("2026-01-01T00:00:00Z");
+    e.push(
+        at,
+        "organisation.upserted",
+        json!({"org_id": ORG, "name": "Stats Org", "state": "NSW",
+        "specialty": "General practice", "contract": "Standard",
+        "created_at": "2025-01-01T00:00:00Z"}),
+    );
+    for clinic in CLINICS {
+        e.push(
+            at,
+            "clinic.upserted",
+            json!({"clinic_id": clinic, "org_id": ORG, "name": format!("Clinic {clinic}"),
+            "subdomain": clinic, "waiting_area_status": "open", "state": "NSW",
+            "specialty": "General practice", "contract": "Standard",
+            "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    e.push(
+        at,
+        "room.upserted",
+        json!({"room_id": "room-1", "org_id": ORG, "clinic_id": "cl-a",
+        "room_type": "meeting", "name": "Room one", "created_at": "2025-01-01T00:00:00Z"}),
+    );
+    e.push(
+        at,
+        "room.upserted",
+        json!({"room_id": "room-2", "org_id": ORG, "clinic_id": "cl-b",
+        "room_type": "user", "name": "Room two", "owner_account_id": "acc-2",
+        "created_at": "2025-01-01T00:00:00Z"}),
+    );
+    for acc in ACCOUNTS {
+        e.push(
+            at,
+            "account.upserted",
+            json!({"account_id": acc, "org_id": ORG, "email": format!("{acc}@example.org"),
+            "name": format!("Person {acc}"), "platform_role": "standard",
+            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    for (acc, clinic) in [
+        ("acc-1", "cl-a"),
+        ("acc-2", "cl-b"),
+        ("acc-3", "cl-a"),
+        ("acc-3", "cl-b"),
+        ("acc-4", "cl-b"),
+    ] {
+        e.push(
+            at,
+            "membership.upserted",
+            json!({"account_id": acc, "clinic_id": clinic, "org_id": ORG,
+            "clinic_role": "provider", "granted_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+}
+
+fn bw() -> Value {
+    json!({"send_kbps_avg": 100, "receive_kbps_avg": 101, "send_kbps_max": 102,
+        "receive_kbps_max": 103, "packet_loss_permille": 1, "round_trip_ms_avg": 10})
+}
+
+/// Volume of a generated world.
+#[derive(Clone, Copy)]
+struct Volume {
+    segments: usize,
+    logins: usize,
+    calls: usize,
+}
+
+/// A world's events: the organisation, then `volume` of segments (abandoned, unanswered,
+/// answered by one or two hosts for lengths around the minimums, some transferred), logins
+/// and room calls (participants joining up to a day apart, some in another room, some never
+/// leaving, some known only by their leave).
+fn world_events(seed: u64, volume: Volume) -> Vec<Value> {
+    let mut rng = Rng(seed);
+    let mut e = Events {
+        list: Vec::new(),
+        prefix: format!("st{seed}"),
+    };
+    setup(&mut e);
+    for i in 0..volume.segments {
+        let session = format!("sess-{seed}-{i}");
+        let seg = format!("seg-{seed}-{i}");
+        let qc = format!("qc-{seed}-{i}");
+        let clinic = *rng.pick(CLINICS);
+        let start = instant(&mut rng);
+        e.push(
+            start,
+            "queued_call.entered",
+            json!({"queued_call_id": qc, "session_id": session, "org_id": ORG, "clinic_id": clinic}),
+        );
+        e.push(
+            start,
+            "segment.started",
+            json!({"session_id": session, "segment_id": seg, "queued_call_id": qc,
+            "org_id": ORG, "clinic_id": clinic}),
+        );
+        e.push(
+            start,
+            "participant.joined",
+            json!({"session_id": session, "segment_id": seg, "participant_id": format!("c-{i}"),
+            "participant_type": "caller"}),
+        );
+        match rng.below(6) {
+            0 => {
+                let gone = start + Duration::seconds(rng.below(600) as i64);
+                e.push(
+                    gone,
+                    "participant.left",
+                    json!({"session_id": session, "segment_id": seg,
+                    "participant_id": format!("c-{i}"), "bandwidth": bw()}),
+                );
+                e.push(
+                    gone,
+                    "queued_call.abandoned",
+                    json!({"queued_call_id": qc, "session_id": session, "segment_id": seg}),
+                );
+                e.push(
+                    gone,
+                    "segment.ended",
+                    json!({"session_id": session, "segment_id": seg}),
+                );
+            }
+            1 => {} // still waiting: never answered, never ended
+            kind => {
+                let host_join = start + Duration::seconds(rng.below(900) as i64);
+                let length = *rng.pick(LENGTHS);
+                let end = host_join + Duration::seconds(length);
+                let mut hosts = vec![*rng.pick(ACCOUNTS)];
+                if kind == 4 {
+                    hosts.push(*rng.pick(ACCOUNTS));
+                }
+                for (n, acc) in hosts.iter().enumerate() {
+                    let part = format!("h-{i}-{n}");
+                    let join = host_join + Duration::seconds(30 * n as i64);
+                    e.push(
+                        join.min(end),
+                        "participant.joined",
+                        json!({"session_id": session, "segment_id": seg, "participant_id": part,
+                        "participant_type": "host", "account_id": acc}),
+                    );
+                    e.push(
+                        end,
+                        "participant.left",
+                        json!({"session_id": session, "segment_id": seg,
+                        "participant_id": part, "bandwidth": bw()}),
+                    );
+                }
+                if kind == 5 {
+                    e.push(
+                        end,
+                        "segment.transferred",
+                        json!({"session_id": session, "segment_id": seg,
+                        "to_clinic_id": "cl-b", "to_segment_id": format!("{seg}-t")}),
+                    );
+                } else {
+                    e.push(
+                        end,
+                        "segment.ended",
+                        json!({"session_id": session, "segment_id": seg}),
+                    );
+                }
+            }
+        }
+    }
+    for _ in 0..volume.logins {
+        let at = instant(&mut rng);
+        let (acc, org) = if rng.below(10) == 0 {
+            ("acc-x", "org-other")
+        } else {
+            (*rng.pick(ACCOUNTS), ORG)
+        };
+        e.push(
+            at,
+            "account.logged_in",
+            json!({"account_id": acc, "org_id": org}),
+        );
+    }
+    for i in 0..volume.calls {
+        let call = format!("call-{seed}-{i}");
+        let room = *rng.pick(ROOMS);
+        let first = instant(&mut rng);
+        let participants = 1 + rng.below(4);
+        for p in 0..participants {
+            let part = format!("rp-{i}-{p}");
+            let room = if rng.below(8) == 0 {
+                *rng.pick(ROOMS)
+            } else {
+                room
+            };
+            let join = if p == 0 {
+                first
+            } else {
+                first
+                    + Duration::seconds(
+                        *rng.pick(&[0i64, 1, 60, 899, 900, 3600, 5400, 86_400])
+                            + rng.below(3) as i64,
+                    )
+            };
+            let leave = join + Duration::seconds(rng.below(7200) as i64);
+            let only_leave = rng.below(12) == 0;
+            if !only_leave {
+                e.push(
+                    join,
+                    "room_call.joined",
+                    json!({"room_id": room, "call_id": call, "org_id": ORG,
+                    "participant_id": part, "account_id": rng.pick(ACCOUNTS)}),
+                );
+            }
+            if rng.below(8) != 0 {
+                e.push(
+                    leave,
+                    "room_call.left",
+                    json!({"room_id": room, "call_id": call, "participant_id": part,
+                    "bandwidth": bw()}),
+                );
+            }
+        }
+    }
+    e.list
+}
+
+/// Shuffled (fixed), with every tenth event also re-sent under a new id.
+fn shuffled_with_resends(events: &[Value], seed: u64) -> Vec<Value> {
+    let mut out: Vec<Value> = events.to_vec();
+    for (n, ev) in events.iter().enumerate().filter(|(n, _)| n % 10 == 3) {
+        let mut again = ev.clone();
+        again["id"] = json!(format!("resent-{seed}-{n}"));
+        out.push(again);
+    }
+    let mut rng = Rng(seed);
+    for i in (1..out.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        out.swap(i, j);
+    }
+    out
+}
+
+/// The test periods: (zone, from, to).
+const PERIODS: &[(&str, &str, &str)] = &[
+    ("Europe/London", "2026-03-29", "2026-03-29"),
+    ("Europe/London", "2026-03-28", "2026-03-31"),
+    ("Australia/Sydney", "2026-04-05", "2026-04-05"),
+    ("Australia/Sydney", "2026-03-30", "2026-04-06"),
+    ("Asia/Kolkata", "2026-03-30", "2026-04-02"),
+    ("Asia/Kathmandu", "2026-04-03", "2026-04-03"),
+    ("UTC", "2026-03-27", "2026-04-07"),
+];
+
+fn params(zone: &str, from: &str, to: &str, min: u32) -> ReportParams {
+    ReportParams {
+        from: from.parse::<NaiveDate>().unwrap(),
+        to: to.parse::<NaiveDate>().unwrap(),
+        zone: zone.parse().unwrap(),
+        min_duration_seconds: min,
+    }
+}
+
+fn scopes() -> Vec<ReportScope> {
+    let mut out = vec![ReportScope::Org { org_id: ORG.into() }];
+    for c in CLINICS {
+        out.push(ReportScope::Clinic {
+            org_id: ORG.into(),
+            clinic_id: (*c).into(),
+        });
+    }
+    out
+}
+
+/// What the comparisons covered, so that a world that exercises nothing fails.
+#[derive(Debug, Default)]
+struct Coverage {
+    compared: usize,
+    consultations: i64,
+    abandoned: i64,
+    calls: i64,
+    logged_in: i64,
+    consulted: i64,
+    /// Comparisons where a larger minimum left out some consultation.
+    minimum_mattered: usize,
+}
+
+fn figures(t: &Tiles) -> (i64, i64, i64, i64, i64) {
+    let c = &t.activities.consultations.figures;
+    (
+        c.consultations,
+        c.abandoned_calls,
+        t.activities.room_calls.figures.calls,
+        t.roles.service_provider_summary.figures.logged_in,
+        t.roles.service_providers.figures.providers_consulted,
+    )
+}
+
+/// Every period, scope and minimum: the tiles from the statistics equal the raw lists'.
+/// Returns the oracle's tiles too, in order.
+async fn assert_stats_equal_raw(
+    store: &dyn Store,
+    minimums: &[u32],
+    label: &str,
+) -> (Coverage, Vec<Tiles>) {
+    let mut cov = Coverage::default();
+    let mut all = Vec::new();
+    for scope in scopes() {
+        for (zone, from, to) in PERIODS {
+            let raw = load_report_data(store, &scope, &params(zone, from, to, 0))
+                .await
+                .unwrap();
+            let mut previous: Option<i64> = None;
+            for min in minimums {
+                let p = params(zone, from, to, *min);
+                let mut data = raw.clone();
+                data.min_duration_seconds = *min;
+                let oracle = tiles(&data, p.record());
+                let got = load_tiles(store, &scope, &p).await.unwrap();
+                assert_eq!(
+                    got, oracle,
+                    "{label}: {scope:?} {zone} {from}..{to}, minimum {min} s"
+                );
+                let (consultations, abandoned, calls, logged_in, consulted) = figures(&oracle);
+                cov.compared += 1;
+                cov.consultations += consultations;
+                cov.abandoned += abandoned;
+                cov.calls += calls;
+                cov.logged_in += logged_in;
+                cov.consulted += consulted;
+                if previous.is_some_and(|p| p > consultations) {
+                    cov.minimum_mattered += 1;
+                }
+                previous = Some(consultations);
+                all.push(oracle);
+            }
+        }
+    }
+    (cov, all)
+}
+
+fn assert_covered(cov: &Coverage, minimums: &[u32], label: &str) {
+    assert!(
+        cov.compared == scopes().len() * PERIODS.len() * minimums.len()
+            && cov.consultations > 0
+            && cov.abandoned > 0
+            && cov.calls > 0
+            && cov.logged_in > 0
+            && cov.consulted > 0
+            && cov.minimum_mattered > 0,
+        "{label}: the world exercises too little: {cov:?}"
+    );
+}
+
+async fn ingest(store: &dyn Store, events: &[Value]) -> shared::events::ingest::BatchReport {
+    let mut total = shared::events::ingest::BatchReport::default();
+    for chunk in events.chunks(200) {
+        let r = ingest_batch(store, now(), chunk).await.unwrap();
+        assert_eq!(r.rejected, 0, "{:?}", r.results);
+        total.accepted += r.accepted;
+        total.duplicates += r.duplicates;
+    }
+    total
+}
+
+const SMALL: Volume = Volume {
+    segments: 60,
+    logins: 30,
+    calls: 30,
+};
+
+/// Smaller on moto (every event is a dozen requests there).
+const MOTO: Volume = Volume {
+    segments: 16,
+    logins: 10,
+    calls: 10,
+};
+
+/// In order, re-delivered, then shuffled with re-sends into a second store: the statistics
+/// equal the raw lists every time, and both stores' raw figures agree.
+async fn statistics_equal_raw_lists(
+    first: Arc<dyn Store>,
+    second: Arc<dyn Store>,
+    volume: Volume,
+    minimums: &[u32],
+    label: &str,
+) {
+    let events = world_events(7, volume);
+    let report = ingest(&*first, &events).await;
+    assert_eq!(report.accepted, events.len());
+    let (cov, in_order) =
+        assert_stats_equal_raw(&*first, minimums, &format!("{label}, in order")).await;
+    assert_covered(&cov, minimums, label);
+
+    let report = ingest(&*first, &events).await;
+    assert_eq!(
+        (report.accepted, report.duplicates),
+        (0, events.len()),
+        "re-delivery lands nothing"
+    );
+    let (_, redelivered) =
+        assert_stats_equal_raw(&*first, minimums, &format!("{label}, re-delivered")).await;
+    assert_eq!(redelivered, in_order);
+
+    let mixed = shuffled_with_resends(&events, 11);
+    ingest(&*second, &mixed).await;
+    let (_, shuffled) = assert_stats_equal_raw(
+        &*second,
+        minimums,
+        &format!("{label}, shuffled with re-sends"),
+    )
+    .await;
+    // The read models converge whatever the order, so the oracle is the same too.
+    assert_eq!(shuffled, in_order);
+}
+
+#[tokio::test]
+async fn tiles_from_statistics_equal_the_raw_lists_embedded() {
+    statistics_equal_raw_lists(
+        Arc::new(EmbeddedStore::in_memory()),
+        Arc::new(EmbeddedStore::in_memory()),
+        SMALL,
+        MINIMUMS,
+        "embedded",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tiles_from_statistics_equal_the_raw_lists_moto() {
+    statistics_equal_raw_lists(
+        Arc::new(support::moto::dynamo_store().await),
+        Arc::new(support::moto::dynamo_store().await),
+        MOTO,
+        MOTO_MINIMUMS,
+        "moto",
+    )
+    .await;
+}
+
+/// Four deliveries at once (each a quarter of the events, shuffled), racing on the same
+/// statistics items: lost races re-read and re-apply, and the figures still agree.
+async fn concurrent_delivery(store: Arc<dyn Store>, volume: Volume, minimums: &[u32], label: &str) {
+    let events = shuffled_with_resends(&world_events(21, volume), 5);
+    let setup_len = 1 + CLINICS.len() + 2 + ACCOUNTS.len() + 5;
+    let (setup_events, rest): (Vec<Value>, Vec<Value>) = events.into_iter().partition(|e| {
+        e["id"].as_str().is_some_and(|id| {
+            id.strip_prefix("st21-")
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n <= setup_len)
+        })
+    });
+    ingest(&*store, &setup_events).await;
+    let mut tasks = Vec::new();
+    for k in 0..4 {
+        let part: Vec<Value> = rest
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| n % 4 == k)
+            .map(|(_, e)| e.clone())
+            .collect();
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for ev in part {
+                let r = ingest_batch(&*store, now(), std::slice::from_ref(&ev))
+                    .await
+                    .unwrap_or_else(|e| panic!("{} failed: {e}", ev["type"]));
+                assert_eq!(r.rejected, 0, "{:?}", r.results);
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let (cov, _) = assert_stats_equal_raw(&*store, minimums, label).await;
+    assert_covered(&cov, minimums, label);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tiles_from_statistics_after_concurrent_delivery_embedded() {
+    concurrent_delivery(
+        Arc::new(EmbeddedStore::in_memory()),
+        SMALL,
+        MINIMUMS,
+        "embedded, concurrent",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tiles_from_statistics_after_concurrent_delivery_moto() {
+    // moto runs concurrent transactions unsafely (see `crate::events::OneWriteAtATime`): the
+    // writes go one at a time there, the reads and the races between them stay concurrent.
+    let store = crate::events::OneWriteAtATime {
+        inner: Arc::new(support::moto::dynamo_store().await),
+        lock: tokio::sync::Mutex::new(()),
+    };
+    concurrent_delivery(Arc::new(store), MOTO, MOTO_MINIMUMS, "moto, concurrent").await;
+}
+
+/// Items read by the tiles and by the raw lists, for each scope and two periods.
+async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64)> {
+    let counting = CountingStore::new(store);
+    let mut out = Vec::new();
+    for scope in scopes() {
+        for (zone, from, to) in [
+            ("Europe/London", "2026-03-28", "2026-03-31"),
+            ("Asia/Kathmandu", "2026-04-03", "2026-04-03"),
+        ] {
+            let p = params(zone, from, to, 60);
+            counting.take();
+            let tiles = load_tiles(&counting, &scope, &p).await.unwrap();
+            let read = counting.take();
+            load_entities(&counting, &scope, &p).await.unwrap();
+            let entities = counting.take();
+            let data = load_report_data(&counting, &scope, &p).await.unwrap();
+            let raw = counting.take();
+            assert_eq!(tiles, shared::org_reports::tiles::tiles(&data, p.record()));
+            // One GetItem per bucket of the period (organisation; and clinic at clinic level).
+            let b = period_buckets(p.start_utc(), p.end_utc()).unwrap();
+            let per_partition = (b.days.len() + b.hours.len()) as u64;
+            let partitions = if scope.clinic_id().is_some() { 2 } else { 1 };
+            assert_eq!(
+                read,
+                entities + partitions * per_partition,
+                "{scope:?} {zone}"
+            );
+            out.push((read, raw, entities));
+        }
+    }
+    out
+}
+
+async fn same_reads_at_ten_times_the_volume(
+    small: Arc<dyn Store>,
+    large: Arc<dyn Store>,
+    volume: Volume,
+) {
+    let large_volume = Volume {
+        segments: volume.segments * 10,
+        logins: volume.logins * 10,
+        calls: volume.calls * 10,
+    };
+    ingest(&*small, &world_events(3, volume)).await;
+    ingest(&*large, &world_events(4, large_volume)).await;
+    let a = reads(&*small).await;
+    let b = reads(&*large).await;
+    for ((tiles_a, raw_a, _), (tiles_b, raw_b, _)) in a.iter().zip(&b) {
+        assert_eq!(tiles_a, tiles_b, "the tiles read the same at both volumes");
+        assert!(
+            raw_b > raw_a,
+            "the raw lists grow with the volume ({raw_a} -> {raw_b}), so the worlds differ"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tiles_read_the_same_items_at_ten_times_the_volume_embedded() {
+    same_reads_at_ten_times_the_volume(
+        Arc::new(EmbeddedStore::in_memory()),
+        Arc::new(EmbeddedStore::in_memory()),
+        SMALL,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn tiles_read_the_same_items_at_ten_times_the_volume_moto() {
+    same_reads_at_ten_times_the_volume(
+        Arc::new(support::moto::dynamo_store().await),
+        Arc::new(support::moto::dynamo_store().await),
+        Volume {
+            segments: 4,
+            logins: 3,
+            calls: 3,
+        },
+    )
+    .await;
+}
