@@ -402,7 +402,7 @@ pub struct PeriodBuckets {
 }
 
 fn on_quarter(t: DateTime<Utc>) -> bool {
-    t.nanosecond() == 0 && t.second() == 0 && t.minute() % 15 == 0
+    t.nanosecond() == 0 && t.second() == 0 && t.minute().is_multiple_of(15)
 }
 
 fn day_start(d: NaiveDate) -> DateTime<Utc> {
