@@ -664,18 +664,8 @@ async fn move_stats(
         }
         stats::accumulate(&mut after, stats::call_contribution(&summary));
         let key = stats::call_summary_key(&call_id);
-        let mut item = Item::new(key.pk, key.sk, to_json(&summary));
-        let condition = match &stored {
-            Some(o) => {
-                item.version = o.version + 1;
-                Condition::VersionIs(o.version)
-            }
-            None => {
-                item.version = 1;
-                Condition::NotExists
-            }
-        };
-        ops.push(TxOp::put(item, condition));
+        let item = Item::new(key.pk, key.sk, to_json(&summary));
+        ops.push(versioned_put(item, stored.as_ref()));
     }
     let mut by_item: BTreeMap<Key, Vec<(u8, stats::Stats, stats::Stats)>> = BTreeMap::new();
     for ((key, slot), (b, a)) in stats::moves(&before, &after) {
@@ -694,20 +684,26 @@ async fn move_stats(
                 body.slots.remove(&slot);
             }
         }
-        let mut item = Item::new(key.pk.clone(), key.sk.clone(), to_json(&body));
-        let condition = match &stored {
-            Some(o) => {
-                item.version = o.version + 1;
-                Condition::VersionIs(o.version)
-            }
-            None => {
-                item.version = 1;
-                Condition::NotExists
-            }
-        };
-        ops.push(TxOp::put(item, condition));
+        let item = Item::new(key.pk.clone(), key.sk.clone(), to_json(&body));
+        ops.push(versioned_put(item, stored.as_ref()));
     }
     Ok(())
+}
+
+/// The put of `item` over what is `stored` at its key: the next version on the stored one's
+/// (a lost race fails the transaction), or version 1 where nothing is stored yet.
+fn versioned_put(mut item: Item, stored: Option<&Item>) -> TxOp {
+    let condition = match stored {
+        Some(o) => {
+            item.version = o.version + 1;
+            Condition::VersionIs(o.version)
+        }
+        None => {
+            item.version = 1;
+            Condition::NotExists
+        }
+    };
+    TxOp::put(item, condition)
 }
 
 /// The consultations whose tags an event may change: the thread it happened in (all of that

@@ -93,19 +93,14 @@ async fn last_answered_segment(
     Ok(None)
 }
 
-/// Loads the organisation's size only (organisation, clinics, accounts, rooms, memberships of
-/// the clinics in scope): everything of [`ReportData`] but the period lists and the last
-/// logins, consultations and hosts, which stay empty. What the tiles read besides the
-/// statistics items ([`super::tiles::load_tiles`]): bounded by the organisation, not its
-/// activity.
-pub async fn load_entities(
+/// The clinics in `scope` (by name, then id), the organisation's rooms in them (by name, then
+/// id) and the clinics' memberships (clinic by clinic, by account).
+async fn scoped_entities(
     store: &dyn Store,
     scope: &ReportScope,
-    params: &ReportParams,
-) -> Result<ReportData, StoreError> {
-    let (start, end) = (params.start_utc(), params.end_utc());
+    all_clinics: &HashMap<String, Clinic>,
+) -> Result<(Vec<Clinic>, Vec<Room>, Vec<Membership>), StoreError> {
     let org_id = scope.org_id();
-    let all_clinics = super::load::clinics(store, org_id).await?;
     let in_scope = |clinic_id: &str| scope.clinic_id().is_none_or(|c| c == clinic_id);
     let mut clinics: Vec<Clinic> = all_clinics
         .values()
@@ -134,6 +129,23 @@ pub async fn load_entities(
         ms.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         memberships.extend(ms);
     }
+    Ok((clinics, rooms, memberships))
+}
+
+/// Loads the organisation's size only (organisation, clinics, accounts, rooms, memberships of
+/// the clinics in scope): everything of [`ReportData`] but the period lists and the last
+/// logins, consultations and hosts, which stay empty. What the tiles read besides the
+/// statistics items ([`super::tiles::load_tiles`]): bounded by the organisation, not its
+/// activity.
+pub async fn load_entities(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<ReportData, StoreError> {
+    let (start, end) = (params.start_utc(), params.end_utc());
+    let org_id = scope.org_id();
+    let all_clinics = super::load::clinics(store, org_id).await?;
+    let (clinics, rooms, memberships) = scoped_entities(store, scope, &all_clinics).await?;
     Ok(ReportData {
         scope: scope.clone(),
         start,
@@ -163,35 +175,7 @@ pub async fn load_report_data(
     let (start, end) = (params.start_utc(), params.end_utc());
     let org_id = scope.org_id();
     let base = super::load::consultation_input(store, scope, start, end).await?;
-    let in_scope = |clinic_id: &str| scope.clinic_id().is_none_or(|c| c == clinic_id);
-    let mut clinics: Vec<Clinic> = base
-        .clinics
-        .values()
-        .filter(|c| in_scope(&c.clinic_id))
-        .cloned()
-        .collect();
-    clinics.sort_by(|a, b| (&a.name, &a.clinic_id).cmp(&(&b.name, &b.clinic_id)));
-    let room_items = query_all(
-        store,
-        &Query::partition(Index::Gsi1, lists::org_rooms(org_id)),
-    )
-    .await?;
-    let mut rooms: Vec<Room> = decode_all::<Room>(&room_items)?
-        .into_iter()
-        .filter(|r| in_scope(&r.clinic_id))
-        .collect();
-    rooms.sort_by(|a, b| (&a.name, &a.room_id).cmp(&(&b.name, &b.room_id)));
-    let mut memberships = Vec::new();
-    for clinic in &clinics {
-        let items = query_all(
-            store,
-            &Query::partition(Index::Gsi1, lists::clinic_members(&clinic.clinic_id)),
-        )
-        .await?;
-        let mut ms = decode_all::<Membership>(&items)?;
-        ms.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-        memberships.extend(ms);
-    }
+    let (clinics, rooms, memberships) = scoped_entities(store, scope, &base.clinics).await?;
     let period = SkRange::Between(sort_time(start), sort_time(end));
     let call_items = query_all(
         store,
