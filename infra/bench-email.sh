@@ -4,19 +4,19 @@
 #
 #   bash infra/bench-email.sh [--rows 1000000] [--data-dir DIR] [--debug]
 #
-# Builds the local server (release unless --debug), starts it on a data directory holding the
-# demo world with one organisation whose waiting areas make `--rows` Consultations rows (loaded
-# through ingest on the first start only; later runs replay the store's log), asks for the
-# whole window's Consultations report by email as the org admin, polls the job, and prints one
-# line of figures: rows, bytes, seconds from request to the .eml in the outbox, the server's
-# RSS before and its peak during the job (VmRSS sampled every 50 ms, and VmHWM after a reset
-# through /proc/PID/clear_refs). Needs curl and python3.
+# Builds the local server (the `server` profile, Cargo.toml; debug with --debug), starts it on
+# a data directory holding the demo world with one organisation whose waiting areas make
+# `--rows` Consultations rows (loaded through ingest on the first start only; later runs replay
+# the store's log), asks for the whole window's Consultations report by email as the org
+# admin, polls the job, and prints one line of figures: rows, bytes, seconds from request to
+# the .eml in the outbox, the server's RSS before and its peak during the job (VmRSS sampled
+# every 50 ms, and VmHWM after a reset through /proc/PID/clear_refs). Needs curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 rows=1000000
 data=""
-profile=release
+profile=server
 bin=""
 while [[ $# -gt 0 ]]; do
     case $1 in

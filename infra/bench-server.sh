@@ -1,15 +1,15 @@
 # Sourced by infra/bench-email.sh and infra/bench-tabs.sh: builds the local server (unless
 # `bin` names one already built), starts it on `data` with the serve flags given, waits until
 # it answers, and stops it (removing its log directory) when the calling script exits.
-# Needs `root`, `profile` (release or debug), `bin` (may be empty) and `data`; sets `target`,
+# Needs `root`, `profile` (a Cargo profile: server, release or debug), `bin` (may be empty) and `data`; sets `target`,
 # `bin`, `log` (its stdout in $log/out, stderr in $log/err), `pid` and `url`.
 start_bench_server() {
     target=${CARGO_TARGET_DIR:-$root/target}
     if [[ -z $bin ]]; then
-        if [[ $profile == release ]]; then
-            cargo build --locked -q --release -p local-server
-        else
+        if [[ $profile == debug ]]; then
             cargo build --locked -q -p local-server
+        else
+            cargo build --locked -q --profile "$profile" -p local-server
         fi
         bin=$target/$profile/local-server
     fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Tab latency under load on the local run (issue 8, SPEC Q4): the local server (release build)
-# loaded with the demo world scaled to `--threads` message threads holding about 1,000,000
+# Tab latency under load on the local run (issue 8, SPEC Q4): the local server (the `server`
+# profile: release, its HTTP stack at opt-level 3; Cargo.toml) loaded with the demo world scaled to `--threads` message threads holding about 1,000,000
 # messages (`--chatter 3` extra patient messages per thread), then every admin tab's first page,
 # the 14-day counts, one thread's details and the organisation's report history under wrk at
 # `--connections` concurrent connections for `--seconds` each. Prints one markdown table:
@@ -18,7 +18,7 @@ threads=100000
 chatter=3
 connections=32
 seconds=10
-profile=release
+profile=server
 bin=""
 while [[ $# -gt 0 ]]; do
     case $1 in

@@ -79,6 +79,8 @@ pub struct ExportOptions {
     pub python_script: PathBuf,
     /// Rounds of the exports; each figure is the best of them.
     pub rounds: usize,
+    /// Time the stages of the rows' producer before the rounds ([`producer_stages`]).
+    pub stages: bool,
 }
 
 fn scope() -> ReportScope {
@@ -168,6 +170,9 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         "http://127.0.0.1:0".into(),
         vec![7; 32],
     );
+    if opts.stages {
+        producer_stages(&store, &params).await?;
+    }
     let mut best: Option<Round> = None;
     for round in 1..=opts.rounds.max(1) {
         eprintln!("round {round} of {}", opts.rounds.max(1));
@@ -461,6 +466,80 @@ async fn csv_ours(
     produced.map_err(|e| e.to_string())?;
     consumed?;
     csv.finish().await.map_err(|e| e.to_string())
+}
+
+/// The stages of the exports' row producer, each timed over the whole period on one thread
+/// (best of three, printed on stderr): the segment index's pages read, the same and their
+/// items decoded, the same and the rows built (`load::stream_consultation_rows` does all three
+/// in turn). Diagnostics for issue 8's CSV target (`--stages`).
+async fn producer_stages(store: &EmbeddedStore, params: &ReportParams) -> Result<(), String> {
+    use shared::org_reports::consultations::{segment_rows, ConsultationInput};
+    use shared::org_reports::load;
+    use shared::ports::{Index, LazyItem, Query, SkRange, Store};
+    use shared::readmodels::{lists, sort_time, Segment};
+    let filter = ConsultationFilter {
+        start: params.start_utc(),
+        end: params.end_utc(),
+        clinic_id: None,
+        min_duration_seconds: params.min_duration_seconds,
+    };
+    let lookups = ConsultationInput {
+        organisation: load::organisation(store, "org-1")
+            .await
+            .map_err(|e| e.to_string())?,
+        clinics: load::clinics(store, "org-1")
+            .await
+            .map_err(|e| e.to_string())?,
+        accounts: load::accounts(store, "org-1")
+            .await
+            .map_err(|e| e.to_string())?,
+        segments: Vec::new(),
+    };
+    let mut best = [f64::MAX; 3];
+    let mut counts = [0usize; 3];
+    for _ in 0..3 {
+        for (stage, slot) in best.iter_mut().enumerate() {
+            let started = std::time::Instant::now();
+            let mut query = Query::partition(Index::Gsi2, lists::org_segments("org-1"))
+                .range(SkRange::Between(
+                    sort_time(filter.start),
+                    sort_time(filter.end),
+                ))
+                .limit(STREAM_PAGE);
+            let mut n = 0usize;
+            loop {
+                let page = store.query_lazy(&query).await.map_err(|e| e.to_string())?;
+                if stage == 0 {
+                    n += page.items.len();
+                } else {
+                    let segments = page
+                        .items
+                        .iter()
+                        .map(LazyItem::decode::<Segment>)
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| e.to_string())?;
+                    if stage == 1 {
+                        n += segments.len();
+                    } else {
+                        for seg in &segments {
+                            n += segment_rows(&lookups, seg, &filter).len();
+                        }
+                    }
+                }
+                match page.next {
+                    Some(c) => query.after = Some(c),
+                    None => break,
+                }
+            }
+            *slot = slot.min(started.elapsed().as_secs_f64());
+            counts[stage] = n;
+        }
+    }
+    eprintln!(
+        "producer stages: pages read {:.3} s ({} items); + decoded {:.3} s; + rows built {:.3} s ({} rows)",
+        best[0], counts[0], best[1], best[2], counts[2]
+    );
+    Ok(())
 }
 
 /// rust_xlsxwriter's constant-memory worksheet, written the plain way from typed rows, at

@@ -3,7 +3,7 @@
 //! ```text
 //! bench [--rows N] [--tiny] [--out FILE] [--workdir DIR] [--python PY]
 //!       [--functions-dir DIR] [--functions a,b] [--runs N] [--rounds N] [--no-exports]
-//!       [--no-cold-start]
+//!       [--no-cold-start] [--stages]
 //! ```
 //!
 //! - Exports (`exports`): the Consultations report of the demo generator's benchmark volume
@@ -39,6 +39,7 @@ struct Args {
     runs: usize,
     /// Rounds of the export measurements (each figure the best of them).
     rounds: usize,
+    stages: bool,
     exports: bool,
     cold_start: bool,
 }
@@ -54,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         functions: None,
         runs: 20,
         rounds: 1,
+        stages: false,
         exports: true,
         cold_start: true,
     };
@@ -88,6 +90,7 @@ fn parse_args() -> Result<Args, String> {
             "--rounds" => {
                 a.rounds = value()?.parse().map_err(|_| "--rounds: a number")?;
             }
+            "--stages" => a.stages = true,
             "--no-exports" => a.exports = false,
             "--no-cold-start" => a.cold_start = false,
             other => return Err(format!("unknown argument {other}")),
@@ -141,6 +144,7 @@ fn main() -> ExitCode {
             python: args.python.clone(),
             python_script: root.join("infra/python/bench_xlsxwriter.py"),
             rounds: args.rounds,
+            stages: args.stages,
         };
         match runtime.block_on(exports::run(&opts)) {
             Ok(f) => {
