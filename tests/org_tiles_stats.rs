@@ -6,8 +6,11 @@
 //! 5 April 2026), in zones offset by :30 and :45 (Asia/Kolkata, Asia/Kathmandu), at
 //! organisation and clinic level, for minimum durations around the generated ones — after
 //! delivery in order, after re-delivery of everything, after delivery shuffled with some
-//! events re-sent under new ids, and after concurrent delivery. Then the read count: the same
-//! number of items for a world and one ten times larger.
+//! events re-sent under new ids, and after concurrent delivery. The aggregate reports built
+//! from the same statistics (C4 Organisation, C8 Service provider summary) equal, cell for cell,
+//! their rows from the raw lists in every one of those comparisons. Then the read count: the
+//! same number of items for a world and one ten times larger, for the tiles and those reports
+//! as the download builds them.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,11 +19,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::{json, Value};
 use shared::adapters::embedded_store::EmbeddedStore;
 use shared::events::ingest::ingest_batch;
-use shared::org_reports::data::{load_entities, load_report_data};
+use shared::export::cells::Cell;
+use shared::org_reports::config::ReportConfig;
+use shared::org_reports::data::{load_entities, load_report_data, ReportData};
+use shared::org_reports::download::{build_report, ReportType};
 use shared::org_reports::params::ReportParams;
 use shared::org_reports::stats::period_buckets;
-use shared::org_reports::tiles::{load_tiles, tiles, Tiles};
-use shared::org_reports::ReportScope;
+use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
+use shared::org_reports::{organisation, provider_summary, ReportScope};
 use shared::ports::{CountingStore, Store};
 use std::sync::Arc;
 
@@ -387,6 +393,32 @@ fn scopes() -> Vec<ReportScope> {
     out
 }
 
+/// The aggregate reports built from the organisation's size and the period's statistics.
+const FROM_STATISTICS: [ReportType; 2] =
+    [ReportType::Organisation, ReportType::ServiceProviderSummary];
+
+/// A report's rows from the raw lists of `data` (the oracle).
+fn raw_rows(report: ReportType, data: &ReportData) -> Vec<Vec<Cell>> {
+    match report {
+        ReportType::Organisation => organisation::build_rows(data),
+        ReportType::ServiceProviderSummary => provider_summary::build_rows(data),
+        other => panic!("{} is not built from the statistics", other.as_str()),
+    }
+}
+
+/// A report's rows from the organisation's size and the period's statistics.
+fn rows_from_statistics(
+    report: ReportType,
+    entities: &ReportData,
+    period: &shared::org_reports::stats::PeriodFigures,
+) -> Vec<Vec<Cell>> {
+    match report {
+        ReportType::Organisation => organisation::build_rows_from(entities, period),
+        ReportType::ServiceProviderSummary => provider_summary::build_rows_from(entities, period),
+        other => panic!("{} is not built from the statistics", other.as_str()),
+    }
+}
+
 /// What the comparisons covered, so that a world that exercises nothing fails.
 #[derive(Debug, Default)]
 struct Coverage {
@@ -431,11 +463,23 @@ async fn assert_stats_equal_raw(
                 let mut data = raw.clone();
                 data.min_duration_seconds = *min;
                 let oracle = tiles(&data, p.record());
-                let got = load_tiles(store, &scope, &p).await.unwrap();
+                // What `load_tiles` reads and computes (the reads test calls it as such), once
+                // for the tiles and the aggregate reports built from the same statistics (as
+                // the download builds them): the tiles equal, the rows equal cell for cell.
+                let (entities, period) = load_period(store, &scope, &p).await.unwrap();
                 assert_eq!(
-                    got, oracle,
+                    tiles_from(&entities, &period, p.record()),
+                    oracle,
                     "{label}: {scope:?} {zone} {from}..{to}, minimum {min} s"
                 );
+                for report in FROM_STATISTICS {
+                    assert_eq!(
+                        rows_from_statistics(report, &entities, &period),
+                        raw_rows(report, &data),
+                        "{label}: {} {scope:?} {zone} {from}..{to}, minimum {min} s",
+                        report.as_str()
+                    );
+                }
                 let (consultations, abandoned, calls, logged_in, consulted) = figures(&oracle);
                 cov.compared += 1;
                 cov.consultations += consultations;
@@ -613,7 +657,8 @@ async fn tiles_from_statistics_after_concurrent_delivery_moto() {
     concurrent_delivery(Arc::new(store), MOTO, MOTO_MINIMUMS, "moto, concurrent").await;
 }
 
-/// Items read by the tiles and by the raw lists, for each scope and two periods.
+/// Items read by the tiles and by the raw lists, for each scope and two periods; the reports
+/// built from the statistics (C4, C8) read what the tiles read, and give the raw lists' rows.
 async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64)> {
     let counting = CountingStore::new(store);
     let mut out = Vec::new();
@@ -640,6 +685,23 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64)> {
                 entities + partitions * per_partition,
                 "{scope:?} {zone}"
             );
+            // The reports built from the statistics, as the download builds them: the tiles'
+            // reads, and the raw lists' rows.
+            let config = ReportConfig::defaults(ORG);
+            for report in FROM_STATISTICS {
+                let rows = build_report(&counting, &scope, report, &p, &config)
+                    .await
+                    .unwrap();
+                let report_read = counting.take();
+                assert_eq!(rows, raw_rows(report, &data), "{}", report.as_str());
+                assert_eq!(report_read, read, "{} {scope:?} {zone}", report.as_str());
+                eprintln!(
+                    "reads: {} {scope:?} {zone} {from}..{to}: {report_read} items ({} rows; \
+                     the raw lists: {raw})",
+                    report.as_str(),
+                    rows.len()
+                );
+            }
             out.push((read, raw, entities));
         }
     }

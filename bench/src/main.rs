@@ -365,7 +365,23 @@ impl Table {
         );
         match &f.reads {
             Ok((reports, tiles)) => {
-                for r in reports {
+                for r in reports.iter().filter(|r| r.from_statistics) {
+                    self.row(
+                        &format!(
+                            "store items read by organisation report `{}` from the statistics \
+                             items (compare two volumes 10× apart)",
+                            r.report
+                        ),
+                        &format!(
+                            "{} rows, {} items read",
+                            thousands(r.rows),
+                            thousands(r.read)
+                        ),
+                        "the same at both volumes",
+                        "",
+                    );
+                }
+                for r in reports.iter().filter(|r| !r.from_statistics) {
                     self.row(
                         &format!(
                             "store items read per row: organisation report `{}`",

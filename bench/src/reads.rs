@@ -2,7 +2,9 @@
 //! reads per row it outputs, and what the summary tiles read, counted by a store wrapper that
 //! adds up the `read` of every page and one per `GetItem` (the same count the admin pages
 //! return in `x-items-read`). The tiles are measured as the summary endpoint loads them
-//! (`load_tiles`: the organisation's size and one statistics item per bucket of the period).
+//! (`load_tiles`: the organisation's size and one statistics item per bucket of the period);
+//! the reports built from the same statistics (`ReportType::from_statistics`: Organisation,
+//! Service provider summary) read what the tiles read, the same at any volume.
 
 use shared::org_reports::config::ReportConfig;
 use shared::org_reports::download::{build_report, ReportType};
@@ -17,6 +19,9 @@ pub struct ReportReads {
     pub report: &'static str,
     pub rows: u64,
     pub read: u64,
+    /// Built from the organisation's size and the period's statistics items: its reads do
+    /// not grow with the period's activity (compare two volumes), whatever its rows.
+    pub from_statistics: bool,
 }
 
 impl ReportReads {
@@ -43,6 +48,7 @@ pub async fn measure(
             report: report.as_str(),
             rows: rows.len() as u64,
             read: counting.take(),
+            from_statistics: report.from_statistics(),
         });
     }
     // The summary endpoint's own read: the organisation's size and the statistics items of

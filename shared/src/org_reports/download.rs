@@ -86,6 +86,16 @@ impl ReportType {
             .ok_or_else(|| Problem::not_found("report type"))
     }
 
+    /// Whether the report is built from the organisation's size and the period's statistics
+    /// items ([`super::tiles::load_period`]: the same number of reads at any volume, issue 8)
+    /// rather than from the period's raw lists.
+    pub fn from_statistics(self) -> bool {
+        matches!(
+            self,
+            ReportType::Organisation | ReportType::ServiceProviderSummary
+        )
+    }
+
     /// The report's columns.
     pub fn fields(self) -> &'static [crate::export::xlsx::FieldDescription] {
         match self {
@@ -120,14 +130,24 @@ pub async fn build_report(
             },
         ));
     }
+    // C4 and C8 from the organisation's size and the period's statistics items: the same
+    // number of reads at any volume (issue 8); equal to their `build_rows` on the raw lists.
+    if report_type.from_statistics() {
+        let (data, period) = super::tiles::load_period(store, scope, params).await?;
+        return Ok(match report_type {
+            ReportType::Organisation => super::organisation::build_rows_from(&data, &period),
+            _ => super::provider_summary::build_rows_from(&data, &period),
+        });
+    }
     let data = super::data::load_report_data(store, scope, params).await?;
     Ok(match report_type {
-        ReportType::Organisation => super::organisation::build_rows(&data),
         ReportType::Clinics => super::clinics::build_rows(&data),
         ReportType::RoomCalls => super::room_calls::build_rows(&data, config),
         ReportType::ServiceProviders => super::providers::build_rows(&data),
-        ReportType::ServiceProviderSummary => super::provider_summary::build_rows(&data),
-        ReportType::Consultations => Vec::new(),
+        // Built above.
+        ReportType::Organisation
+        | ReportType::ServiceProviderSummary
+        | ReportType::Consultations => Vec::new(),
     })
 }
 

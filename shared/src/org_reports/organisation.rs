@@ -3,6 +3,7 @@
 //! meeting rooms of the period, with the organisation's state, specialty and contract.
 
 use super::data::{call_span, exists_in, within, ReportData};
+use super::stats::PeriodFigures;
 use crate::events::types::RoomType;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
@@ -49,14 +50,9 @@ pub struct OrganisationFigures {
     pub room_call_seconds: i64,
 }
 
-/// Computes the figures.
+/// Computes the figures from the raw lists of `data` (every segment and room-call participant
+/// of the period): the oracle of [`figures_from`].
 pub fn figures(data: &ReportData) -> OrganisationFigures {
-    let (start, end) = (data.start, data.end);
-    let providers: Vec<_> = data
-        .providers()
-        .into_iter()
-        .filter(|a| exists_in(Some(a.created_at), a.deactivated_at, start, end))
-        .collect();
     let wa = data.waiting_area();
     let consulted: BTreeSet<&str> = wa
         .consultations
@@ -65,7 +61,39 @@ pub fn figures(data: &ReportData) -> OrganisationFigures {
         .collect();
     let calls = data.calls();
     OrganisationFigures {
-        user_accounts: providers.len() as i64,
+        providers_consulted: consulted.len() as i64,
+        consultations: wa.consultations.len() as i64,
+        consultation_seconds: wa.consultations.iter().map(|c| c.seconds).sum(),
+        room_calls: calls.len() as i64,
+        room_call_seconds: calls.iter().filter_map(|(_, ps)| call_span(ps).2).sum(),
+        ..size_figures(data)
+    }
+}
+
+/// Computes the figures with the period's activity from `period` (the statistics items, issue
+/// 8) and the organisation's size from `data` (its period lists are not used).
+pub fn figures_from(data: &ReportData, period: &PeriodFigures) -> OrganisationFigures {
+    OrganisationFigures {
+        providers_consulted: period.hosts.len() as i64,
+        consultations: period.consultations,
+        consultation_seconds: period.consultation_seconds,
+        room_calls: period.room_calls,
+        room_call_seconds: period.room_call_seconds,
+        ..size_figures(data)
+    }
+}
+
+/// The figures of the organisation's size (accounts, clinics, rooms existing, created or
+/// deleted in the period); the activity figures zero.
+fn size_figures(data: &ReportData) -> OrganisationFigures {
+    let (start, end) = (data.start, data.end);
+    let providers = data
+        .providers()
+        .into_iter()
+        .filter(|a| exists_in(Some(a.created_at), a.deactivated_at, start, end))
+        .count() as i64;
+    OrganisationFigures {
+        user_accounts: providers,
         waiting_areas: data
             .clinics
             .iter()
@@ -81,10 +109,7 @@ pub fn figures(data: &ReportData) -> OrganisationFigures {
             .iter()
             .filter(|c| within(c.deleted_at, start, end))
             .count() as i64,
-        providers: providers.len() as i64,
-        providers_consulted: consulted.len() as i64,
-        consultations: wa.consultations.len() as i64,
-        consultation_seconds: wa.consultations.iter().map(|c| c.seconds).sum(),
+        providers,
         meeting_rooms: data
             .rooms
             .iter()
@@ -101,14 +126,23 @@ pub fn figures(data: &ReportData) -> OrganisationFigures {
             .iter()
             .filter(|r| within(r.deleted_at, start, end))
             .count() as i64,
-        room_calls: calls.len() as i64,
-        room_call_seconds: calls.iter().filter_map(|(_, ps)| call_span(ps).2).sum(),
+        ..OrganisationFigures::default()
     }
 }
 
-/// The report's one row.
+/// The report's one row from the raw lists of `data` (the oracle of [`build_rows_from`]).
 pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
-    let f = figures(data);
+    rows(data, figures(data))
+}
+
+/// The report's one row: the organisation's size from `data`, the period's activity from
+/// `period` ([`super::tiles::load_period`]: the statistics items at a constant number of
+/// reads). Equal, cell for cell, to [`build_rows`] on the raw lists.
+pub fn build_rows_from(data: &ReportData, period: &PeriodFigures) -> Vec<Vec<Cell>> {
+    rows(data, figures_from(data, period))
+}
+
+fn rows(data: &ReportData, f: OrganisationFigures) -> Vec<Vec<Cell>> {
     let o = &data.organisation;
     vec![vec![
         Cell::text(o.name.clone()),

@@ -3,6 +3,7 @@
 //! (hosted a consultation) in the period.
 
 use super::data::{exists_in, within, ReportData};
+use super::stats::PeriodFigures;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
 use crate::readmodels::Account;
@@ -62,11 +63,22 @@ pub struct ProviderFigures {
     pub active: i64,
 }
 
-/// Figures of a group of accounts.
+/// Figures of a group of accounts, logins from the raw list of `data`.
 pub fn figures(
     data: &ReportData,
     accounts: &[&Account],
     active: &BTreeSet<String>,
+) -> ProviderFigures {
+    figures_with(data, accounts, active, &data.logged_in)
+}
+
+/// Figures of a group of accounts: `active` hosted a consultation of the period, `logged_in`
+/// logged in during it.
+pub fn figures_with(
+    data: &ReportData,
+    accounts: &[&Account],
+    active: &BTreeSet<String>,
+    logged_in: &BTreeSet<String>,
 ) -> ProviderFigures {
     let (start, end) = (data.start, data.end);
     let count = |f: &dyn Fn(&Account) -> bool| accounts.iter().filter(|a| f(a)).count() as i64;
@@ -74,7 +86,7 @@ pub fn figures(
         providers: count(&|a| exists_in(Some(a.created_at), a.deactivated_at, start, end)),
         new: count(&|a| within(Some(a.created_at), start, end)),
         deactivated: count(&|a| within(a.deactivated_at, start, end)),
-        logged_in: count(&|a| data.logged_in.contains(&a.account_id)),
+        logged_in: count(&|a| logged_in.contains(&a.account_id)),
         active: count(&|a| active.contains(&a.account_id)),
     }
 }
@@ -101,12 +113,28 @@ fn row(org: &str, role: &str, level: &str, f: ProviderFigures) -> Vec<Cell> {
     ]
 }
 
-/// The report's rows: the total, then each platform role and access level in order.
+/// The report's rows from the raw lists of `data` (the oracle of [`build_rows_from`]): the
+/// total, then each platform role and access level in order.
 pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
+    rows(data, &active_accounts(data), &data.logged_in)
+}
+
+/// The report's rows with the period's hosts and logins from `period`
+/// ([`super::tiles::load_period`]: the statistics items at a constant number of reads), the
+/// accounts from `data`. Equal, cell for cell, to [`build_rows`] on the raw lists.
+pub fn build_rows_from(data: &ReportData, period: &PeriodFigures) -> Vec<Vec<Cell>> {
+    rows(data, &period.hosts, &period.logged_in)
+}
+
+fn rows(
+    data: &ReportData,
+    active: &BTreeSet<String>,
+    logged_in: &BTreeSet<String>,
+) -> Vec<Vec<Cell>> {
     let accounts = data.providers();
-    let active = active_accounts(data);
     let org = data.organisation.name.as_str();
-    let mut rows = vec![row(org, "All", "All", figures(data, &accounts, &active))];
+    let figures = |group: &[&Account]| figures_with(data, group, active, logged_in);
+    let mut rows = vec![row(org, "All", "All", figures(&accounts))];
     let mut groups: BTreeMap<(&str, &str), Vec<&Account>> = BTreeMap::new();
     for a in &accounts {
         groups
@@ -115,7 +143,7 @@ pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
             .push(a);
     }
     for ((role, level), group) in groups {
-        rows.push(row(org, role, level, figures(data, &group, &active)));
+        rows.push(row(org, role, level, figures(&group)));
     }
     rows
 }

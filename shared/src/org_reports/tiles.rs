@@ -111,13 +111,30 @@ pub fn tiles(data: &ReportData, params: ParamsRecord) -> Tiles {
 /// Loads the tiles of `scope` for `params` at a constant number of reads: the organisation's
 /// size (organisation, clinics, accounts, rooms, memberships of the clinics in scope:
 /// [`load_entities`]) and one statistics item per bucket of the period
-/// ([`stats::read_period_figures`]), whatever the activity. A period whose bounds are not on
-/// UTC quarter hours (historical zone offsets only) reads the raw lists instead.
+/// ([`stats::read_period_figures`]), whatever the activity ([`load_period`]). A period whose
+/// bounds are not on UTC quarter hours (historical zone offsets only) reads the raw lists
+/// instead.
 pub async fn load_tiles(
     store: &dyn Store,
     scope: &ReportScope,
     params: &ReportParams,
 ) -> Result<Tiles, StoreError> {
+    let (data, period) = load_period(store, scope, params).await?;
+    Ok(tiles_from(&data, &period, params.record()))
+}
+
+/// What the tiles and the aggregate reports built from the period's figures (C4
+/// [`organisation::build_rows_from`], C8 [`provider_summary::build_rows_from`]) read: the
+/// organisation's size ([`load_entities`]: its period lists stay empty) and the period's
+/// figures from the statistics items ([`stats::read_period_figures`], one `GetItem` per bucket
+/// of the period), whatever the activity. A period whose bounds are not on UTC quarter hours
+/// (historical zone offsets only) has no buckets: then the raw lists ([`load_report_data`])
+/// and their figures ([`raw_period_figures`]).
+pub async fn load_period(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<(ReportData, PeriodFigures), StoreError> {
     let data = load_entities(store, scope, params).await?;
     let rooms = data.rooms.iter().map(|r| r.room_id.clone()).collect();
     match stats::read_period_figures(
@@ -130,10 +147,11 @@ pub async fn load_tiles(
     )
     .await?
     {
-        Some(period) => Ok(tiles_from(&data, &period, params.record())),
+        Some(period) => Ok((data, period)),
         None => {
             let data = load_report_data(store, scope, params).await?;
-            Ok(tiles(&data, params.record()))
+            let period = raw_period_figures(&data);
+            Ok((data, period))
         }
     }
 }
@@ -143,11 +161,7 @@ pub async fn load_tiles(
 pub fn tiles_from(data: &ReportData, period: &PeriodFigures, params: ParamsRecord) -> Tiles {
     let org = organisation::figures(data);
     let accounts = data.providers();
-    let mut summary = provider_summary::figures(data, &accounts, &period.hosts);
-    summary.logged_in = accounts
-        .iter()
-        .filter(|a| period.logged_in.contains(&a.account_id))
-        .count() as i64;
+    let summary = provider_summary::figures_with(data, &accounts, &period.hosts, &period.logged_in);
     Tiles {
         params,
         entities: Entities {
