@@ -7,10 +7,11 @@
 //! organisation and clinic level, for minimum durations around the generated ones — after
 //! delivery in order, after re-delivery of everything, after delivery shuffled with some
 //! events re-sent under new ids, and after concurrent delivery. The aggregate reports built
-//! from the same statistics (C4 Organisation, C8 Service provider summary) equal, cell for cell,
-//! their rows from the raw lists in every one of those comparisons. Then the read count: the
+//! from the same statistics (C4 Organisation, C8 Service provider summary, C5 Clinics) equal,
+//! cell for cell, their rows from the raw lists in those comparisons. Then the read count: the
 //! same number of items for a world and one ten times larger, for the tiles and those reports
-//! as the download builds them.
+//! as the download builds them (C5 but its bounded look back for the last consultation); the
+//! room-call report (C6) reads the participants only, less than the raw lists.
 
 #![allow(clippy::unwrap_used)]
 
@@ -21,12 +22,14 @@ use shared::adapters::embedded_store::EmbeddedStore;
 use shared::events::ingest::ingest_batch;
 use shared::export::cells::Cell;
 use shared::org_reports::config::ReportConfig;
-use shared::org_reports::data::{load_entities, load_report_data, ReportData};
+use shared::org_reports::data::{
+    last_consultations, load_entities, load_report_data, load_room_call_data, ReportData,
+};
 use shared::org_reports::download::{build_report, ReportType};
 use shared::org_reports::params::ReportParams;
 use shared::org_reports::stats::period_buckets;
 use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
-use shared::org_reports::{organisation, provider_summary, ReportScope};
+use shared::org_reports::{clinics, organisation, provider_summary, room_calls, ReportScope};
 use shared::ports::{CountingStore, Store};
 use std::sync::Arc;
 
@@ -448,6 +451,7 @@ fn figures(t: &Tiles) -> (i64, i64, i64, i64, i64) {
 async fn assert_stats_equal_raw(
     store: &dyn Store,
     minimums: &[u32],
+    clinic_report: bool,
     label: &str,
 ) -> (Coverage, Vec<Tiles>) {
     let mut cov = Coverage::default();
@@ -478,6 +482,16 @@ async fn assert_stats_equal_raw(
                         raw_rows(report, &data),
                         "{label}: {} {scope:?} {zone} {from}..{to}, minimum {min} s",
                         report.as_str()
+                    );
+                }
+                // The Clinic report, from each clinic's statistics items and its last
+                // consultation (on moto in-order and concurrent deliveries only: it reads
+                // again per clinic).
+                if clinic_report {
+                    assert_eq!(
+                        clinics::load_rows(store, &scope, &p).await.unwrap(),
+                        clinics::build_rows(&data),
+                        "{label}: clinics {scope:?} {zone} {from}..{to}, minimum {min} s"
                     );
                 }
                 let (consultations, abandoned, calls, logged_in, consulted) = figures(&oracle);
@@ -537,18 +551,21 @@ const MOTO: Volume = Volume {
 
 /// In order, re-delivered, then shuffled with re-sends into a second store: the statistics
 /// equal the raw lists every time, and both stores' raw figures agree.
+/// `every_pass`: the Clinic report compared after re-delivery and shuffled delivery too (not
+/// on moto, where each comparison of it is a few hundred more requests).
 async fn statistics_equal_raw_lists(
     first: Arc<dyn Store>,
     second: Arc<dyn Store>,
     volume: Volume,
     minimums: &[u32],
+    every_pass: bool,
     label: &str,
 ) {
     let events = world_events(7, volume);
     let report = ingest(&*first, &events).await;
     assert_eq!(report.accepted, events.len());
     let (cov, in_order) =
-        assert_stats_equal_raw(&*first, minimums, &format!("{label}, in order")).await;
+        assert_stats_equal_raw(&*first, minimums, true, &format!("{label}, in order")).await;
     assert_covered(&cov, minimums, label);
 
     let report = ingest(&*first, &events).await;
@@ -557,8 +574,13 @@ async fn statistics_equal_raw_lists(
         (0, events.len()),
         "re-delivery lands nothing"
     );
-    let (_, redelivered) =
-        assert_stats_equal_raw(&*first, minimums, &format!("{label}, re-delivered")).await;
+    let (_, redelivered) = assert_stats_equal_raw(
+        &*first,
+        minimums,
+        every_pass,
+        &format!("{label}, re-delivered"),
+    )
+    .await;
     assert_eq!(redelivered, in_order);
 
     let mixed = shuffled_with_resends(&events, 11);
@@ -566,6 +588,7 @@ async fn statistics_equal_raw_lists(
     let (_, shuffled) = assert_stats_equal_raw(
         &*second,
         minimums,
+        every_pass,
         &format!("{label}, shuffled with re-sends"),
     )
     .await;
@@ -580,6 +603,7 @@ async fn tiles_from_statistics_equal_the_raw_lists_embedded() {
         Arc::new(EmbeddedStore::in_memory()),
         SMALL,
         MINIMUMS,
+        true,
         "embedded",
     )
     .await;
@@ -592,6 +616,7 @@ async fn tiles_from_statistics_equal_the_raw_lists_moto() {
         Arc::new(support::moto::dynamo_store().await),
         MOTO,
         MOTO_MINIMUMS,
+        false,
         "moto",
     )
     .await;
@@ -631,7 +656,7 @@ async fn concurrent_delivery(store: Arc<dyn Store>, volume: Volume, minimums: &[
     for task in tasks {
         task.await.unwrap();
     }
-    let (cov, _) = assert_stats_equal_raw(&*store, minimums, label).await;
+    let (cov, _) = assert_stats_equal_raw(&*store, minimums, true, label).await;
     assert_covered(&cov, minimums, label);
 }
 
@@ -659,7 +684,7 @@ async fn tiles_from_statistics_after_concurrent_delivery_moto() {
 
 /// Items read by the tiles and by the raw lists, for each scope and two periods; the reports
 /// built from the statistics (C4, C8) read what the tiles read, and give the raw lists' rows.
-async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64)> {
+async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64)> {
     let counting = CountingStore::new(store);
     let mut out = Vec::new();
     for scope in scopes() {
@@ -702,7 +727,44 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64)> {
                     rows.len()
                 );
             }
-            out.push((read, raw, entities));
+            // The Clinic report: the organisation's size, one statistics item per bucket per
+            // clinic in scope, and each clinic's look back for its last consultation (bounded,
+            // read as the raw path reads it; measured on its own and taken off).
+            let rows = build_report(&counting, &scope, ReportType::Clinics, &p, &config)
+                .await
+                .unwrap();
+            let clinic_read = counting.take();
+            assert_eq!(rows, clinics::build_rows(&data), "clinics");
+            last_consultations(&counting, &data.clinics, data.end)
+                .await
+                .unwrap();
+            let look_back = counting.take();
+            assert_eq!(
+                clinic_read - look_back,
+                entities + data.clinics.len() as u64 * per_partition,
+                "clinics {scope:?} {zone}"
+            );
+            eprintln!(
+                "reads: clinics {scope:?} {zone} {from}..{to}: {clinic_read} items \
+                 ({look_back} of them the look back; {} rows; the raw lists: {raw})",
+                rows.len()
+            );
+            // The room-call report: the organisation's size and the period's room-call
+            // participants (one item per participant; no segments, no logins).
+            let rows = build_report(&counting, &scope, ReportType::RoomCalls, &p, &config)
+                .await
+                .unwrap();
+            let call_read = counting.take();
+            assert_eq!(rows, room_calls::build_rows(&data, &config), "room calls");
+            let call_data = load_room_call_data(&counting, &scope, &p).await.unwrap();
+            counting.take();
+            assert_eq!(call_data.room_calls, data.room_calls);
+            eprintln!(
+                "reads: room-calls {scope:?} {zone} {from}..{to}: {call_read} items ({} rows, \
+                 {entities} of them the organisation's size; the raw lists: {raw})",
+                rows.len()
+            );
+            out.push((read, raw, entities, clinic_read - look_back, call_read));
         }
     }
     out
@@ -722,8 +784,19 @@ async fn same_reads_at_ten_times_the_volume(
     ingest(&*large, &world_events(4, large_volume)).await;
     let a = reads(&*small).await;
     let b = reads(&*large).await;
-    for ((tiles_a, raw_a, _), (tiles_b, raw_b, _)) in a.iter().zip(&b) {
+    for ((tiles_a, raw_a, _, clinics_a, calls_a), (tiles_b, raw_b, _, clinics_b, calls_b)) in
+        a.iter().zip(&b)
+    {
         assert_eq!(tiles_a, tiles_b, "the tiles read the same at both volumes");
+        assert_eq!(
+            clinics_a, clinics_b,
+            "the Clinic report reads the same at both volumes (but its look back)"
+        );
+        assert!(
+            calls_a <= raw_a && calls_b < raw_b,
+            "the room-call report reads less than the raw lists ({calls_a} <= {raw_a}, \
+             {calls_b} < {raw_b})"
+        );
         assert!(
             raw_b > raw_a,
             "the raw lists grow with the volume ({raw_a} -> {raw_b}), so the worlds differ"

@@ -3,8 +3,9 @@
 //! adds up the `read` of every page and one per `GetItem` (the same count the admin pages
 //! return in `x-items-read`). The tiles are measured as the summary endpoint loads them
 //! (`load_tiles`: the organisation's size and one statistics item per bucket of the period);
-//! the reports built from the same statistics (`ReportType::from_statistics`: Organisation,
-//! Service provider summary) read what the tiles read, the same at any volume.
+//! the reports built from the same statistics (`ReportType::from_statistics`: Organisation and
+//! Service provider summary read what the tiles read; Clinics each clinic's statistics items
+//! and a bounded look back) read the same at any volume.
 
 use shared::org_reports::config::ReportConfig;
 use shared::org_reports::download::{build_report, ReportType};

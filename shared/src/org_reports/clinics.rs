@@ -2,11 +2,17 @@
 //! members who consulted, new members, consultations and their time in the period, the last
 //! consultation, and the clinic's state, specialty and contract.
 
-use super::data::{exists_in, within, ReportData};
+use super::data::{
+    exists_in, last_consultations, load_entities, load_report_data, within, ReportData,
+};
+use super::params::ReportParams;
+use super::stats::{self, PeriodFigures};
+use super::ReportScope;
 use crate::events::types::WaitingAreaStatus;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
-use std::collections::BTreeSet;
+use crate::ports::{Store, StoreError};
+use std::collections::HashMap;
 
 /// The columns, in order.
 pub const FIELDS: &[FieldDescription] = &[
@@ -101,30 +107,84 @@ pub fn status_text(s: WaitingAreaStatus) -> &'static str {
     }
 }
 
-/// The report's rows.
-pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
-    let (start, end) = (data.start, data.end);
+/// Each clinic's waiting-area figures of the period (consultations, their seconds, abandoned
+/// calls, the accounts that hosted them) from the raw lists of `data`: the oracle of the
+/// statistics items' [`stats::read_clinic_figures`].
+pub fn raw_clinic_figures(data: &ReportData) -> HashMap<String, PeriodFigures> {
     let wa = data.waiting_area();
+    let mut out: HashMap<String, PeriodFigures> = HashMap::new();
+    for f in &wa.consultations {
+        let e = out.entry(f.clinic_id.clone()).or_default();
+        e.consultations += 1;
+        e.consultation_seconds += f.seconds;
+        e.hosts.extend(f.hosts.keys().cloned());
+    }
+    for (clinic, n) in &wa.abandoned {
+        out.entry(clinic.clone()).or_default().abandoned += *n as i64;
+    }
+    out
+}
+
+/// The report's rows from the raw lists of `data` (the oracle of [`build_rows_from`]).
+pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
+    build_rows_from(data, &raw_clinic_figures(data))
+}
+
+/// Loads what the report reads and builds its rows, at a number of reads that does not grow
+/// with the period's activity: the organisation's size ([`load_entities`]), each clinic's
+/// statistics items ([`stats::read_clinic_figures`]: one `GetItem` per bucket of the period
+/// per clinic in scope) and each clinic's last consultation ([`last_consultations`], a bounded
+/// look back from the period's end, as the raw path reads it: a latest time is not a sum, so
+/// the statistics, kept by difference, cannot hold it). A period whose bounds are not on UTC
+/// quarter hours reads the raw lists ([`load_report_data`]). Rows equal [`build_rows`] on the
+/// raw lists, cell for cell.
+pub async fn load_rows(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let mut data = load_entities(store, scope, params).await?;
+    let mut figures = HashMap::new();
+    for c in &data.clinics {
+        let read = stats::read_clinic_figures(
+            store,
+            &c.clinic_id,
+            data.start,
+            data.end,
+            params.min_duration_seconds,
+        )
+        .await?;
+        match read {
+            Some(f) => {
+                figures.insert(c.clinic_id.clone(), f);
+            }
+            None => return Ok(build_rows(&load_report_data(store, scope, params).await?)),
+        }
+    }
+    data.last_consultation = last_consultations(store, &data.clinics, data.end).await?;
+    Ok(build_rows_from(&data, &figures))
+}
+
+/// The report's rows: the clinics, their members and last consultation from `data`, each
+/// clinic's period figures from `figures` (by clinic id; a clinic missing had none).
+pub fn build_rows_from(
+    data: &ReportData,
+    figures: &HashMap<String, PeriodFigures>,
+) -> Vec<Vec<Cell>> {
+    let (start, end) = (data.start, data.end);
+    let none = PeriodFigures::default();
     data.clinics
         .iter()
         .map(|c| {
+            let f = figures.get(&c.clinic_id).unwrap_or(&none);
             let members: Vec<_> = data
                 .memberships
                 .iter()
                 .filter(|m| m.clinic_id == c.clinic_id)
                 .collect();
-            let mine: Vec<_> = wa
-                .consultations
-                .iter()
-                .filter(|f| f.clinic_id == c.clinic_id)
-                .collect();
-            let hosts: BTreeSet<&str> = mine
-                .iter()
-                .flat_map(|f| f.hosts.keys().map(String::as_str))
-                .collect();
             let consulted = members
                 .iter()
-                .filter(|m| hosts.contains(m.account_id.as_str()))
+                .filter(|m| f.hosts.contains(&m.account_id))
                 .count();
             vec![
                 Cell::text(data.organisation.name.clone()),
@@ -147,9 +207,9 @@ pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
                         .filter(|m| within(Some(m.granted_at), start, end))
                         .count() as i64,
                 ),
-                Cell::Int(mine.len() as i64),
-                Cell::Seconds(mine.iter().map(|f| f.seconds).sum()),
-                Cell::Int(wa.abandoned.get(&c.clinic_id).copied().unwrap_or(0) as i64),
+                Cell::Int(f.consultations),
+                Cell::Seconds(f.consultation_seconds),
+                Cell::Int(f.abandoned),
                 Cell::text(c.state.clone()),
                 Cell::text(c.specialty.clone()),
                 Cell::text(c.contract.clone()),

@@ -166,6 +166,59 @@ pub async fn load_entities(
     })
 }
 
+/// Room-call participants who joined in `[start, end)`, in `rooms` (`gsi2
+/// ORG#<org>#ROOMCALLS` between the bounds): one item per participant of the period.
+async fn period_room_calls(
+    store: &dyn Store,
+    org_id: &str,
+    rooms: &[Room],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<RoomCallParticipant>, StoreError> {
+    let call_items = query_all(
+        store,
+        &Query::partition(Index::Gsi2, lists::org_room_calls(org_id))
+            .range(SkRange::Between(sort_time(start), sort_time(end))),
+    )
+    .await?;
+    let room_ids: BTreeSet<&str> = rooms.iter().map(|r| r.room_id.as_str()).collect();
+    Ok(decode_all::<RoomCallParticipant>(&call_items)?
+        .into_iter()
+        .filter(|p| room_ids.contains(p.room_id.as_str()))
+        .collect())
+}
+
+/// Each clinic's last answered (not abandoned) segment start before `end`: per clinic, pages
+/// of 25 of `gsi1 CLINIC#<clinic>#SEGMENTS` at most `end`, backward, at most 4 — bounded per
+/// clinic, not by the period's activity.
+pub async fn last_consultations(
+    store: &dyn Store,
+    clinics: &[Clinic],
+    end: DateTime<Utc>,
+) -> Result<HashMap<String, DateTime<Utc>>, StoreError> {
+    let mut out = HashMap::new();
+    for clinic in clinics {
+        if let Some(at) = last_answered_segment(store, &clinic.clinic_id, end).await? {
+            out.insert(clinic.clinic_id.clone(), at);
+        }
+    }
+    Ok(out)
+}
+
+/// What the room-call report (C6) reads: the organisation's size ([`load_entities`]) and the
+/// room-call participants who joined in the period in the rooms in scope — one item per
+/// participant, the report's rows, and not the period's segments or logins.
+pub async fn load_room_call_data(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<ReportData, StoreError> {
+    let mut data = load_entities(store, scope, params).await?;
+    data.room_calls =
+        period_room_calls(store, scope.org_id(), &data.rooms, data.start, data.end).await?;
+    Ok(data)
+}
+
 /// Loads the data of `scope` for `params`.
 pub async fn load_report_data(
     store: &dyn Store,
@@ -177,16 +230,7 @@ pub async fn load_report_data(
     let base = super::load::consultation_input(store, scope, start, end).await?;
     let (clinics, rooms, memberships) = scoped_entities(store, scope, &base.clinics).await?;
     let period = SkRange::Between(sort_time(start), sort_time(end));
-    let call_items = query_all(
-        store,
-        &Query::partition(Index::Gsi2, lists::org_room_calls(org_id)).range(period.clone()),
-    )
-    .await?;
-    let room_ids: BTreeSet<&str> = rooms.iter().map(|r| r.room_id.as_str()).collect();
-    let room_calls: Vec<RoomCallParticipant> = decode_all::<RoomCallParticipant>(&call_items)?
-        .into_iter()
-        .filter(|p| room_ids.contains(p.room_id.as_str()))
-        .collect();
+    let room_calls = period_room_calls(store, org_id, &rooms, start, end).await?;
     let login_items = query_all(
         store,
         &Query::partition(Index::Gsi1, lists::org_logins(org_id)).range(period),
@@ -236,12 +280,7 @@ pub async fn load_report_data(
             }
         }
     }
-    let mut last_consultation = HashMap::new();
-    for clinic in &clinics {
-        if let Some(at) = last_answered_segment(store, &clinic.clinic_id, end).await? {
-            last_consultation.insert(clinic.clinic_id.clone(), at);
-        }
-    }
+    let last_consultation = last_consultations(store, &clinics, end).await?;
     Ok(ReportData {
         scope: scope.clone(),
         start,

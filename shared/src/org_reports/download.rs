@@ -87,12 +87,13 @@ impl ReportType {
     }
 
     /// Whether the report is built from the organisation's size and the period's statistics
-    /// items ([`super::tiles::load_period`]: the same number of reads at any volume, issue 8)
-    /// rather than from the period's raw lists.
+    /// items (the same number of reads at any volume, issue 8) rather than from the period's
+    /// raw lists: C4 and C8 ([`super::tiles::load_period`]), C5 ([`super::clinics::load_rows`]:
+    /// each clinic's statistics and its bounded look back for the last consultation).
     pub fn from_statistics(self) -> bool {
         matches!(
             self,
-            ReportType::Organisation | ReportType::ServiceProviderSummary
+            ReportType::Organisation | ReportType::Clinics | ReportType::ServiceProviderSummary
         )
     }
 
@@ -132,22 +133,28 @@ pub async fn build_report(
     }
     // C4 and C8 from the organisation's size and the period's statistics items: the same
     // number of reads at any volume (issue 8); equal to their `build_rows` on the raw lists.
-    if report_type.from_statistics() {
-        let (data, period) = super::tiles::load_period(store, scope, params).await?;
-        return Ok(match report_type {
-            ReportType::Organisation => super::organisation::build_rows_from(&data, &period),
-            _ => super::provider_summary::build_rows_from(&data, &period),
-        });
-    }
-    let data = super::data::load_report_data(store, scope, params).await?;
     Ok(match report_type {
-        ReportType::Clinics => super::clinics::build_rows(&data),
-        ReportType::RoomCalls => super::room_calls::build_rows(&data, config),
-        ReportType::ServiceProviders => super::providers::build_rows(&data),
+        ReportType::Organisation => {
+            let (data, period) = super::tiles::load_period(store, scope, params).await?;
+            super::organisation::build_rows_from(&data, &period)
+        }
+        ReportType::ServiceProviderSummary => {
+            let (data, period) = super::tiles::load_period(store, scope, params).await?;
+            super::provider_summary::build_rows_from(&data, &period)
+        }
+        ReportType::Clinics => super::clinics::load_rows(store, scope, params).await?,
+        // One row per participant: the period's room-call participants only (not its
+        // segments or logins).
+        ReportType::RoomCalls => {
+            let data = super::data::load_room_call_data(store, scope, params).await?;
+            super::room_calls::build_rows(&data, config)
+        }
+        ReportType::ServiceProviders => {
+            let data = super::data::load_report_data(store, scope, params).await?;
+            super::providers::build_rows(&data)
+        }
         // Built above.
-        ReportType::Organisation
-        | ReportType::ServiceProviderSummary
-        | ReportType::Consultations => Vec::new(),
+        ReportType::Consultations => Vec::new(),
     })
 }
 

@@ -3,6 +3,11 @@
 //! empty) — email, name, clinic, role there, consultations hosted there in the period and their
 //! attendance, last consultation and last login before the period's end, and when access to
 //! the clinic was granted.
+//!
+//! Built from the raw lists (every segment of the period), not the statistics items (issue 8):
+//! "Consultation time" is each host's own attendance, which the statistics do not hold (their
+//! `hosts` count consultations by the consultation's seconds), and holding it means changing
+//! ingest's `Stats`. The last consultation and last login are one item per account either way.
 
 use super::data::ReportData;
 use crate::events::types::ClinicRole;

@@ -529,6 +529,37 @@ pub async fn read_period_figures(
     )))
 }
 
+/// One clinic's waiting-area figures of a period (consultations, their seconds, abandoned
+/// calls, hosts) from its statistics items only: one `GetItem` per bucket of the period under
+/// `CLINICSTATS#<clinic>`, whatever the volume (the Clinic report, C5). Logins and room calls
+/// stay empty. `None` when a bound is not on a UTC quarter hour.
+pub async fn read_clinic_figures(
+    store: &dyn Store,
+    clinic: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    min_duration_seconds: u32,
+) -> Result<Option<PeriodFigures>, StoreError> {
+    let Some(buckets) = period_buckets(start, end) else {
+        return Ok(None);
+    };
+    let stats = read_slots(
+        store,
+        bucket_keys(
+            &buckets,
+            |d| clinic_day(clinic, d),
+            |h| clinic_hour(clinic, h),
+        ),
+    )
+    .await?;
+    Ok(Some(sum_figures(
+        &stats,
+        &[],
+        min_duration_seconds,
+        &BTreeSet::new(),
+    )))
+}
+
 /// Sums the buckets of a period: waiting-area figures from `segments` (the scope's buckets),
 /// logins and room calls (in `rooms`) from `org`.
 pub fn sum_figures(
