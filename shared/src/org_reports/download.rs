@@ -131,8 +131,9 @@ pub async fn build_report(
             },
         ));
     }
-    // C4 and C8 from the organisation's size and the period's statistics items: the same
-    // number of reads at any volume (issue 8); equal to their `build_rows` on the raw lists.
+    // C4, C5 and C8 from the organisation's size and the period's statistics items: the same
+    // number of reads at any volume ([`ReportType::from_statistics`], issue 8); equal to
+    // their `build_rows` on the raw lists.
     Ok(match report_type {
         ReportType::Organisation => {
             let (data, period) = super::tiles::load_period(store, scope, params).await?;
