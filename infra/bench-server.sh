@@ -1,8 +1,9 @@
 # Sourced by infra/bench-email.sh and infra/bench-tabs.sh: builds the local server (unless
 # `bin` names one already built), starts it on `data` with the serve flags given, waits until
 # it answers, and stops it (removing its log directory) when the calling script exits.
-# Needs `root`, `profile` (a Cargo profile: server, release or debug), `bin` (may be empty) and `data`; sets `target`,
-# `bin`, `log` (its stdout in $log/out, stderr in $log/err), `pid` and `url`.
+# Needs `root`, `profile` (a Cargo profile: server, release or debug), `bin` (may be empty)
+# and `data`; sets `target`, `bin`, `log` (its stdout in $log/out, stderr in $log/err), `pid`
+# and `url`.
 start_bench_server() {
     target=${CARGO_TARGET_DIR:-$root/target}
     if [[ -z $bin ]]; then
