@@ -63,15 +63,6 @@ pub struct ProviderFigures {
     pub active: i64,
 }
 
-/// Figures of a group of accounts, logins from the raw list of `data`.
-pub fn figures(
-    data: &ReportData,
-    accounts: &[&Account],
-    active: &BTreeSet<String>,
-) -> ProviderFigures {
-    figures_with(data, accounts, active, &data.logged_in)
-}
-
 /// Figures of a group of accounts: `active` hosted a consultation of the period, `logged_in`
 /// logged in during it.
 pub fn figures_with(

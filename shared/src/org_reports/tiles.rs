@@ -159,7 +159,7 @@ pub async fn load_period(
 /// Computes the tiles: the organisation's size from `data` (its period lists are not used),
 /// the period's activity from `period`.
 pub fn tiles_from(data: &ReportData, period: &PeriodFigures, params: ParamsRecord) -> Tiles {
-    let org = organisation::figures(data);
+    let org = organisation::figures_from(data, period);
     let accounts = data.providers();
     let summary = provider_summary::figures_with(data, &accounts, &period.hosts, &period.logged_in);
     Tiles {
