@@ -27,7 +27,7 @@ use shared::org_reports::data::{
 };
 use shared::org_reports::download::{build_report, ReportType};
 use shared::org_reports::params::ReportParams;
-use shared::org_reports::stats::period_buckets;
+use shared::org_reports::stats::{period_buckets, DAY_SHARDS};
 use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
 use shared::org_reports::{clinics, organisation, provider_summary, room_calls, ReportScope};
 use shared::ports::{CountingStore, Store};
@@ -701,9 +701,10 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64)> {
             let data = load_report_data(&counting, &scope, &p).await.unwrap();
             let raw = counting.take();
             assert_eq!(tiles, shared::org_reports::tiles::tiles(&data, p.record()));
-            // One GetItem per bucket of the period (organisation; and clinic at clinic level).
+            // One item per bucket of the period and a whole day's shards (organisation; and
+            // clinic at clinic level).
             let b = period_buckets(p.start_utc(), p.end_utc()).unwrap();
-            let per_partition = (b.days.len() + b.hours.len()) as u64;
+            let per_partition = b.days.len() as u64 * (1 + DAY_SHARDS) + b.hours.len() as u64;
             let partitions = if scope.clinic_id().is_some() { 2 } else { 1 };
             assert_eq!(
                 read,

@@ -48,6 +48,7 @@ contract_tests!(
     cursors_are_checked,
     expiry_round_trips,
     put_many_writes_everything,
+    get_many_reads_in_order,
     keys_are_checked,
 );
 
@@ -797,6 +798,54 @@ async fn expiry_round_trips(store: &dyn Store) {
             .items,
         vec![future]
     );
+}
+
+async fn get_many_reads_in_order(store: &dyn Store) {
+    assert_eq!(store.get_many(&[]).await, Ok(vec![]));
+    // 230 stored items (more than one BatchGetItem of 100), every third key asked for missing,
+    // and some keys twice.
+    let items: Vec<Item> = (0..230)
+        .map(|i| {
+            let mut item = Item::new(
+                format!("MANY#{}", i % 7),
+                format!("K#{i:04}"),
+                json!({"i": i, "pad": "x".repeat(i * 3)}),
+            )
+            .with_version(i as u64 % 5 + 1);
+            if i % 11 == 0 {
+                item = item.with_gsi1("MANYIDX", format!("{i:04}"));
+            }
+            item
+        })
+        .collect();
+    store.put_many(items.clone()).await.unwrap();
+    let mut keys = Vec::new();
+    let mut expected = Vec::new();
+    for (i, item) in items.iter().enumerate().rev() {
+        keys.push(item.key());
+        expected.push(Some(item.clone()));
+        if i % 3 == 0 {
+            keys.push(key(&item.pk, &format!("K#{i:04}#missing")));
+            expected.push(None);
+        }
+        if i % 50 == 0 {
+            keys.push(items[0].key());
+            expected.push(Some(items[0].clone()));
+        }
+    }
+    assert!(keys.len() > 300);
+    let got = store.get_many(&keys).await.unwrap();
+    assert_eq!(got.len(), expected.len());
+    assert_eq!(got, expected);
+    // Each answer is what `get` answers.
+    for (k, g) in keys.iter().zip(&got).step_by(37) {
+        assert_eq!(&store.get(k).await.unwrap(), g);
+    }
+    // A bad key fails the whole read, naming the problem.
+    assert!(matches!(
+        store.get_many(&[items[1].key(), key("", "x")]).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 async fn put_many_writes_everything(store: &dyn Store) {

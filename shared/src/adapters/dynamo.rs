@@ -23,9 +23,9 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnValue,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus, TimeToLiveSpecification,
-    TransactWriteItem, Update, WriteRequest,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest,
+    ReturnValue, ScalarAttributeType, StreamSpecification, StreamViewType, TableStatus,
+    TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use std::collections::{HashMap, HashSet};
@@ -50,7 +50,10 @@ const GSI2: &str = "gsi2";
 const BATCH: usize = 25;
 /// BatchWriteItem requests in flight at once in `put_many`.
 const BATCH_CONCURRENCY: usize = 4;
-/// Attempts at writing the unprocessed items of one batch before giving up.
+/// Keys per BatchGetItem (DynamoDB's limit).
+const GET_BATCH: usize = 100;
+/// Attempts at writing the unprocessed items of one batch (or reading the unprocessed keys
+/// of one BatchGetItem) before giving up.
 const BATCH_ATTEMPTS: u32 = 10;
 
 type Attrs = HashMap<String, AttributeValue>;
@@ -288,6 +291,49 @@ fn start_key(cursor: &Cursor, index: Index) -> Attrs {
     key
 }
 
+/// Reads one batch of at most [`GET_BATCH`] distinct keys (strongly consistent, as
+/// [`Store::get`]), retrying the unprocessed ones with a growing pause; what is found goes
+/// into `found`.
+async fn read_batch(
+    client: &Client,
+    table: &str,
+    keys: &[Key],
+    found: &mut HashMap<Key, Item>,
+) -> Result<(), StoreError> {
+    let mut request = KeysAndAttributes::builder()
+        .set_keys(Some(keys.iter().map(key_attrs).collect()))
+        .consistent_read(true)
+        .build()
+        .map_err(build_error)?;
+    for attempt in 0..BATCH_ATTEMPTS {
+        if attempt > 0 {
+            let pause = 25u64 << attempt.min(7);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+        let out = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await
+            .map_err(|e| sdk_error("BatchGetItem", e))?;
+        for attrs in out
+            .responses
+            .and_then(|mut r| r.remove(table))
+            .unwrap_or_default()
+        {
+            let item = from_attrs(&attrs)?;
+            found.insert(item.key(), item);
+        }
+        match out.unprocessed_keys.and_then(|mut left| left.remove(table)) {
+            Some(left) if !left.keys().is_empty() => request = left,
+            _ => return Ok(()),
+        }
+    }
+    Err(StoreError::Unavailable(format!(
+        "BatchGetItem: keys still unprocessed after {BATCH_ATTEMPTS} attempts"
+    )))
+}
+
 /// Writes one batch of puts, retrying the unprocessed ones with a growing pause.
 async fn write_batch(client: Client, table: String, batch: Vec<Attrs>) -> Result<(), StoreError> {
     let mut requests = batch
@@ -339,6 +385,18 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| sdk_error("GetItem", e))?;
         out.item().map(from_attrs).transpose()
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        keys.iter().try_for_each(check_key)?;
+        // One request may not name a key twice.
+        let mut seen = HashSet::with_capacity(keys.len());
+        let unique: Vec<Key> = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
+        let mut found = HashMap::with_capacity(unique.len());
+        for chunk in unique.chunks(GET_BATCH) {
+            read_batch(&self.client, &self.table, chunk, &mut found).await?;
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {

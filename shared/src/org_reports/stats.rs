@@ -4,11 +4,15 @@
 //!
 //! Items (`docs/dynamodb.md`, "Tile statistics"):
 //!
-//! - `ORGSTATS#<org>` / `DAY#<YYYY-MM-DD>`: one UTC day's figures (slot `0` only);
+//! - `ORGSTATS#<org>` / `DAY#<YYYY-MM-DD>`: one UTC day's figures (slot `0` only): logins and
+//!   room calls;
+//! - `ORGSTATS#<org>` / `DAY#<YYYY-MM-DD>#S<k>`: the day's waiting-area figures of the
+//!   segments of shard `k` ([`DAY_SHARDS`], [`day_shard`]), so that no write carries the whole
+//!   day's figures by second and by host;
 //! - `ORGSTATS#<org>` / `HOUR#<YYYY-MM-DDTHH>`: one UTC hour, as quarter-hour slots `0`–`3`;
-//! - `CLINICSTATS#<clinic>` / the same sort keys: the waiting-area figures of one clinic (for
-//!   clinic-level tiles; logins and room calls are read from the organisation's items, where
-//!   the raw path reads them too);
+//! - `CLINICSTATS#<clinic>` / the same sort keys (the day's figures in its shards only): the
+//!   waiting-area figures of one clinic (for clinic-level tiles; logins and room calls are
+//!   read from the organisation's items, where the raw path reads them too);
 //! - `ROOMCALL#<call>` / `CALL`: a summary of a room call's participants (room, organisation,
 //!   first join, last leave), so that a call's contribution is a pure function of one item.
 //!
@@ -32,6 +36,39 @@ pub fn org_day(org: &str, day: NaiveDate) -> Key {
     Key::new(
         format!("ORGSTATS#{org}"),
         format!("DAY#{}", day.format("%Y-%m-%d")),
+    )
+}
+
+/// Shards of a day's waiting-area figures: each segment's contribution to a day goes to one
+/// of them, chosen by its id ([`day_shard`]), so that a busy day's figures by second and by
+/// host are spread over this many items instead of rewritten whole by every change (issue 8:
+/// the write cost of ingest). Readers read the day item and all its shards.
+pub const DAY_SHARDS: u64 = 8;
+
+/// The shard of a segment's day figures: FNV-1a of its id, so that it never changes and each
+/// change of the segment moves figures within one item.
+pub fn day_shard(segment_id: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in segment_id.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h % DAY_SHARDS
+}
+
+/// A shard of an organisation's day item (its segments' figures).
+pub fn org_day_shard(org: &str, day: NaiveDate, shard: u64) -> Key {
+    Key::new(
+        format!("ORGSTATS#{org}"),
+        format!("DAY#{}#S{shard}", day.format("%Y-%m-%d")),
+    )
+}
+
+/// A shard of a clinic's day item.
+pub fn clinic_day_shard(clinic: &str, day: NaiveDate, shard: u64) -> Key {
+    Key::new(
+        format!("CLINICSTATS#{clinic}"),
+        format!("DAY#{}#S{shard}", day.format("%Y-%m-%d")),
     )
 }
 
@@ -219,7 +256,7 @@ fn add_to(out: &mut Contribution, key: Key, slot: u8, f: impl Fn(&mut Stats)) {
 /// puts it in the segment indexes), one abandoned call, or — answered, with a host and an
 /// end — one consultation of its consultation seconds and one attended consultation of those
 /// seconds per host account; in its start's hour slot and day, of its organisation and of its
-/// clinic.
+/// clinic: the day's in the segment's shard of the day ([`day_shard`]).
 pub fn segment_contribution(seg: &Segment) -> Contribution {
     let mut out = Contribution::new();
     let (Some(start), Some(org), Some(clinic)) = (seg.started_at, &seg.org_id, &seg.clinic_id)
@@ -246,11 +283,12 @@ pub fn segment_contribution(seg: &Segment) -> Contribution {
     }
     let (hour, slot) = slot_of(start);
     let day = start.date_naive();
+    let shard = day_shard(&seg.segment_id);
     for (key, slot) in [
         (org_hour(org, hour), slot),
-        (org_day(org, day), 0),
+        (org_day_shard(org, day, shard), 0),
         (clinic_hour(clinic, hour), slot),
-        (clinic_day(clinic, day), 0),
+        (clinic_day_shard(clinic, day, shard), 0),
     ] {
         add_to(&mut out, key, slot, |s| s.add(&stats, 1));
     }
@@ -454,13 +492,16 @@ pub fn period_buckets(start: DateTime<Utc>, end: DateTime<Utc>) -> Option<Period
     Some(out)
 }
 
+/// The slots asked for of each item, read in one [`Store::get_many`].
 async fn read_slots(
     store: &dyn Store,
     keys: Vec<(Key, Vec<u8>)>,
 ) -> Result<Vec<Stats>, StoreError> {
+    let (keys, slots): (Vec<Key>, Vec<Vec<u8>>) = keys.into_iter().unzip();
+    let items = store.get_many(&keys).await?;
     let mut out = Vec::new();
-    for (key, slots) in keys {
-        let Some(item) = store.get(&key).await? else {
+    for (item, slots) in items.into_iter().zip(slots) {
+        let Some(item) = item else {
             continue;
         };
         let mut body: StatsItem = Item::decode(&item)?;
@@ -473,22 +514,29 @@ async fn read_slots(
     Ok(out)
 }
 
-/// The buckets' keys for one statistics partition (`day`, `hour` make the keys).
+/// The buckets' keys for one statistics partition (`day`, `shard`, `hour` make the keys):
+/// each whole day's item and its [`DAY_SHARDS`] shards, each partial hour's item.
 fn bucket_keys(
     b: &PeriodBuckets,
     day: impl Fn(NaiveDate) -> Key,
+    shard: impl Fn(NaiveDate, u64) -> Key,
     hour: impl Fn(DateTime<Utc>) -> Key,
 ) -> Vec<(Key, Vec<u8>)> {
     b.days
         .iter()
-        .map(|d| (day(*d), vec![0]))
+        .flat_map(|d| {
+            std::iter::once((day(*d), vec![0]))
+                .chain((0..DAY_SHARDS).map(|k| (shard(*d, k), vec![0])))
+                .collect::<Vec<_>>()
+        })
         .chain(b.hours.iter().map(|(h, s)| (hour(*h), s.clone())))
         .collect()
 }
 
-/// The period figures from the statistics items: one `GetItem` per bucket of the period (whole
-/// UTC days, hours of the partial ends) of the organisation — and, at clinic level, of the
-/// clinic too — whatever the volume. `rooms` are the rooms in scope. `None` when a bound is not
+/// The period figures from the statistics items: per bucket of the period (whole UTC days,
+/// hours of the partial ends) of the organisation — and, at clinic level, of the clinic too —
+/// its item (and a day's [`DAY_SHARDS`] shards), read in one [`Store::get_many`], whatever the
+/// volume. `rooms` are the rooms in scope. `None` when a bound is not
 /// on a UTC quarter hour (the caller then reads the raw lists).
 pub async fn read_period_figures(
     store: &dyn Store,
@@ -504,7 +552,12 @@ pub async fn read_period_figures(
     let org = scope.org_id();
     let org_stats = read_slots(
         store,
-        bucket_keys(&buckets, |d| org_day(org, d), |h| org_hour(org, h)),
+        bucket_keys(
+            &buckets,
+            |d| org_day(org, d),
+            |d, k| org_day_shard(org, d, k),
+            |h| org_hour(org, h),
+        ),
     )
     .await?;
     let segment_stats = match scope.clinic_id() {
@@ -515,6 +568,7 @@ pub async fn read_period_figures(
                 bucket_keys(
                     &buckets,
                     |d| clinic_day(clinic, d),
+                    |d, k| clinic_day_shard(clinic, d, k),
                     |h| clinic_hour(clinic, h),
                 ),
             )
@@ -530,8 +584,8 @@ pub async fn read_period_figures(
 }
 
 /// One clinic's waiting-area figures of a period (consultations, their seconds, abandoned
-/// calls, hosts) from its statistics items only: one `GetItem` per bucket of the period under
-/// `CLINICSTATS#<clinic>`, whatever the volume (the Clinic report, C5). Logins and room calls
+/// calls, hosts) from its statistics items only: per bucket of the period its item under
+/// `CLINICSTATS#<clinic>` (and a day's shards), in one [`Store::get_many`], whatever the volume (the Clinic report, C5). Logins and room calls
 /// stay empty. `None` when a bound is not on a UTC quarter hour.
 pub async fn read_clinic_figures(
     store: &dyn Store,
@@ -548,6 +602,7 @@ pub async fn read_clinic_figures(
         bucket_keys(
             &buckets,
             |d| clinic_day(clinic, d),
+            |d, k| clinic_day_shard(clinic, d, k),
             |h| clinic_hour(clinic, h),
         ),
     )
@@ -756,5 +811,81 @@ mod tests {
             apply_move(items.entry(k).or_default(), &b, &a);
         }
         assert!(items.values().all(Stats::is_empty), "{items:?}");
+    }
+
+    fn answered(segment: &str, host: &str, start: &str, minutes: i64) -> Segment {
+        let start: DateTime<Utc> = start.parse().unwrap();
+        Segment {
+            session_id: "s".into(),
+            segment_id: segment.into(),
+            org_id: Some("o".into()),
+            clinic_id: Some("c".into()),
+            started_at: Some(start),
+            ended_at: Some(start + Duration::minutes(minutes)),
+            participants: vec![crate::readmodels::SegmentParticipant {
+                segment_id: segment.into(),
+                participant_id: format!("{segment}-h"),
+                participant_type: Some(ParticipantType::Host),
+                account_id: Some(host.into()),
+                joined_at: Some(start),
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// A segment's day figures go to its shard of the day (the same before and after any
+    /// change), its hour figures to the hour item; the shards spread segments evenly.
+    #[test]
+    fn day_figures_go_to_the_segments_shard() {
+        let day = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+        let seg = answered("seg-17", "acc-1", "2026-04-01T10:20:00Z", 12);
+        let shard = day_shard("seg-17");
+        assert!(shard < DAY_SHARDS);
+        assert_eq!(day_shard("seg-17"), shard, "stable");
+        let keys: Vec<(Key, u8)> = segment_contribution(&seg).into_keys().collect();
+        let hour = "2026-04-01T10:00:00Z".parse().unwrap();
+        assert_eq!(
+            keys,
+            vec![
+                (clinic_day_shard("c", day, shard), 0),
+                (clinic_hour("c", hour), 1),
+                (org_day_shard("o", day, shard), 0),
+                (org_hour("o", hour), 1),
+            ]
+        );
+        assert_eq!(org_day_shard("o", day, 3).sk, "DAY#2026-04-01#S3");
+        let mut per_shard = [0u32; DAY_SHARDS as usize];
+        for i in 0..8000 {
+            per_shard[day_shard(&format!("01HZSEG{i:019}")) as usize] += 1;
+        }
+        assert!(
+            per_shard.iter().all(|n| (800..1200).contains(n)),
+            "{per_shard:?}"
+        );
+    }
+
+    /// A day's figures written before the shards (in the day item) and moved after them (a
+    /// change of that segment takes its old contribution from its shard) still sum to what
+    /// the segment contributes now: readers add up the day item and its shards.
+    #[test]
+    fn figures_in_the_day_item_and_its_shards_add_up() {
+        let day = NaiveDate::from_ymd_opt(2026, 4, 1).unwrap();
+        let before = answered("seg-1", "acc-1", "2026-04-01T10:20:00Z", 12);
+        let after = answered("seg-1", "acc-2", "2026-04-01T10:20:00Z", 30);
+        let shard = (org_day_shard("o", day, day_shard("seg-1")), 0u8);
+        // The old layout: the figures in the day item.
+        let main = segment_contribution(&before)[&shard].clone();
+        let mut shard_stats = Stats::default();
+        let c_before = segment_contribution(&before);
+        let c_after = segment_contribution(&after);
+        let m = moves(&c_before, &c_after);
+        let (b, a) = &m[&shard];
+        apply_move(&mut shard_stats, b, a);
+        assert_eq!(shard_stats.hosts["acc-1"][&720], -1);
+        let f = sum_figures(&[main, shard_stats], &[], 600, &BTreeSet::new());
+        assert_eq!(f.consultations, 1);
+        assert_eq!(f.consultation_seconds, 1800);
+        assert_eq!(f.hosts, BTreeSet::from(["acc-2".to_string()]));
     }
 }

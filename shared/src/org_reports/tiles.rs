@@ -126,8 +126,8 @@ pub async fn load_tiles(
 /// What the tiles and the aggregate reports built from the period's figures (C4
 /// [`organisation::build_rows_from`], C8 [`provider_summary::build_rows_from`]) read: the
 /// organisation's size ([`load_entities`]: its period lists stay empty) and the period's
-/// figures from the statistics items ([`stats::read_period_figures`], one `GetItem` per bucket
-/// of the period), whatever the activity. A period whose bounds are not on UTC quarter hours
+/// figures from the statistics items ([`stats::read_period_figures`], one item per bucket of the
+/// period and a day's shards, in one batch), whatever the activity. A period whose bounds are not on UTC quarter hours
 /// (historical zone offsets only) has no buckets: then the raw lists ([`load_report_data`])
 /// and their figures ([`raw_period_figures`]).
 pub async fn load_period(

@@ -37,6 +37,11 @@ impl Store for CountingStore<'_> {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.add(keys.len());
+        self.inner.get_many(keys).await
+    }
+
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.inner.put(item, condition).await
     }

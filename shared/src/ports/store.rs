@@ -462,6 +462,18 @@ pub trait Store: Send + Sync {
         Ok(self.get(key).await?.map(LazyItem::from))
     }
 
+    /// The items at `keys`, in their order (`None` where nothing is stored), all read as
+    /// [`Store::get`] reads one. A key may come more than once. Adapters that can fetch many
+    /// in one round trip do (DynamoDB `BatchGetItem`, 100 keys a request); this default reads
+    /// them one by one.
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            out.push(self.get(key).await?);
+        }
+        Ok(out)
+    }
+
     /// Writes one item if `condition` holds.
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError>;
 
