@@ -7,10 +7,11 @@
 //! organisation and clinic level, for minimum durations around the generated ones — after
 //! delivery in order, after re-delivery of everything, after delivery shuffled with some
 //! events re-sent under new ids, and after concurrent delivery. The aggregate reports built
-//! from the same statistics (C4 Organisation, C8 Service provider summary, C5 Clinics) equal,
-//! cell for cell, their rows from the raw lists in those comparisons. Then the read count: the
-//! same number of items for a world and one ten times larger, for the tiles and those reports
-//! as the download builds them (C5 but its bounded look back for the last consultation); the
+//! from the same statistics (C4 Organisation, C8 Service provider summary, C5 Clinics, C7
+//! Service providers) equal, cell for cell, their rows from the raw lists in those
+//! comparisons. Then the read count: the same number of items for a world and one ten times
+//! larger, for the tiles and those reports as the download builds them (C5 but its bounded
+//! look back for the last consultation, C7 but its two items per account); the
 //! room-call report (C6) reads the participants only, less than the raw lists.
 
 #![allow(clippy::unwrap_used)]
@@ -23,13 +24,16 @@ use shared::events::ingest::ingest_batch;
 use shared::export::cells::Cell;
 use shared::org_reports::config::ReportConfig;
 use shared::org_reports::data::{
-    last_consultations, load_entities, load_report_data, load_room_call_data, ReportData,
+    last_activity, last_consultations, load_entities, load_report_data, load_room_call_data,
+    ReportData,
 };
 use shared::org_reports::download::{build_report, ReportType};
 use shared::org_reports::params::ReportParams;
 use shared::org_reports::stats::{period_buckets, DAY_SHARDS};
 use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
-use shared::org_reports::{clinics, organisation, provider_summary, room_calls, ReportScope};
+use shared::org_reports::{
+    clinics, organisation, provider_summary, providers, room_calls, ReportScope,
+};
 use shared::ports::{CountingStore, Store};
 use std::sync::Arc;
 
@@ -431,6 +435,8 @@ struct Coverage {
     calls: i64,
     logged_in: i64,
     consulted: i64,
+    /// Seconds of the hosts' attendance in the Service providers report's rows.
+    attended: i64,
     /// Comparisons where a larger minimum left out some consultation.
     minimum_mattered: usize,
 }
@@ -493,6 +499,19 @@ async fn assert_stats_equal_raw(
                         clinics::build_rows(&data),
                         "{label}: clinics {scope:?} {zone} {from}..{to}, minimum {min} s"
                     );
+                    // The Service providers report, from each clinic's statistics items and
+                    // two items per account (same condition: it reads per clinic too).
+                    let rows = providers::build_rows(&data);
+                    assert_eq!(
+                        providers::load_rows(store, &scope, &p).await.unwrap(),
+                        rows,
+                        "{label}: providers {scope:?} {zone} {from}..{to}, minimum {min} s"
+                    );
+                    for row in &rows {
+                        if let Cell::Seconds(s) = row[6] {
+                            cov.attended += s;
+                        }
+                    }
                 }
                 let (consultations, abandoned, calls, logged_in, consulted) = figures(&oracle);
                 cov.compared += 1;
@@ -520,6 +539,7 @@ fn assert_covered(cov: &Coverage, minimums: &[u32], label: &str) {
             && cov.calls > 0
             && cov.logged_in > 0
             && cov.consulted > 0
+            && cov.attended > 0
             && cov.minimum_mattered > 0,
         "{label}: the world exercises too little: {cov:?}"
     );
@@ -684,7 +704,7 @@ async fn tiles_from_statistics_after_concurrent_delivery_moto() {
 
 /// Items read by the tiles and by the raw lists, for each scope and two periods; the reports
 /// built from the statistics (C4, C8) read what the tiles read, and give the raw lists' rows.
-async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64)> {
+async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64, u64)> {
     let counting = CountingStore::new(store);
     let mut out = Vec::new();
     for scope in scopes() {
@@ -765,7 +785,37 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64)> {
                  {entities} of them the organisation's size; the raw lists: {raw})",
                 rows.len()
             );
-            out.push((read, raw, entities, clinic_read - look_back, call_read));
+            // The Service providers report: the organisation's size, one statistics item per
+            // bucket per clinic in scope, and two items per account (last login, last
+            // consultation: measured on their own and taken off).
+            let rows = build_report(&counting, &scope, ReportType::ServiceProviders, &p, &config)
+                .await
+                .unwrap();
+            let provider_read = counting.take();
+            assert_eq!(rows, providers::build_rows(&data), "providers");
+            last_activity(&counting, data.accounts.keys(), data.end)
+                .await
+                .unwrap();
+            let last = counting.take();
+            assert_eq!(
+                provider_read - last,
+                entities + data.clinics.len() as u64 * per_partition,
+                "providers {scope:?} {zone}"
+            );
+            eprintln!(
+                "reads: providers {scope:?} {zone} {from}..{to}: {provider_read} items \
+                 ({last} of them the accounts' last login and consultation; {} rows; the raw \
+                 lists: {raw})",
+                rows.len()
+            );
+            out.push((
+                read,
+                raw,
+                entities,
+                clinic_read - look_back,
+                call_read,
+                provider_read - last,
+            ));
         }
     }
     out
@@ -785,10 +835,17 @@ async fn same_reads_at_ten_times_the_volume(
     ingest(&*large, &world_events(4, large_volume)).await;
     let a = reads(&*small).await;
     let b = reads(&*large).await;
-    for ((tiles_a, raw_a, _, clinics_a, calls_a), (tiles_b, raw_b, _, clinics_b, calls_b)) in
-        a.iter().zip(&b)
+    for (
+        (tiles_a, raw_a, _, clinics_a, calls_a, providers_a),
+        (tiles_b, raw_b, _, clinics_b, calls_b, providers_b),
+    ) in a.iter().zip(&b)
     {
         assert_eq!(tiles_a, tiles_b, "the tiles read the same at both volumes");
+        assert_eq!(
+            providers_a, providers_b,
+            "the Service providers report reads the same at both volumes (but its two items \
+             per account)"
+        );
         assert_eq!(
             clinics_a, clinics_b,
             "the Clinic report reads the same at both volumes (but its look back)"

@@ -2,10 +2,12 @@
 //! reads per row it outputs, and what the summary tiles read, counted by a store wrapper that
 //! adds up the `read` of every page and one per `GetItem` (the same count the admin pages
 //! return in `x-items-read`). The tiles are measured as the summary endpoint loads them
-//! (`load_tiles`: the organisation's size and one statistics item per bucket of the period);
-//! the reports built from the same statistics (`ReportType::from_statistics`: Organisation and
-//! Service provider summary read what the tiles read; Clinics each clinic's statistics items
-//! and a bounded look back) read the same at any volume.
+//! (`load_tiles`: the organisation's size and the statistics items of each bucket of the
+//! period, a whole day's 8 shards included); the reports built from the same statistics
+//! (`ReportType::from_statistics`: Organisation and Service provider summary read what the
+//! tiles read; Clinics each clinic's statistics items and a bounded look back; Service
+//! providers each clinic's statistics items and two items per account) read the same at any
+//! volume.
 
 use shared::org_reports::config::ReportConfig;
 use shared::org_reports::download::{build_report, ReportType};

@@ -48,7 +48,7 @@ const GSI2: &str = "gsi2";
 
 /// Items per BatchWriteItem (DynamoDB's limit).
 const BATCH: usize = 25;
-/// BatchWriteItem requests in flight at once in `put_many`.
+/// BatchWriteItem (BatchGetItem) requests in flight at once in `put_many` (`get_many`).
 const BATCH_CONCURRENCY: usize = 4;
 /// Keys per BatchGetItem (DynamoDB's limit).
 const GET_BATCH: usize = 100;
@@ -292,14 +292,13 @@ fn start_key(cursor: &Cursor, index: Index) -> Attrs {
 }
 
 /// Reads one batch of at most [`GET_BATCH`] distinct keys (strongly consistent, as
-/// [`Store::get`]), retrying the unprocessed ones with a growing pause; what is found goes
-/// into `found`.
+/// [`Store::get`]), retrying the unprocessed ones with a growing pause: the items found.
 async fn read_batch(
-    client: &Client,
-    table: &str,
-    keys: &[Key],
-    found: &mut HashMap<Key, Item>,
-) -> Result<(), StoreError> {
+    client: Client,
+    table: String,
+    keys: Vec<Key>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut found = Vec::with_capacity(keys.len());
     let mut request = KeysAndAttributes::builder()
         .set_keys(Some(keys.iter().map(key_attrs).collect()))
         .consistent_read(true)
@@ -312,21 +311,23 @@ async fn read_batch(
         }
         let out = client
             .batch_get_item()
-            .request_items(table, request)
+            .request_items(table.clone(), request)
             .send()
             .await
             .map_err(|e| sdk_error("BatchGetItem", e))?;
         for attrs in out
             .responses
-            .and_then(|mut r| r.remove(table))
+            .and_then(|mut r| r.remove(&table))
             .unwrap_or_default()
         {
-            let item = from_attrs(&attrs)?;
-            found.insert(item.key(), item);
+            found.push(from_attrs(&attrs)?);
         }
-        match out.unprocessed_keys.and_then(|mut left| left.remove(table)) {
+        match out
+            .unprocessed_keys
+            .and_then(|mut left| left.remove(&table))
+        {
             Some(left) if !left.keys().is_empty() => request = left,
-            _ => return Ok(()),
+            _ => return Ok(found),
         }
     }
     Err(StoreError::Unavailable(format!(
@@ -393,8 +394,24 @@ impl Store for DynamoStore {
         let mut seen = HashSet::with_capacity(keys.len());
         let unique: Vec<Key> = keys.iter().filter(|k| seen.insert(*k)).cloned().collect();
         let mut found = HashMap::with_capacity(unique.len());
-        for chunk in unique.chunks(GET_BATCH) {
-            read_batch(&self.client, &self.table, chunk, &mut found).await?;
+        // Up to BATCH_CONCURRENCY requests in flight, as `put_many` writes.
+        let mut running = tokio::task::JoinSet::new();
+        let mut chunks = unique.chunks(GET_BATCH);
+        loop {
+            while running.len() < BATCH_CONCURRENCY {
+                let Some(chunk) = chunks.next() else { break };
+                running.spawn(read_batch(
+                    self.client.clone(),
+                    self.table.clone(),
+                    chunk.to_vec(),
+                ));
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            let items =
+                done.map_err(|e| StoreError::Unavailable(format!("batch read task failed: {e}")))??;
+            found.extend(items.into_iter().map(|item| (item.key(), item)));
         }
         Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
     }

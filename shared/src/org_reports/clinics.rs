@@ -108,7 +108,7 @@ pub fn status_text(s: WaitingAreaStatus) -> &'static str {
 }
 
 /// Each clinic's waiting-area figures of the period (consultations, their seconds, abandoned
-/// calls, the accounts that hosted them) from the raw lists of `data`: the oracle of the
+/// calls, the accounts that hosted them and their attendance) from the raw lists of `data`: the oracle of the
 /// statistics items' [`stats::read_clinic_figures`].
 pub fn raw_clinic_figures(data: &ReportData) -> HashMap<String, PeriodFigures> {
     let wa = data.waiting_area();
@@ -121,6 +121,9 @@ pub fn raw_clinic_figures(data: &ReportData) -> HashMap<String, PeriodFigures> {
     }
     for (clinic, n) in &wa.abandoned {
         out.entry(clinic.clone()).or_default().abandoned += *n as i64;
+    }
+    for (clinic, f) in out.iter_mut() {
+        f.hosted = wa.hosted(Some(clinic));
     }
     out
 }
@@ -144,6 +147,20 @@ pub async fn load_rows(
     params: &ReportParams,
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
     let mut data = load_entities(store, scope, params).await?;
+    let Some(figures) = clinic_figures(store, &data).await? else {
+        return Ok(build_rows(&load_report_data(store, scope, params).await?));
+    };
+    data.last_consultation = last_consultations(store, &data.clinics, data.end).await?;
+    Ok(build_rows_from(&data, &figures))
+}
+
+/// Each clinic in scope's period figures from its statistics items
+/// ([`stats::read_clinic_figures`]), by clinic id; `None` when the period's bounds are not on
+/// UTC quarter hours (the caller then reads the raw lists).
+pub async fn clinic_figures(
+    store: &dyn Store,
+    data: &ReportData,
+) -> Result<Option<HashMap<String, PeriodFigures>>, StoreError> {
     let mut figures = HashMap::new();
     for c in &data.clinics {
         let read = stats::read_clinic_figures(
@@ -151,18 +168,17 @@ pub async fn load_rows(
             &c.clinic_id,
             data.start,
             data.end,
-            params.min_duration_seconds,
+            data.min_duration_seconds,
         )
         .await?;
         match read {
             Some(f) => {
                 figures.insert(c.clinic_id.clone(), f);
             }
-            None => return Ok(build_rows(&load_report_data(store, scope, params).await?)),
+            None => return Ok(None),
         }
     }
-    data.last_consultation = last_consultations(store, &data.clinics, data.end).await?;
-    Ok(build_rows_from(&data, &figures))
+    Ok(Some(figures))
 }
 
 /// The report's rows: the clinics, their members and last consultation from `data`, each

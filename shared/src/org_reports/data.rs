@@ -16,7 +16,6 @@ use super::consultations::{
 };
 use super::params::ReportParams;
 use super::ReportScope;
-use crate::events::types::ParticipantType;
 use crate::ports::store::query_all;
 use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
 use crate::readmodels::{
@@ -63,8 +62,10 @@ fn decode_all<T: serde::de::DeserializeOwned>(items: &[Item]) -> Result<Vec<T>, 
     items.iter().map(Item::decode).collect()
 }
 
-/// Pages read, at most, looking back for a clinic's last answered segment.
-const LAST_CONSULTATION_PAGES: usize = 4;
+/// The pages read, at most, looking back for a clinic's last answered segment, by size: the
+/// latest segment alone first (usually answered), then growing pages — 100 items at most, as
+/// four pages of 25 read before, but one item where the last segment was answered.
+const LAST_CONSULTATION_PAGES: [usize; 4] = [1, 4, 20, 75];
 
 async fn last_answered_segment(
     store: &dyn Store,
@@ -73,9 +74,9 @@ async fn last_answered_segment(
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
     let mut query = Query::partition(Index::Gsi1, lists::clinic_segments(clinic_id))
         .range(SkRange::AtMost(sort_time(end)))
-        .backward()
-        .limit(25);
-    for _ in 0..LAST_CONSULTATION_PAGES {
+        .backward();
+    for limit in LAST_CONSULTATION_PAGES {
+        query.limit = Some(limit);
         let page = store.query(&query).await?;
         for item in &page.items {
             let seg: Segment = item.decode()?;
@@ -189,8 +190,8 @@ async fn period_room_calls(
 }
 
 /// Each clinic's last answered (not abandoned) segment start before `end`: per clinic, pages
-/// of 25 of `gsi1 CLINIC#<clinic>#SEGMENTS` at most `end`, backward, at most 4 — bounded per
-/// clinic, not by the period's activity.
+/// of 1, 4, 20 and 75 of `gsi1 CLINIC#<clinic>#SEGMENTS` at most `end`, backward, until one —
+/// bounded per clinic, not by the period's activity.
 pub async fn last_consultations(
     store: &dyn Store,
     clinics: &[Clinic],
@@ -241,9 +242,46 @@ pub async fn load_report_data(
         .filter_map(|i| i.body.get("account_id").and_then(|a| a.as_str()))
         .map(str::to_string)
         .collect();
+    let (last_login, last_hosted) = last_activity(store, base.accounts.keys(), end).await?;
+    let last_consultation = last_consultations(store, &clinics, end).await?;
+    Ok(ReportData {
+        scope: scope.clone(),
+        start,
+        end,
+        min_duration_seconds: params.min_duration_seconds,
+        organisation: base.organisation,
+        all_clinics: base.clinics,
+        clinics,
+        rooms,
+        accounts: base.accounts,
+        memberships,
+        segments: base.segments,
+        room_calls,
+        logged_in,
+        last_login,
+        last_hosted,
+        last_consultation,
+    })
+}
+
+/// Each account's last login and last join as a host participant before `end`: per account,
+/// `pk = ACCOUNT#<id>`, `sk` between `LOGIN#` and `LOGIN#<end>` backward, limit 1, and `gsi1
+/// ACCOUNT#<id>#PARTS` at most `end` backward, limit 1 — two items per account, whatever the
+/// activity.
+pub async fn last_activity(
+    store: &dyn Store,
+    accounts: impl Iterator<Item = &String>,
+    end: DateTime<Utc>,
+) -> Result<
+    (
+        HashMap<String, DateTime<Utc>>,
+        HashMap<String, DateTime<Utc>>,
+    ),
+    StoreError,
+> {
     let mut last_login = HashMap::new();
     let mut last_hosted = HashMap::new();
-    for account_id in base.accounts.keys() {
+    for account_id in accounts {
         let pk = keys::account(account_id).pk;
         let page = store
             .query(
@@ -280,25 +318,7 @@ pub async fn load_report_data(
             }
         }
     }
-    let last_consultation = last_consultations(store, &clinics, end).await?;
-    Ok(ReportData {
-        scope: scope.clone(),
-        start,
-        end,
-        min_duration_seconds: params.min_duration_seconds,
-        organisation: base.organisation,
-        all_clinics: base.clinics,
-        clinics,
-        rooms,
-        accounts: base.accounts,
-        memberships,
-        segments: base.segments,
-        room_calls,
-        logged_in,
-        last_login,
-        last_hosted,
-        last_consultation,
-    })
+    Ok((last_login, last_hosted))
 }
 
 /// Whether something created at `created` and deleted at `deleted` exists in `[start, end)`.
@@ -333,6 +353,25 @@ pub struct WaitingAreaFacts {
     pub abandoned: BTreeMap<String, u64>,
 }
 
+impl WaitingAreaFacts {
+    /// Per host account, `[consultations hosted, its attendance in them in seconds]`, of the
+    /// consultations in `clinic` (all with `None`).
+    pub fn hosted(&self, clinic: Option<&str>) -> BTreeMap<String, [i64; 2]> {
+        let mut out: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+        for f in &self.consultations {
+            if clinic.is_some_and(|c| c != f.clinic_id) {
+                continue;
+            }
+            for (acc, attended) in &f.hosts {
+                let h = out.entry(acc.clone()).or_default();
+                h[0] += 1;
+                h[1] += attended;
+            }
+        }
+        out
+    }
+}
+
 impl ReportData {
     /// The filter the Consultations report applies, for the same data.
     pub fn consultation_filter(&self) -> ConsultationFilter {
@@ -361,23 +400,10 @@ impl ReportData {
             let Some(seconds) = consultation_seconds(seg, &parts) else {
                 continue;
             };
-            let mut hosts = BTreeMap::new();
-            for p in parts
-                .iter()
-                .filter(|p| p.participant_type == Some(ParticipantType::Host))
-            {
-                if let Some(acc) = &p.account_id {
-                    let attended = match (p.joined_at, p.left_at) {
-                        (Some(a), Some(b)) if b >= a => (b - a).num_seconds(),
-                        _ => 0,
-                    };
-                    *hosts.entry(acc.clone()).or_insert(0) += attended;
-                }
-            }
             facts.consultations.push(ConsultationFact {
                 clinic_id,
                 seconds,
-                hosts,
+                hosts: super::stats::host_attendance(&parts),
             });
         }
         facts

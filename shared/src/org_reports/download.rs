@@ -89,11 +89,15 @@ impl ReportType {
     /// Whether the report is built from the organisation's size and the period's statistics
     /// items (the same number of reads at any volume, issue 8) rather than from the period's
     /// raw lists: C4 and C8 ([`super::tiles::load_period`]), C5 ([`super::clinics::load_rows`]:
-    /// each clinic's statistics and its bounded look back for the last consultation).
+    /// each clinic's statistics and its bounded look back for the last consultation), C7
+    /// ([`super::providers::load_rows`]: each clinic's statistics and two items per account).
     pub fn from_statistics(self) -> bool {
         matches!(
             self,
-            ReportType::Organisation | ReportType::Clinics | ReportType::ServiceProviderSummary
+            ReportType::Organisation
+                | ReportType::Clinics
+                | ReportType::ServiceProviders
+                | ReportType::ServiceProviderSummary
         )
     }
 
@@ -131,7 +135,7 @@ pub async fn build_report(
             },
         ));
     }
-    // C4, C5 and C8 from the organisation's size and the period's statistics items: the same
+    // C4, C5, C7 and C8 from the organisation's size and the period's statistics items: the same
     // number of reads at any volume ([`ReportType::from_statistics`], issue 8); equal to
     // their `build_rows` on the raw lists.
     Ok(match report_type {
@@ -150,10 +154,7 @@ pub async fn build_report(
             let data = super::data::load_room_call_data(store, scope, params).await?;
             super::room_calls::build_rows(&data, config)
         }
-        ReportType::ServiceProviders => {
-            let data = super::data::load_report_data(store, scope, params).await?;
-            super::providers::build_rows(&data)
-        }
+        ReportType::ServiceProviders => super::providers::load_rows(store, scope, params).await?,
         // Built above.
         ReportType::Consultations => Vec::new(),
     })

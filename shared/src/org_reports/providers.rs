@@ -4,15 +4,22 @@
 //! attendance, last consultation and last login before the period's end, and when access to
 //! the clinic was granted.
 //!
-//! Built from the raw lists (every segment of the period), not the statistics items (issue 8):
-//! "Consultation time" is each host's own attendance, which the statistics do not hold (their
-//! `hosts` count consultations by the consultation's seconds), and holding it means changing
-//! ingest's `Stats`. The last consultation and last login are one item per account either way.
+//! Built from the organisation's size, each clinic's statistics items (issue 8: per host
+//! account, the consultations it hosted by their seconds and its attendance in them, so that
+//! the minimum duration applies) and two items per account (last login, last consultation)
+//! — [`load_rows`], the same number of reads at any activity; [`build_rows`] on the raw lists
+//! (every segment of the period) is its oracle.
 
-use super::data::ReportData;
+use super::clinics::{clinic_figures, raw_clinic_figures};
+use super::data::{last_activity, load_entities, load_report_data, ReportData};
+use super::params::ReportParams;
+use super::stats::PeriodFigures;
+use super::ReportScope;
 use crate::events::types::ClinicRole;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
+use crate::ports::{Store, StoreError};
+use std::collections::HashMap;
 
 /// The columns, in order.
 pub const FIELDS: &[FieldDescription] = &[
@@ -79,9 +86,37 @@ pub fn role_text(r: ClinicRole) -> &'static str {
     }
 }
 
-/// The report's rows: account holders by name, their memberships by clinic name.
+/// The report's rows from the raw lists of `data` (the oracle of [`load_rows`]).
 pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
-    let wa = data.waiting_area();
+    build_rows_from(data, &raw_clinic_figures(data))
+}
+
+/// Loads what the report reads and builds its rows: the organisation's size
+/// ([`load_entities`]), each clinic's statistics items ([`clinic_figures`]: the tiles' keys
+/// of the period per clinic in scope) and each account's last login and last consultation
+/// ([`last_activity`]). A period whose bounds are not on UTC quarter hours reads the raw lists
+/// ([`load_report_data`]). Rows equal [`build_rows`] on the raw lists, cell for cell.
+pub async fn load_rows(
+    store: &dyn Store,
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let mut data = load_entities(store, scope, params).await?;
+    let Some(figures) = clinic_figures(store, &data).await? else {
+        return Ok(build_rows(&load_report_data(store, scope, params).await?));
+    };
+    (data.last_login, data.last_hosted) =
+        last_activity(store, data.accounts.keys(), data.end).await?;
+    Ok(build_rows_from(&data, &figures))
+}
+
+/// The report's rows: account holders by name, their memberships by clinic name; per
+/// membership the consultations its account hosted in that clinic and its attendance, from
+/// `figures` (by clinic id, [`PeriodFigures::hosted`]).
+pub fn build_rows_from(
+    data: &ReportData,
+    figures: &HashMap<String, PeriodFigures>,
+) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for account in data.providers() {
         let head = [
@@ -113,18 +148,17 @@ pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
             continue;
         }
         for (clinic, m) in memberships {
-            let hosted: Vec<i64> = wa
-                .consultations
-                .iter()
-                .filter(|f| f.clinic_id == clinic.clinic_id)
-                .filter_map(|f| f.hosts.get(&account.account_id).copied())
-                .collect();
+            let [hosted, attended] = figures
+                .get(&clinic.clinic_id)
+                .and_then(|f| f.hosted.get(&account.account_id))
+                .copied()
+                .unwrap_or_default();
             let mut row = head.to_vec();
             row.extend([
                 Cell::text(clinic.name.clone()),
                 Cell::text(role_text(m.clinic_role)),
-                Cell::Int(hosted.len() as i64),
-                Cell::Seconds(hosted.iter().sum()),
+                Cell::Int(hosted),
+                Cell::Seconds(attended),
                 last_consultation.clone(),
                 last_login.clone(),
                 Cell::Time(m.granted_at),

@@ -129,6 +129,11 @@ pub struct Stats {
     /// The consultations each host account attended, by the consultation's seconds.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub hosts: BTreeMap<String, BTreeMap<i64, i64>>,
+    /// Each host account's own attendance in those consultations (its host participants'
+    /// seconds from join to leave), by the consultation's seconds (the Service providers
+    /// report, C7).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub attended: BTreeMap<String, BTreeMap<i64, i64>>,
     /// Logins per account.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub logins: BTreeMap<String, i64>,
@@ -152,6 +157,20 @@ fn add_map<K: Ord + Clone>(into: &mut BTreeMap<K, i64>, from: &BTreeMap<K, i64>,
     }
 }
 
+fn add_nested(
+    into: &mut BTreeMap<String, BTreeMap<i64, i64>>,
+    from: &BTreeMap<String, BTreeMap<i64, i64>>,
+    sign: i64,
+) {
+    for (acc, d) in from {
+        let e = into.entry(acc.clone()).or_default();
+        add_map(e, d, sign);
+        if e.is_empty() {
+            into.remove(acc);
+        }
+    }
+}
+
 impl Stats {
     pub fn is_empty(&self) -> bool {
         *self == Stats::default()
@@ -161,13 +180,8 @@ impl Stats {
     fn add(&mut self, other: &Stats, sign: i64) {
         add_map(&mut self.durations, &other.durations, sign);
         self.abandoned += sign * other.abandoned;
-        for (acc, d) in &other.hosts {
-            let e = self.hosts.entry(acc.clone()).or_default();
-            add_map(e, d, sign);
-            if e.is_empty() {
-                self.hosts.remove(acc);
-            }
-        }
+        add_nested(&mut self.hosts, &other.hosts, sign);
+        add_nested(&mut self.attended, &other.attended, sign);
         add_map(&mut self.logins, &other.logins, sign);
         for (room, f) in &other.rooms {
             let e = self.rooms.entry(room.clone()).or_default();
@@ -255,7 +269,7 @@ fn add_to(out: &mut Contribution, key: Key, slot: u8, f: impl Fn(&mut Stats)) {
 /// What a segment item contributes: when it has a start, an organisation and a clinic (what
 /// puts it in the segment indexes), one abandoned call, or — answered, with a host and an
 /// end — one consultation of its consultation seconds and one attended consultation of those
-/// seconds per host account; in its start's hour slot and day, of its organisation and of its
+/// seconds per host account, with the account's attendance; in its start's hour slot and day, of its organisation and of its
 /// clinic: the day's in the segment's shard of the day ([`day_shard`]).
 pub fn segment_contribution(seg: &Segment) -> Contribution {
     let mut out = Contribution::new();
@@ -272,13 +286,13 @@ pub fn segment_contribution(seg: &Segment) -> Contribution {
             return out;
         };
         stats.durations.insert(secs, 1);
-        let hosts: BTreeSet<&String> = parts
-            .iter()
-            .filter(|p| p.participant_type == Some(ParticipantType::Host))
-            .filter_map(|p| p.account_id.as_ref())
-            .collect();
-        for h in hosts {
+        for (h, attended) in host_attendance(&parts) {
             stats.hosts.insert(h.clone(), BTreeMap::from([(secs, 1)]));
+            if attended != 0 {
+                stats
+                    .attended
+                    .insert(h.clone(), BTreeMap::from([(secs, attended)]));
+            }
         }
     }
     let (hour, slot) = slot_of(start);
@@ -293,6 +307,26 @@ pub fn segment_contribution(seg: &Segment) -> Contribution {
         add_to(&mut out, key, slot, |s| s.add(&stats, 1));
     }
     out
+}
+
+/// Each host account of a segment's participants with its attendance: the seconds from join
+/// to leave of its host participants (0 for one without both), summed — what the raw lists'
+/// [`super::data::ReportData::waiting_area`] counts.
+pub fn host_attendance(parts: &[&crate::readmodels::SegmentParticipant]) -> BTreeMap<String, i64> {
+    let mut hosts = BTreeMap::new();
+    for p in parts
+        .iter()
+        .filter(|p| p.participant_type == Some(ParticipantType::Host))
+    {
+        if let Some(acc) = &p.account_id {
+            let attended = match (p.joined_at, p.left_at) {
+                (Some(a), Some(b)) if b >= a => (b - a).num_seconds(),
+                _ => 0,
+            };
+            *hosts.entry(acc.clone()).or_insert(0) += attended;
+        }
+    }
+    hosts
 }
 
 /// What a login item (`ACCOUNT#<id>` / `LOGIN#…`, body `{account_id, org_id, at}`)
@@ -424,6 +458,8 @@ pub struct PeriodFigures {
     pub abandoned: i64,
     /// Accounts that hosted a consultation of the period.
     pub hosts: BTreeSet<String>,
+    /// Per host account: `[consultations hosted, its attendance in them in seconds]`.
+    pub hosted: BTreeMap<String, [i64; 2]>,
     /// Accounts that logged in during the period.
     pub logged_in: BTreeSet<String>,
     pub room_calls: i64,
@@ -633,9 +669,16 @@ pub fn sum_figures(
         }
         f.abandoned += s.abandoned;
         for (acc, d) in &s.hosts {
-            *hosts.entry(acc).or_default() += d.range(min..).map(|(_, n)| n).sum::<i64>();
+            let n = d.range(min..).map(|(_, n)| n).sum::<i64>();
+            *hosts.entry(acc).or_default() += n;
+            f.hosted.entry(acc.clone()).or_default()[0] += n;
+        }
+        for (acc, d) in &s.attended {
+            let secs = d.range(min..).map(|(_, n)| n).sum::<i64>();
+            f.hosted.entry(acc.clone()).or_default()[1] += secs;
         }
     }
+    f.hosted.retain(|_, [n, _]| *n > 0);
     f.hosts = hosts
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -828,6 +871,8 @@ mod tests {
                 participant_type: Some(ParticipantType::Host),
                 account_id: Some(host.into()),
                 joined_at: Some(start),
+                // The host leaves a minute before the end: its attendance is a minute less.
+                left_at: Some(start + Duration::minutes(minutes - 1)),
                 ..Default::default()
             }],
             ..Default::default()
@@ -883,9 +928,11 @@ mod tests {
         let (b, a) = &m[&shard];
         apply_move(&mut shard_stats, b, a);
         assert_eq!(shard_stats.hosts["acc-1"][&720], -1);
+        assert_eq!(shard_stats.attended["acc-1"][&720], -660);
         let f = sum_figures(&[main, shard_stats], &[], 600, &BTreeSet::new());
         assert_eq!(f.consultations, 1);
         assert_eq!(f.consultation_seconds, 1800);
         assert_eq!(f.hosts, BTreeSet::from(["acc-2".to_string()]));
+        assert_eq!(f.hosted, BTreeMap::from([("acc-2".to_string(), [1, 1740])]));
     }
 }

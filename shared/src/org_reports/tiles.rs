@@ -95,6 +95,7 @@ pub fn raw_period_figures(data: &ReportData) -> PeriodFigures {
         consultation_seconds: org.consultation_seconds,
         abandoned: wa.abandoned.values().sum::<u64>() as i64,
         hosts: provider_summary::active_accounts(data),
+        hosted: wa.hosted(None),
         logged_in: data.logged_in.clone(),
         room_calls: org.room_calls,
         room_call_seconds: org.room_call_seconds,
