@@ -108,8 +108,8 @@ pub fn status_text(s: WaitingAreaStatus) -> &'static str {
 }
 
 /// Each clinic's waiting-area figures of the period (consultations, their seconds, abandoned
-/// calls, the accounts that hosted them and their attendance) from the raw lists of `data`: the oracle of the
-/// statistics items' [`stats::read_clinic_figures`].
+/// calls, the accounts that hosted them and their attendance) from the raw lists of `data`:
+/// the oracle of the statistics items' [`stats::read_clinic_figures`].
 pub fn raw_clinic_figures(data: &ReportData) -> HashMap<String, PeriodFigures> {
     let wa = data.waiting_area();
     let mut out: HashMap<String, PeriodFigures> = HashMap::new();
@@ -136,11 +136,11 @@ pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
 /// Loads what the report reads and builds its rows, at a number of reads that does not grow
 /// with the period's activity: the organisation's size ([`load_entities`]), each clinic's
 /// statistics items ([`stats::read_clinic_figures`]: one item per bucket of the period and a
-/// day's shards, per clinic in scope) and each clinic's last consultation ([`last_consultations`], a bounded
-/// look back from the period's end, as the raw path reads it: a latest time is not a sum, so
-/// the statistics, kept by difference, cannot hold it). A period whose bounds are not on UTC
-/// quarter hours reads the raw lists ([`load_report_data`]). Rows equal [`build_rows`] on the
-/// raw lists, cell for cell.
+/// day's shards, per clinic in scope) and each clinic's last consultation
+/// ([`last_consultations`], a bounded look back from the period's end, as the raw path reads
+/// it: a latest time is not a sum, so the statistics, kept by difference, cannot hold it). A
+/// period whose bounds are not on UTC quarter hours reads the raw lists
+/// ([`load_report_data`]). Rows equal [`build_rows`] on the raw lists, cell for cell.
 pub async fn load_rows(
     store: &dyn Store,
     scope: &ReportScope,

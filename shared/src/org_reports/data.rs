@@ -264,6 +264,9 @@ pub async fn load_report_data(
     })
 }
 
+/// A time per account id.
+pub type LastTimes = HashMap<String, DateTime<Utc>>;
+
 /// Each account's last login and last join as a host participant before `end`: per account,
 /// `pk = ACCOUNT#<id>`, `sk` between `LOGIN#` and `LOGIN#<end>` backward, limit 1, and `gsi1
 /// ACCOUNT#<id>#PARTS` at most `end` backward, limit 1 — two items per account, whatever the
@@ -272,13 +275,7 @@ pub async fn last_activity(
     store: &dyn Store,
     accounts: impl Iterator<Item = &String>,
     end: DateTime<Utc>,
-) -> Result<
-    (
-        HashMap<String, DateTime<Utc>>,
-        HashMap<String, DateTime<Utc>>,
-    ),
-    StoreError,
-> {
+) -> Result<(LastTimes, LastTimes), StoreError> {
     let mut last_login = HashMap::new();
     let mut last_hosted = HashMap::new();
     for account_id in accounts {

@@ -269,8 +269,9 @@ fn add_to(out: &mut Contribution, key: Key, slot: u8, f: impl Fn(&mut Stats)) {
 /// What a segment item contributes: when it has a start, an organisation and a clinic (what
 /// puts it in the segment indexes), one abandoned call, or — answered, with a host and an
 /// end — one consultation of its consultation seconds and one attended consultation of those
-/// seconds per host account, with the account's attendance; in its start's hour slot and day, of its organisation and of its
-/// clinic: the day's in the segment's shard of the day ([`day_shard`]).
+/// seconds per host account, with the account's attendance; in its start's hour slot and day,
+/// of its organisation and of its clinic (the day's in the segment's shard of the day,
+/// [`day_shard`]).
 pub fn segment_contribution(seg: &Segment) -> Contribution {
     let mut out = Contribution::new();
     let (Some(start), Some(org), Some(clinic)) = (seg.started_at, &seg.org_id, &seg.clinic_id)
@@ -572,8 +573,8 @@ fn bucket_keys(
 /// The period figures from the statistics items: per bucket of the period (whole UTC days,
 /// hours of the partial ends) of the organisation — and, at clinic level, of the clinic too —
 /// its item (and a day's [`DAY_SHARDS`] shards), read in one [`Store::get_many`], whatever the
-/// volume. `rooms` are the rooms in scope. `None` when a bound is not
-/// on a UTC quarter hour (the caller then reads the raw lists).
+/// volume. `rooms` are the rooms in scope. `None` when a bound is not on a UTC quarter hour
+/// (the caller then reads the raw lists).
 pub async fn read_period_figures(
     store: &dyn Store,
     scope: &ReportScope,
@@ -620,9 +621,10 @@ pub async fn read_period_figures(
 }
 
 /// One clinic's waiting-area figures of a period (consultations, their seconds, abandoned
-/// calls, hosts) from its statistics items only: per bucket of the period its item under
-/// `CLINICSTATS#<clinic>` (and a day's shards), in one [`Store::get_many`], whatever the volume (the Clinic report, C5). Logins and room calls
-/// stay empty. `None` when a bound is not on a UTC quarter hour.
+/// calls, hosts and their attendance) from its statistics items only: per bucket of the
+/// period its item under `CLINICSTATS#<clinic>` (and a day's shards), in one
+/// [`Store::get_many`], whatever the volume (the Clinic and Service providers reports, C5 and
+/// C7). Logins and room calls stay empty. `None` when a bound is not on a UTC quarter hour.
 pub async fn read_clinic_figures(
     store: &dyn Store,
     clinic: &str,
