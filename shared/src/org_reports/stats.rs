@@ -570,6 +570,16 @@ fn bucket_keys(
         .collect()
 }
 
+/// The buckets' keys under `CLINICSTATS#<clinic>`.
+fn clinic_keys(b: &PeriodBuckets, clinic: &str) -> Vec<(Key, Vec<u8>)> {
+    bucket_keys(
+        b,
+        |d| clinic_day(clinic, d),
+        |d, k| clinic_day_shard(clinic, d, k),
+        |h| clinic_hour(clinic, h),
+    )
+}
+
 /// The period figures from the statistics items: per bucket of the period (whole UTC days,
 /// hours of the partial ends) of the organisation — and, at clinic level, of the clinic too —
 /// its item (and a day's [`DAY_SHARDS`] shards), read in one [`Store::get_many`], whatever the
@@ -599,18 +609,7 @@ pub async fn read_period_figures(
     .await?;
     let segment_stats = match scope.clinic_id() {
         None => org_stats.clone(),
-        Some(clinic) => {
-            read_slots(
-                store,
-                bucket_keys(
-                    &buckets,
-                    |d| clinic_day(clinic, d),
-                    |d, k| clinic_day_shard(clinic, d, k),
-                    |h| clinic_hour(clinic, h),
-                ),
-            )
-            .await?
-        }
+        Some(clinic) => read_slots(store, clinic_keys(&buckets, clinic)).await?,
     };
     Ok(Some(sum_figures(
         &segment_stats,
@@ -635,16 +634,7 @@ pub async fn read_clinic_figures(
     let Some(buckets) = period_buckets(start, end) else {
         return Ok(None);
     };
-    let stats = read_slots(
-        store,
-        bucket_keys(
-            &buckets,
-            |d| clinic_day(clinic, d),
-            |d, k| clinic_day_shard(clinic, d, k),
-            |h| clinic_hour(clinic, h),
-        ),
-    )
-    .await?;
+    let stats = read_slots(store, clinic_keys(&buckets, clinic)).await?;
     Ok(Some(sum_figures(
         &stats,
         &[],
