@@ -473,10 +473,10 @@ async fn csv_ours(
 /// items decoded, the same and the rows built (`load::stream_consultation_rows` does all three
 /// in turn). Diagnostics for issue 8's CSV target (`--stages`).
 async fn producer_stages(store: &EmbeddedStore, params: &ReportParams) -> Result<(), String> {
-    use shared::org_reports::consultations::{segment_rows, ConsultationInput};
+    use shared::org_reports::consultations::{view_rows, ConsultationInput, SegmentView};
     use shared::org_reports::load;
     use shared::ports::{Index, LazyItem, Query, SkRange, Store};
-    use shared::readmodels::{lists, sort_time, Segment};
+    use shared::readmodels::{lists, sort_time};
     let filter = ConsultationFilter {
         start: params.start_utc(),
         end: params.end_utc(),
@@ -515,15 +515,17 @@ async fn producer_stages(store: &EmbeddedStore, params: &ReportParams) -> Result
                     let segments = page
                         .items
                         .iter()
-                        .map(LazyItem::decode::<Segment>)
+                        .map(LazyItem::decode::<SegmentView>)
                         .collect::<Result<Vec<_>, _>>()
                         .map_err(|e| e.to_string())?;
                     if stage == 1 {
                         n += segments.len();
                     } else {
+                        let mut rows = Vec::new();
                         for seg in &segments {
-                            n += segment_rows(&lookups, seg, &filter).len();
+                            view_rows(&lookups, seg, &filter, &mut rows);
                         }
+                        n += rows.len();
                     }
                 }
                 match page.next {

@@ -119,26 +119,37 @@ pub fn de_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, 
 /// instant of a million rows (SPEC Q4).
 ///
 /// chrono-tz finds an instant's offset by a search through the zone's transitions (4% of a
-/// CSV export's CPU, plus chrono's general formatter). An export's instants come in order, and
-/// every zone in use changes its offset only at whole quarter hours (UTC), so the offset of
-/// the last UTC quarter hour seen is kept: when the offset at its first and at its last second
-/// agree, every instant inside has it (no zone changes its offset twice in 15 minutes); when
-/// they differ (the quarter hour of a transition, or a historical offset change off the
-/// quarter hour) each instant is looked up on its own. Equal to chrono-tz for every instant
-/// (unit test across zones and transitions).
+/// CSV export's CPU, plus chrono's general formatter). Every zone in use changes its offset
+/// only at whole quarter hours (UTC), so offsets are kept by UTC quarter hour: when the offset
+/// at a quarter hour's first and at its last second agree, every instant inside has it (no
+/// zone changes its offset twice in 15 minutes); when they differ (the quarter hour of a
+/// transition, or a historical offset change off the quarter hour) each instant is looked up
+/// on its own. A row's instants fall in a few different quarter hours (joined, left, segment
+/// start and end), so [`SLOTS`] quarter hours are kept, each in the slot its number picks.
+/// Equal to chrono-tz for every instant (unit test across zones and transitions).
 #[derive(Debug, Clone)]
 pub struct ZoneOffsets {
     zone: chrono_tz::Tz,
-    /// The cached UTC quarter hour (seconds since the epoch / 900) and its offset in seconds.
-    cached: Option<(i64, i32)>,
+    /// Cached UTC quarter hours (seconds since the epoch / 900, [`NO_QUARTER`] when the slot
+    /// is empty) and their offsets in seconds, the quarter hour q in slot q mod [`SLOTS`].
+    cached: [(i64, i32); SLOTS],
 }
 
 /// A UTC quarter hour, in seconds.
 const QUARTER: i64 = 900;
 
+/// Quarter hours [`ZoneOffsets`] keeps (a power of two: 16 quarter hours are four hours).
+const SLOTS: usize = 16;
+
+/// An empty slot (no instant's quarter hour).
+const NO_QUARTER: i64 = i64::MIN;
+
 impl ZoneOffsets {
     pub fn new(zone: chrono_tz::Tz) -> Self {
-        Self { zone, cached: None }
+        Self {
+            zone,
+            cached: [(NO_QUARTER, 0); SLOTS],
+        }
     }
 
     /// The zone.
@@ -162,15 +173,15 @@ impl ZoneOffsets {
         use chrono::Offset as _;
         let secs = t.timestamp();
         let quarter = secs.div_euclid(QUARTER);
-        if let Some((q, offset)) = self.cached {
-            if q == quarter {
-                return offset;
-            }
+        let slot = quarter.rem_euclid(SLOTS as i64) as usize;
+        let (q, offset) = self.cached[slot];
+        if q == quarter {
+            return offset;
         }
         let first = quarter * QUARTER;
         match (self.offset_at(first), self.offset_at(first + QUARTER - 1)) {
             (Some(a), Some(b)) if a == b => {
-                self.cached = Some((quarter, a));
+                self.cached[slot] = (quarter, a);
                 a
             }
             _ => self
@@ -402,6 +413,11 @@ mod tests {
                 (2026, 11, 1, 5, 59, 59),
                 (2026, 11, 1, 6, 0, 1),
                 (1970, 1, 1, 0, 0, 0),
+                // Four hours apart (the same slot), on both sides of Europe's spring change.
+                (2026, 3, 28, 21, 0, 0),
+                (2026, 3, 29, 1, 0, 0),
+                (2026, 3, 28, 21, 0, 0),
+                (2026, 3, 29, 5, 0, 0),
             ] {
                 let t = Utc
                     .with_ymd_and_hms(y, m, d, h, min, s)

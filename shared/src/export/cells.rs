@@ -65,7 +65,8 @@ pub fn is_dangerous(text: &str) -> bool {
 pub fn safe_text(text: &str) -> Cow<'_, str> {
     let dangerous = is_dangerous(text);
     let budget = MAX_CELL_CHARS - usize::from(dangerous);
-    let too_long = text.encode_utf16().count() > budget;
+    // A UTF-16 count is never above the UTF-8 length: most cells need no counting.
+    let too_long = text.len() > budget && text.encode_utf16().count() > budget;
     if !dangerous && !too_long {
         return Cow::Borrowed(text);
     }

@@ -56,6 +56,11 @@ fn write_cells<W: std::io::Write>(
     zone: &mut ZoneOffsets,
 ) -> csv::Result<()> {
     for cell in row {
+        if let Cell::Text(t) = cell {
+            // Text goes to the writer as it is (or neutralised), without a copy in `field`.
+            w.write_field(cells::safe_text(t).as_bytes())?;
+            continue;
+        }
         field.clear();
         push_cell_text(field, cell, zone);
         w.write_field(field.as_bytes())?;

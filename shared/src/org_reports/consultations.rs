@@ -18,6 +18,9 @@ use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
 use crate::readmodels::{Account, Clinic, Organisation, Segment, SegmentParticipant};
 use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// What the builder reads.
@@ -196,15 +199,67 @@ fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Cell {
     }
 }
 
+/// The first join of a host among `(type, joined)` pairs.
+fn first_host_join(
+    participants: impl Iterator<Item = (Option<ParticipantType>, Option<DateTime<Utc>>)>,
+) -> Option<DateTime<Utc>> {
+    participants
+        .filter(|(kind, _)| *kind == Some(ParticipantType::Host))
+        .filter_map(|(_, joined)| joined)
+        .min()
+}
+
+/// Consultation time: first host join to segment end (None without either).
+fn consultation_between(
+    first_host: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> Option<i64> {
+    Some((end? - first_host?).num_seconds().max(0))
+}
+
 /// Consultation time of a segment: first host join to segment end (None without a host).
 pub fn consultation_seconds(seg: &Segment, participants: &[&SegmentParticipant]) -> Option<i64> {
-    let first_host = participants
-        .iter()
-        .filter(|p| p.participant_type == Some(ParticipantType::Host))
-        .filter_map(|p| p.joined_at)
-        .min()?;
-    let end = segment_end(seg)?;
-    Some((end - first_host).num_seconds().max(0))
+    let first_host = first_host_join(
+        participants
+            .iter()
+            .map(|p| (p.participant_type, p.joined_at)),
+    );
+    consultation_between(first_host, segment_end(seg))
+}
+
+/// What decides whether a segment is in the report ([`segment_in_report`]).
+struct Admission<'s> {
+    started_at: Option<DateTime<Utc>>,
+    clinic_id: Option<&'s str>,
+    abandoned: bool,
+    consultation_seconds: Option<i64>,
+}
+
+impl Admission<'_> {
+    fn admits(&self, filter: &ConsultationFilter) -> bool {
+        let Some(start) = self.started_at else {
+            return false;
+        };
+        if start < filter.start || start >= filter.end {
+            return false;
+        }
+        if filter
+            .clinic_id
+            .as_deref()
+            .is_some_and(|c| self.clinic_id != Some(c))
+        {
+            return false;
+        }
+        if self.abandoned {
+            return true;
+        }
+        match self.consultation_seconds {
+            Some(secs) => secs >= i64::from(filter.min_duration_seconds),
+            // No host and not marked abandoned (e.g. still waiting): shown only without a
+            // minimum.
+            None => filter.min_duration_seconds == 0,
+        }
+    }
 }
 
 /// Whether a segment is in the report: started in the period (and the clinic), and abandoned or
@@ -214,27 +269,13 @@ pub fn segment_in_report(
     participants: &[&SegmentParticipant],
     filter: &ConsultationFilter,
 ) -> bool {
-    let Some(start) = seg.started_at else {
-        return false;
-    };
-    if start < filter.start || start >= filter.end {
-        return false;
+    Admission {
+        started_at: seg.started_at,
+        clinic_id: seg.clinic_id.as_deref(),
+        abandoned: seg.abandoned_at.is_some(),
+        consultation_seconds: consultation_seconds(seg, participants),
     }
-    if filter
-        .clinic_id
-        .as_deref()
-        .is_some_and(|c| seg.clinic_id.as_deref() != Some(c))
-    {
-        return false;
-    }
-    if seg.abandoned_at.is_some() {
-        return true;
-    }
-    match consultation_seconds(seg, participants) {
-        Some(secs) => secs >= i64::from(filter.min_duration_seconds),
-        // No host and not marked abandoned (e.g. still waiting): shown only without a minimum.
-        None => filter.min_duration_seconds == 0,
-    }
+    .admits(filter)
 }
 
 /// The participants of a segment by join time (then id): the copies on its item.
@@ -242,6 +283,167 @@ pub fn segment_participants(seg: &Segment) -> Vec<&SegmentParticipant> {
     let mut parts: Vec<&SegmentParticipant> = seg.participants.iter().collect();
     parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
     parts
+}
+
+/// A segment item as the report's rows read it: the [`Segment`] fields the rows show, the text
+/// borrowed from the item's body instead of copied (JSON text without escapes; the rest is
+/// copied). The Consultations export decodes every segment of the period into one of these
+/// (issue 8: decoding owned `Segment`s, a dozen strings each, was most of the CSV export's
+/// reading side); [`SegmentView::of`] lends a decoded `Segment` the same shape, so both make
+/// their rows with [`view_rows`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SegmentView<'a> {
+    #[serde(borrow, deserialize_with = "de_cow")]
+    pub session_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "de_cow")]
+    pub segment_id: Cow<'a, str>,
+    #[serde(borrow, deserialize_with = "de_opt_cow")]
+    pub queued_call_id: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "de_opt_cow")]
+    pub clinic_id: Option<Cow<'a, str>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub transferred_at: Option<DateTime<Utc>>,
+    #[serde(borrow, deserialize_with = "de_opt_cow")]
+    pub to_clinic_id: Option<Cow<'a, str>>,
+    #[serde(borrow, deserialize_with = "de_opt_cow")]
+    pub to_segment_id: Option<Cow<'a, str>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub abandoned_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub session_entered_at: Option<DateTime<Utc>>,
+    #[serde(borrow)]
+    pub participants: Vec<ParticipantView<'a>>,
+}
+
+/// One participant as the report's rows read it ([`SegmentView`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ParticipantView<'a> {
+    #[serde(borrow, deserialize_with = "de_cow")]
+    pub participant_id: Cow<'a, str>,
+    pub participant_type: Option<ParticipantType>,
+    #[serde(borrow, deserialize_with = "de_opt_cow")]
+    pub account_id: Option<Cow<'a, str>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub joined_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de_opt")]
+    pub left_at: Option<DateTime<Utc>>,
+    pub bandwidth: Option<crate::events::types::Bandwidth>,
+}
+
+fn borrowed(s: &Option<String>) -> Option<Cow<'_, str>> {
+    s.as_deref().map(Cow::Borrowed)
+}
+
+impl<'a> SegmentView<'a> {
+    /// A decoded segment in the view's shape, borrowing its text.
+    pub fn of(seg: &'a Segment) -> Self {
+        SegmentView {
+            session_id: Cow::Borrowed(&seg.session_id),
+            segment_id: Cow::Borrowed(&seg.segment_id),
+            queued_call_id: borrowed(&seg.queued_call_id),
+            clinic_id: borrowed(&seg.clinic_id),
+            started_at: seg.started_at,
+            ended_at: seg.ended_at,
+            transferred_at: seg.transferred_at,
+            to_clinic_id: borrowed(&seg.to_clinic_id),
+            to_segment_id: borrowed(&seg.to_segment_id),
+            abandoned_at: seg.abandoned_at,
+            session_entered_at: seg.session_entered_at,
+            participants: seg
+                .participants
+                .iter()
+                .map(|p| ParticipantView {
+                    participant_id: Cow::Borrowed(&p.participant_id),
+                    participant_type: p.participant_type,
+                    account_id: borrowed(&p.account_id),
+                    joined_at: p.joined_at,
+                    left_at: p.left_at,
+                    bandwidth: p.bandwidth,
+                })
+                .collect(),
+        }
+    }
+
+    /// [`segment_end`] of the same segment.
+    fn end(&self) -> Option<DateTime<Utc>> {
+        self.ended_at.or(self.transferred_at).or(self.abandoned_at)
+    }
+
+    /// [`segment_in_report`] of the same segment.
+    fn in_report(&self, filter: &ConsultationFilter) -> bool {
+        let first_host = first_host_join(
+            self.participants
+                .iter()
+                .map(|p| (p.participant_type, p.joined_at)),
+        );
+        Admission {
+            started_at: self.started_at,
+            clinic_id: self.clinic_id.as_deref(),
+            abandoned: self.abandoned_at.is_some(),
+            consultation_seconds: consultation_between(first_host, self.end()),
+        }
+        .admits(filter)
+    }
+}
+
+/// A JSON string, borrowed from the input when it has no escapes.
+fn de_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+    d.deserialize_str(CowVisitor)
+}
+
+/// [`de_cow`] for an optional string (`null` or absent: `None`).
+fn de_opt_cow<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    d.deserialize_option(OptCowVisitor)
+}
+
+struct CowVisitor;
+
+impl<'de> Visitor<'de> for CowVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct OptCowVisitor;
+
+impl<'de> Visitor<'de> for OptCowVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a string or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        de_cow(d).map(Some)
+    }
 }
 
 /// The rows of one segment (none when the segment is not in the report), participants by
@@ -252,40 +454,52 @@ pub fn segment_rows(
     seg: &Segment,
     filter: &ConsultationFilter,
 ) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    view_rows(input, &SegmentView::of(seg), filter, &mut rows);
+    rows
+}
+
+/// [`segment_rows`] of a [`SegmentView`], appended to `rows`.
+pub fn view_rows(
+    input: &ConsultationInput,
+    seg: &SegmentView<'_>,
+    filter: &ConsultationFilter,
+    rows: &mut Vec<Vec<Cell>>,
+) {
     let clinic_name = |id: Option<&str>| -> Cell {
         id.map_or(Cell::Empty, |id| {
             Cell::text(input.clinics.get(id).map_or(id, |c| c.name.as_str()))
         })
     };
-    let parts = segment_participants(seg);
-    if !segment_in_report(seg, &parts, filter) {
-        return Vec::new();
+    if !seg.in_report(filter) {
+        return;
     }
+    let mut parts: Vec<&ParticipantView> = seg.participants.iter().collect();
+    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
     // `segment.started` names the queued call, and only a started segment is in the report.
-    let queued_call_id = seg.queued_call_id.clone();
     let entered = seg.session_entered_at;
-    let end = segment_end(seg);
-    let common_head = vec![
-        Cell::text(input.organisation.name.clone()),
+    let end = seg.end();
+    let common_head = [
+        Cell::text(input.organisation.name.as_str()),
         clinic_name(seg.clinic_id.as_deref()),
-        Cell::opt_text(queued_call_id),
-        Cell::text(seg.session_id.clone()),
-        Cell::text(seg.segment_id.clone()),
+        Cell::opt_text(seg.queued_call_id.as_deref()),
+        Cell::text(seg.session_id.as_ref()),
+        Cell::text(seg.segment_id.as_ref()),
     ];
-    let common_tail = vec![
+    let common_tail = [
         Cell::opt_time(seg.started_at),
         Cell::opt_time(end),
         seconds(seg.started_at, end),
         Cell::opt_time(seg.transferred_at),
         clinic_name(seg.to_clinic_id.as_deref()),
-        Cell::opt_text(seg.to_segment_id.clone()),
+        Cell::opt_text(seg.to_segment_id.as_deref()),
         Cell::Int(parts.len() as i64),
         Cell::Bool(seg.abandoned_at.is_some()),
         Cell::opt_time(seg.abandoned_at),
     ];
-    let mut rows = Vec::with_capacity(parts.len().max(1));
     if parts.is_empty() {
-        let mut row = common_head;
+        let mut row = Vec::with_capacity(FIELDS.len());
+        row.extend(common_head);
         row.push(Cell::Empty);
         row.push(Cell::opt_time(entered));
         row.extend([
@@ -298,20 +512,20 @@ pub fn segment_rows(
         row.extend(common_tail);
         row.extend(std::iter::repeat_n(Cell::Empty, 6));
         rows.push(row);
-        return rows;
+        return;
     }
     for p in parts {
         // One allocation per row: the row has every column's room from the start.
         let mut row = Vec::with_capacity(FIELDS.len());
         row.extend(common_head.iter().cloned());
-        row.push(Cell::text(p.participant_id.clone()));
+        row.push(Cell::text(p.participant_id.as_ref()));
         row.push(Cell::opt_time(entered));
         let is_host = p.participant_type == Some(ParticipantType::Host);
         let name = if is_host {
             p.account_id
                 .as_deref()
                 .and_then(|a| input.accounts.get(a))
-                .map(|a| a.name.clone())
+                .map(|a| a.name.as_str())
         } else {
             None
         };
@@ -327,7 +541,6 @@ pub fn segment_rows(
         row.extend(bandwidth_cells(p.bandwidth));
         rows.push(row);
     }
-    rows
 }
 
 /// The order of segments in the report: by start, then session id, then segment id — the
@@ -364,5 +577,80 @@ pub(crate) fn bandwidth_cells(bandwidth: Option<crate::events::types::Bandwidth>
             Cell::Int(i64::from(b.round_trip_ms_avg)),
         ],
         None => std::array::from_fn(|_| Cell::Empty),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> ConsultationInput {
+        let mut input = ConsultationInput::default();
+        input.organisation.name = "Harbour Health".into();
+        input
+    }
+
+    /// A segment item decoded as a view makes the rows the decoded `Segment` makes, whether
+    /// its text is borrowed (no escapes) or copied (escapes), and fields that are null,
+    /// absent or unknown decode alike.
+    #[test]
+    fn view_rows_equal_the_segments_rows() {
+        let json = r#"{"session_id":"sess-1","segment_id":"seg-\"1\"","queued_call_id":null,
+            "clinic_id":"clinic-1","org_id":"org-1","started_at":"2026-03-29T00:59:00Z",
+            "ended_at":"2026-03-29T01:20:30.5Z","to_clinic_id":"clinic-9",
+            "participants":[
+              {"session_id":"sess-1","segment_id":"seg-1","participant_id":"p\u00e9-2",
+               "participant_type":"host","account_id":"acc-1","joined_at":"2026-03-29T01:00:00Z",
+               "left_at":null,"bandwidth":null},
+              {"participant_id":"p-1","participant_type":"caller",
+               "joined_at":"2026-03-29T00:59:30Z","left_at":"2026-03-29T01:20:00Z",
+               "bandwidth":{"send_kbps_avg":1,"receive_kbps_avg":2,"send_kbps_max":3,
+                 "receive_kbps_max":4,"packet_loss_permille":5,"round_trip_ms_avg":6}}]}"#;
+        let seg: Segment = serde_json::from_str(json).expect("test value");
+        let view: SegmentView = serde_json::from_str(json).expect("test value");
+        assert!(matches!(view.session_id, Cow::Borrowed("sess-1")));
+        assert!(matches!(view.segment_id, Cow::Owned(ref s) if s == "seg-\"1\""));
+        assert!(matches!(view.participants[0].participant_id, Cow::Owned(ref s) if s == "pé-2"));
+        assert_eq!(view.queued_call_id, None);
+        let filter = ConsultationFilter {
+            start: "2026-03-29T00:00:00Z".parse().expect("test value"),
+            end: "2026-03-30T00:00:00Z".parse().expect("test value"),
+            clinic_id: None,
+            min_duration_seconds: 0,
+        };
+        let mut from_view = Vec::new();
+        view_rows(&input(), &view, &filter, &mut from_view);
+        let from_segment = segment_rows(&input(), &seg, &filter);
+        assert_eq!(from_view, from_segment);
+        // Participants by join time: the caller first; a clinic not in the organisation's
+        // list shows its id.
+        assert_eq!(from_view.len(), 2);
+        assert_eq!(from_view[0][0], Cell::text("Harbour Health"));
+        assert_eq!(from_view[0][1], Cell::text("clinic-1"));
+        assert_eq!(from_view[0][4], Cell::text("seg-\"1\""));
+        assert_eq!(from_view[0][5], Cell::text("p-1"));
+        assert_eq!(from_view[1][5], Cell::text("pé-2"));
+        assert_eq!(from_view[1][8], Cell::text("host"));
+        // Segment duration 21:30 (end cut to the second), transferred to an unknown clinic id.
+        assert_eq!(from_view[1][14], Cell::Seconds(1290));
+        assert_eq!(from_view[1][16], Cell::text("clinic-9"));
+        assert_eq!(from_view[0][21], Cell::Int(1));
+        // A minimum above the consultation (20:30 from the host's join) leaves it out, in
+        // both.
+        let strict = ConsultationFilter {
+            min_duration_seconds: 1231,
+            ..filter.clone()
+        };
+        let mut none = Vec::new();
+        view_rows(&input(), &view, &strict, &mut none);
+        assert!(none.is_empty());
+        assert!(segment_rows(&input(), &seg, &strict).is_empty());
+        let just = ConsultationFilter {
+            min_duration_seconds: 1230,
+            ..filter
+        };
+        view_rows(&input(), &view, &just, &mut none);
+        assert_eq!(none, segment_rows(&input(), &seg, &just));
+        assert_eq!(none.len(), 2);
     }
 }

@@ -7,7 +7,7 @@
 //!   each segment item carries its participants and its session's waiting-area entry (copied
 //!   there by ingest), so nothing is read per session (issue 8).
 
-use super::consultations::ConsultationInput;
+use super::consultations::{ConsultationInput, SegmentView};
 use super::ReportScope;
 use crate::ports::store::{query_all, query_all_lazy};
 use crate::ports::{Index, Item, LazyItem, Query, SkRange, Store, StoreError};
@@ -133,14 +133,12 @@ pub async fn stream_consultation_rows_with<T: Send>(
     .limit(page_size.max(1));
     loop {
         let page = store.query_lazy(&query).await?;
-        let segments = page
-            .items
-            .iter()
-            .map(LazyItem::decode::<Segment>)
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut batch = Vec::new();
-        for seg in &segments {
-            batch.extend(super::consultations::segment_rows(&lookups, seg, filter));
+        // Each item decoded as a borrowing view and made into rows at once (about two rows
+        // an item).
+        let mut batch = Vec::with_capacity(page.items.len() * 2);
+        for item in &page.items {
+            let seg: SegmentView = item.decode()?;
+            super::consultations::view_rows(&lookups, &seg, filter, &mut batch);
         }
         if !batch.is_empty() && sink.send(prepare(batch)).await.is_err() {
             return Ok(());

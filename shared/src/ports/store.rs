@@ -298,8 +298,9 @@ pub struct LazyItem {
 }
 
 impl LazyItem {
-    /// Decodes the body into a domain type (the same result as [`Item::decode`]).
-    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, StoreError> {
+    /// Decodes the body into a domain type (the same result as [`Item::decode`]); a type that
+    /// borrows (`&str`, `Cow<str>` with `#[serde(borrow)]`) borrows from the item.
+    pub fn decode<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, StoreError> {
         let decoded = match &self.body {
             Body::Text(text) => serde_json::from_str(text),
             Body::Value(value) => T::deserialize(value),
