@@ -57,6 +57,9 @@ impl ApiRequest {
     }
 }
 
+/// Bytes a JSON answer's buffer starts with ([`ApiResponse::json`]).
+const JSON_BODY_CAPACITY: usize = 32 * 1024;
+
 /// A response as a handler returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {
@@ -67,7 +70,12 @@ pub struct ApiResponse {
 
 impl ApiResponse {
     pub fn json<T: Serialize>(status: u16, value: &T) -> ApiResponse {
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        // A page of 50 rows is 15–20 KB: room for it from the start instead of eight
+        // doublings from serde_json's 128 bytes, each copying what was written.
+        let mut body = Vec::with_capacity(JSON_BODY_CAPACITY);
+        if serde_json::to_writer(&mut body, value).is_err() {
+            body = b"{}".to_vec();
+        }
         ApiResponse {
             status,
             headers: vec![("content-type".into(), "application/json".into())],

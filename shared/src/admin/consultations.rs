@@ -37,11 +37,13 @@ pub const COUNT_DAYS: u64 = 14;
 pub struct ConsultationRow {
     pub consultation_id: String,
     pub thread_id: Option<String>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub started_at: Option<DateTime<Utc>>,
     pub practitioner: Option<Party>,
     pub patient: Option<Party>,
     pub payment_id: Option<String>,
     pub payment_type: Option<PaymentType>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<PartyRole>,
     pub tags: BTreeSet<ConsultationTag>,

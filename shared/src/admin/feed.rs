@@ -21,7 +21,9 @@ pub const PARAMS: &[&str] = &["tag"];
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedRow {
     pub thread_id: String,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub last_activity_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub last_message_at: Option<DateTime<Utc>>,
     pub patients: Vec<Party>,
     pub practitioners: Vec<Party>,

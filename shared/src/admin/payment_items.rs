@@ -24,6 +24,7 @@ pub const PARAMS: &[&str] = &["type"];
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PaymentItemRow {
     pub payment_id: String,
+    #[serde(serialize_with = "crate::time::ser")]
     pub paid_at: DateTime<Utc>,
     pub payment_type: PaymentType,
     pub patient: Party,

@@ -100,6 +100,7 @@ pub struct PractitionerRow {
     pub availability: Option<Availability>,
     /// `override` or `platform`.
     pub availability_source: &'static str,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub override_until: Option<DateTime<Utc>>,
     pub rating_count: i64,
     /// Two decimal places, exact (`4.67`); absent without ratings.

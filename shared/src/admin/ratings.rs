@@ -20,6 +20,7 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RatingRow {
     pub rating_id: String,
+    #[serde(serialize_with = "crate::time::ser")]
     pub submitted_at: DateTime<Utc>,
     pub patient: Party,
     pub practitioner: Party,

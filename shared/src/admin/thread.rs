@@ -23,6 +23,7 @@ pub struct MessageRow {
     pub sender: Party,
     pub sender_role: Option<PartyRole>,
     pub kind: Option<MessageKind>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub sent_at: Option<DateTime<Utc>>,
     pub device: Option<Device>,
     /// Only for system messages.

@@ -17,7 +17,9 @@ pub struct VoucherRow {
     pub code: String,
     pub times_used: i64,
     pub usage_limit: Option<u32>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub expires_at: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "crate::time::ser_opt")]
     pub created_at: Option<DateTime<Utc>>,
 }
 
