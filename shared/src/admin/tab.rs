@@ -29,7 +29,7 @@ use crate::http::{ApiResponse, Problem};
 use crate::ports::{BlobError, Condition, Item, Key, LazyItem, LazyPage, Query, Store, StoreError};
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -46,7 +46,119 @@ pub struct Reader<'a> {
     /// Items read so far.
     pub read: usize,
     practitioners: HashMap<String, Option<rm::Practitioner>>,
-    rating_totals: Option<rm::RatingTotals>,
+    rating_totals: Option<RatingIndex>,
+}
+
+/// The platform's rating totals ([`rm::RatingTotals`]) as a request reads them. The one item
+/// names every practitioner of the platform and a page only a few, so it is decoded without a
+/// string or a tree node per practitioner: every id is appended to one text, and each entry
+/// keeps its id's place in that text with the count and stars, sorted by id for a binary
+/// search. The ids are unique (ingest writes them from a map); should a corrupt item repeat
+/// one, the last wins, as decoding into a map would.
+#[derive(Debug, Default)]
+struct RatingIndex {
+    ids: String,
+    entries: Vec<RatingEntry>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RatingEntry {
+    start: usize,
+    end: usize,
+    stats: RatingStats,
+}
+
+impl RatingIndex {
+    fn id(&self, e: &RatingEntry) -> &str {
+        &self.ids[e.start..e.end]
+    }
+
+    fn get(&self, id: &str) -> Option<RatingStats> {
+        self.entries
+            .binary_search_by(|e| self.id(e).cmp(id))
+            .ok()
+            .map(|i| self.entries[i].stats)
+    }
+}
+
+impl<'de> Deserialize<'de> for RatingIndex {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The item's body: `{"practitioners": {id: [count, stars], ...}}`, other fields
+        /// ignored, a missing map empty.
+        #[derive(Deserialize)]
+        struct Body {
+            #[serde(default)]
+            practitioners: Entries,
+        }
+        #[derive(Default)]
+        struct Entries(RatingIndex);
+        impl<'de> Deserialize<'de> for Entries {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_map(EntriesVisitor)
+            }
+        }
+        struct EntriesVisitor;
+        impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+            type Value = Entries;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of practitioner id to [count, stars]")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Entries, A::Error> {
+                let mut index = RatingIndex::default();
+                while map.next_key_seed(AppendId(&mut index.ids))?.is_some() {
+                    let (count, stars_total): (i64, i64) = map.next_value()?;
+                    let start = index.entries.last().map_or(0, |e| e.end);
+                    index.entries.push(RatingEntry {
+                        start,
+                        end: index.ids.len(),
+                        stats: RatingStats { count, stars_total },
+                    });
+                }
+                // Written from a map, so already in id order; sorted (stably: the last of a
+                // repeated id stays last) only if not.
+                if !index
+                    .entries
+                    .is_sorted_by(|a, b| index.id(a) <= index.id(b))
+                {
+                    let ids = &index.ids;
+                    index
+                        .entries
+                        .sort_by(|a, b| ids[a.start..a.end].cmp(&ids[b.start..b.end]));
+                }
+                let ids = &index.ids;
+                index.entries.dedup_by(|later, earlier| {
+                    let same = ids[later.start..later.end] == ids[earlier.start..earlier.end];
+                    if same {
+                        earlier.stats = later.stats;
+                    }
+                    same
+                });
+                Ok(Entries(index))
+            }
+        }
+        /// Appends a map key to the ids' text (borrowed or unescaped, no string of its own).
+        struct AppendId<'b>(&'b mut String);
+        impl<'de> serde::de::DeserializeSeed<'de> for AppendId<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl<'de> serde::de::Visitor<'de> for AppendId<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a practitioner id")
+            }
+            fn visit_str<E: serde::de::Error>(self, id: &str) -> Result<(), E> {
+                self.0.push_str(id);
+                Ok(())
+            }
+        }
+        Body::deserialize(d).map(|b| b.practitioners.0)
+    }
 }
 
 /// A practitioner's rating count and average, from the totals ingest keeps (on the profile,
@@ -95,18 +207,17 @@ impl<'a> Reader<'a> {
     pub async fn rating_stats(&mut self, id: &str) -> Result<RatingStats, StoreError> {
         if self.rating_totals.is_none() {
             self.read += 1;
-            // Decoded straight from the stored text: the item names every practitioner.
+            // Decoded straight from the stored text into one index (see `RatingIndex`).
             let totals = match self.store.get_lazy(&keys::rating_totals()).await? {
-                Some(item) => item.decode::<rm::RatingTotals>()?,
-                None => rm::RatingTotals::default(),
+                Some(item) => item.decode::<RatingIndex>()?,
+                None => RatingIndex::default(),
             };
             self.rating_totals = Some(totals);
         }
         Ok(self
             .rating_totals
             .as_ref()
-            .and_then(|t| t.practitioners.get(id))
-            .map(|&(count, stars_total)| RatingStats { count, stars_total })
+            .and_then(|t| t.get(id))
             .unwrap_or_default())
     }
 
@@ -370,4 +481,43 @@ fn export_params(params: &ListParams) -> serde_json::Value {
 /// The JSON answer of an export, with `x-items-read`.
 pub fn export_response(link: &ExportLink) -> ApiResponse {
     ApiResponse::json(200, link).with_header("x-items-read", link.read.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index answers every id exactly as the whole-map decode does: escaped ids, ids out
+    /// of order, a repeated id (the last wins), unknown fields, a missing id, a missing map.
+    #[test]
+    fn rating_index_equals_the_map_decode() {
+        let text = r#"{"other":[1,{"x":2}],"practitioners":{"pr-b":[2,9],"pr-a":[1,5],
+            "pr-\u00e9\"q":[3,12],"pr-c":[7,30],"pr-a":[4,17],"":[1,1]}}"#;
+        let map: rm::RatingTotals = serde_json::from_str(text).unwrap();
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        for index in [
+            serde_json::from_str::<RatingIndex>(text).unwrap(),
+            RatingIndex::deserialize(&value).unwrap(),
+        ] {
+            assert_eq!(index.entries.len(), 5);
+            for id in ["pr-a", "pr-b", "pr-c", "pr-é\"q", "", "pr-d", "pr"] {
+                let want = map
+                    .practitioners
+                    .get(id)
+                    .map(|&(count, stars_total)| RatingStats { count, stars_total });
+                assert_eq!(index.get(id), want, "{id}");
+            }
+            assert_eq!(
+                index.get("pr-a"),
+                Some(RatingStats {
+                    count: 4,
+                    stars_total: 17
+                })
+            );
+        }
+        let empty: RatingIndex = serde_json::from_str(r#"{"version":3}"#).unwrap();
+        assert_eq!(empty.get("pr-a"), None);
+        let bad = serde_json::from_str::<RatingIndex>(r#"{"practitioners":{"pr-a":[1]}}"#);
+        assert!(bad.is_err());
+    }
 }
