@@ -7,7 +7,7 @@
 use shared::deps::Deps;
 use shared::http::{ApiRequest, ApiResponse, HandlerResult};
 use shared::org_reports::download::relink;
-use shared::org_reports::history::{list_history, ReportView};
+use shared::org_reports::history::{list_history, HistoryPage, ReportView};
 use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
@@ -30,10 +30,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
                 .iter()
                 .map(ReportView::from)
                 .collect();
-            Ok(ApiResponse::json(
-                200,
-                &serde_json::json!({ "items": items }),
-            ))
+            Ok(ApiResponse::json(200, &HistoryPage { items }))
         }
     }
 }

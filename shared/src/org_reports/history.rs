@@ -9,7 +9,7 @@
 
 use super::params::ParamsRecord;
 use super::ReportScope;
-use crate::ports::store::query_all;
+use crate::ports::store::query_all_lazy;
 use crate::ports::{Index, Item, Key, Query, SkRange, Store, StoreError};
 use crate::readmodels::sort_time;
 use chrono::{DateTime, Duration, Utc};
@@ -48,6 +48,10 @@ pub struct ReportRecord {
     /// Who asked (the caller's `sub`; an account id, never a name or email).
     pub requested_by: String,
     pub requested_role: String,
+    #[serde(
+        deserialize_with = "crate::time::de",
+        serialize_with = "crate::time::ser"
+    )]
     pub requested_at: DateTime<Utc>,
     pub delivery: Delivery,
     pub state: ReportState,
@@ -61,6 +65,10 @@ pub struct ReportRecord {
     /// File name offered on download.
     pub file_name: String,
     /// When the entry leaves the history (request time + 24 h).
+    #[serde(
+        deserialize_with = "crate::time::de",
+        serialize_with = "crate::time::ser"
+    )]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -76,6 +84,7 @@ pub struct ReportView {
     pub params: ParamsRecord,
     pub requested_by: String,
     pub requested_role: String,
+    #[serde(serialize_with = "crate::time::ser")]
     pub requested_at: DateTime<Utc>,
     pub delivery: Delivery,
     pub state: ReportState,
@@ -84,7 +93,15 @@ pub struct ReportView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row_count: Option<u64>,
     pub file_name: String,
+    #[serde(serialize_with = "crate::time::ser")]
     pub expires_at: DateTime<Utc>,
+}
+
+/// The history's answer: `{"items": [...]}`, newest first (serialized straight from the
+/// views, no JSON tree in between).
+#[derive(Debug, Serialize)]
+pub struct HistoryPage {
+    pub items: Vec<ReportView>,
 }
 
 impl From<&ReportRecord> for ReportView {
@@ -174,9 +191,10 @@ pub async fn list_history(
         now - Duration::hours(HISTORY_WINDOW_HOURS),
     )))
     .backward();
-    let items = query_all(store, &query).await?;
+    // Decoded straight from the stored text (no JSON tree in between).
+    let items = query_all_lazy(store, &query).await?;
     let mut out = Vec::with_capacity(items.len());
-    for item in items {
+    for item in &items {
         let record: ReportRecord = item.decode()?;
         if record.is_current(now) && record.visible_in(scope) {
             out.push(record);

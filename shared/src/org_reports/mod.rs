@@ -142,7 +142,8 @@ pub async fn authorise(
     use crate::readmodels::{keys, Clinic};
     if let Some(org_id) = req.path_param("org_id") {
         let p = require(req.principal.as_ref(), org_roles, Scope::Org(org_id))?.clone();
-        if store.get(&keys::organisation(org_id)).await?.is_none() {
+        // Only whether it exists: its body is not parsed.
+        if store.get_lazy(&keys::organisation(org_id)).await?.is_none() {
             return Err(Problem::not_found("organisation"));
         }
         return Ok((
@@ -156,7 +157,7 @@ pub async fn authorise(
         .path_param("clinic_id")
         .ok_or_else(|| Problem::not_found("resource"))?;
     require(req.principal.as_ref(), clinic_roles, Scope::Any)?;
-    let clinic: Clinic = match store.get(&keys::clinic(clinic_id)).await? {
+    let clinic: Clinic = match store.get_lazy(&keys::clinic(clinic_id)).await? {
         Some(item) => item.decode()?,
         None => return Err(Problem::not_found("resource")),
     };
