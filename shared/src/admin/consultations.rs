@@ -194,14 +194,13 @@ pub async fn tag_counts(store: &dyn Store, now: DateTime<Utc>) -> Result<TagCoun
     while day <= to {
         let key = keys::consultation_day_counts(&day.format("%Y-%m-%d").to_string());
         if let Some(item) = reader.get(&key).await? {
-            let totals: Totals = item
-                .body
-                .get("totals")
-                .cloned()
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .unwrap_or_default();
+            /// The day's counts item: tag → count under `totals` (absent: none).
+            #[derive(serde::Deserialize)]
+            struct DayCounts {
+                #[serde(default)]
+                totals: Totals,
+            }
+            let DayCounts { totals } = item.decode()?;
             for (tag, n) in totals {
                 if tag == "all" {
                     total += n;

@@ -26,7 +26,7 @@ use crate::deps::Deps;
 use crate::export::cells::Cell;
 use crate::export::csv::CsvStream;
 use crate::http::{ApiResponse, Problem};
-use crate::ports::{BlobError, Condition, Item, Key, LazyItem, LazyPage, Query, Store, StoreError};
+use crate::ports::{BlobError, Condition, Key, LazyItem, LazyPage, Query, Store, StoreError};
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -221,10 +221,11 @@ impl<'a> Reader<'a> {
             .unwrap_or_default())
     }
 
-    /// One GetItem (counted as one read, found or not).
-    pub async fn get(&mut self, key: &Key) -> Result<Option<Item>, StoreError> {
+    /// One GetItem (counted as one read, found or not), the body decoded by the caller
+    /// straight into its type.
+    pub async fn get(&mut self, key: &Key) -> Result<Option<LazyItem>, StoreError> {
         self.read += 1;
-        self.store.get(key).await
+        self.store.get_lazy(key).await
     }
 
     /// One page of a Query, the bodies decoded by the caller straight into its types.
