@@ -145,9 +145,9 @@ fn write_utc(t: &DateTime<Utc>, buf: &mut [u8; 30]) -> Option<usize> {
     let mut at = 19;
     let (mut value, digits) = if nano == 0 {
         (0, 0)
-    } else if nano % 1_000_000 == 0 {
+    } else if nano.is_multiple_of(1_000_000) {
         (nano / 1_000_000, 3)
-    } else if nano % 1_000 == 0 {
+    } else if nano.is_multiple_of(1_000) {
         (nano / 1_000, 6)
     } else {
         (nano, 9)

@@ -1044,6 +1044,9 @@ async fn move_rating_totals(
     Ok(())
 }
 
+/// Who a totals item belongs to: the field naming the owner and its id.
+type Owner = (&'static str, String);
+
 /// Moves the running totals ([`contributions`]) by the difference between what every item
 /// this transaction merged into contributed before and after: each total's item is read and
 /// written back on a version condition (created when missing, with no index key but its own
@@ -1053,7 +1056,7 @@ async fn move_totals(
     ops: &mut Vec<TxOp>,
     finals: &BTreeMap<Key, Merged>,
 ) -> Result<BTreeMap<Key, Option<Item>>, StoreError> {
-    let mut moves: BTreeMap<Key, ((&'static str, String), BTreeMap<String, i64>)> = BTreeMap::new();
+    let mut moves: BTreeMap<Key, (Owner, BTreeMap<String, i64>)> = BTreeMap::new();
     for (key, m) in finals {
         let Some(new) = &m.new else { continue };
         for (sign, item) in [(-1, m.old.as_ref()), (1, Some(new))] {
@@ -1459,7 +1462,7 @@ async fn copy_names(
             });
         }
     }
-    checks.sort_by(|a, b| a.key().cmp(&b.key()));
+    checks.sort_by_key(TxOp::key);
     checks.dedup_by(|a, b| a.key() == b.key());
 
     let room = crate::ports::store::MAX_TX_OPS.saturating_sub(ops.len());
