@@ -23,12 +23,13 @@
 //! TTL deletes lazily, readers filter on `expires_at` themselves.
 
 use crate::ports::store::{
-    Body, Condition, Cursor, Index, IndexKey, Item, Key, LazyItem, LazyPage, Page, Query, SkRange,
-    Store, StoreError, TxOp, MAX_TX_OPS,
+    Body, Condition, Cursor, Index, IndexKey, Item, ItemKeys, Key, LazyItem, LazyPage, Page, Query,
+    SkRange, Store, StoreError, TxOp, MAX_TX_OPS,
 };
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Bound;
@@ -60,17 +61,47 @@ type IndexMap = BTreeMap<IndexPos, Arc<Stored>>;
 
 #[derive(Default)]
 struct Inner {
-    items: BTreeMap<Key, Arc<Stored>>,
+    items: BTreeSet<Entry>,
     gsi1: IndexMap,
     gsi2: IndexMap,
     log: Option<Log>,
 }
 
-/// An item as held in memory (its key is the map's key): see the module documentation.
+/// An item of the primary map, ordered and found by its primary key.
+#[derive(Clone)]
+struct Entry(Arc<Stored>);
+
+impl Borrow<Key> for Entry {
+    fn borrow(&self) -> &Key {
+        &self.0.keys.key
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.keys.key == other.0.keys.key
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.keys.key.cmp(&other.0.keys.key)
+    }
+}
+
+/// An item as held in memory: see the module documentation. Its keys are shared with every
+/// [`LazyItem`] a read hands over (a pointer copy, not six strings).
 #[derive(Clone)]
 struct Stored {
-    gsi1: Option<IndexKey>,
-    gsi2: Option<IndexKey>,
+    keys: Arc<ItemKeys>,
     expires_at: Option<i64>,
     version: u64,
     count: Option<i64>,
@@ -79,34 +110,36 @@ struct Stored {
 }
 
 impl Stored {
-    fn from_item(item: Item) -> (Key, Stored) {
+    fn from_item(item: Item) -> Stored {
         let body: Arc<str> = item.body.to_string().into();
-        let key = Key {
-            pk: item.pk,
-            sk: item.sk,
-        };
-        let stored = Stored {
-            gsi1: item.gsi1,
-            gsi2: item.gsi2,
+        Stored {
+            keys: Arc::new(ItemKeys {
+                key: Key {
+                    pk: item.pk,
+                    sk: item.sk,
+                },
+                gsi1: item.gsi1,
+                gsi2: item.gsi2,
+            }),
             expires_at: item.expires_at,
             version: item.version,
             count: item.count,
             body,
-        };
-        (key, stored)
+        }
     }
 
-    fn to_item(&self, key: &Key) -> Result<Item, StoreError> {
-        self.lazy(key.clone()).into_item()
+    fn key(&self) -> &Key {
+        &self.keys.key
     }
 
-    /// The item with its body still text (the body a pointer copy, no parse).
-    fn lazy(&self, key: Key) -> LazyItem {
+    fn to_item(&self) -> Result<Item, StoreError> {
+        self.lazy().into_item()
+    }
+
+    /// The item with its body still text (the keys and the body pointer copies, no parse).
+    fn lazy(&self) -> LazyItem {
         LazyItem {
-            pk: key.pk,
-            sk: key.sk,
-            gsi1: self.gsi1.clone(),
-            gsi2: self.gsi2.clone(),
+            keys: Arc::clone(&self.keys),
             expires_at: self.expires_at,
             version: self.version,
             count: self.count,
@@ -117,8 +150,8 @@ impl Stored {
     fn index_key(&self, index: Index) -> Option<&IndexKey> {
         match index {
             Index::Primary => None,
-            Index::Gsi1 => self.gsi1.as_ref(),
-            Index::Gsi2 => self.gsi2.as_ref(),
+            Index::Gsi1 => self.keys.gsi1.as_ref(),
+            Index::Gsi2 => self.keys.gsi2.as_ref(),
         }
     }
 }
@@ -309,16 +342,12 @@ fn replay(path: &Path, inner: &mut Inner) -> Result<(u64, usize, bool), StoreErr
 }
 
 /// Rewrites the log as one put per live item (temp file, fsync, rename, fsync the directory).
-fn write_snapshot(
-    dir: &Path,
-    path: &Path,
-    items: &BTreeMap<Key, Arc<Stored>>,
-) -> Result<(), StoreError> {
+fn write_snapshot(dir: &Path, path: &Path, items: &BTreeSet<Entry>) -> Result<(), StoreError> {
     let tmp = dir.join(format!("{LOG_FILE}.compact"));
     let file = File::create(&tmp).map_err(|e| io_error("cannot create", &tmp, e))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-    for (key, stored) in items {
-        let item = stored.to_item(key)?;
+    for Entry(stored) in items {
+        let item = stored.to_item()?;
         serde_json::to_writer(&mut out, &RecordOut::Put(&item))
             .map_err(|e| StoreError::Unavailable(format!("cannot write snapshot: {e}")))?;
         out.write_all(b"\n")
@@ -388,9 +417,9 @@ impl Inner {
     fn apply(&mut self, change: Change) {
         match change {
             Change::Put(item) => {
-                let (key, stored) = Stored::from_item(item);
-                let stored = Arc::new(stored);
-                if let Some(old) = self.items.remove(&key) {
+                let stored = Arc::new(Stored::from_item(item));
+                let key = stored.key();
+                if let Some(Entry(old)) = self.items.take(key) {
                     self.unindex(key.clone(), &old);
                 }
                 for index in [Index::Gsi1, Index::Gsi2] {
@@ -401,10 +430,10 @@ impl Inner {
                         }
                     }
                 }
-                self.items.insert(key, stored);
+                self.items.insert(Entry(stored));
             }
             Change::Del(key) => {
-                if let Some(old) = self.items.remove(&key) {
+                if let Some(Entry(old)) = self.items.take(&key) {
                     self.unindex(key, &old);
                 }
             }
@@ -441,7 +470,7 @@ impl Inner {
         expires_at: Option<i64>,
     ) -> Result<Item, StoreError> {
         let mut item = match self.items.get(key) {
-            Some(stored) => stored.to_item(key)?,
+            Some(Entry(stored)) => stored.to_item()?,
             None => Item {
                 pk: key.pk.clone(),
                 sk: key.sk.clone(),
@@ -641,13 +670,13 @@ fn nonempty<T: Ord>(lo: &Bound<T>, hi: &Bound<T>) -> bool {
 }
 
 /// An ordered run of matching items.
-type Run<'a> = Box<dyn Iterator<Item = (&'a Key, &'a Arc<Stored>)> + 'a>;
+type Run<'a> = Box<dyn Iterator<Item = &'a Arc<Stored>> + 'a>;
 
 /// A page as read under the lock: its items are copied in their stored form and parsed after
 /// the lock is released, so concurrent readers hold it only for the copy.
 #[derive(Default)]
 struct RawPage {
-    items: Vec<(Key, Arc<Stored>)>,
+    items: Vec<Arc<Stored>>,
     more: bool,
     read: usize,
 }
@@ -668,21 +697,16 @@ impl RawPage {
 
     fn into_lazy_page(self, index: Index) -> LazyPage {
         let next = match self.items.last() {
-            Some((key, stored)) if self.more => Some(Cursor::after_keys(
-                &key.pk,
-                &key.sk,
-                &stored.gsi1,
-                &stored.gsi2,
-                index,
-            )),
+            Some(stored) if self.more => {
+                let k = &*stored.keys;
+                Some(Cursor::after_keys(
+                    &k.key.pk, &k.key.sk, &k.gsi1, &k.gsi2, index,
+                ))
+            }
             _ => None,
         };
         LazyPage {
-            items: self
-                .items
-                .into_iter()
-                .map(|(key, stored)| stored.lazy(key))
-                .collect(),
+            items: self.items.into_iter().map(|stored| stored.lazy()).collect(),
             next,
             read: self.read,
         }
@@ -693,13 +717,13 @@ impl RawPage {
 fn page(run: Run<'_>, query: &Query) -> RawPage {
     let want = query.limit.unwrap_or(usize::MAX);
     let mut raw = RawPage::default();
-    for (key, stored) in run {
+    for stored in run {
         raw.read += 1;
         if raw.items.len() == want {
             raw.more = true;
             break;
         }
-        raw.items.push((key.clone(), Arc::clone(stored)));
+        raw.items.push(Arc::clone(stored));
     }
     raw
 }
@@ -732,7 +756,7 @@ impl Inner {
                 if !nonempty(&lo, &hi) {
                     return Ok(empty);
                 }
-                let run = self.items.range((lo, hi));
+                let run = self.items.range::<Key, _>((lo, hi)).map(|e| &e.0);
                 let run: Run<'_> = if query.forward {
                     Box::new(run)
                 } else {
@@ -771,7 +795,7 @@ impl Inner {
                 if !nonempty(&lo, &hi) {
                     return Ok(empty);
                 }
-                let run = set.range((lo, hi)).map(|((_, key), stored)| (key, stored));
+                let run = set.range((lo, hi)).map(|(_, stored)| stored);
                 let run: Run<'_> = if query.forward {
                     Box::new(run)
                 } else {
@@ -789,19 +813,19 @@ impl Store for EmbeddedStore {
         check_key(key)?;
         // Copied under the lock, parsed after it.
         let found = self.read().items.get(key).cloned();
-        found.map(|stored| stored.to_item(key)).transpose()
+        found.map(|Entry(stored)| stored.to_item()).transpose()
     }
 
     async fn get_lazy(&self, key: &Key) -> Result<Option<LazyItem>, StoreError> {
         check_key(key)?;
         let found = self.read().items.get(key).cloned();
-        Ok(found.map(|stored| stored.lazy(key.clone())))
+        Ok(found.map(|Entry(stored)| stored.lazy()))
     }
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         check_item(&item)?;
         let mut inner = self.lock();
-        if !holds(&condition, inner.items.get(&item.key()).map(|s| &**s)) {
+        if !holds(&condition, inner.items.get(&item.key()).map(|e| &*e.0)) {
             return Err(StoreError::ConditionFailed { op: None });
         }
         inner.commit(vec![Change::Put(item)])
@@ -811,7 +835,7 @@ impl Store for EmbeddedStore {
         check_key(key)?;
         let mut inner = self.lock();
         let current = inner.items.get(key);
-        if !holds(&condition, current.map(|s| &**s)) {
+        if !holds(&condition, current.map(|e| &*e.0)) {
             return Err(StoreError::ConditionFailed { op: None });
         }
         if current.is_none() {
@@ -830,7 +854,7 @@ impl Store for EmbeddedStore {
                 | TxOp::Check { condition, .. } => condition,
                 TxOp::Add { .. } => &Condition::None,
             };
-            if !holds(condition, inner.items.get(&op.key()).map(|s| &**s)) {
+            if !holds(condition, inner.items.get(&op.key()).map(|e| &*e.0)) {
                 return Err(StoreError::ConditionFailed { op: Some(i) });
             }
         }
@@ -839,7 +863,7 @@ impl Store for EmbeddedStore {
             match op {
                 TxOp::Put { item, .. } => changes.push(Change::Put(item)),
                 TxOp::Delete { key, .. } => {
-                    if inner.items.contains_key(&key) {
+                    if inner.items.contains(&key) {
                         changes.push(Change::Del(key));
                     }
                 }

@@ -123,7 +123,7 @@ impl Tab for CallsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<CallDurationRow>, StoreError> {
-        if item.sk == "CALL_TOTALS" {
+        if item.sk() == "CALL_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();
             if !params.matches(name.as_deref()) {

@@ -145,7 +145,7 @@ impl Tab for PaymentsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<PaymentsRow>, StoreError> {
-        if item.sk == "PAY_TOTALS" {
+        if item.sk() == "PAY_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();
             if !params.matches(name.as_deref()) {

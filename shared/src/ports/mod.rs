@@ -15,6 +15,6 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use counting::CountingStore;
 pub use mailer::{Email, MailError, Mailer};
 pub use store::{
-    Body, Condition, Cursor, Index, IndexKey, Item, Key, LazyItem, LazyPage, Page, Query, SkRange,
-    Store, StoreError, TxOp,
+    Body, Condition, Cursor, Index, IndexKey, Item, ItemKeys, Key, LazyItem, LazyPage, Page, Query,
+    SkRange, Store, StoreError, TxOp,
 };

@@ -287,17 +287,34 @@ pub enum Body {
 /// What the long reads use: exports and their row streams.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LazyItem {
-    pub pk: String,
-    pub sk: String,
-    pub gsi1: Option<IndexKey>,
-    pub gsi2: Option<IndexKey>,
+    /// The item's keys, shared: the embedded store hands over its own copy (a pointer, not
+    /// six strings, for every item a page returns).
+    pub keys: Arc<ItemKeys>,
     pub expires_at: Option<i64>,
     pub version: u64,
     pub count: Option<i64>,
     pub body: Body,
 }
 
+/// An item's primary and index keys ([`LazyItem::keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemKeys {
+    pub key: Key,
+    pub gsi1: Option<IndexKey>,
+    pub gsi2: Option<IndexKey>,
+}
+
 impl LazyItem {
+    /// The partition key.
+    pub fn pk(&self) -> &str {
+        &self.keys.key.pk
+    }
+
+    /// The sort key.
+    pub fn sk(&self) -> &str {
+        &self.keys.key.sk
+    }
+
     /// Decodes the body into a domain type (the same result as [`Item::decode`]); a type that
     /// borrows (`&str`, `Cow<str>` with `#[serde(borrow)]`) borrows from the item.
     pub fn decode<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, StoreError> {
@@ -306,13 +323,18 @@ impl LazyItem {
             Body::Value(value) => T::deserialize(value),
         };
         decoded.map_err(|e| {
-            StoreError::Corrupt(format!("item {}/{} does not decode: {e}", self.pk, self.sk))
+            StoreError::Corrupt(format!(
+                "item {}/{} does not decode: {e}",
+                self.pk(),
+                self.sk()
+            ))
         })
     }
 
     /// The cursor that resumes after this item in `index`.
     pub fn cursor_after(&self, index: Index) -> Cursor {
-        Cursor::after_keys(&self.pk, &self.sk, &self.gsi1, &self.gsi2, index)
+        let k = &*self.keys;
+        Cursor::after_keys(&k.key.pk, &k.key.sk, &k.gsi1, &k.gsi2, index)
     }
 
     /// The item with its body parsed.
@@ -322,15 +344,16 @@ impl LazyItem {
             Body::Text(text) => serde_json::from_str(&text).map_err(|e| {
                 StoreError::Corrupt(format!(
                     "item {}/{} body does not parse: {e}",
-                    self.pk, self.sk
+                    self.keys.key.pk, self.keys.key.sk
                 ))
             })?,
         };
+        let ItemKeys { key, gsi1, gsi2 } = Arc::unwrap_or_clone(self.keys);
         Ok(Item {
-            pk: self.pk,
-            sk: self.sk,
-            gsi1: self.gsi1,
-            gsi2: self.gsi2,
+            pk: key.pk,
+            sk: key.sk,
+            gsi1,
+            gsi2,
             expires_at: self.expires_at,
             version: self.version,
             count: self.count,
@@ -342,10 +365,14 @@ impl LazyItem {
 impl From<Item> for LazyItem {
     fn from(item: Item) -> Self {
         LazyItem {
-            pk: item.pk,
-            sk: item.sk,
-            gsi1: item.gsi1,
-            gsi2: item.gsi2,
+            keys: Arc::new(ItemKeys {
+                key: Key {
+                    pk: item.pk,
+                    sk: item.sk,
+                },
+                gsi1: item.gsi1,
+                gsi2: item.gsi2,
+            }),
             expires_at: item.expires_at,
             version: item.version,
             count: item.count,
