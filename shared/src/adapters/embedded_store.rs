@@ -1,8 +1,9 @@
 //! The embedded [`Store`] adapter for the local run and unit tests: the whole table held in
-//! memory (a primary `BTreeMap` and one ordered map per secondary index, whose entries share
-//! the item with the primary map through an `Arc`, so an index query reads its items without
-//! looking each up by key) behind a read-write lock (readers share it), made durable by an
-//! append-only JSON-lines log under a directory.
+//! memory (a primary ordered set of items found by their primary key, and one ordered map per
+//! secondary index, whose entries share the item with the primary set through an `Arc`, so an
+//! index query reads its items without looking each up by key) behind a read-write lock
+//! (readers share it), made durable by an append-only JSON-lines log under a directory. An
+//! item's keys are shared too, with every [`LazyItem`] a read hands over.
 //!
 //! Every acknowledged write is one line of the log (a transaction is one line, so it is
 //! replayed all or nothing); the log is replayed when the store opens, a torn last line (a
