@@ -112,19 +112,23 @@ struct Stored {
 
 impl Stored {
     fn from_item(item: Item) -> Stored {
-        let body: Arc<str> = item.body.to_string().into();
+        // The keys as the port gathers them; the body kept as its compact text.
+        let LazyItem {
+            keys,
+            expires_at,
+            version,
+            count,
+            body,
+        } = LazyItem::from(item);
+        let body: Arc<str> = match body {
+            Body::Value(value) => value.to_string().into(),
+            Body::Text(text) => text,
+        };
         Stored {
-            keys: Arc::new(ItemKeys {
-                key: Key {
-                    pk: item.pk,
-                    sk: item.sk,
-                },
-                gsi1: item.gsi1,
-                gsi2: item.gsi2,
-            }),
-            expires_at: item.expires_at,
-            version: item.version,
-            count: item.count,
+            keys,
+            expires_at,
+            version,
+            count,
             body,
         }
     }
