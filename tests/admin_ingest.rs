@@ -16,7 +16,7 @@ use shared::events::ingest::ingest_batch;
 use shared::export::cells::Cell;
 use shared::export::csv::{to_csv, CsvStream};
 use shared::ports::store::{query_all, Index, Item, Query, SkRange, Store};
-use shared::ports::BlobStore;
+use shared::ports::{BlobError, BlobStore};
 use shared::readmodels::{lists, Consultation};
 use std::sync::Arc;
 
@@ -162,6 +162,123 @@ async fn a_large_csv_streams_in_parts(blobs: Arc<dyn BlobStore>) {
         "the stored CSV differs"
     );
     assert!(blobs.incomplete_uploads().await.unwrap().is_empty());
+}
+
+/// Rows handed in one by one and chunks made on the workers join in the order they were handed
+/// in; a document without rows is its header; a chunk that fails fails the stream and leaves
+/// no object and no upload behind.
+async fn csv_chunks_keep_their_order(blobs: Arc<dyn BlobStore>) {
+    let header = ["n", "name", "when"];
+    let tz = chrono_tz::Tz::America__New_York;
+    let row = |n: i64| {
+        vec![
+            Cell::Int(n),
+            Cell::text(format!("=row, \"{n}\"")),
+            Cell::Time(at() + chrono::Duration::seconds(n * 97)),
+        ]
+    };
+    let upload = blobs
+        .start_upload("exports/admin/test/chunks.csv", "text/csv")
+        .await
+        .unwrap();
+    let mut stream = CsvStream::new(upload, &header, tz, false).unwrap();
+    let mut expected_rows = Vec::new();
+    for k in 0..40i64 {
+        // A few single rows (fewer than a batch, then more), then a chunk of 50.
+        for n in 0..(k * 13) {
+            let r = row(-(k * 1000 + n));
+            stream.write_row(&r).await.unwrap();
+            expected_rows.push(r);
+        }
+        let chunk: Vec<Vec<Cell>> = (0..50).map(|n| row(k * 1000 + n)).collect();
+        expected_rows.extend(chunk.iter().cloned());
+        stream
+            .write_chunk(move |c| {
+                for r in &chunk {
+                    c.write_row(r).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+    }
+    let (n, bytes) = stream.finish().await.unwrap();
+    let expected = to_csv(&header, &expected_rows, tz, false);
+    assert_eq!(
+        (n, bytes),
+        (expected_rows.len() as u64, expected.len() as u64)
+    );
+    assert_eq!(n, 40 * 50 + 13 * (39 * 40 / 2));
+    let stored = blobs.get("exports/admin/test/chunks.csv").await.unwrap();
+    assert!(
+        stored.as_ref() == expected.as_slice(),
+        "the chunks' order differs"
+    );
+
+    // No rows: the mark and the header.
+    let upload = blobs
+        .start_upload("exports/admin/test/empty.csv", "text/csv")
+        .await
+        .unwrap();
+    let stream = CsvStream::new(upload, &header, tz, true).unwrap();
+    assert_eq!(stream.finish().await.unwrap(), (0, 16));
+    let stored = blobs.get("exports/admin/test/empty.csv").await.unwrap();
+    assert_eq!(stored.as_ref(), b"\xEF\xBB\xBFn,name,when\r\n");
+
+    // A failing chunk between good ones: the stream fails, nothing is left.
+    let upload = blobs
+        .start_upload("exports/admin/test/failed.csv", "text/csv")
+        .await
+        .unwrap();
+    let mut stream = CsvStream::new(upload, &header, tz, true).unwrap();
+    stream.write_row(&row(1)).await.unwrap();
+    stream
+        .write_chunk(|_| Err("item 7 does not decode".to_string()))
+        .await
+        .unwrap();
+    let mut failed = None;
+    for n in 0..2000 {
+        if let Err(e) = stream.write_row(&row(n)).await {
+            failed = Some(e);
+            break;
+        }
+    }
+    let failed = match failed {
+        Some(e) => {
+            stream.abort().await;
+            e
+        }
+        None => stream.finish().await.unwrap_err(),
+    };
+    assert!(
+        failed.to_string().contains("item 7 does not decode"),
+        "{failed}"
+    );
+    assert!(matches!(
+        blobs.get("exports/admin/test/failed.csv").await,
+        Err(BlobError::NotFound)
+    ));
+    assert!(blobs.incomplete_uploads().await.unwrap().is_empty());
+}
+
+mod csv_chunks_keep_their_order {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dir_blobs() {
+        let dir = TempDir::new("admin-csv-chunks");
+        csv_chunks_keep_their_order(Arc::new(DirBlobs::new(
+            dir.path(),
+            "http://127.0.0.1:1".into(),
+            vec![1; 32],
+        )))
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn moto_s3() {
+        csv_chunks_keep_their_order(Arc::new(s3_blobs().await)).await;
+    }
 }
 
 mod a_large_csv_streams_in_parts {

@@ -980,6 +980,32 @@ async fn builder_rows_match(w: World) {
         }
         assert_eq!(rows, want);
         assert_eq!(batches, pages);
+        // The same rows as CSV, each page decoded and formatted on the stream's workers: the
+        // document equals the rows formatted in one go, in order.
+        let header: Vec<&str> = consultations::FIELDS.iter().map(|f| f.name).collect();
+        let key = format!("test/consultations-{pages}.csv");
+        let upload = w.deps.blobs.start_upload(&key, "text/csv").await.unwrap();
+        let mut csv = shared::export::csv::CsvStream::new(
+            upload,
+            &header,
+            chrono_tz::Tz::Europe__Paris,
+            true,
+        )
+        .unwrap();
+        load::stream_consultation_csv(&*w.deps.store, &scope, &filter, 2, &mut csv)
+            .await
+            .unwrap();
+        let expected =
+            shared::export::csv::to_csv(&header, &want, chrono_tz::Tz::Europe__Paris, true);
+        assert_eq!(
+            csv.finish().await.unwrap(),
+            (want.len() as u64, expected.len() as u64)
+        );
+        let stored = w.deps.blobs.get(&key).await.unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&stored),
+            String::from_utf8_lossy(&expected)
+        );
     }
 }
 

@@ -13,7 +13,7 @@ use shared::export::csv::CsvStream;
 use shared::org_reports::config::load_config;
 use shared::org_reports::consultations::{ConsultationFilter, FIELDS};
 use shared::org_reports::download::{build_report, write_workbook, ReportType};
-use shared::org_reports::load::{stream_consultation_rows, STREAM_PAGE};
+use shared::org_reports::load::{stream_consultation_csv, stream_consultation_rows, STREAM_PAGE};
 use shared::org_reports::params::ReportParams;
 use shared::org_reports::ReportScope;
 use shared::ports::BlobStore;
@@ -430,9 +430,9 @@ async fn xlsx_one_thread(
     Ok((path, s.rows))
 }
 
-/// Our CSV export of the Consultations rows: rows read page by page from the store on one
-/// task and handed to [`CsvStream`], which formats them on a blocking thread (the admin tabs'
-/// export path).
+/// Our CSV export of the Consultations rows: the segment index read page by page from the
+/// store on one task, each page decoded, made into rows and formatted by [`CsvStream`]'s
+/// workers, one page per core (`load::stream_consultation_csv`).
 async fn csv_ours(
     store: &EmbeddedStore,
     blobs: &DirBlobs,
@@ -450,21 +450,10 @@ async fn csv_ours(
         clinic_id: None,
         min_duration_seconds: params.min_duration_seconds,
     };
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(4);
-    let producer = async move {
-        let r = stream_consultation_rows(store, &scope(), &filter, STREAM_PAGE, &tx).await;
-        drop(tx);
-        r
-    };
-    let consumer = async {
-        while let Some(batch) = rx.recv().await {
-            csv.write_rows(batch).await.map_err(|e| e.to_string())?;
-        }
-        Ok::<_, String>(())
-    };
-    let (produced, consumed) = tokio::join!(producer, consumer);
-    produced.map_err(|e| e.to_string())?;
-    consumed?;
+    if let Err(e) = stream_consultation_csv(store, &scope(), &filter, STREAM_PAGE, &mut csv).await {
+        csv.abort().await;
+        return Err(e.to_string());
+    }
     csv.finish().await.map_err(|e| e.to_string())
 }
 

@@ -485,6 +485,7 @@ pub fn export_response(link: &ExportLink) -> ApiResponse {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -3,30 +3,22 @@
 //! `bom=false` drops it for programs), times in ISO 8601 with the offset of the chosen zone,
 //! numbers written as they are, text through [`cells::safe_text`].
 //!
-//! [`CsvStream`] writes rows into a [`BlobUpload`] as it goes: rows are handed in batches to a
-//! blocking thread that formats them, and every [`FLUSH_BYTES`] of text comes back as a part
-//! for the upload, so an export of any size runs in constant memory and the caller's task
-//! keeps reading the store while the other core formats (SPEC Q4).
+//! [`CsvStream`] writes rows into a [`BlobUpload`] as it goes: rows are handed in chunks to
+//! blocking threads that format them (one chunk per core at once), and each formatted chunk
+//! goes to the upload in order, so an export of any size runs in constant memory and the
+//! caller's task keeps reading the store while the other cores format (SPEC Q4).
 
 use super::cells::{self, Cell};
 use crate::ports::{BlobError, BlobUpload};
 use crate::time::ZoneOffsets;
 use bytes::Bytes;
 use chrono_tz::Tz;
-use tokio::sync::mpsc;
 
 /// The UTF-8 byte-order mark.
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Formatted bytes that make a part for the upload.
-pub const FLUSH_BYTES: usize = 1024 * 1024;
-
-/// Rows [`CsvStream`] collects before handing them to its formatting thread.
+/// Rows [`CsvStream`] collects before handing them to a worker as one chunk.
 pub const BATCH_ROWS: usize = 256;
-
-/// Batches and parts in flight between the caller and the formatting thread (memory bound:
-/// about `IN_FLIGHT` × ([`BATCH_ROWS`] rows + [`FLUSH_BYTES`])).
-const IN_FLIGHT: usize = 4;
 
 /// The text of one cell (before CSV quoting).
 pub fn cell_text(cell: &Cell, tz: Tz) -> String {
@@ -97,81 +89,69 @@ pub fn to_csv(header: &[&str], rows: &[Vec<Cell>], tz: Tz, bom: bool) -> Vec<u8>
     }
 }
 
-/// The bytes the CSV writer produced and the formatting thread has not yet handed on
-/// (`csv::Writer` lends no mutable access to its output, so the two share it; only the
-/// formatting thread touches it).
-#[derive(Clone, Default)]
-struct Pending(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Pending {
-    fn take(&self) -> Vec<u8> {
-        let mut buf = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *buf, Vec::with_capacity(FLUSH_BYTES + 64 * 1024))
-    }
-
-    fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
+/// Rows formatted on a worker thread into one chunk of a [`CsvStream`] (the chunks join in
+/// the order they were handed in).
+pub struct CsvChunk {
+    w: csv::Writer<Vec<u8>>,
+    field: String,
+    zone: ZoneOffsets,
+    rows: u64,
 }
 
-impl std::io::Write for Pending {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
+impl CsvChunk {
+    fn new(tz: Tz) -> Self {
+        Self {
+            w: builder().from_writer(Vec::with_capacity(CHUNK_BYTES)),
+            field: String::new(),
+            zone: ZoneOffsets::new(tz),
+            rows: 0,
+        }
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    /// Appends one data row.
+    pub fn write_row(&mut self, row: &[Cell]) -> csv::Result<()> {
+        write_cells(&mut self.w, &mut self.field, row, &mut self.zone)?;
+        self.rows += 1;
         Ok(())
     }
+
+    /// The chunk's text and its number of rows.
+    fn finish(self) -> csv::Result<(Vec<u8>, u64)> {
+        let rows = self.rows;
+        let bytes = self.w.into_inner().map_err(|e| e.into_error())?;
+        Ok((bytes, rows))
+    }
 }
 
-/// The formatting thread: the mark and header, then each batch of rows as it arrives; every
-/// [`FLUSH_BYTES`] go back as a part, the rest when the batches end. Returns early (quietly)
-/// when the stream is gone.
-fn format_rows(
-    header: Vec<String>,
-    tz: Tz,
-    bom: bool,
-    mut rows: mpsc::Receiver<Vec<Vec<Cell>>>,
-    parts: mpsc::Sender<Vec<u8>>,
-) -> csv::Result<()> {
-    let pending = Pending::default();
-    let mut w = builder().from_writer(pending.clone());
-    if bom {
-        std::io::Write::write_all(&mut pending.clone(), BOM)?;
-    }
-    let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    header_record(&mut w, &header)?;
-    let mut field = String::new();
-    let mut zone = ZoneOffsets::new(tz);
-    while let Some(batch) = rows.blocking_recv() {
-        for row in &batch {
-            write_cells(&mut w, &mut field, row, &mut zone)?;
-        }
-        // The writer buffers a few KiB itself; what it passed on waits in `pending`.
-        if pending.len() >= FLUSH_BYTES && parts.blocking_send(pending.take()).is_err() {
-            return Ok(());
-        }
-    }
-    w.flush()?;
-    let rest = pending.take();
-    if !rest.is_empty() {
-        let _ = parts.blocking_send(rest);
-    }
-    Ok(())
+/// The text a chunk usually reaches (its first allocation).
+const CHUNK_BYTES: usize = 128 * 1024;
+
+/// A chunk being formatted: its text and rows, or why it failed.
+type ChunkJob = tokio::task::JoinHandle<Result<(Vec<u8>, u64), String>>;
+
+/// Chunks formatted at once: one per core, and one more, so that a worker finding its chunk
+/// done has the next one waiting while the caller collects.
+fn in_flight() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) + 1
 }
 
-/// A CSV document streamed into a blob upload, formatted on a blocking thread.
+/// A CSV document streamed into a blob upload (SPEC Q4). Work is handed in as chunks: a batch
+/// of rows ([`CsvStream::write_owned_row`] collects [`BATCH_ROWS`]) or a closure that makes
+/// its rows itself ([`CsvStream::write_chunk`], e.g. from a page of store items). Each chunk is
+/// formatted on a blocking thread of the Tokio runtime, several at once (one per core), and the
+/// finished chunks go to the upload in the order they were handed in; at most [`in_flight`]
+/// chunks are pending, so the memory stays bounded whatever the export's size.
 pub struct CsvStream {
-    /// Rows not yet handed to the formatting thread.
+    tz: Tz,
+    /// The mark and header, until the first upload write.
+    head: Vec<u8>,
+    /// Rows not yet handed to a worker.
     batch: Vec<Vec<Cell>>,
-    rows_tx: Option<mpsc::Sender<Vec<Vec<Cell>>>>,
-    parts_rx: mpsc::Receiver<Vec<u8>>,
-    formatter: Option<tokio::task::JoinHandle<csv::Result<()>>>,
+    /// Chunks being formatted, oldest first.
+    chunks: std::collections::VecDeque<ChunkJob>,
+    in_flight: usize,
     upload: Option<Box<dyn BlobUpload>>,
+    /// Rows of the chunks uploaded.
     rows: u64,
     bytes: u64,
 }
@@ -181,24 +161,26 @@ fn unavailable(what: impl std::fmt::Display) -> BlobError {
 }
 
 impl CsvStream {
-    /// Starts the document: the mark (when `bom`) and the header row. Needs a Tokio runtime
-    /// (the formatting thread is one of its blocking threads).
+    /// Starts the document: the mark (when `bom`) and the header row. The chunks need a Tokio
+    /// runtime (they are formatted on its blocking threads).
     pub fn new(
         upload: Box<dyn BlobUpload>,
         header: &[&str],
         tz: Tz,
         bom: bool,
     ) -> Result<Self, BlobError> {
-        let (rows_tx, rows_rx) = mpsc::channel(IN_FLIGHT);
-        let (parts_tx, parts_rx) = mpsc::channel(IN_FLIGHT);
-        let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
-        let formatter =
-            tokio::task::spawn_blocking(move || format_rows(header, tz, bom, rows_rx, parts_tx));
+        let mut w = builder().from_writer(if bom { BOM.to_vec() } else { Vec::new() });
+        header_record(&mut w, header).map_err(|e| unavailable(format!("csv: {e}")))?;
+        let head = w
+            .into_inner()
+            .map_err(|e| unavailable(format!("csv: {}", e.error())))?;
+        let in_flight = in_flight();
         Ok(Self {
+            tz,
+            head,
             batch: Vec::with_capacity(BATCH_ROWS),
-            rows_tx: Some(rows_tx),
-            parts_rx,
-            formatter: Some(formatter),
+            chunks: std::collections::VecDeque::with_capacity(in_flight),
+            in_flight,
             upload: Some(upload),
             rows: 0,
             bytes: 0,
@@ -213,7 +195,6 @@ impl CsvStream {
     /// Appends one data row, taking it.
     pub async fn write_owned_row(&mut self, row: Vec<Cell>) -> Result<(), BlobError> {
         self.batch.push(row);
-        self.rows += 1;
         if self.batch.len() >= BATCH_ROWS {
             self.hand_over().await?;
         }
@@ -228,85 +209,88 @@ impl CsvStream {
         Ok(())
     }
 
-    async fn upload_part(&mut self, part: Vec<u8>) -> Result<(), BlobError> {
-        self.bytes += part.len() as u64;
-        match self.upload.as_mut() {
-            Some(u) => u.write(Bytes::from(part)).await,
-            None => Err(unavailable("upload already finished")),
-        }
+    /// Appends the rows `make` writes, after every row handed in before; `make` runs on a
+    /// worker thread, beside the caller and the other chunks. An error it returns (say, an
+    /// item that does not decode) fails the stream.
+    pub async fn write_chunk<F>(&mut self, make: F) -> Result<(), BlobError>
+    where
+        F: FnOnce(&mut CsvChunk) -> Result<(), String> + Send + 'static,
+    {
+        self.hand_over().await?;
+        self.submit(make).await
     }
 
-    /// Why the formatting thread stopped early.
-    async fn formatter_failed(&mut self) -> BlobError {
-        match self.formatter.take() {
-            Some(handle) => match handle.await {
-                Ok(Err(e)) => unavailable(format!("csv: {e}")),
-                Ok(Ok(())) | Err(_) => unavailable("csv formatting stopped"),
-            },
-            None => unavailable("csv formatting stopped"),
+    /// Starts a chunk once fewer than [`in_flight`] are pending (collecting the oldest first).
+    async fn submit<F>(&mut self, make: F) -> Result<(), BlobError>
+    where
+        F: FnOnce(&mut CsvChunk) -> Result<(), String> + Send + 'static,
+    {
+        while self.chunks.len() >= self.in_flight {
+            self.collect().await?;
         }
+        let tz = self.tz;
+        self.chunks.push_back(tokio::task::spawn_blocking(move || {
+            let mut chunk = CsvChunk::new(tz);
+            make(&mut chunk)?;
+            chunk.finish().map_err(|e| format!("csv: {e}"))
+        }));
+        Ok(())
     }
 
-    /// Hands the collected rows to the formatting thread, uploading the parts it returns
-    /// while it is busy (so neither side waits on the other for good).
+    /// Hands the collected rows to a worker.
     async fn hand_over(&mut self) -> Result<(), BlobError> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let Some(tx) = self.rows_tx.clone() else {
-            return Err(unavailable("upload already finished"));
-        };
-        let mut batch = Some(std::mem::replace(
-            &mut self.batch,
-            Vec::with_capacity(BATCH_ROWS),
-        ));
-        enum Next {
-            Sent,
-            Part(Vec<u8>),
-            Stopped,
-        }
-        loop {
-            let next = tokio::select! {
-                permit = tx.reserve() => match (permit, batch.take()) {
-                    (Ok(permit), Some(b)) => {
-                        permit.send(b);
-                        Next::Sent
-                    }
-                    _ => Next::Stopped,
-                },
-                part = self.parts_rx.recv() => match part {
-                    Some(part) => Next::Part(part),
-                    None => Next::Stopped,
-                },
-            };
-            match next {
-                Next::Sent => return Ok(()),
-                Next::Part(part) => self.upload_part(part).await?,
-                Next::Stopped => return Err(self.formatter_failed().await),
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
+        self.submit(move |chunk| {
+            for row in &batch {
+                chunk.write_row(row).map_err(|e| format!("csv: {e}"))?;
             }
-        }
+            Ok(())
+        })
+        .await
     }
 
-    /// Data rows written so far.
-    pub fn rows(&self) -> u64 {
-        self.rows
+    /// Sends `text` to the upload (the mark and header first, once).
+    async fn upload_text(&mut self, text: Vec<u8>) -> Result<(), BlobError> {
+        let upload = self
+            .upload
+            .as_mut()
+            .ok_or_else(|| unavailable("upload already finished"))?;
+        if !self.head.is_empty() {
+            let head = std::mem::take(&mut self.head);
+            self.bytes += head.len() as u64;
+            upload.write(Bytes::from(head)).await?;
+        }
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.bytes += text.len() as u64;
+        upload.write(Bytes::from(text)).await
+    }
+
+    /// Waits for the oldest chunk and uploads it.
+    async fn collect(&mut self) -> Result<(), BlobError> {
+        let Some(job) = self.chunks.pop_front() else {
+            return Ok(());
+        };
+        let (text, rows) = match job.await {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => return Err(unavailable(e)),
+            Err(_) => return Err(unavailable("csv formatting stopped")),
+        };
+        self.rows += rows;
+        self.upload_text(text).await
     }
 
     async fn drain(&mut self) -> Result<(), BlobError> {
         self.hand_over().await?;
-        // No more rows: the formatting thread writes what is left and stops.
-        self.rows_tx = None;
-        while let Some(part) = self.parts_rx.recv().await {
-            self.upload_part(part).await?;
+        while !self.chunks.is_empty() {
+            self.collect().await?;
         }
-        match self.formatter.take() {
-            Some(handle) => match handle.await {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(unavailable(format!("csv: {e}"))),
-                Err(_) => Err(unavailable("csv formatting stopped")),
-            },
-            None => Err(unavailable("csv formatting stopped")),
-        }
+        // A document without rows still has its header.
+        self.upload_text(Vec::new()).await
     }
 
     /// Writes what is left and makes the object visible; returns (rows, bytes).
@@ -325,9 +309,8 @@ impl CsvStream {
 
     /// Gives the upload up, leaving nothing behind.
     pub async fn abort(mut self) {
-        // The formatting thread stops at its next batch or part.
-        self.rows_tx = None;
-        self.parts_rx.close();
+        // Pending chunks finish on their threads; their text is dropped.
+        self.chunks.clear();
         if let Some(u) = self.upload.take() {
             let _ = u.abort().await;
         }
