@@ -174,7 +174,7 @@ pub async fn stream_consultation_csv(
                 let seg: SegmentView = item.decode().map_err(|e| e.to_string())?;
                 super::consultations::view_rows(&lookups, &seg, &filter, &mut rows);
                 for row in rows.drain(..) {
-                    chunk.write_row(&row).map_err(|e| format!("csv: {e}"))?;
+                    chunk.write_row(&row).map_err(|e| e.to_string())?;
                 }
             }
             Ok(())
