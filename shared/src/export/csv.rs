@@ -160,21 +160,50 @@ impl CsvChunk {
 /// The text a chunk usually reaches (its first allocation).
 const CHUNK_BYTES: usize = 128 * 1024;
 
-/// A chunk being formatted: its text and rows, or why it failed.
-type ChunkJob = tokio::task::JoinHandle<Result<(String, u64), String>>;
+/// A chunk's text and rows, or why it failed.
+type ChunkResult = Result<(String, u64), String>;
 
-/// Chunks formatted at once: one per core, and one more, so that a worker finding its chunk
-/// done has the next one waiting while the caller collects.
-fn in_flight() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()) + 1
+/// Work for the formatting threads.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The formatting threads: one per core.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Chunks handed in and not yet uploaded, per formatting thread: enough that the threads
+/// find work while the caller waits on the upload or the store.
+const QUEUED_PER_WORKER: usize = 4;
+
+/// Starts `n` formatting threads (blocking threads of the Tokio runtime) taking jobs from one
+/// queue in the order they were sent; they stop when the sender is gone and the queue is
+/// empty.
+fn start_workers(n: usize) -> std::sync::mpsc::Sender<Job> {
+    let (tx, rx) = std::sync::mpsc::channel::<Job>();
+    let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+    for _ in 0..n {
+        let rx = std::sync::Arc::clone(&rx);
+        tokio::task::spawn_blocking(move || loop {
+            let next = rx
+                .lock()
+                .map_err(|_| ())
+                .and_then(|r| r.recv().map_err(|_| ()));
+            match next {
+                Ok(job) => job(),
+                Err(()) => return,
+            }
+        });
+    }
+    tx
 }
 
 /// A CSV document streamed into a blob upload (SPEC Q4). Work is handed in as chunks: a batch
 /// of rows ([`CsvStream::write_owned_row`] collects [`BATCH_ROWS`]) or a closure that makes
 /// its rows itself ([`CsvStream::write_chunk`], e.g. from a page of store items). Each chunk is
-/// formatted on a blocking thread of the Tokio runtime, several at once (one per core), and the
-/// finished chunks go to the upload in the order they were handed in; at most [`in_flight`]
-/// chunks are pending, so the memory stays bounded whatever the export's size.
+/// formatted by one of the stream's formatting threads (one per core, blocking threads of the
+/// Tokio runtime, taking the chunks in order), and the finished chunks go to the upload in the
+/// order they were handed in; at most [`QUEUED_PER_WORKER`] chunks per thread are pending, so
+/// the memory stays bounded whatever the export's size.
 pub struct CsvStream {
     tz: Tz,
     /// The header's number of names (every row has as many cells).
@@ -183,9 +212,11 @@ pub struct CsvStream {
     head: String,
     /// Rows not yet handed to a worker.
     batch: Vec<Vec<Cell>>,
-    /// Chunks being formatted, oldest first.
-    chunks: std::collections::VecDeque<ChunkJob>,
-    in_flight: usize,
+    /// The formatting threads' queue (started with the first chunk).
+    jobs: Option<std::sync::mpsc::Sender<Job>>,
+    workers: usize,
+    /// The results of the chunks handed in, oldest first.
+    chunks: std::collections::VecDeque<tokio::sync::oneshot::Receiver<ChunkResult>>,
     upload: Option<Box<dyn BlobUpload>>,
     /// Rows of the chunks uploaded.
     rows: u64,
@@ -210,14 +241,15 @@ impl CsvStream {
             head.push('\u{feff}');
         }
         push_header(&mut head, header);
-        let in_flight = in_flight();
+        let workers = workers();
         Ok(Self {
             tz,
             columns: header.len(),
             head,
             batch: Vec::with_capacity(BATCH_ROWS),
-            chunks: std::collections::VecDeque::with_capacity(in_flight),
-            in_flight,
+            jobs: None,
+            workers,
+            chunks: std::collections::VecDeque::with_capacity(workers * QUEUED_PER_WORKER),
             upload: Some(upload),
             rows: 0,
             bytes: 0,
@@ -257,20 +289,29 @@ impl CsvStream {
         self.submit(make).await
     }
 
-    /// Starts a chunk once fewer than [`in_flight`] are pending (collecting the oldest first).
+    /// Queues a chunk once fewer than [`QUEUED_PER_WORKER`] per thread are pending (uploading
+    /// the oldest first).
     async fn submit<F>(&mut self, make: F) -> Result<(), BlobError>
     where
         F: FnOnce(&mut CsvChunk) -> Result<(), String> + Send + 'static,
     {
-        while self.chunks.len() >= self.in_flight {
+        while self.chunks.len() >= self.workers * QUEUED_PER_WORKER {
             self.collect().await?;
         }
         let (tz, columns) = (self.tz, self.columns);
-        self.chunks.push_back(tokio::task::spawn_blocking(move || {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move || {
             let mut chunk = CsvChunk::new(tz, columns);
-            make(&mut chunk)?;
-            Ok((chunk.out, chunk.rows))
-        }));
+            let made = make(&mut chunk).map(|()| (chunk.out, chunk.rows));
+            // The stream may be gone (aborted): the text is dropped.
+            let _ = done.send(made);
+        });
+        let workers = self.workers;
+        let jobs = self.jobs.get_or_insert_with(|| start_workers(workers));
+        if jobs.send(job).is_err() {
+            return Err(unavailable("csv formatting stopped"));
+        }
+        self.chunks.push_back(result);
         Ok(())
     }
 
@@ -315,6 +356,7 @@ impl CsvStream {
         let (text, rows) = match job.await {
             Ok(Ok(done)) => done,
             Ok(Err(e)) => return Err(unavailable(e)),
+            // The job was dropped unrun: its thread stopped.
             Err(_) => return Err(unavailable("csv formatting stopped")),
         };
         self.rows += rows;
@@ -346,7 +388,8 @@ impl CsvStream {
 
     /// Gives the upload up, leaving nothing behind.
     pub async fn abort(mut self) {
-        // Pending chunks finish on their threads; their text is dropped.
+        // The threads stop after the chunks queued; their text is dropped.
+        self.jobs = None;
         self.chunks.clear();
         if let Some(u) = self.upload.take() {
             let _ = u.abort().await;
