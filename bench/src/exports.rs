@@ -315,8 +315,9 @@ async fn export_round(
     eprintln!("  {:?}", xlsx_one_thread);
     let _ = std::fs::remove_file(&path);
 
-    // 2. Our CSV export: the same rows streamed from the store through `CsvStream` into a
-    //    streamed upload (the blob adapter of the local run, a file).
+    // 2. Our CSV export: the same rows, each page of the store decoded and formatted on
+    //    `CsvStream`'s threads, into a streamed upload (the blob adapter of the local run, a
+    //    file).
     eprintln!("csv: our export (store -> finished file)...");
     let probe = Probe::start();
     let (csv_rows, bytes) = csv_ours(store, blobs, params).await?;

@@ -345,7 +345,7 @@ impl Table {
         let cours = &f.csv_ours;
         let craw = &f.csv_raw;
         self.row(
-            "CSV, ours: the same report from the store through `CsvStream` into a streamed upload (file)",
+            "CSV, ours: the same report from the store into a streamed upload (file), each page of the store decoded and formatted on `CsvStream`'s threads, one per core (`load::stream_consultation_csv`)",
             &export_figure(cours),
             "≥ 1,000,000 rows/s",
             yes(cours.rows_per_s() >= 1_000_000.0),
