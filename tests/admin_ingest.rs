@@ -261,42 +261,31 @@ async fn csv_chunks_keep_their_order(blobs: Arc<dyn BlobStore>) {
     assert!(blobs.incomplete_uploads().await.unwrap().is_empty());
 }
 
-mod csv_chunks_keep_their_order {
-    use super::*;
+/// A module named after a test function, running it on the local run's blob store (a
+/// directory) and on moto's S3.
+macro_rules! on_both_blob_stores {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dir_blobs() {
-        let dir = TempDir::new("admin-csv-chunks");
-        csv_chunks_keep_their_order(Arc::new(DirBlobs::new(
-            dir.path(),
-            "http://127.0.0.1:1".into(),
-            vec![1; 32],
-        )))
-        .await;
-    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn dir_blobs() {
+                let dir = TempDir::new(stringify!($name));
+                super::$name(Arc::new(DirBlobs::new(
+                    dir.path(),
+                    "http://127.0.0.1:1".into(),
+                    vec![1; 32],
+                )))
+                .await;
+            }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn moto_s3() {
-        csv_chunks_keep_their_order(Arc::new(s3_blobs().await)).await;
-    }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn moto_s3() {
+                super::$name(Arc::new(s3_blobs().await)).await;
+            }
+        }
+    };
 }
 
-mod a_large_csv_streams_in_parts {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn dir_blobs() {
-        let dir = TempDir::new("admin-csv");
-        a_large_csv_streams_in_parts(Arc::new(DirBlobs::new(
-            dir.path(),
-            "http://127.0.0.1:1".into(),
-            vec![1; 32],
-        )))
-        .await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn moto_s3() {
-        a_large_csv_streams_in_parts(Arc::new(s3_blobs().await)).await;
-    }
-}
+on_both_blob_stores!(a_large_csv_streams_in_parts);
+on_both_blob_stores!(csv_chunks_keep_their_order);
