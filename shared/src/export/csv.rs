@@ -468,6 +468,24 @@ mod tests {
         assert!(got.contains("\r\n\"\"\r\n\"\"\r\n,\r\n"), "{got:?}");
     }
 
+    /// A streamed row must have as many cells as the header has names; a refused row leaves
+    /// the chunk as it was.
+    #[test]
+    fn a_chunk_refuses_a_row_of_another_width() {
+        let mut chunk = CsvChunk::new(Tz::UTC, 2);
+        chunk.write_row(&[Cell::Int(1), Cell::text("a")]).unwrap();
+        let err = chunk.write_row(&[Cell::Int(2)]).unwrap_err();
+        assert_eq!((err.want, err.got), (2, 1));
+        assert_eq!(
+            err.to_string(),
+            "csv: a row of 1 fields under a header of 2"
+        );
+        assert!(chunk
+            .write_row(&[Cell::Int(3), Cell::Empty, Cell::Empty])
+            .is_err());
+        assert_eq!((chunk.out.as_str(), chunk.rows), ("1,a\r\n", 1));
+    }
+
     #[test]
     fn rfc4180_quoting_bom_safety_and_times_in_the_zone() {
         let rows = vec![vec![
