@@ -34,7 +34,9 @@ use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Til
 use shared::org_reports::{
     clinics, organisation, provider_summary, providers, room_calls, ReportScope,
 };
-use shared::ports::{CountingStore, Store};
+use shared::ports::store::query_all;
+use shared::ports::{CountingStore, Index, Key, Query, SkRange, Store};
+use shared::readmodels::{keys, lists, sort_time};
 use std::sync::Arc;
 
 const ORG: &str = "org-st";
@@ -168,6 +170,17 @@ fn setup(e: &mut Events) {
             "account.upserted",
             json!({"account_id": acc, "org_id": ORG, "email": format!("{acc}@example.org"),
             "name": format!("Person {acc}"), "platform_role": "standard",
+            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+        );
+    }
+    // Every account renamed: the room-call report shows the newest name whatever order the
+    // two events land in (the organisation's names item keeps the account item's rule).
+    for acc in ACCOUNTS {
+        e.push(
+            t("2026-01-02T00:00:00Z"),
+            "account.upserted",
+            json!({"account_id": acc, "org_id": ORG, "email": format!("{acc}@example.org"),
+            "name": format!("Renamed {acc}"), "platform_role": "standard",
             "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
         );
     }
@@ -439,6 +452,8 @@ struct Coverage {
     attended: i64,
     /// Comparisons where a larger minimum left out some consultation.
     minimum_mattered: usize,
+    /// Room-call participants with an account (all renamed) in the room-call comparisons.
+    renamed: usize,
 }
 
 fn figures(t: &Tiles) -> (i64, i64, i64, i64, i64) {
@@ -467,6 +482,25 @@ async fn assert_stats_equal_raw(
             let raw = load_report_data(store, &scope, &params(zone, from, to, 0))
                 .await
                 .unwrap();
+            // The room-call report (C6) as the download builds it: its rows equal the raw
+            // lists' rows (the names from the organisation's names item, not the accounts).
+            let config = ReportConfig::defaults(ORG);
+            let p = params(zone, from, to, 0);
+            assert_eq!(
+                build_report(store, &scope, ReportType::RoomCalls, &p, &config)
+                    .await
+                    .unwrap(),
+                room_calls::build_rows(&raw, &config),
+                "{label}: room calls {scope:?} {zone} {from}..{to}"
+            );
+            for acc in ACCOUNTS {
+                assert_eq!(raw.accounts[*acc].name, format!("Renamed {acc}"), "{label}");
+            }
+            cov.renamed += raw
+                .room_calls
+                .iter()
+                .filter(|c| c.account_id.is_some())
+                .count();
             let mut previous: Option<i64> = None;
             for min in minimums {
                 let p = params(zone, from, to, *min);
@@ -540,7 +574,8 @@ fn assert_covered(cov: &Coverage, minimums: &[u32], label: &str) {
             && cov.logged_in > 0
             && cov.consulted > 0
             && cov.attended > 0
-            && cov.minimum_mattered > 0,
+            && cov.minimum_mattered > 0
+            && cov.renamed > 0,
         "{label}: the world exercises too little: {cov:?}"
     );
 }
@@ -770,13 +805,36 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64, u64)> {
                  ({look_back} of them the look back; {} rows; the raw lists: {raw})",
                 rows.len()
             );
-            // The room-call report: the organisation's size and the period's room-call
-            // participants (one item per participant; no segments, no logins).
+            // The room-call report: the organisation, its clinics and rooms, the period's
+            // room-call participants (one item per participant, the rooms out of scope's too:
+            // one Query of the organisation's) and one item of names when a participant is an
+            // account holder — no accounts, memberships, segments or logins.
             let rows = build_report(&counting, &scope, ReportType::RoomCalls, &p, &config)
                 .await
                 .unwrap();
             let call_read = counting.take();
             assert_eq!(rows, room_calls::build_rows(&data, &config), "room calls");
+            let org_rooms = query_all(store, &Query::partition(Index::Gsi1, lists::org_rooms(ORG)))
+                .await
+                .unwrap()
+                .len();
+            let org_participants = query_all(
+                store,
+                &Query::partition(Index::Gsi2, lists::org_room_calls(ORG)).range(SkRange::Between(
+                    sort_time(p.start_utc()),
+                    sort_time(p.end_utc()),
+                )),
+            )
+            .await
+            .unwrap()
+            .len();
+            let named = data.room_calls.iter().any(|c| c.account_id.is_some());
+            assert_eq!(
+                call_read,
+                (1 + data.all_clinics.len() + org_rooms + org_participants + usize::from(named))
+                    as u64,
+                "room calls {scope:?} {zone}"
+            );
             let call_data = load_room_call_data(&counting, &scope, &p).await.unwrap();
             counting.take();
             assert_eq!(call_data.room_calls, data.room_calls);
@@ -818,6 +876,35 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64, u64)> {
             ));
         }
     }
+    // A table written before ingest kept the organisation's names item: the room-call report
+    // reads each named account's item instead (if it is the organisation's), and gives the
+    // same rows.
+    let scope = ReportScope::Org { org_id: ORG.into() };
+    let p = params("UTC", "2026-03-27", "2026-04-07", 0);
+    let config = ReportConfig::defaults(ORG);
+    let data = load_report_data(store, &scope, &p).await.unwrap();
+    let oracle = room_calls::build_rows(&data, &config);
+    build_report(&counting, &scope, ReportType::RoomCalls, &p, &config)
+        .await
+        .unwrap();
+    let with_item = counting.take();
+    let names: Key = keys::org_account_names(ORG);
+    assert!(store.get(&names).await.unwrap().is_some());
+    store
+        .delete(&names, shared::ports::Condition::None)
+        .await
+        .unwrap();
+    let rows = build_report(&counting, &scope, ReportType::RoomCalls, &p, &config)
+        .await
+        .unwrap();
+    assert_eq!(rows, oracle, "room calls without the names item");
+    let accounts: std::collections::BTreeSet<&str> = data
+        .room_calls
+        .iter()
+        .filter_map(|c| c.account_id.as_deref())
+        .collect();
+    assert!(!accounts.is_empty());
+    assert_eq!(counting.take(), with_item + accounts.len() as u64);
     out
 }
 

@@ -122,6 +122,11 @@ pub mod keys {
     pub fn organisation(id: &str) -> Key {
         Key::new(format!("ORG#{id}"), "ORG")
     }
+    /// Every account's name in the organisation, in one item (C6: the room-call report reads
+    /// it once, not one item per account): [`super::AccountNames`].
+    pub fn org_account_names(id: &str) -> Key {
+        Key::new(format!("ORG#{id}"), "ACCOUNT_NAMES")
+    }
     pub fn clinic(id: &str) -> Key {
         Key::new(format!("CLINIC#{id}"), "CLINIC")
     }
@@ -662,6 +667,24 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
     #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub deactivated_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "crate::time::de")]
+    pub as_of: DateTime<Utc>,
+}
+
+/// Every account's name in one organisation (`ORG#<org>`/`ACCOUNT_NAMES`), written by ingest
+/// with each account's snapshot, in the same transaction: an entry changes only for an event
+/// as new as its own (`as_of`), the rule of the account item, so the two agree whatever order
+/// the events came in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AccountNames {
+    pub accounts: BTreeMap<String, AccountName>,
+}
+
+/// An account's name as of its newest event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountName {
+    pub name: String,
     #[serde(deserialize_with = "crate::time::de")]
     pub as_of: DateTime<Utc>,
 }

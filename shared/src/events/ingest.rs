@@ -2045,19 +2045,39 @@ fn plan(event: &Event) -> Vec<Effect> {
                 deactivated_at: e.deactivated_at,
                 as_of: at,
             };
-            vec![snapshot(
-                keys::account(e.account_id.as_str()),
-                a,
-                at,
-                |o: &rm::Account| o.as_of,
-                |o: &Option<rm::Account>| match o {
-                    Some(a) => (
-                        ik(lists::org_accounts(&a.org_id), a.account_id.clone()),
-                        None,
-                    ),
-                    None => (None, None),
-                },
-            )]
+            let (id, name) = (a.account_id.clone(), a.name.clone());
+            vec![
+                snapshot(
+                    keys::account(e.account_id.as_str()),
+                    a,
+                    at,
+                    |o: &rm::Account| o.as_of,
+                    |o: &Option<rm::Account>| match o {
+                        Some(a) => (
+                            ik(lists::org_accounts(&a.org_id), a.account_id.clone()),
+                            None,
+                        ),
+                        None => (None, None),
+                    },
+                ),
+                // The organisation's names item (C6), on the account item's rule: an entry
+                // moves only for an event as new as it.
+                merge(
+                    keys::org_account_names(e.org_id.as_str()),
+                    move |names: &mut rm::AccountNames| {
+                        if names.accounts.get(&id).is_none_or(|n| n.as_of <= at) {
+                            names.accounts.insert(
+                                id.clone(),
+                                rm::AccountName {
+                                    name: name.clone(),
+                                    as_of: at,
+                                },
+                            );
+                        }
+                    },
+                    no_index,
+                ),
+            ]
         }
         EventBody::MembershipUpserted(e) => {
             let m = rm::Membership {

@@ -161,8 +161,8 @@ pub fn build_rows(data: &ReportData, config: &ReportConfig) -> Vec<Vec<Cell>> {
             let member = p
                 .account_id
                 .as_deref()
-                .and_then(|a| data.accounts.get(a))
-                .map(|a| a.name.clone());
+                .and_then(|a| data.account_name(a))
+                .map(str::to_string);
             let mut row = vec![
                 Cell::text(data.organisation.name.clone()),
                 Cell::text(room_type_text(room.room_type)),
