@@ -194,3 +194,124 @@ pub fn measure_all(bin_dir: &Path, names: &[String], runs: usize) -> Vec<ColdSta
         })
         .collect()
 }
+
+/// One HTTP/1.1 request read from `conn` (head, then `Content-Length` bytes of body): its
+/// request line and body; `None` when the connection closed.
+fn read_request(conn: &mut TcpStream, pending: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&pending[..head_end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while pending.len() < head_end + length {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => pending.extend_from_slice(&buf[..n]),
+        }
+    }
+    let body = pending[head_end..head_end + length].to_vec();
+    pending.drain(..head_end + length);
+    let line = head.lines().next().unwrap_or_default().to_string();
+    Some((line, body))
+}
+
+/// Serves one connection of the invocation stub: the first `next` gets `event`, a later one
+/// is held unanswered; the function's `response` or `error` post goes to `done`.
+fn serve_invocation(
+    mut conn: TcpStream,
+    event: std::sync::Arc<String>,
+    served: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    done: mpsc::Sender<Result<String, String>>,
+) {
+    use std::io::Write;
+    use std::sync::atomic::Ordering;
+    let mut pending = Vec::new();
+    while let Some((line, body)) = read_request(&mut conn, &mut pending) {
+        if line.starts_with(NEXT) {
+            if served.swap(true, Ordering::SeqCst) {
+                // The function is ready for more work: hold it (the caller kills it).
+                std::thread::sleep(Duration::from_secs(30));
+                return;
+            }
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis())
+                + 20_000;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                 lambda-runtime-aws-request-id: bench-invocation-1\r\n\
+                 lambda-runtime-deadline-ms: {deadline}\r\n\
+                 lambda-runtime-invoked-function-arn: arn:aws:lambda:eu-west-1:123456789012:function:bench\r\n\
+                 content-length: {}\r\n\r\n",
+                event.len()
+            );
+            if conn.write_all(head.as_bytes()).is_err() || conn.write_all(event.as_bytes()).is_err()
+            {
+                return;
+            }
+        } else {
+            let _ = conn.write_all(
+                b"HTTP/1.1 202 Accepted\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+            );
+            let text = String::from_utf8_lossy(&body).into_owned();
+            let outcome = if line.contains("/invocation/bench-invocation-1/response") {
+                Ok(text)
+            } else {
+                Err(format!("{line}: {text}"))
+            };
+            let _ = done.send(outcome);
+        }
+    }
+}
+
+/// Starts `bin` against a runtime API stub that hands it one invocation, `event` (for an HTTP
+/// function, an API Gateway payload 2.0 request), and returns the response it posted back:
+/// the whole way an event takes through the function (lambda_runtime, the glue of
+/// `shared::lambda`, the handler), as in Lambda.
+pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let api = listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    let (tx, rx) = mpsc::channel();
+    let event = std::sync::Arc::new(event.to_string());
+    let served = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { continue };
+            let (event, served, tx) = (event.clone(), served.clone(), tx.clone());
+            std::thread::spawn(move || serve_invocation(conn, event, served, tx));
+        }
+    });
+    let mut cmd = Command::new(bin);
+    lambda_env(&mut cmd, name, &api);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+    let outcome = rx
+        .recv_timeout(Duration::from_secs(20))
+        .map_err(|_| "no response within 20 s".to_string())
+        .and_then(|r| r);
+    let _ = child.kill();
+    let _ = child.wait();
+    outcome
+}

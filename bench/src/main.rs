@@ -173,6 +173,19 @@ fn main() -> ExitCode {
         let results = coldstart::measure_all(&dir, &names, args.runs);
         failed |= results.iter().any(|r| r.runs.is_err());
         table.cold_starts(&results, args.runs);
+        if names.iter().any(|n| n == "health") {
+            let answered = invocations(&dir.join("health"));
+            failed |= answered.is_err();
+            table.row(
+                "`health` invoked through the runtime API stub with API Gateway payload 2.0 events (a `GET /health`; a `POST` whose body is marked base64 and is not)",
+                &match &answered {
+                    Ok(s) => s.clone(),
+                    Err(e) => format!("failed: {e}"),
+                },
+                "200 with the status; 400 naming `body`",
+                yes(answered.is_ok()),
+            );
+        }
     }
     table.hooks();
 
@@ -189,6 +202,65 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// An HTTP API (payload 2.0) event for `health`, as API Gateway sends it.
+fn health_event(method: &str, body: Option<&str>, base64: bool) -> String {
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} /health"),
+        "rawPath": "/health",
+        "rawQueryString": "",
+        "headers": {"accept": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "bench", "stage": "$default",
+            "requestId": "bench-request-1", "routeKey": format!("{method} /health"),
+            "domainName": "bench.example", "domainPrefix": "bench",
+            "time": "23/Nov/2026:00:00:00 +0000", "timeEpoch": 1795392000000_i64,
+            "http": {"method": method, "path": "/health", "protocol": "HTTP/1.1",
+                     "sourceIp": "192.0.2.1", "userAgent": "bench"}
+        },
+        "isBase64Encoded": base64
+    });
+    if let Some(b) = body {
+        event["body"] = serde_json::json!(b);
+    }
+    event.to_string()
+}
+
+/// Two invocations of the `health` binary through the runtime API stub: a `GET /health`
+/// answered 200 with `{"status":"ok"}` as text JSON, and a body marked base64 that is not,
+/// answered 400 naming `body` — the Lambda glue (`shared::lambda`) on the real binary.
+fn invocations(bin: &std::path::Path) -> Result<String, String> {
+    let parse = |text: &str| -> Result<serde_json::Value, String> {
+        serde_json::from_str(text).map_err(|e| format!("{e}: {text}"))
+    };
+    let body_of = |resp: &serde_json::Value| -> Result<serde_json::Value, String> {
+        parse(resp["body"].as_str().ok_or("no text body")?)
+    };
+    let ok = parse(&coldstart::invoke_once(
+        bin,
+        "health",
+        &health_event("GET", None, false),
+    )?)?;
+    if ok["statusCode"] != 200
+        || ok["isBase64Encoded"] != false
+        || !ok["headers"]["content-type"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("application/json"))
+        || body_of(&ok)?["status"] != "ok"
+    {
+        return Err(format!("GET /health answered {ok}"));
+    }
+    let refused = parse(&coldstart::invoke_once(
+        bin,
+        "health",
+        &health_event("POST", Some("not base64!"), true),
+    )?)?;
+    if refused["statusCode"] != 400 || body_of(&refused)?["field"] != "body" {
+        return Err(format!("the bad base64 body was answered {refused}"));
+    }
+    Ok("GET: 200 `{\"status\":\"ok\"}`; bad base64 body: 400 naming `body`".to_string())
 }
 
 // ---- The table ----
