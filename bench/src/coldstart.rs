@@ -73,6 +73,16 @@ pub fn function_names(workspace: &Path) -> Vec<String> {
     names
 }
 
+/// A listener for the runtime API stub on a free loopback port, and its address.
+fn loopback() -> Result<(TcpListener, String), String> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let api = listener
+        .local_addr()
+        .map_err(|e| e.to_string())?
+        .to_string();
+    Ok((listener, api))
+}
+
 /// Accepts connections and reports when a `next` request arrives (connections are kept open,
 /// unanswered, until the stub is dropped with the process).
 fn stub(listener: TcpListener, arrived: mpsc::Sender<Instant>) {
@@ -131,11 +141,7 @@ pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
         if size_bytes == 0 {
             return Err(format!("{} not found", bin.display()));
         }
-        let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-        let api = listener
-            .local_addr()
-            .map_err(|e| e.to_string())?
-            .to_string();
+        let (listener, api) = loopback()?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || stub(listener, tx));
         let mut times = Vec::with_capacity(runs);
@@ -284,11 +290,7 @@ fn serve_invocation(
 /// the whole way an event takes through the function (lambda_runtime, the glue of
 /// `shared::lambda`, the handler), as in Lambda.
 pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    let api = listener
-        .local_addr()
-        .map_err(|e| e.to_string())?
-        .to_string();
+    let (listener, api) = loopback()?;
     let (tx, rx) = mpsc::channel();
     let event = std::sync::Arc::new(event.to_string());
     let served = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
