@@ -74,32 +74,32 @@ fn end_line(out: &mut String, start: usize) {
     out.push_str("\r\n");
 }
 
-/// Appends one row: the cells' texts (text neutralised by [`cells::safe_text`] and quoted
-/// where needed; numbers, booleans and instants never need quotes) and the line end.
-fn push_row(out: &mut String, row: &[Cell], zone: &mut ZoneOffsets) {
+/// Appends one line: each item written by `field`, separated by commas, and the line end.
+fn push_line<T>(out: &mut String, items: &[T], mut field: impl FnMut(&mut String, &T)) {
     let start = out.len();
-    for (i, cell) in row.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        match cell {
-            Cell::Text(t) => push_text_field(out, &cells::safe_text(t)),
-            other => push_cell_text(out, other, zone),
-        }
+        field(out, item);
     }
     end_line(out, start);
 }
 
+/// Appends one row: the cells' texts (text neutralised by [`cells::safe_text`] and quoted
+/// where needed; numbers, booleans and instants never need quotes) and the line end.
+fn push_row(out: &mut String, row: &[Cell], zone: &mut ZoneOffsets) {
+    push_line(out, row, |out, cell| match cell {
+        Cell::Text(t) => push_text_field(out, &cells::safe_text(t)),
+        other => push_cell_text(out, other, zone),
+    });
+}
+
 /// Appends the header line.
 fn push_header(out: &mut String, header: &[&str]) {
-    let start = out.len();
-    for (i, h) in header.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_text_field(out, &cells::safe_text(h));
-    }
-    end_line(out, start);
+    push_line(out, header, |out, h| {
+        push_text_field(out, &cells::safe_text(h))
+    });
 }
 
 /// Builds a whole CSV document in memory (small exports and tests).
