@@ -90,16 +90,9 @@ fn stub(listener: TcpListener, arrived: mpsc::Sender<Instant>) {
     for conn in listener.incoming() {
         let Ok(mut conn) = conn else { continue };
         let _ = conn.set_nodelay(true);
-        let mut buf = [0u8; 4096];
-        let mut got = Vec::new();
-        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-            match conn.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got.extend_from_slice(&buf[..n]),
-            }
-        }
+        let line = read_request(&mut conn, &mut Vec::new()).map(|(line, _)| line);
         let at = Instant::now();
-        if got.starts_with(NEXT.as_bytes()) && arrived.send(at).is_err() {
+        if line.is_some_and(|l| l.starts_with(NEXT)) && arrived.send(at).is_err() {
             return;
         }
         held.push(conn);

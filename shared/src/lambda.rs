@@ -17,7 +17,6 @@ use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse
 use aws_lambda_events::encodings::Body;
 use base64::Engine;
 use http::header::{HeaderName, HeaderValue, COOKIE, SET_COOKIE};
-use http::HeaderMap;
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::future::Future;
 use std::sync::Arc;
@@ -94,27 +93,27 @@ pub fn from_lambda(req: ApiGatewayV2httpRequest) -> (ApiRequest, Option<Problem>
 /// Converts a handler's answer into the payload 2.0 response: a UTF-8 body as text, any other
 /// as base64; `set-cookie` headers in `cookies`, where API Gateway expects them. A header
 /// name or value HTTP cannot carry (none of ours: they are ASCII) makes the answer a 500
-/// problem rather than a response missing it; the caller logs it.
+/// problem rather than a response missing it (`Err`); the caller logs it.
 pub fn to_lambda(resp: ApiResponse) -> Result<ApiGatewayV2httpResponse, ApiGatewayV2httpResponse> {
-    let mut headers = HeaderMap::new();
-    let mut cookies = Vec::new();
+    convert(&resp).ok_or_else(|| {
+        // A problem's headers are ours and ASCII: it always converts.
+        convert(&Problem::internal().into_response()).unwrap_or_default()
+    })
+}
+
+/// [`to_lambda`]'s conversion; `None` when a header cannot be carried.
+fn convert(resp: &ApiResponse) -> Option<ApiGatewayV2httpResponse> {
+    let mut out = ApiGatewayV2httpResponse::default();
     for (k, v) in &resp.headers {
-        let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) else {
-            return Err(problem_response(Problem::internal().into_response()));
-        };
+        let name = HeaderName::from_bytes(k.as_bytes()).ok()?;
+        let value = HeaderValue::from_str(v).ok()?;
         if name == SET_COOKIE {
-            cookies.push(v.clone());
+            out.cookies.push(v.clone());
         } else {
-            headers.append(name, value);
+            out.headers.append(name, value);
         }
     }
-    let mut out = ApiGatewayV2httpResponse::default();
     out.status_code = i64::from(resp.status);
-    out.headers = headers;
-    out.cookies = cookies;
     match String::from_utf8(resp.body.to_vec()) {
         Ok(text) => out.body = Some(Body::Text(text)),
         Err(e) => {
@@ -122,23 +121,7 @@ pub fn to_lambda(resp: ApiResponse) -> Result<ApiGatewayV2httpResponse, ApiGatew
             out.is_base64_encoded = true;
         }
     }
-    Ok(out)
-}
-
-/// A problem's response (its headers are ours and ASCII, so it always converts).
-fn problem_response(resp: ApiResponse) -> ApiGatewayV2httpResponse {
-    let mut out = ApiGatewayV2httpResponse::default();
-    out.status_code = i64::from(resp.status);
-    for (k, v) in &resp.headers {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(k.as_bytes()),
-            HeaderValue::from_str(v),
-        ) {
-            out.headers.append(name, value);
-        }
-    }
-    out.body = Some(Body::Text(String::from_utf8_lossy(&resp.body).into_owned()));
-    out
+    Some(out)
 }
 
 /// Runs an HTTP handler as a Lambda function: logging, the AWS [`Deps`] of the function's
