@@ -139,8 +139,7 @@ impl DataDir {
         }
         std::fs::create_dir_all(&self.root)?;
         let mut bytes = vec![0u8; 32];
-        use std::io::Read;
-        std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
+        getrandom::fill(&mut bytes)?;
         std::fs::write(&path, hex::encode(&bytes))?;
         Ok(bytes)
     }
