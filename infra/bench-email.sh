@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The emailed Consultations report at benchmark volume on the local run (issues 5, 6 and 8):
+# The emailed Consultations report at benchmark volume on the local run (docs/benchmarks.md):
 # from the request to the email in the outbox, with the server's memory sampled throughout.
 #
-#   bash infra/bench-email.sh [--rows 1000000] [--data-dir DIR] [--debug]
+#   bash infra/bench-email.sh [--rows 1000000] [--data-dir DIR] [--debug] [--bin PATH]
 #
-# Builds the local server (the `server` profile, Cargo.toml; debug with --debug), starts it on
+# Builds the local server (the `server` profile, Cargo.toml; debug with --debug; --bin uses one
+# built before), starts it on
 # a data directory holding the demo world with one organisation whose waiting areas make
 # `--rows` Consultations rows (loaded through ingest on the first start only; later runs replay
 # the store's log), asks for the whole window's Consultations report by email as the org

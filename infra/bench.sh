@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The benchmarks of SPEC Q4 in one command: builds the release binaries, installs Python's
-# XlsxWriter into .venv, runs the `bench` harness (bench/src/main.rs) and prints ONE markdown
-# table, also written to $TARGET/bench/results.md (or --out FILE).
+# The benchmarks (requirement Q4; the figures are in docs/benchmarks.md) in one command: builds
+# the release binaries, installs Python's XlsxWriter into .venv, runs the `bench` harness
+# (bench/src/main.rs) and prints ONE markdown table, also written to $TARGET/bench/results.md
+# (or --out FILE).
 #
 #   infra/bench.sh [--rows N] [--runs N] [--rounds N] [--out FILE] [--tiny]
 #

@@ -19,7 +19,7 @@
 #   7. the logs of steps 4 to 6 (every event the integration tests logged, the output of the
 #      fuzzed server and of the console's server, which holds the demo data) searched by
 #      `scan-test-logs` (tests/bin): every line JSON, request lines with their id, no demo
-#      name, email or message text anywhere (SPEC Q3).
+#      name, email or message text anywhere (requirement Q3, docs/requirements.md).
 #   8. the benchmark harness at a tiny volume (`infra/bench.sh --tiny`, debug build, seconds), so
 #      it cannot rot; its figures mean nothing (the real run is `infra/bench.sh`).
 # Set PYTHON to pick the interpreter that creates the venv (default python3).

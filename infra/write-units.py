@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""What DynamoDB would charge for the puts in a local store's log (issue 8: the write cost of
-ingest), split into the tile statistics items (`ORGSTATS#…`, `CLINICSTATS#…`) and the rest.
+"""What DynamoDB would charge for the puts in a local store's log (the write cost of ingest,
+docs/benchmarks.md), split into the tile statistics items (`ORGSTATS#…`, `CLINICSTATS#…`)
+and the rest.
 
     python3 infra/write-units.py DATA_DIR/store/store.jsonl [--fast]
 
