@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Tab latency under load on the local run (requirement Q4, docs/benchmarks.md): the local server
-# (the `server` profile: release, its HTTP stack at opt-level 3; Cargo.toml) loaded with the
-# demo world scaled to `--threads` message threads holding about 1,000,000 messages
+# Tab latency under load on the local run (requirement Q4, docs/benchmarks.md): the local
+# server (the `server` profile: release, its HTTP stack at opt-level 3; Cargo.toml) loaded with
+# the demo world scaled to `--threads` message threads holding about 1,000,000 messages
 # (`--chatter 3` extra patient messages per thread), then every admin tab's first page, the
-# 14-day counts, one thread's details and the organisation's report history under wrk at `--connections`
-# concurrent connections for `--seconds` each. Prints one markdown table: requests per second,
-# p50 and p99 latency, and the items read per row of that page.
+# 14-day counts, one thread's details and the organisation's report history under wrk at
+# `--connections` concurrent connections for `--seconds` each. Prints one markdown table:
+# requests per second, p50 and p99 latency, and the items read per row of that page.
 #
 #   bash infra/bench-tabs.sh [--threads 100000] [--chatter 3] [--connections 32] [--seconds 10]
+#                            [--debug] [--bin PATH]
 #
 # The data directory (target/bench-data/tabs-<threads>-<chatter>) is loaded through ingest on
 # the first run only. Needs wrk (Debian's package; installed with apt-get when missing), curl
