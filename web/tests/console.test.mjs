@@ -111,7 +111,7 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
 }
 
-// The first screen only (the README's pictures: docs/screenshots/ are copies of these).
+// The first screen only (the pictures of the README and docs/console.md: docs/screenshots/ are copies of these).
 async function viewportShot(page, name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 }
