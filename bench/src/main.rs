@@ -6,6 +6,8 @@
 //!       [--no-cold-start] [--stages]
 //! ```
 //!
+//! (`bench --help`, and `src/cli.rs`, for each flag.)
+//!
 //! - Exports (`exports`): the Consultations report of the demo generator's benchmark volume
 //!   (`--rows`, default 1,000,000), our XLSX and CSV exports from the store to the finished file
 //!   beside the raw rust_xlsxwriter and csv crate writers (and Python's XlsxWriter when `--python`
@@ -18,94 +20,18 @@
 //!
 //! `infra/bench.sh` builds the release binaries and runs this.
 
+mod cli;
 mod coldstart;
 mod exports;
 mod mem;
 mod reads;
 
+use clap::Parser;
+use cli::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-
-struct Args {
-    rows: u64,
-    tiny: bool,
-    out: Option<PathBuf>,
-    workdir: PathBuf,
-    python: Option<PathBuf>,
-    functions_dir: Option<PathBuf>,
-    functions: Option<Vec<String>>,
-    runs: usize,
-    /// Rounds of the export measurements (each figure the best of them).
-    rounds: usize,
-    stages: bool,
-    exports: bool,
-    cold_start: bool,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut a = Args {
-        rows: 1_000_000,
-        tiny: false,
-        out: None,
-        workdir: std::env::temp_dir().join(format!("bench-{}", std::process::id())),
-        python: None,
-        functions_dir: None,
-        functions: None,
-        runs: 20,
-        rounds: 1,
-        stages: false,
-        exports: true,
-        cold_start: true,
-    };
-    let mut rows_given = false;
-    let mut runs_given = false;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
-        match flag.as_str() {
-            "--rows" => {
-                a.rows = value()?.parse().map_err(|_| "--rows: a number")?;
-                rows_given = true;
-            }
-            "--tiny" => a.tiny = true,
-            "--out" => a.out = Some(value()?.into()),
-            "--workdir" => a.workdir = value()?.into(),
-            "--python" => a.python = Some(value()?.into()),
-            "--functions-dir" => a.functions_dir = Some(value()?.into()),
-            "--functions" => {
-                a.functions = Some(
-                    value()?
-                        .split(',')
-                        .filter(|s| !s.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                )
-            }
-            "--runs" => {
-                a.runs = value()?.parse().map_err(|_| "--runs: a number")?;
-                runs_given = true;
-            }
-            "--rounds" => {
-                a.rounds = value()?.parse().map_err(|_| "--rounds: a number")?;
-            }
-            "--stages" => a.stages = true,
-            "--no-exports" => a.exports = false,
-            "--no-cold-start" => a.cold_start = false,
-            other => return Err(format!("unknown argument {other}")),
-        }
-    }
-    if a.tiny {
-        if !rows_given {
-            a.rows = 2_000;
-        }
-        if !runs_given {
-            a.runs = 3;
-        }
-    }
-    Ok(a)
-}
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -115,13 +41,8 @@ fn workspace_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
-    let args = match parse_args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("{e}\nsee bench/src/main.rs for the arguments");
-            return ExitCode::from(2);
-        }
-    };
+    // Usage errors exit 2 with clap's message; `--help` and `--version` exit 0.
+    let args = cli::Cli::parse().resolve();
     let root = workspace_root();
     let mut table = Table::default();
     let mut failed = false;

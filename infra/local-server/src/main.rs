@@ -1,80 +1,17 @@
-//! `local-server`: the local run.
-//!
-//! ```text
-//! local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N] [--bench-threads N [--chatter K]]
-//! local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]
-//! ```
+//! `local-server`: the local run. `local-server --help` and `src/cli.rs` for the command line.
 
-use local_server::{default_data_dir, DataDir, LocalApp};
-use shared::auth::{Principal, Role};
-use std::path::PathBuf;
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, Serve, Token};
+use local_server::{DataDir, LocalApp};
 use std::process::ExitCode;
 
-fn usage() -> ExitCode {
-    eprintln!(
-        "usage:\n  local-server serve [--port 8080] [--data-dir .data] [--no-demo | --bench-rows N] [--bench-threads N [--chatter K]]\n  \
-         local-server token --role ROLE [--sub ID] [--orgs a,b] [--clinics c,d] [--ttl SECONDS] [--data-dir .data]\n\
-         roles: {}",
-        Role::ALL.map(|r| r.as_str()).join(", ")
-    );
-    ExitCode::from(2)
-}
-
-struct Args {
-    flags: Vec<(String, Option<String>)>,
-}
-
-impl Args {
-    fn parse(raw: &[String]) -> Option<Args> {
-        let mut flags = Vec::new();
-        let mut i = 0;
-        while i < raw.len() {
-            let name = raw[i].strip_prefix("--")?.to_string();
-            let value = raw.get(i + 1).filter(|v| !v.starts_with("--")).cloned();
-            i += if value.is_some() { 2 } else { 1 };
-            flags.push((name, value));
-        }
-        Some(Args { flags })
-    }
-    fn get(&self, name: &str) -> Option<&str> {
-        self.flags
-            .iter()
-            .find(|(k, _)| k == name)
-            .and_then(|(_, v)| v.as_deref())
-    }
-    fn has(&self, name: &str) -> bool {
-        self.flags.iter().any(|(k, _)| k == name)
-    }
-    fn list(&self, name: &str) -> Vec<String> {
-        self.get(name)
-            .map(|v| {
-                v.split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-    fn data_dir(&self) -> DataDir {
-        DataDir::new(
-            self.get("data-dir")
-                .map(PathBuf::from)
-                .unwrap_or_else(default_data_dir),
-        )
-    }
-}
-
 fn main() -> ExitCode {
-    let raw: Vec<String> = std::env::args().skip(1).collect();
-    let Some((command, rest)) = raw.split_first() else {
-        return usage();
-    };
-    let Some(args) = Args::parse(rest) else {
-        return usage();
-    };
-    match command.as_str() {
-        "token" => token(&args),
-        "serve" => {
+    // Usage errors exit 2 with clap's message; `--help` and `--version` exit 0.
+    match Cli::parse().command {
+        Command::Token(args) => token(&args),
+        Command::Serve(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -87,30 +24,15 @@ fn main() -> ExitCode {
             };
             runtime.block_on(serve(&args))
         }
-        _ => usage(),
     }
 }
 
-fn token(args: &Args) -> ExitCode {
-    let Some(role) = args.get("role").and_then(Role::parse) else {
-        return usage();
-    };
-    let ttl = match args.get("ttl").map(str::parse::<i64>) {
-        None => 8 * 3600,
-        Some(Ok(t)) if t > 0 => t,
-        Some(_) => return usage(),
-    };
-    let principal = Principal {
-        sub: args.get("sub").unwrap_or(role.as_str()).to_string(),
-        role,
-        orgs: args.list("orgs"),
-        clinics: args.list("clinics"),
-    };
-    match args.data_dir().dev_key() {
+fn token(args: &Token) -> ExitCode {
+    match DataDir::new(&args.data.data_dir).dev_key() {
         Ok(key) => {
             println!(
                 "{}",
-                key.mint(&principal, chrono::Utc::now().timestamp(), ttl)
+                key.mint(&args.principal(), chrono::Utc::now().timestamp(), args.ttl)
             );
             ExitCode::SUCCESS
         }
@@ -121,14 +43,10 @@ fn token(args: &Args) -> ExitCode {
     }
 }
 
-async fn serve(args: &Args) -> ExitCode {
+async fn serve(args: &Serve) -> ExitCode {
     shared::telemetry::init_logging();
-    let port = match args.get("port").map(str::parse::<u16>) {
-        None => 8080,
-        Some(Ok(p)) => p,
-        Some(Err(_)) => return usage(),
-    };
-    let data = args.data_dir();
+    let port = args.port;
+    let data = DataDir::new(&args.data.data_dir);
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
         Ok(l) => l,
         Err(e) => {
@@ -148,29 +66,24 @@ async fn serve(args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let subjects = if args.has("no-demo") {
+    let subjects = if args.no_demo {
         local_server::demo::DemoSubjects::demo()
     } else {
-        let mut scale = match args.get("bench-rows").map(str::parse::<u64>) {
+        let mut scale = match args.bench_rows {
             None => shared::demo::Scale::demo(),
             // One organisation, so its reports hold the whole benchmark volume.
-            Some(Ok(rows)) => shared::demo::Scale {
+            Some(rows) => shared::demo::Scale {
                 organisations: 1,
                 ..shared::demo::Scale::bench(rows)
             },
-            Some(Err(_)) => return usage(),
         };
         // The tab benchmark's volume: `--bench-threads 100000 --chatter 3` makes 100,000
         // threads holding about 1,080,000 messages.
-        match args.get("bench-threads").map(str::parse::<u32>) {
-            None => {}
-            Some(Ok(threads)) => scale.threads = threads,
-            Some(Err(_)) => return usage(),
+        if let Some(threads) = args.bench_threads {
+            scale.threads = threads;
         }
-        match args.get("chatter").map(str::parse::<u32>) {
-            None => {}
-            Some(Ok(chatter)) => scale.chatter = chatter,
-            Some(Err(_)) => return usage(),
+        if let Some(chatter) = args.chatter {
+            scale.chatter = chatter;
         }
         match local_server::demo::load_once(&app, scale).await {
             Ok(s) => s,
