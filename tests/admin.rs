@@ -10,15 +10,15 @@
 use crate::support::moto::dynamo_store;
 use crate::support::TempDir;
 use chrono::{DateTime, Duration, Utc};
+use domain::auth::{Principal, Role};
+use domain::deps::Deps;
+use domain::events::ingest::ingest_batch;
+use domain::http::ApiRequest;
+use domain::ports::{FixedClock, Store};
+use local_adapters::dir_blobs::DirBlobs;
+use local_adapters::embedded_store::EmbeddedStore;
+use local_adapters::outbox::OutboxMailer;
 use serde_json::{json, Value};
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::adapters::outbox::OutboxMailer;
-use shared::auth::{Principal, Role};
-use shared::deps::Deps;
-use shared::events::ingest::ingest_batch;
-use shared::http::ApiRequest;
-use shared::ports::{FixedClock, Store};
 use std::sync::Arc;
 
 /// What every participant message's ciphertext holds (base64 of it, as ciphertext is).
@@ -371,7 +371,7 @@ impl World {
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Answer {
-        let (route, params) = shared::routes::find(method, path)
+        let (route, params) = domain::routes::find(method, path)
             .unwrap_or_else(|| panic!("no route {method} {path}"));
         let req = ApiRequest {
             method: method.into(),
@@ -901,16 +901,16 @@ async fn practitioners_and_the_availability_override(w: World) {
         json!([prac_a_row("away", "override", json!(until))])
     );
     // Audited: who, when, old and new value.
-    let audit = shared::ports::store::query_all(
+    let audit = domain::ports::store::query_all(
         &*w.deps.store,
-        &shared::ports::Query::partition(shared::ports::Index::Primary, "AUDIT#PLATFORM"),
+        &domain::ports::Query::partition(domain::ports::Index::Primary, "AUDIT#PLATFORM"),
     )
     .await
     .unwrap();
-    let records: Vec<shared::audit::AuditRecord> = audit
+    let records: Vec<domain::audit::AuditRecord> = audit
         .iter()
         .map(|i| i.decode().unwrap())
-        .filter(|r: &shared::audit::AuditRecord| r.action == "availability.overridden")
+        .filter(|r: &domain::audit::AuditRecord| r.action == "availability.overridden")
         .collect();
     assert_eq!(records.len(), 1);
     assert_eq!(
@@ -1066,11 +1066,11 @@ async fn ratings_follow_edits_and_redeliveries(w: World) {
 
     // Brute force: every rating as listed, summed per practitioner, the average rounded half
     // up to hundredths by long division.
-    let listed = shared::ports::store::query_all(
+    let listed = domain::ports::store::query_all(
         store,
-        &shared::ports::Query::partition(
-            shared::ports::Index::Gsi1,
-            shared::readmodels::lists::RATINGS,
+        &domain::ports::Query::partition(
+            domain::ports::Index::Gsi1,
+            domain::readmodels::lists::RATINGS,
         ),
     )
     .await
@@ -1078,7 +1078,7 @@ async fn ratings_follow_edits_and_redeliveries(w: World) {
     assert_eq!(listed.len(), 5);
     let mut sums: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
     for item in &listed {
-        let r: shared::readmodels::Rating = item.decode().unwrap();
+        let r: domain::readmodels::Rating = item.decode().unwrap();
         let e = sums.entry(r.practitioner_id).or_default();
         e.0 += 1;
         e.1 += i64::from(r.stars);
@@ -1335,7 +1335,7 @@ pub fn concrete(path: &str) -> String {
 }
 
 async fn other_roles_are_refused_and_bad_input_names_the_field(w: World) {
-    for route in shared::admin::ROUTES {
+    for route in domain::admin::ROUTES {
         let path = concrete(route.path);
         let body = (route.method == "PUT").then(|| json!({"availability": "away"}));
         for role in Role::ALL.into_iter().filter(|r| *r != Role::PlatformAdmin) {

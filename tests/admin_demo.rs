@@ -9,12 +9,12 @@
 #![allow(clippy::unwrap_used)]
 
 use chrono::{DateTime, Days, Duration, Utc};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::admin::consultations::{tag_counts, COUNT_DAYS};
-use shared::admin::tags::{consultation_tags, ConsultationTag};
-use shared::demo::{load_demo, DemoConfig, Scale};
-use shared::ports::store::{query_all, Index, Query, Store};
-use shared::readmodels::{keys, lists, Consultation, ThreadSummary};
+use domain::admin::consultations::{tag_counts, COUNT_DAYS};
+use domain::admin::tags::{consultation_tags, ConsultationTag};
+use domain::ports::store::{query_all, Index, Query, Store};
+use domain::readmodels::{keys, lists, Consultation, ThreadSummary};
+use local_adapters::demo::{load_demo, DemoConfig, Scale};
+use local_adapters::embedded_store::EmbeddedStore;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -145,11 +145,11 @@ async fn demo_counts_equal_a_brute_force_recount_and_reads_stay_flat() {
 /// Practitioners tab (totals on the profiles) shows the same; every page reads its Query
 /// items and one more (the rating totals).
 async fn ratings_show_the_recounted_averages(store: &dyn Store) {
-    use shared::admin::params::{ListParams, MAX_LIMIT};
-    use shared::admin::practitioners::PractitionersTab;
-    use shared::admin::ratings::RatingsTab;
-    use shared::admin::tab::list_page;
-    use shared::readmodels::Rating;
+    use domain::admin::params::{ListParams, MAX_LIMIT};
+    use domain::admin::practitioners::PractitionersTab;
+    use domain::admin::ratings::RatingsTab;
+    use domain::admin::tab::list_page;
+    use domain::readmodels::Rating;
     let mut sums: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     let listed = query_all(store, &Query::partition(Index::Gsi1, lists::RATINGS))
         .await
@@ -196,7 +196,7 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
         let query_items = page.items.len() + usize::from(page.next_cursor.is_some());
         assert_eq!(page.read, query_items + 1);
         match page.next_cursor {
-            Some(c) => params.cursor = Some(shared::ports::Cursor::decode(&c).unwrap()),
+            Some(c) => params.cursor = Some(domain::ports::Cursor::decode(&c).unwrap()),
             None => break,
         }
     }
@@ -223,7 +223,7 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
         }
         practitioners += page.items.len();
         match page.next_cursor {
-            Some(c) => params.cursor = Some(shared::ports::Cursor::decode(&c).unwrap()),
+            Some(c) => params.cursor = Some(domain::ports::Cursor::decode(&c).unwrap()),
             None => break,
         }
     }
@@ -244,8 +244,8 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
 /// each practitioner's live average and count: one item more per page (the platform's rating
 /// totals, whatever practitioners the page names).
 async fn items_read_per_row(store: Arc<EmbeddedStore>) {
-    use shared::admin::params::ListParams;
-    use shared::admin::tab::{list_page, Tab};
+    use domain::admin::params::ListParams;
+    use domain::admin::tab::{list_page, Tab};
     async fn measure<T: Tab>(tab: &T, store: &dyn Store, name: &str) -> f64 {
         let params = ListParams {
             limit: 50,
@@ -262,7 +262,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         per_row
     }
     let s: &dyn Store = &*store;
-    use shared::admin::*;
+    use domain::admin::*;
     let one_query = [
         measure(&feed::FeedTab::default(), s, "feed").await,
         measure(
@@ -300,7 +300,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
     async fn filtered<T: Tab>(tab: &T, store: &dyn Store, name: &str, q: Option<&str>) -> f64 {
         let params = ListParams {
             limit: 50,
-            q: q.map(shared::readmodels::fold_name),
+            q: q.map(domain::readmodels::fold_name),
             ..ListParams::default()
         };
         let page = list_page(tab, store, &params).await.unwrap();
@@ -312,8 +312,8 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         );
         per_row
     }
-    use shared::admin::tags::{ConsultationTag, FeedTag};
-    use shared::events::types::{Approval, PaymentType};
+    use domain::admin::tags::{ConsultationTag, FeedTag};
+    use domain::events::types::{Approval, PaymentType};
     for approval in [Approval::Approved, Approval::Pending, Approval::Rejected] {
         let tab = practitioners::PractitionersTab {
             now: demo_now(),

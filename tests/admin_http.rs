@@ -6,9 +6,9 @@
 
 use crate::support::TempDir;
 use chrono::{TimeZone, Utc};
+use domain::auth::{Principal, Role};
+use domain::ports::FixedClock;
 use local_server::{DataDir, LocalApp};
-use shared::auth::{Principal, Role};
-use shared::ports::FixedClock;
 use std::sync::Arc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -37,7 +37,7 @@ async fn admin_routes_over_http_check_token_and_role() {
         };
         app.dev_key.mint(&p, now.timestamp(), 3600)
     };
-    for route in shared::admin::ROUTES {
+    for route in domain::admin::ROUTES {
         let path = route
             .path
             .replace("{thread_id}", "thr_1")

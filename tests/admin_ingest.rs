@@ -10,14 +10,14 @@ use crate::admin::fixture;
 use crate::support::moto::{dynamo_store, s3_blobs};
 use crate::support::TempDir;
 use chrono::{DateTime, Utc};
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::events::ingest::ingest_batch;
-use shared::export::cells::Cell;
-use shared::export::csv::{to_csv, CsvStream};
-use shared::ports::store::{query_all, Index, Item, Query, SkRange, Store};
-use shared::ports::{BlobError, BlobStore};
-use shared::readmodels::{lists, Consultation};
+use domain::events::ingest::ingest_batch;
+use domain::export::cells::Cell;
+use domain::export::csv::{to_csv, CsvStream};
+use domain::ports::store::{query_all, Index, Item, Query, SkRange, Store};
+use domain::ports::{BlobError, BlobStore};
+use domain::readmodels::{lists, Consultation};
+use local_adapters::dir_blobs::DirBlobs;
+use local_adapters::embedded_store::EmbeddedStore;
 use std::sync::Arc;
 
 fn at() -> DateTime<Utc> {

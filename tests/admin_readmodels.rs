@@ -8,9 +8,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::admin::{ev, fixture, t, world, world_with, World};
+use domain::ports::Store;
+use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::ports::Store;
 use std::sync::Arc;
 
 fn embedded() -> Arc<dyn Store> {
@@ -177,7 +177,7 @@ async fn a_new_name_reaches_every_copy() {
         prac("r3", t(400), "Dr. Old Name"),
         pat("r4", t(-2000), "Old Patient"),
     ];
-    let r = shared::events::ingest::ingest_batch(&*w.deps.store, t(600), &batch)
+    let r = domain::events::ingest::ingest_batch(&*w.deps.store, t(600), &batch)
         .await
         .unwrap();
     assert_eq!(r.accepted, 4, "{:?}", r.results);

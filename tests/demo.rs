@@ -5,10 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::demo::{load_demo, DemoConfig};
-use shared::ports::store::{query_all, Index, Key, Query, SkRange, Store};
-use shared::readmodels::{self as rm, keys, lists};
+use domain::ports::store::{query_all, Index, Key, Query, SkRange, Store};
+use domain::readmodels::{self as rm, keys, lists};
+use local_adapters::demo::{load_demo, DemoConfig};
+use local_adapters::embedded_store::EmbeddedStore;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
@@ -84,7 +84,7 @@ async fn demo_loads_through_ingest_and_reloads_as_duplicates() {
     assert_eq!(participants.len(), 1);
     assert!(participants
         .iter()
-        .all(|p| p.participant_type == Some(shared::events::types::ParticipantType::Caller)));
+        .all(|p| p.participant_type == Some(domain::events::types::ParticipantType::Caller)));
 
     // Every generated thread is in the Feed, once.
     let feed = query_all(&store, &Query::partition(Index::Gsi1, lists::FEED))

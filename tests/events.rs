@@ -7,17 +7,17 @@
 
 use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::events::ingest::{ingest_batch, BatchReport, EventResult, EventStatus};
-use shared::events::{parse_event, EVENT_TYPES};
-use shared::ports::store::{
+use domain::events::ingest::{ingest_batch, BatchReport, EventResult, EventStatus};
+use domain::events::{parse_event, EVENT_TYPES};
+use domain::ports::store::{
     query_all, Condition, Index, Item, Key, Page, Query, Store, StoreError, TxOp,
 };
-use shared::readmodels::{
+use domain::readmodels::{
     keys, lists, sort_time, Consultation, Practitioner, Rating, RatingTotals, SegmentParticipant,
     ThreadSummary,
 };
+use local_adapters::embedded_store::EmbeddedStore;
+use serde_json::{json, Value};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -1053,7 +1053,7 @@ async fn thread_opened_before_its_messages_lands_the_same(store: Arc<dyn Store>)
         let msgs = query_all(
             store,
             &Query::partition(Index::Primary, keys::thread_pk(thread))
-                .range(shared::ports::SkRange::BeginsWith("MSG#".into())),
+                .range(domain::ports::SkRange::BeginsWith("MSG#".into())),
         )
         .await
         .unwrap();
@@ -1188,7 +1188,7 @@ async fn an_older_snapshot_does_not_overwrite_a_newer_one(store: Arc<dyn Store>)
         .unwrap();
     assert_eq!(
         p.availability,
-        Some(shared::events::types::Availability::Away)
+        Some(domain::events::types::Availability::Away)
     );
     assert_eq!(p.name.as_deref(), Some("Dr. Ángela Müller-Roth"));
 }
@@ -1671,7 +1671,7 @@ async fn a_payment_opens_a_consultation(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(payments.len(), 3);
-    let refund: Option<shared::readmodels::Payment> =
+    let refund: Option<domain::readmodels::Payment> =
         get(store, &keys::payment("pay_2")).await.decode().unwrap();
     assert_eq!(refund.map(|p| p.specialist_minor), Some(-3825));
 
@@ -1824,4 +1824,59 @@ async fn the_feed_orders_threads_by_last_message(store: Arc<dyn Store>) {
         }
     }
     assert_eq!(paged, order);
+}
+
+fn rating_event(id: &str, stars: u8, minute: u32) -> serde_json::Value {
+    json!({
+        "id": id,
+        "type": "rating.submitted",
+        "occurred_at": format!("2026-03-02T09:{minute:02}:00Z"),
+        "data": {
+            "rating_id": "rat_1",
+            "patient_id": "pat_1",
+            "practitioner_id": "prac_1",
+            "stars": stars,
+        },
+    })
+}
+
+async fn rating_counters(store: &dyn domain::ports::Store) -> (Option<i64>, Option<i64>) {
+    let count = store
+        .get(&domain::readmodels::keys::practitioner_rating_count(
+            "prac_1",
+        ))
+        .await
+        .unwrap();
+    let stars = store
+        .get(&domain::readmodels::keys::practitioner_rating_stars(
+            "prac_1",
+        ))
+        .await
+        .unwrap();
+    (count.and_then(|i| i.count), stars.and_then(|i| i.count))
+}
+
+/// One rating re-sent under new event ids counts once.
+#[tokio::test]
+async fn a_rating_counts_once_whatever_event_carries_it() {
+    let store = EmbeddedStore::in_memory();
+    let now = chrono::Utc::now();
+    let report = ingest_batch(
+        &store,
+        now,
+        &[rating_event("e1", 5, 0), rating_event("e2", 5, 0)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.accepted, 2);
+    assert_eq!(rating_counters(&store).await, (Some(1), Some(5)));
+    // A newer version moves the stars only; an older one arriving late changes nothing.
+    ingest_batch(
+        &store,
+        now,
+        &[rating_event("e3", 2, 30), rating_event("e4", 1, 10)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(rating_counters(&store).await, (Some(1), Some(2)));
 }

@@ -7,15 +7,15 @@
 
 use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Duration, Utc};
+use domain::events::ingest::ingest_batch;
+use domain::export::cells::Cell;
+use domain::org_reports::consultations::{build_rows, ConsultationFilter};
+use domain::org_reports::load::{consultation_input, stream_consultation_rows};
+use domain::org_reports::ReportScope;
+use domain::ports::store::{query_all, Index, Query, Store};
+use domain::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
+use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::events::ingest::ingest_batch;
-use shared::export::cells::Cell;
-use shared::org_reports::consultations::{build_rows, ConsultationFilter};
-use shared::org_reports::load::{consultation_input, stream_consultation_rows};
-use shared::org_reports::ReportScope;
-use shared::ports::store::{query_all, Index, Query, Store};
-use shared::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -376,7 +376,7 @@ async fn the_consultations_report_reads_only_the_segment_index(store: Arc<dyn St
         };
         ingest_each(store.as_ref(), &events).await;
     }
-    let counting = shared::ports::CountingStore::new(store.as_ref());
+    let counting = domain::ports::CountingStore::new(store.as_ref());
     let scope = ReportScope::Org {
         org_id: "org_seg".into(),
     };

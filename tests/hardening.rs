@@ -1,5 +1,5 @@
 //! Hardening over HTTP on the local server (SPEC S1–S3), generated from the route table
-//! `shared::routes::ROUTES` so that a new route is covered the day it lands:
+//! `domain::routes::ROUTES` so that a new route is covered the day it lands:
 //!
 //! - **the authorisation matrix**: every route × no token and a token of every role (scoped to
 //!   `org-1` / `clinic-1`): no token 401 on every protected route, a role the route does not
@@ -15,11 +15,11 @@
 
 use crate::support::TempDir;
 use chrono::{TimeZone, Utc};
+use domain::auth::{Principal, Role};
+use domain::ports::FixedClock;
+use domain::routes::{Route, ROUTES};
 use local_server::{DataDir, LocalApp};
 use serde_json::{json, Value};
-use shared::auth::{Principal, Role};
-use shared::ports::FixedClock;
-use shared::routes::{Route, ROUTES};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;

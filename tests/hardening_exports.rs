@@ -10,9 +10,9 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::org_reports_xlsx::{read_workbook, ReadCell};
-use shared::export::cells::{Cell, MAX_CELL_CHARS, TRUNCATION_MARKER};
-use shared::export::csv::to_csv;
-use shared::export::xlsx::{FieldDescription, XlsxOptions, XlsxReport};
+use domain::export::cells::{Cell, MAX_CELL_CHARS, TRUNCATION_MARKER};
+use domain::export::csv::to_csv;
+use domain::export::xlsx::{FieldDescription, XlsxOptions, XlsxReport};
 
 /// A tiny seeded generator (xorshift64*), so a failure replays with its seed.
 struct Rng(u64);

@@ -14,8 +14,8 @@
 
 use crate::hardening::{start, world_events};
 use crate::support::TempDir;
+use domain::auth::Role;
 use serde_json::json;
-use shared::auth::Role;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]

@@ -8,10 +8,10 @@
 
 use crate::hardening::{start, world_events, Server};
 use crate::support::TempDir;
+use domain::auth::Role;
+use domain::http::MAX_BODY_BYTES;
+use domain::routes::ROUTES;
 use serde_json::{json, Value};
-use shared::auth::Role;
-use shared::http::MAX_BODY_BYTES;
-use shared::routes::ROUTES;
 
 fn token(server: &Server, role: Role) -> String {
     let sub = match role {

@@ -1,7 +1,7 @@
 //! Clean logs (SPEC Q3): a scenario drives names, emails, message ciphertext, system text,
 //! rating comments, referral notes and tag names — valid and invalid, in events and in request
 //! bodies and queries — through the local server's routes while the production JSON log format
-//! (`shared::telemetry::capture`) writes into a buffer. None of those values may appear in the
+//! (`domain::telemetry::capture`) writes into a buffer. None of those values may appear in the
 //! logs; every line is JSON, and each request is logged once with its `request_id`.
 //!
 //! The server runs on this test's single-threaded runtime, so everything it logs on its tasks
@@ -11,9 +11,9 @@
 
 use crate::hardening::{start, world_events, Server};
 use crate::support::TempDir;
+use domain::auth::Role;
+use domain::telemetry::{capture, LogBuffer};
 use serde_json::{json, Value};
-use shared::auth::Role;
-use shared::telemetry::{capture, LogBuffer};
 
 const PATIENT_NAME: &str = "Quillon Marchbanks";
 const PRACTITIONER_NAME: &str = "Ysolde Varnham";
@@ -278,12 +278,12 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
     );
 }
 
-/// `shared::demo::sensitive_needles` (what the whole run's log scan searches for, infra/test.sh
+/// `local_adapters::demo::sensitive_needles` (what the whole run's log scan searches for, infra/test.sh
 /// step 6) covers every name, email, message and comment the demo generator writes: each such
 /// value holds one of the needles of its kind.
 #[test]
 fn the_log_scan_knows_every_sensitive_value_of_the_demo_data() {
-    use shared::demo::{demo_events, sensitive_needles, DemoConfig, Scale};
+    use local_adapters::demo::{demo_events, sensitive_needles, DemoConfig, Scale};
     let needles = sensitive_needles();
     let config = DemoConfig {
         seed: 7,

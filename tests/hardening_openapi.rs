@@ -1,5 +1,5 @@
 //! The API contract (issue 7): `docs/openapi.yaml` is an OpenAPI 3.1 document that describes
-//! exactly the routes of `shared::routes::ROUTES` — no route missing on either side, the same
+//! exactly the routes of `domain::routes::ROUTES` — no route missing on either side, the same
 //! roles (`x-roles`) and function (`x-function`) — and every operation states its path
 //! parameters, its JSON body (for POST and PUT, with the 413 of the body limit), its problem
 //! answers (401 and 403 when protected), and a bearer security requirement exactly when it is
@@ -7,8 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+use domain::routes::ROUTES;
 use serde_yaml::Value;
-use shared::routes::ROUTES;
 use std::collections::BTreeMap;
 
 fn document() -> Value {

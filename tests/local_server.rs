@@ -6,12 +6,12 @@
 
 use crate::support::TempDir;
 use chrono::{TimeZone, Utc};
+use domain::auth::{Principal, Role};
+use domain::ports::{BlobStore, FixedClock};
+use domain::readmodels::{keys, ThreadSummary};
+use domain::routes::ROUTES;
 use local_server::{DataDir, LocalApp};
 use serde_json::{json, Value};
-use shared::auth::{Principal, Role};
-use shared::ports::{BlobStore, FixedClock};
-use shared::readmodels::{keys, ThreadSummary};
-use shared::routes::ROUTES;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -116,14 +116,14 @@ fn message(id: &str, at: &str) -> Value {
 
 #[test]
 fn every_route_of_the_table_has_a_local_handler() {
-    let deps = Arc::new(shared::deps::Deps {
-        store: Arc::new(shared::adapters::embedded_store::EmbeddedStore::in_memory()),
-        blobs: Arc::new(shared::adapters::dir_blobs::DirBlobs::new(
+    let deps = Arc::new(domain::deps::Deps {
+        store: Arc::new(local_adapters::embedded_store::EmbeddedStore::in_memory()),
+        blobs: Arc::new(local_adapters::dir_blobs::DirBlobs::new(
             std::env::temp_dir(),
             "http://x".into(),
             vec![1; 32],
         )),
-        mailer: Arc::new(shared::adapters::outbox::OutboxMailer::new(
+        mailer: Arc::new(local_adapters::outbox::OutboxMailer::new(
             std::env::temp_dir(),
             "a@b.c".into(),
         )),
@@ -179,7 +179,7 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
         .post("/ingest/events", Some("not.a.token"), events.clone())
         .await;
     assert_eq!(status, 401);
-    let foreign = shared::auth::DevKey::new(b"another key".to_vec()).mint(
+    let foreign = domain::auth::DevKey::new(b"another key".to_vec()).mint(
         &Principal {
             sub: "x".into(),
             role: Role::Service,
@@ -322,7 +322,7 @@ async fn ingest_refuses_bodies_that_are_not_batches() {
             400,
             "events",
         ),
-        (vec![b' '; shared::http::MAX_BODY_BYTES + 1], 413, "body"),
+        (vec![b' '; domain::http::MAX_BODY_BYTES + 1], 413, "body"),
     ];
     for (body, want, field) in cases {
         let (status, problem) = s.post("/ingest/events", Some(&token), body).await;
@@ -359,7 +359,7 @@ async fn blob_links_are_served_until_they_expire_and_refused_when_tampered() {
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
         resp.headers()["content-disposition"].to_str().unwrap(),
-        shared::adapters::s3::attachment_disposition("report.csv")
+        domain::ports::blobs::attachment_disposition("report.csv")
     );
     assert_eq!(resp.bytes().await.unwrap().as_ref(), b"a,b\n1,2\n");
 
@@ -465,7 +465,7 @@ async fn eventbridge_entry_point_takes_the_detail_through_the_same_path() {
         "detail": envelope
     });
     let deps = &s.app.deps;
-    use shared::events::ingest::EventStatus;
+    use domain::events::ingest::EventStatus;
     assert_eq!(
         ingest_events::handle(deps, event.clone()).await,
         Ok(EventStatus::Accepted)

@@ -27,7 +27,7 @@ mod template;
 mod wiring;
 
 /// Installs, before any test starts, the process-wide JSON log file
-/// `<target>/tmp/test-logs/integration-<pid>.jsonl` (`shared::telemetry::log_to_file`): every
+/// `<target>/tmp/test-logs/integration-<pid>.jsonl` (`domain::telemetry::log_to_file`): every
 /// event of every test, whatever its thread, lands there, and `scan-test-logs` (tests/bin)
 /// searches it for names, emails and message text. Without it the scan has nothing to read
 /// and fails, so a failure here stops the run at once.
@@ -36,7 +36,7 @@ fn log_the_whole_run() {
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("test-logs")
         .join(format!("integration-{}.jsonl", std::process::id()));
-    if let Err(e) = shared::telemetry::log_to_file(&path) {
+    if let Err(e) = domain::telemetry::log_to_file(&path) {
         eprintln!("cannot log the test run to {}: {e}", path.display());
         std::process::exit(2);
     }

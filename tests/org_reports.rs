@@ -10,15 +10,15 @@
 use crate::org_reports_xlsx::{expected, expected_fields, read_workbook, ReadCell};
 use crate::support::{self, links::served_blobs, TempDir};
 use chrono::{DateTime, Duration, Utc};
+use domain::auth::{Principal, Role};
+use domain::deps::Deps;
+use domain::export::cells::Cell;
+use domain::http::ApiRequest;
+use domain::org_reports::consultations::{self, build_rows, ConsultationFilter};
+use domain::org_reports::{load, ReportScope};
+use domain::ports::{BlobStore, FixedClock, Key, Store};
+use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::auth::{Principal, Role};
-use shared::deps::Deps;
-use shared::export::cells::Cell;
-use shared::http::ApiRequest;
-use shared::org_reports::consultations::{self, build_rows, ConsultationFilter};
-use shared::org_reports::{load, ReportScope};
-use shared::ports::{BlobStore, FixedClock, Key, Store};
 use std::sync::Arc;
 
 pub(crate) const ORG: &str = "org-hh";
@@ -817,14 +817,14 @@ async fn world(store: Arc<dyn Store>, blobs: Option<Arc<dyn BlobStore>>) -> Worl
     let deps = Arc::new(Deps {
         store,
         blobs,
-        mailer: Arc::new(shared::adapters::outbox::OutboxMailer::new(
+        mailer: Arc::new(local_adapters::outbox::OutboxMailer::new(
             mail_dir.path(),
             "reports@example.org".into(),
         )),
         clock: clock.clone(),
         settings: local_server::local_settings("http://x").unwrap(),
     });
-    let report = shared::events::ingest::ingest_batch(&*deps.store, now(), &fixture())
+    let report = domain::events::ingest::ingest_batch(&*deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0, "{:?}", report.results);
@@ -878,7 +878,7 @@ async fn call(
             (k.to_string(), v.to_string())
         })
         .collect();
-    let (route, params) = shared::routes::find(method, path).expect("a route");
+    let (route, params) = domain::routes::find(method, path).expect("a route");
     let req = ApiRequest {
         method: method.into(),
         path: path.into(),
@@ -917,9 +917,9 @@ fn sydney() -> chrono_tz::Tz {
 }
 
 async fn builder_rows_match(w: World) {
-    let params = shared::org_reports::params::ReportParams::resolve(
+    let params = domain::org_reports::params::ReportParams::resolve(
         &serde_json::from_value(params("2026-04-03", "2026-04-05")).unwrap(),
-        &shared::org_reports::config::ReportConfig::defaults(ORG),
+        &domain::org_reports::config::ReportConfig::defaults(ORG),
     )
     .unwrap();
     let (start, end) = (params.start_utc(), params.end_utc());
@@ -985,7 +985,7 @@ async fn builder_rows_match(w: World) {
         let header: Vec<&str> = consultations::FIELDS.iter().map(|f| f.name).collect();
         let key = format!("test/consultations-{pages}.csv");
         let upload = w.deps.blobs.start_upload(&key, "text/csv").await.unwrap();
-        let mut csv = shared::export::csv::CsvStream::new(
+        let mut csv = domain::export::csv::CsvStream::new(
             upload,
             &header,
             chrono_tz::Tz::Europe__Paris,
@@ -996,7 +996,7 @@ async fn builder_rows_match(w: World) {
             .await
             .unwrap();
         let expected =
-            shared::export::csv::to_csv(&header, &want, chrono_tz::Tz::Europe__Paris, true);
+            domain::export::csv::to_csv(&header, &want, chrono_tz::Tz::Europe__Paris, true);
         assert_eq!(
             csv.finish().await.unwrap(),
             (want.len() as u64, expected.len() as u64)
@@ -1026,7 +1026,7 @@ pub(crate) fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
 /// Both sheets of a downloaded workbook, cell by cell.
 fn assert_report_workbook(
     bytes: &[u8],
-    fields: &[shared::export::xlsx::FieldDescription],
+    fields: &[domain::export::xlsx::FieldDescription],
     rows: &[Vec<Cell>],
 ) {
     let sheets = read_workbook(bytes);
@@ -1199,16 +1199,16 @@ async fn download_history_and_links(w: World) {
     assert_eq!(status, 404);
 
     // D4: the downloads and the re-download are audited, with row counts and object keys.
-    let audit = shared::ports::store::query_all(
+    let audit = domain::ports::store::query_all(
         &*w.deps.store,
-        &shared::ports::Query::partition(shared::ports::Index::Primary, "AUDIT#ORG#org-hh"),
+        &domain::ports::Query::partition(domain::ports::Index::Primary, "AUDIT#ORG#org-hh"),
     )
     .await
     .unwrap();
     let actions: Vec<(String, Option<u64>)> = audit
         .iter()
         .map(|i| {
-            let r: shared::audit::AuditRecord = i.decode().unwrap();
+            let r: domain::audit::AuditRecord = i.decode().unwrap();
             (r.action, r.row_count)
         })
         .collect();
@@ -1451,16 +1451,16 @@ async fn configuration(w: World) {
     let (_, read) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/config", None).await;
     assert_eq!(read["version"], 1);
     // D4: one audit record for the one change.
-    let audit = shared::ports::store::query_all(
+    let audit = domain::ports::store::query_all(
         &*w.deps.store,
-        &shared::ports::Query::partition(shared::ports::Index::Primary, "AUDIT#ORG#org-hh"),
+        &domain::ports::Query::partition(domain::ports::Index::Primary, "AUDIT#ORG#org-hh"),
     )
     .await
     .unwrap();
-    let changes: Vec<shared::audit::AuditRecord> = audit
+    let changes: Vec<domain::audit::AuditRecord> = audit
         .iter()
         .map(|i| i.decode().unwrap())
-        .filter(|r: &shared::audit::AuditRecord| r.action == "report_config.updated")
+        .filter(|r: &domain::audit::AuditRecord| r.action == "report_config.updated")
         .collect();
     assert_eq!(changes.len(), 1);
     assert_eq!(changes[0].params["to_version"], 1);
@@ -1782,32 +1782,32 @@ async fn six_workbooks_and_tiles(w: World) {
     let range = json!({"from": "2026-04-03", "to": "2026-04-05"});
     let cases: Vec<(
         &str,
-        &[shared::export::xlsx::FieldDescription],
+        &[domain::export::xlsx::FieldDescription],
         Vec<Vec<Cell>>,
     )> = vec![
         (
             "organisation",
-            shared::org_reports::organisation::FIELDS,
+            domain::org_reports::organisation::FIELDS,
             expected_organisation_rows(),
         ),
         (
             "clinics",
-            shared::org_reports::clinics::FIELDS,
+            domain::org_reports::clinics::FIELDS,
             expected_clinic_rows(),
         ),
         (
             "room-calls",
-            shared::org_reports::room_calls::FIELDS,
+            domain::org_reports::room_calls::FIELDS,
             expected_room_call_rows(),
         ),
         (
             "service-providers",
-            shared::org_reports::providers::FIELDS,
+            domain::org_reports::providers::FIELDS,
             expected_provider_rows(),
         ),
         (
             "service-provider-summary",
-            shared::org_reports::provider_summary::FIELDS,
+            domain::org_reports::provider_summary::FIELDS,
             expected_provider_summary_rows(),
         ),
         ("consultations", consultations::FIELDS, expected_org_rows()),
@@ -1842,7 +1842,7 @@ async fn six_workbooks_and_tiles(w: World) {
     let all = expected_provider_rows();
     assert_report_workbook(
         &bytes,
-        shared::org_reports::providers::FIELDS,
+        domain::org_reports::providers::FIELDS,
         &[all[0].clone(), all[3].clone()],
     );
 
@@ -1953,7 +1953,7 @@ async fn local_server_download_link_serves_the_workbook() {
         Arc::new(FixedClock::new(now())),
     )
     .unwrap();
-    let report = shared::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
+    let report = domain::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0);
@@ -2011,36 +2011,36 @@ impl Store for SlowQueries {
     async fn get(
         &self,
         key: &Key,
-    ) -> Result<Option<shared::ports::Item>, shared::ports::StoreError> {
+    ) -> Result<Option<domain::ports::Item>, domain::ports::StoreError> {
         self.inner.get(key).await
     }
     async fn put(
         &self,
-        item: shared::ports::Item,
-        condition: shared::ports::Condition,
-    ) -> Result<(), shared::ports::StoreError> {
+        item: domain::ports::Item,
+        condition: domain::ports::Condition,
+    ) -> Result<(), domain::ports::StoreError> {
         self.inner.put(item, condition).await
     }
     async fn delete(
         &self,
         key: &Key,
-        condition: shared::ports::Condition,
-    ) -> Result<(), shared::ports::StoreError> {
+        condition: domain::ports::Condition,
+    ) -> Result<(), domain::ports::StoreError> {
         self.inner.delete(key, condition).await
     }
     async fn transact(
         &self,
-        ops: Vec<shared::ports::TxOp>,
-    ) -> Result<(), shared::ports::StoreError> {
+        ops: Vec<domain::ports::TxOp>,
+    ) -> Result<(), domain::ports::StoreError> {
         self.inner.transact(ops).await
     }
-    async fn add(&self, key: &Key, delta: i64) -> Result<i64, shared::ports::StoreError> {
+    async fn add(&self, key: &Key, delta: i64) -> Result<i64, domain::ports::StoreError> {
         self.inner.add(key, delta).await
     }
     async fn query(
         &self,
-        query: &shared::ports::Query,
-    ) -> Result<shared::ports::Page, shared::ports::StoreError> {
+        query: &domain::ports::Query,
+    ) -> Result<domain::ports::Page, domain::ports::StoreError> {
         if self.slow.load(std::sync::atomic::Ordering::SeqCst) {
             tokio::time::sleep(self.delay).await;
         }
@@ -2048,8 +2048,8 @@ impl Store for SlowQueries {
     }
     async fn put_many(
         &self,
-        items: Vec<shared::ports::Item>,
-    ) -> Result<(), shared::ports::StoreError> {
+        items: Vec<domain::ports::Item>,
+    ) -> Result<(), domain::ports::StoreError> {
         self.inner.put_many(items).await
     }
 }
@@ -2059,7 +2059,7 @@ impl Store for SlowQueries {
 /// directory, no upload, no history entry. The same request within the budget succeeds.
 #[tokio::test]
 async fn a_download_over_its_build_budget_is_refused_and_leaves_nothing() {
-    use shared::org_reports::download::{download_within, ReportType, DOWNLOAD_BUILD_BUDGET};
+    use domain::org_reports::download::{download_within, ReportType, DOWNLOAD_BUILD_BUDGET};
     let store = Arc::new(SlowQueries {
         inner: Arc::new(EmbeddedStore::in_memory()),
         slow: std::sync::atomic::AtomicBool::new(false),
@@ -2068,7 +2068,7 @@ async fn a_download_over_its_build_budget_is_refused_and_leaves_nothing() {
     let w = world(store.clone(), None).await;
     store.slow.store(true, std::sync::atomic::Ordering::SeqCst);
     let tempdir = TempDir::new("download-budget");
-    let input: shared::org_reports::params::ParamsInput =
+    let input: domain::org_reports::params::ParamsInput =
         serde_json::from_value(params("2026-04-03", "2026-04-05")).unwrap();
     let scope = || ReportScope::Org {
         org_id: ORG.to_string(),

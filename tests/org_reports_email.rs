@@ -14,18 +14,18 @@ use crate::support::{self, links::served_blobs, TempDir};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::Duration;
-use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::adapters::outbox::{read_outbox, OutboxMailer};
-use shared::auth::{Principal, Role};
-use shared::deps::Deps;
-use shared::http::ApiRequest;
-use shared::org_reports::email::{job_key, EMAIL_LINK_TTL};
-use shared::ports::blobs::{BlobError, BlobStore, BlobUpload};
-use shared::ports::{
+use domain::auth::{Principal, Role};
+use domain::deps::Deps;
+use domain::http::ApiRequest;
+use domain::org_reports::email::{job_key, EMAIL_LINK_TTL};
+use domain::ports::blobs::{BlobError, BlobStore, BlobUpload};
+use domain::ports::{
     Condition, Email, FixedClock, Item, Key, MailError, Mailer, Page, Query, Store, StoreError,
     TxOp,
 };
+use local_adapters::embedded_store::EmbeddedStore;
+use local_adapters::outbox::{read_outbox, OutboxMailer};
+use serde_json::{json, Value};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -277,7 +277,7 @@ async fn world(moto: bool) -> World {
         clock: clock.clone(),
         settings: local_server::local_settings("https://platform.example").unwrap(),
     });
-    let report = shared::events::ingest::ingest_batch(&*deps.store, now(), &fixture())
+    let report = domain::events::ingest::ingest_batch(&*deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0, "{:?}", report.results);
@@ -311,7 +311,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let (route, params) = shared::routes::find(method, path).expect("a route");
+    let (route, params) = domain::routes::find(method, path).expect("a route");
     let req = ApiRequest {
         method: method.into(),
         path: path.into(),
@@ -424,9 +424,9 @@ async fn history_count(w: &World) -> usize {
 }
 
 async fn audit_actions(w: &World) -> Vec<String> {
-    let items = shared::ports::store::query_all(
+    let items = domain::ports::store::query_all(
         &*w.deps.store,
-        &shared::ports::Query::partition(shared::ports::Index::Primary, format!("AUDIT#ORG#{ORG}")),
+        &domain::ports::Query::partition(domain::ports::Index::Primary, format!("AUDIT#ORG#{ORG}")),
     )
     .await
     .unwrap();
@@ -759,7 +759,7 @@ async fn local_server_worker_emails_a_link_it_serves() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let data = local_server::DataDir::new(dir.path());
     let app = local_server::LocalApp::open(&data, &base, Arc::new(FixedClock::new(now()))).unwrap();
-    let report = shared::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
+    let report = domain::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0);

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use shared::export::cells::{safe_text, Cell, TRUNCATION_MARKER};
-use shared::export::xlsx::{
+use domain::export::cells::{safe_text, Cell, TRUNCATION_MARKER};
+use domain::export::xlsx::{
     FieldDescription, XlsxOptions, XlsxReport, XlsxSummary, DATETIME_FORMAT, DURATION_FORMAT,
     FIELDS_SHEET,
 };
@@ -291,7 +291,7 @@ fn typed_cells_read_back_in_the_chosen_zone() {
         ],
     ];
     let zone: Tz = "Australia/Sydney".parse().unwrap();
-    let (bytes, summary) = write(&rows, zone, shared::export::cells::MAX_SHEET_ROWS);
+    let (bytes, summary) = write(&rows, zone, domain::export::cells::MAX_SHEET_ROWS);
     assert_eq!(
         summary,
         XlsxSummary {

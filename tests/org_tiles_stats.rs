@@ -18,25 +18,25 @@
 
 use crate::support;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use serde_json::{json, Value};
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::events::ingest::ingest_batch;
-use shared::export::cells::Cell;
-use shared::org_reports::config::ReportConfig;
-use shared::org_reports::data::{
+use domain::events::ingest::ingest_batch;
+use domain::export::cells::Cell;
+use domain::org_reports::config::ReportConfig;
+use domain::org_reports::data::{
     last_activity, last_consultations, load_entities, load_report_data, load_room_call_data,
     ReportData,
 };
-use shared::org_reports::download::{build_report, ReportType};
-use shared::org_reports::params::ReportParams;
-use shared::org_reports::stats::{period_buckets, DAY_SHARDS};
-use shared::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
-use shared::org_reports::{
+use domain::org_reports::download::{build_report, ReportType};
+use domain::org_reports::params::ReportParams;
+use domain::org_reports::stats::{period_buckets, DAY_SHARDS};
+use domain::org_reports::tiles::{load_period, load_tiles, tiles, tiles_from, Tiles};
+use domain::org_reports::{
     clinics, organisation, provider_summary, providers, room_calls, ReportScope,
 };
-use shared::ports::store::query_all;
-use shared::ports::{CountingStore, Index, Key, Query, SkRange, Store};
-use shared::readmodels::{keys, lists, sort_time};
+use domain::ports::store::query_all;
+use domain::ports::{CountingStore, Index, Key, Query, SkRange, Store};
+use domain::readmodels::{keys, lists, sort_time};
+use local_adapters::embedded_store::EmbeddedStore;
+use serde_json::{json, Value};
 use std::sync::Arc;
 
 const ORG: &str = "org-st";
@@ -430,7 +430,7 @@ fn raw_rows(report: ReportType, data: &ReportData) -> Vec<Vec<Cell>> {
 fn rows_from_statistics(
     report: ReportType,
     entities: &ReportData,
-    period: &shared::org_reports::stats::PeriodFigures,
+    period: &domain::org_reports::stats::PeriodFigures,
 ) -> Vec<Vec<Cell>> {
     match report {
         ReportType::Organisation => organisation::build_rows_from(entities, period),
@@ -580,8 +580,8 @@ fn assert_covered(cov: &Coverage, minimums: &[u32], label: &str) {
     );
 }
 
-async fn ingest(store: &dyn Store, events: &[Value]) -> shared::events::ingest::BatchReport {
-    let mut total = shared::events::ingest::BatchReport::default();
+async fn ingest(store: &dyn Store, events: &[Value]) -> domain::events::ingest::BatchReport {
+    let mut total = domain::events::ingest::BatchReport::default();
     for chunk in events.chunks(200) {
         let r = ingest_batch(store, now(), chunk).await.unwrap();
         assert_eq!(r.rejected, 0, "{:?}", r.results);
@@ -755,7 +755,7 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64, u64)> {
             let entities = counting.take();
             let data = load_report_data(&counting, &scope, &p).await.unwrap();
             let raw = counting.take();
-            assert_eq!(tiles, shared::org_reports::tiles::tiles(&data, p.record()));
+            assert_eq!(tiles, domain::org_reports::tiles::tiles(&data, p.record()));
             // One item per bucket of the period and a whole day's shards (organisation; and
             // clinic at clinic level).
             let b = period_buckets(p.start_utc(), p.end_utc()).unwrap();
@@ -891,7 +891,7 @@ async fn reads(store: &dyn Store) -> Vec<(u64, u64, u64, u64, u64, u64)> {
     let names: Key = keys::org_account_names(ORG);
     assert!(store.get(&names).await.unwrap().is_some());
     store
-        .delete(&names, shared::ports::Condition::None)
+        .delete(&names, domain::ports::Condition::None)
         .await
         .unwrap();
     let rows = build_report(&counting, &scope, ReportType::RoomCalls, &p, &config)

@@ -14,20 +14,20 @@ use crate::support::moto::dynamo_store;
 use crate::support::TempDir;
 use bytes::Bytes;
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{json, Value};
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::adapters::outbox::OutboxMailer;
-use shared::auth::{Principal, Role};
-use shared::deps::{Deps, Settings};
-use shared::events::ingest::ingest_batch;
-use shared::http::ApiRequest;
-use shared::ports::store::query_all;
-use shared::ports::{
+use domain::auth::{Principal, Role};
+use domain::deps::{Deps, Settings};
+use domain::events::ingest::ingest_batch;
+use domain::http::ApiRequest;
+use domain::ports::store::query_all;
+use domain::ports::{
     Condition, FixedClock, Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
 };
-use shared::readmodels::{sort_time, StoredMessage, ThreadSummary};
-use shared::referrals::threads::new_pair_thread_id;
+use domain::readmodels::{sort_time, StoredMessage, ThreadSummary};
+use domain::referrals::threads::new_pair_thread_id;
+use local_adapters::dir_blobs::DirBlobs;
+use local_adapters::embedded_store::EmbeddedStore;
+use local_adapters::outbox::OutboxMailer;
+use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
@@ -198,7 +198,7 @@ impl World {
             ),
             None => (path, vec![]),
         };
-        let (route, params) = shared::routes::find(method, path_only).expect("a route");
+        let (route, params) = domain::routes::find(method, path_only).expect("a route");
         let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
         if let Some(k) = key {
             headers.push(("Idempotency-Key".into(), k.into()));
@@ -326,7 +326,7 @@ impl World {
 
     async fn summary(&self, thread: &str) -> Option<ThreadSummary> {
         self.store()
-            .get(&shared::readmodels::keys::thread(thread))
+            .get(&domain::readmodels::keys::thread(thread))
             .await
             .unwrap()
             .map(|i| i.decode().unwrap())
@@ -777,7 +777,7 @@ async fn only_the_named_party_may_act(store: Arc<dyn Store>) {
         let rid = rid.clone();
         async move {
             store
-                .get(&shared::referrals::model::keys::referral(&rid))
+                .get(&domain::referrals::model::keys::referral(&rid))
                 .await
                 .unwrap()
                 .unwrap()
@@ -1047,7 +1047,7 @@ async fn bad_input_is_refused_naming_the_field(store: Arc<dyn Store>) {
         .await;
     assert_eq!((status, problem["field"].clone()), (400, json!("as")));
     // Cursors of another list, or another search, are refused (never reach the store).
-    let foreign = shared::ports::Cursor {
+    let foreign = domain::ports::Cursor {
         pk: "REFLIST#REFERRER#prac_other".into(),
         sk: "2026-11-20T09:00:00.000Z#ref-x".into(),
         ipk: None,

@@ -7,10 +7,10 @@
 
 use crate::support::TempDir;
 use chrono::{TimeZone, Utc};
+use domain::auth::{Principal, Role};
+use domain::ports::FixedClock;
 use local_server::{DataDir, LocalApp};
 use serde_json::{json, Value};
-use shared::auth::{Principal, Role};
-use shared::ports::FixedClock;
 use std::sync::Arc;
 
 struct Server {

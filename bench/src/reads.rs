@@ -9,12 +9,12 @@
 //! providers each clinic's statistics items and two items per account) read the same at any
 //! volume.
 
-use shared::org_reports::config::ReportConfig;
-use shared::org_reports::download::{build_report, ReportType};
-use shared::org_reports::params::ReportParams;
-use shared::org_reports::tiles::load_tiles;
-use shared::org_reports::ReportScope;
-use shared::ports::{CountingStore, Store};
+use domain::org_reports::config::ReportConfig;
+use domain::org_reports::download::{build_report, ReportType};
+use domain::org_reports::params::ReportParams;
+use domain::org_reports::tiles::load_tiles;
+use domain::org_reports::ReportScope;
+use domain::ports::{CountingStore, Store};
 
 /// What one report read.
 #[derive(Debug, Clone)]

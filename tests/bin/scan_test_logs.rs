@@ -6,7 +6,7 @@
 //! every line must be a JSON object (the local server's start-up banner, listed in
 //! [`is_banner`], is the only text allowed, and only outside `.jsonl` files); each request
 //! line carries its `request_id`; and no line holds any value of
-//! `shared::demo::sensitive_needles` (demo names, emails, message marker and texts, rating
+//! `local_adapters::demo::sensitive_needles` (demo names, emails, message marker and texts, rating
 //! comments) nor any marker of tests/hardening_logs.rs. A failure names the file, the line
 //! and the kind of what was found, never the value. Exits 1 on any finding, 2 on bad usage.
 
@@ -70,7 +70,7 @@ impl Needles {
     }
 
     fn all() -> Self {
-        let mut needles = shared::demo::sensitive_needles();
+        let mut needles = local_adapters::demo::sensitive_needles();
         needles.extend(
             SCENARIO_MARKERS
                 .iter()
@@ -103,7 +103,7 @@ fn is_banner(line: &str) -> bool {
     let mut words = line.split_whitespace();
     match (words.next(), words.next(), words.next()) {
         (Some(role), Some(_token), None) => {
-            line.starts_with("  ") && shared::auth::Role::parse(role).is_some()
+            line.starts_with("  ") && domain::auth::Role::parse(role).is_some()
         }
         _ => false,
     }

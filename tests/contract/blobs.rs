@@ -3,10 +3,10 @@
 
 use crate::support::links::{served_blobs, ServedBlobs};
 use crate::support::moto::s3_blobs;
+use aws_adapters::s3::{S3Blobs, PART_SIZE};
 use bytes::Bytes;
-use shared::adapters::dir_blobs::LinkError;
-use shared::adapters::s3::{S3Blobs, PART_SIZE};
-use shared::ports::blobs::{BlobError, BlobStore, MAX_LINK_TTL};
+use domain::ports::blobs::{BlobError, BlobStore, MAX_LINK_TTL};
+use local_adapters::dir_blobs::LinkError;
 use std::time::Duration;
 
 enum Fixture {
@@ -284,7 +284,7 @@ async fn presigned_link_downloads_the_object(blobs: &dyn BlobStore) {
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     assert_eq!(
         disposition.as_deref(),
-        Some(shared::adapters::s3::attachment_disposition(filename).as_str()),
+        Some(domain::ports::blobs::attachment_disposition(filename).as_str()),
         "the download is offered as an attachment under the file name"
     );
     assert!(response.bytes().await.unwrap() == body);
@@ -388,7 +388,7 @@ async fn embedded_links_refuse_expired_and_tampered_links() {
     assert_eq!(response.text().await.unwrap(), "link expired");
 
     // Another signing key does not verify this store's links.
-    let other = shared::adapters::dir_blobs::DirBlobs::new(
+    let other = local_adapters::dir_blobs::DirBlobs::new(
         served.blobs.dir(),
         served.base_url.clone(),
         b"another key".to_vec(),

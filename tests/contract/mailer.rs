@@ -4,9 +4,9 @@
 
 use crate::support::moto::{moto_mail, sent_mail, ses_mailer};
 use crate::support::{unique, TempDir};
-use shared::adapters::outbox::{read_outbox, OutboxMailer};
-use shared::adapters::ses::SesMailer;
-use shared::ports::mailer::{Email, MailError, Mailer};
+use aws_adapters::ses::SesMailer;
+use domain::ports::mailer::{Email, MailError, Mailer};
+use local_adapters::outbox::{read_outbox, OutboxMailer};
 
 /// A mailer and a way to see what it delivered.
 enum Fixture {

@@ -4,12 +4,12 @@
 
 use crate::support::moto::dynamo_store;
 use crate::support::TempDir;
-use serde_json::json;
-use shared::adapters::embedded_store::{EmbeddedStore, LOG_FILE};
-use shared::ports::store::{
+use domain::ports::store::{
     query_all, Condition, Cursor, Index, IndexKey, Item, Key, Query, SkRange, Store, StoreError,
     TxOp, MAX_TX_OPS,
 };
+use local_adapters::embedded_store::{EmbeddedStore, LOG_FILE};
+use serde_json::json;
 use std::collections::HashSet;
 
 struct Fixture {

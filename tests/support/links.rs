@@ -2,8 +2,8 @@
 //! from a [`DirBlobs`] after [`DirBlobs::verify_link`], as the local server does: the
 //! embedded side of the presigned-link contract.
 
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::ports::blobs::{BlobError, BlobStore};
+use domain::ports::blobs::{BlobError, BlobStore};
+use local_adapters::dir_blobs::DirBlobs;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -129,7 +129,7 @@ async fn answer(blobs: &DirBlobs, target: &str) -> (&'static str, Vec<u8>, Optio
         Ok(bytes) => (
             "200 OK",
             bytes.to_vec(),
-            Some(shared::adapters::s3::attachment_disposition(&filename)),
+            Some(domain::ports::blobs::attachment_disposition(&filename)),
         ),
         Err(BlobError::NotFound) => ("404 Not Found", b"no such object".to_vec(), None),
         Err(e) => (

@@ -10,10 +10,10 @@
 //! and because it serializes every object of every service.
 
 use super::{unique, workspace_root};
-use shared::adapters::aws::{clients_for_endpoint, AwsClients};
-use shared::adapters::dynamo::{create_table, DynamoStore};
-use shared::adapters::s3::S3Blobs;
-use shared::adapters::ses::SesMailer;
+use aws_adapters::config::{clients_for_endpoint, AwsClients};
+use aws_adapters::dynamo::{create_table, DynamoStore};
+use aws_adapters::s3::S3Blobs;
+use aws_adapters::ses::SesMailer;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

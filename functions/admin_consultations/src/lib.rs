@@ -2,16 +2,16 @@
 //! `GET /admin/consultations/counts` (SPEC A3): consultations with their tags, and the counts
 //! per tag over the past 14 days from the counters ingest keeps. Role `platform_admin` only.
 
-use shared::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
-use shared::admin::params::ListParams;
-use shared::admin::{authorize, serve_tab};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
+use domain::admin::params::ListParams;
+use domain::admin::{authorize, serve_tab};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
-/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("admin-consultations").with_blobs();
+/// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("admin-consultations").with_blobs();
 
 /// Serves the list, its export, or the 14-day counts.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

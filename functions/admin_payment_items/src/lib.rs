@@ -1,20 +1,20 @@
 //! `GET /admin/payment-items` and `GET /admin/payment-items/export` (SPEC A8): every payment item.
-//! Role `platform_admin` only; list parameters in `shared::admin::params`.
+//! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
-use shared::admin::params::ListParams;
-use shared::admin::{authorize, serve_tab};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, HandlerResult};
+use domain::admin::params::ListParams;
+use domain::admin::{authorize, serve_tab};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, HandlerResult};
 use std::sync::Arc;
 
-/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("admin-payment-items").with_blobs();
+/// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("admin-payment-items").with_blobs();
 
 /// Serves the list, or its CSV export when the path ends in `/export`.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(&req)?;
-    let params = ListParams::parse(&req, shared::admin::payment_items::PARAMS)?;
-    let tab = shared::admin::payment_items::PaymentItemsTab::from_params(&params)?;
+    let params = ListParams::parse(&req, domain::admin::payment_items::PARAMS)?;
+    let tab = domain::admin::payment_items::PaymentItemsTab::from_params(&params)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }

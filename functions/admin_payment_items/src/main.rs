@@ -2,5 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http(admin_payment_items::WIRING, admin_payment_items::handle).await
+    aws_adapters::lambda::run_http(
+        const { aws_adapters::AwsWiring::of(admin_payment_items::WIRING) },
+        admin_payment_items::handle,
+    )
+    .await
 }

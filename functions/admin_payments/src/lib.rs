@@ -1,20 +1,20 @@
 //! `GET /admin/payments` and `GET /admin/payments/export` (SPEC A7): totals per practitioner per currency.
-//! Role `platform_admin` only; list parameters in `shared::admin::params`.
+//! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
-use shared::admin::params::ListParams;
-use shared::admin::{authorize, serve_tab};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, HandlerResult};
+use domain::admin::params::ListParams;
+use domain::admin::{authorize, serve_tab};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, HandlerResult};
 use std::sync::Arc;
 
-/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("admin-payments").with_blobs();
+/// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("admin-payments").with_blobs();
 
 /// Serves the list, or its CSV export when the path ends in `/export`.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(&req)?;
     let params = ListParams::parse(&req, &[])?;
-    let tab = shared::admin::payments::PaymentsTab;
+    let tab = domain::admin::payments::PaymentsTab;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }

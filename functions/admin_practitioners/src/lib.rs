@@ -3,18 +3,18 @@
 //! approval, current availability, ratings and price; the audited availability override.
 //! Role `platform_admin` only.
 
-use shared::admin::params::ListParams;
-use shared::admin::practitioners::{
+use domain::admin::params::ListParams;
+use domain::admin::practitioners::{
     override_availability, OverrideRequest, PractitionersTab, PARAMS,
 };
-use shared::admin::{authorize, serve_tab};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::admin::{authorize, serve_tab};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
-/// The store and the blob store (the CSV export of the tab): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("admin-practitioners").with_blobs();
+/// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("admin-practitioners").with_blobs();
 
 /// Serves the list, its export, or an override.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -3,16 +3,16 @@
 //! only, never a participant message's ciphertext). Role `platform_admin` only; `limit` and
 //! `cursor` page the messages.
 
-use shared::admin::authorize;
-use shared::admin::params::ListParams;
-use shared::admin::thread::thread_details;
-use shared::deps::Deps;
-use shared::events::types::Id;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::admin::authorize;
+use domain::admin::params::ListParams;
+use domain::admin::thread::thread_details;
+use domain::deps::Deps;
+use domain::events::types::Id;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
-/// The store only (thread details have no export): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("admin-thread");
+/// The store only (thread details have no export): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("admin-thread");
 
 /// Serves the details, or 404 for an unknown thread.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -2,5 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http(admin_thread::WIRING, admin_thread::handle).await
+    aws_adapters::lambda::run_http(
+        const { aws_adapters::AwsWiring::of(admin_thread::WIRING) },
+        admin_thread::handle,
+    )
+    .await
 }

@@ -1,11 +1,11 @@
 //! `GET /health` (public): tells a load balancer or a person that the API answers.
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("health");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("health");
 
 /// Answers `{"status":"ok","time":...}`; reaches no backing service, so it stays cheap.
 pub async fn handle(deps: Arc<Deps>, _req: ApiRequest) -> HandlerResult {

@@ -5,11 +5,11 @@
 //! policy and the rule's dead-letter queue keep it for inspection; a retried event that
 //! already landed is a duplicate and changes nothing.
 
-use shared::deps::Deps;
-use shared::events::ingest::{ingest_batch, EventStatus};
+use domain::deps::Deps;
+use domain::events::ingest::{ingest_batch, EventStatus};
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("ingest-events");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("ingest-events");
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum IngestFailure {

@@ -5,8 +5,12 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init_logging();
-    let deps = Arc::new(shared::deps::Deps::from_aws_env(&ingest_events::WIRING).await?);
+    domain::telemetry::init_logging();
+    let deps = Arc::new(
+        const { aws_adapters::AwsWiring::of(ingest_events::WIRING) }
+            .deps()
+            .await?,
+    );
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move {

@@ -2,15 +2,15 @@
 //! path. Answers 200 when every event landed (or was a duplicate), 207 with per-event results
 //! when some were rejected, and a 400 problem naming each event's field when all were.
 
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
+use domain::http::{ApiRequest, ApiResponse, FieldError, HandlerResult, Problem};
 use serde::Deserialize;
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
-use shared::http::{ApiRequest, ApiResponse, FieldError, HandlerResult, Problem};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("ingest-http");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("ingest-http");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,14 +2,14 @@
 //! `PUT /orgs/{org_id}/reports/config` (org admins): the organisation's report configuration
 //! (SPEC C1). A change is audited in the same transaction (D4); a stale `version` answers 409.
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::org_reports::config::{load_config, save_config, ConfigChange};
-use shared::org_reports::{authorise, CONFIG_WRITERS, ORG_READERS};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::org_reports::config::{load_config, save_config, ConfigChange};
+use domain::org_reports::{authorise, CONFIG_WRITERS, ORG_READERS};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-config");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-report-config");
 
 /// Reads or replaces the configuration.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -4,16 +4,16 @@
 //! records it in the 24-hour history and answers 201 with a presigned link valid for minutes
 //! (SPEC C1, C9, C10, D1, D4). A range over 2 calendar months answers 422 (email only).
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::org_reports::download::{download, report_tempdir, ReportType};
-use shared::org_reports::params::ParamsInput;
-use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::org_reports::download::{download, report_tempdir, ReportType};
+use domain::org_reports::params::ParamsInput;
+use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
-/// The store and the blob store (the report file and its link): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("org-report-download").with_blobs();
+/// The store and the blob store (the report file and its link): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("org-report-download").with_blobs();
 
 /// Generates, stores and links one report.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -5,16 +5,16 @@
 //! `GET /clinics/{clinic_id}/reports/jobs/{job_id}`: the job's state and progress (SPEC D2).
 //! The export itself runs in `org-report-email-job`.
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::org_reports::download::ReportType;
-use shared::org_reports::email::{find_job, request_email};
-use shared::org_reports::params::ParamsInput;
-use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::org_reports::download::ReportType;
+use domain::org_reports::email::{find_job, request_email};
+use domain::org_reports::params::ParamsInput;
+use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-email");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-report-email");
 
 /// Queues an emailed report (POST) or shows a job (GET).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -2,5 +2,9 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http(org_report_email::WIRING, org_report_email::handle).await
+    aws_adapters::lambda::run_http(
+        const { aws_adapters::AwsWiring::of(org_report_email::WIRING) },
+        org_report_email::handle,
+    )
+    .await
 }

@@ -1,6 +1,6 @@
 //! The export job of emailed reports (SPEC D2), triggered in AWS by the table's stream
 //! (`NEW_IMAGE`, filtered to inserted job items) and locally by the local server's worker,
-//! both through [`run_job`](shared::org_reports::email::run_job).
+//! both through [`run_job`](domain::org_reports::email::run_job).
 //!
 //! Each record names a job by its keys. A job that ran (done, or failed with its reason) or
 //! that was already claimed reports success: the claim on the job's version makes a second
@@ -10,13 +10,13 @@
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use shared::deps::Deps;
-use shared::org_reports::email::{job_id_of_keys, run_job, JobOutcome};
+use domain::deps::Deps;
+use domain::org_reports::email::{job_id_of_keys, run_job, JobOutcome};
 use std::path::Path;
 
 /// The store, the blob store (the report file) and the mailer (the email): see
-/// [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-email-job")
+/// [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-report-email-job")
     .with_blobs()
     .with_mailer();
 

@@ -5,13 +5,17 @@ use std::sync::Arc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    shared::telemetry::init_logging();
-    let deps = Arc::new(shared::deps::Deps::from_aws_env(&org_report_email_job::WIRING).await?);
+    domain::telemetry::init_logging();
+    let deps = Arc::new(
+        const { aws_adapters::AwsWiring::of(org_report_email_job::WIRING) }
+            .deps()
+            .await?,
+    );
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<aws_lambda_events::dynamodb::Event>| {
             let deps = deps.clone();
             async move {
-                let tempdir = shared::org_reports::download::report_tempdir();
+                let tempdir = domain::org_reports::download::report_tempdir();
                 Ok::<_, lambda_runtime::Error>(
                     org_report_email_job::handle(&deps, event.payload, &tempdir).await,
                 )

@@ -4,17 +4,17 @@
 //! answers a freshly presigned link (audited). Entries older than 24 hours answer 404 and are
 //! left out of the list, whatever TTL has deleted.
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult};
-use shared::org_reports::download::relink;
-use shared::org_reports::history::{list_history, HistoryPage, ReportView};
-use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult};
+use domain::org_reports::download::relink;
+use domain::org_reports::history::{list_history, HistoryPage, ReportView};
+use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store and the blob store (fresh links to stored reports): see
-/// [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("org-report-history").with_blobs();
+/// [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("org-report-history").with_blobs();
 
 /// Lists the history or re-links one entry.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -3,19 +3,19 @@
 //! organisation): the summary tiles (SPEC C2) for `from`, `to`, `time_zone` and
 //! `min_duration_seconds` given as query parameters (missing ones from the configuration). A
 //! range over 2 calendar months has no tiles: 422 (email only). The period's figures come from
-//! the statistics items ingest keeps (`shared::org_reports::stats`): the same number of reads
+//! the statistics items ingest keeps (`domain::org_reports::stats`): the same number of reads
 //! at any volume.
 
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::org_reports::config::load_config;
-use shared::org_reports::params::{ParamsInput, ReportParams};
-use shared::org_reports::tiles::load_tiles;
-use shared::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::org_reports::config::load_config;
+use domain::org_reports::params::{ParamsInput, ReportParams};
+use domain::org_reports::tiles::load_tiles;
+use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("org-report-summary");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-report-summary");
 
 /// Answers the tiles.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

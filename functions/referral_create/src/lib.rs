@@ -3,15 +3,15 @@
 //! `{"patient_id", "specialist_id", "message"?}`; an `Idempotency-Key` header makes a retry
 //! answer the first answer. 201 with the referral as the referrer sees it.
 
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult};
-use shared::referrals::flow::{self, CreateReferral};
-use shared::referrals::parse_body;
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult};
+use domain::referrals::flow::{self, CreateReferral};
+use domain::referrals::parse_body;
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-create");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-create");
 
 /// Creates the referral (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

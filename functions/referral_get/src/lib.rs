@@ -2,14 +2,14 @@
 //! transitions, as the calling party sees it; 404 for anyone who is not a party, or to whom
 //! it has not come yet.
 
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::referrals::flow;
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::referrals::flow;
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-get");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-get");
 
 /// Answers the referral as the calling party sees it.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -2,14 +2,14 @@
 //! `patient`): the caller's referrals in one capacity, newest first, one Query on their own
 //! list. Practitioners say `as=referrer` or `as=specialist`; patients `as=patient` (default).
 
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult};
-use shared::referrals::{flow, page_params};
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult};
+use domain::referrals::{flow, page_params};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-list");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-list");
 
 /// Answers one page of the caller's referrals in the capacity `as` names.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

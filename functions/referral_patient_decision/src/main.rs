@@ -2,7 +2,7 @@
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::run_http(
+    aws_adapters::lambda::run_http(
         referral_patient_decision::WIRING,
         referral_patient_decision::handle,
     )

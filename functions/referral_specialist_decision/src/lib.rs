@@ -3,16 +3,16 @@
 //! 403, anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes
 //! a retry answer the first answer. 200 with the referral as the caller sees it.
 
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use shared::referrals::flow::{self, DecisionRequest, Step};
-use shared::referrals::parse_body;
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use domain::referrals::flow::{self, DecisionRequest, Step};
+use domain::referrals::parse_body;
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring =
-    shared::deps::Wiring::store_only("referral-specialist-decision");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring =
+    domain::deps::Wiring::store_only("referral-specialist-decision");
 
 /// Takes the specialist's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

@@ -2,15 +2,15 @@
 //! approved practitioners to refer to, whose name begins with `q` and/or who list
 //! `specialty` (both case- and accent-insensitive), in name order; never the caller.
 
-use shared::auth::{require, Role, Scope};
-use shared::deps::Deps;
-use shared::http::{ApiRequest, ApiResponse, HandlerResult};
-use shared::referrals::page_params;
-use shared::referrals::search::{search_specialists, SpecialistSearch};
+use domain::auth::{require, Role, Scope};
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult};
+use domain::referrals::page_params;
+use domain::referrals::search::{search_specialists, SpecialistSearch};
 use std::sync::Arc;
 
-/// The store only (no blob store, no mailer): see [`shared::deps::Wiring`].
-pub const WIRING: shared::deps::Wiring = shared::deps::Wiring::store_only("referral-specialists");
+/// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-specialists");
 
 /// Answers one page of approved practitioners matching the search.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {

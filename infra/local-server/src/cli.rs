@@ -10,7 +10,7 @@
 
 use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use shared::auth::{Principal, Role};
+use domain::auth::{Principal, Role};
 use std::path::PathBuf;
 
 /// The telehealth reporting API on 127.0.0.1, with the embedded adapters under a data

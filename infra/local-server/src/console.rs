@@ -10,7 +10,7 @@
 use crate::LocalApp;
 use axum::body::Body;
 use axum::response::Response;
-use shared::auth::{Principal, Role};
+use domain::auth::{Principal, Role};
 
 /// The console's files: (name under `/console/`, content type, bytes).
 const FILES: &[(&str, &str, &[u8])] = &[
@@ -49,7 +49,7 @@ pub struct Identity {
 /// second practitioner to act as the specialist of a referral and the organisation admin of
 /// another organisation (`acc-61`, the first account of `org-2` in the demo world).
 pub fn identities() -> Vec<Identity> {
-    let mut out: Vec<Identity> = shared::demo::demo_principals()
+    let mut out: Vec<Identity> = local_adapters::demo::demo_principals()
         .into_iter()
         .filter(|p| p.role != Role::Service)
         .map(|principal| Identity {
@@ -246,7 +246,7 @@ mod tests {
     /// table, the SAM template or the OpenAPI document names them.
     #[test]
     fn the_console_is_no_route_of_the_api() {
-        assert!(shared::routes::ROUTES
+        assert!(domain::routes::ROUTES
             .iter()
             .all(|r| !r.path.starts_with("/console") && r.path != "/"));
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

@@ -1,8 +1,8 @@
 //! Demo data for the local run: loaded once, on the first start, through the ingest path.
 
 use crate::LocalApp;
-use shared::auth::Principal;
-use shared::ports::{Condition, Item, Key};
+use domain::auth::Principal;
+use domain::ports::{Condition, Item, Key};
 
 /// The subjects the server prints a ready token for, one per role.
 #[derive(Debug, Clone)]
@@ -14,7 +14,7 @@ impl DemoSubjects {
     /// The demo's subjects, one per role (they exist in the demo data with that role).
     pub fn demo() -> Self {
         DemoSubjects {
-            principals: shared::demo::demo_principals(),
+            principals: local_adapters::demo::demo_principals(),
         }
     }
 
@@ -28,21 +28,21 @@ fn marker_key() -> Key {
 }
 
 /// Loads the demo data unless this data directory already holds it. `scale` is
-/// [`shared::demo::Scale::demo`] for the local run, or a [`shared::demo::Scale::bench`] to try the
+/// [`local_adapters::demo::Scale::demo`] for the local run, or a [`local_adapters::demo::Scale::bench`] to try the
 /// API at benchmark volume (`serve --bench-rows N`).
 pub async fn load_once(
     app: &LocalApp,
-    scale: shared::demo::Scale,
-) -> Result<DemoSubjects, shared::ports::StoreError> {
+    scale: local_adapters::demo::Scale,
+) -> Result<DemoSubjects, domain::ports::StoreError> {
     let store = &*app.deps.store;
     if store.get(&marker_key()).await?.is_none() {
-        let config = shared::demo::DemoConfig {
+        let config = local_adapters::demo::DemoConfig {
             scale,
-            ..shared::demo::DemoConfig::demo(app.deps.clock.now())
+            ..local_adapters::demo::DemoConfig::demo(app.deps.clock.now())
         };
         let started = std::time::Instant::now();
         eprintln!("loading demo data through ingest (first start only)...");
-        let summary = shared::demo::load_demo(store, &config).await?;
+        let summary = local_adapters::demo::load_demo(store, &config).await?;
         eprintln!(
             "demo data loaded: {} events ({} threads, {} messages, {} consultation rows) in {:.1} s",
             summary.total_events(),

@@ -12,14 +12,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, Request, Uri};
 use axum::response::Response;
 use axum::Router;
-use shared::adapters::dir_blobs::DirBlobs;
-use shared::adapters::embedded_store::EmbeddedStore;
-use shared::adapters::outbox::OutboxMailer;
-use shared::auth::{AuthError, DevKey, Principal};
-use shared::deps::{Deps, Settings, Wiring};
-use shared::http::{ApiRequest, ApiResponse, HandlerResult, Problem, MAX_BODY_BYTES};
-use shared::ports::{Clock, SystemClock};
-use shared::routes::{self, Route};
+use domain::auth::{AuthError, DevKey, Principal};
+use domain::deps::{Deps, Settings, Wiring};
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem, MAX_BODY_BYTES};
+use domain::ports::{Clock, SystemClock};
+use domain::routes::{self, Route};
+use local_adapters::dir_blobs::DirBlobs;
+use local_adapters::embedded_store::EmbeddedStore;
+use local_adapters::outbox::OutboxMailer;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -151,10 +151,10 @@ impl DataDir {
 
 /// Settings of the local run: both referral options on unless the environment says otherwise
 /// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`).
-pub fn local_settings(base_url: &str) -> Result<Settings, shared::deps::ConfigError> {
+pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigError> {
     let flag = |name: &'static str| match std::env::var(name) {
         Err(_) => Ok(true),
-        Ok(_) => shared::deps::env_bool(name),
+        Ok(_) => domain::deps::env_bool(name),
     };
     Ok(Settings {
         platform_base_url: std::env::var("PLATFORM_BASE_URL")
@@ -169,9 +169,9 @@ pub enum StartError {
     #[error("data directory: {0}")]
     Io(#[from] std::io::Error),
     #[error("store: {0}")]
-    Store(#[from] shared::ports::StoreError),
+    Store(#[from] domain::ports::StoreError),
     #[error("configuration: {0}")]
-    Config(#[from] shared::deps::ConfigError),
+    Config(#[from] domain::deps::ConfigError),
 }
 
 impl LocalApp {
@@ -222,9 +222,9 @@ impl LocalApp {
         let deps = self.deps.wired_as(&org_report_email_job::WIRING);
         let wake = self.email_jobs.clone();
         tokio::spawn(async move {
-            let tempdir = shared::org_reports::download::report_tempdir();
+            let tempdir = domain::org_reports::download::report_tempdir();
             loop {
-                match shared::org_reports::email::queued_jobs(&*deps.store, 10).await {
+                match domain::org_reports::email::queued_jobs(&*deps.store, 10).await {
                     Ok(jobs) if !jobs.is_empty() => {
                         let event = org_report_email_job::insert_event(&jobs);
                         let response = org_report_email_job::handle(&deps, event, &tempdir).await;
@@ -362,7 +362,7 @@ async fn serve(State(app): State<LocalApp>, req: Request<Body>) -> Response {
 pub async fn call_route(app: &LocalApp, route: &'static Route, req: ApiRequest) -> ApiResponse {
     let deps = app.deps.clone();
     let wake_email_worker = route.function == "org-report-email" && route.method == "POST";
-    let response = shared::http::respond(route.function, req, move |r| async move {
+    let response = domain::http::respond(route.function, req, move |r| async move {
         match dispatch(route.function, deps, r) {
             Some(fut) => fut.await,
             None => {
@@ -403,13 +403,13 @@ async fn serve_blob(app: &LocalApp, key: &str, query: &[(String, String)]) -> Re
     {
         return problem(Problem::new(403, "bad-link", "Forbidden", e.to_string()));
     }
-    match shared::ports::BlobStore::get(&*app.blobs, key).await {
+    match domain::ports::BlobStore::get(&*app.blobs, key).await {
         Ok(bytes) => Response::builder()
             .status(200)
             .header("content-type", content_type(key))
             .header(
                 "content-disposition",
-                shared::adapters::s3::attachment_disposition(filename),
+                domain::ports::blobs::attachment_disposition(filename),
             )
             .body(Body::from(bytes))
             .unwrap_or_else(|_| Response::new(Body::empty())),

@@ -44,7 +44,7 @@ fn token(args: &Token) -> ExitCode {
 }
 
 async fn serve(args: &Serve) -> ExitCode {
-    shared::telemetry::init_logging();
+    domain::telemetry::init_logging();
     let port = args.port;
     let data = DataDir::new(&args.data.data_dir);
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", port)).await {
@@ -70,11 +70,11 @@ async fn serve(args: &Serve) -> ExitCode {
         local_server::demo::DemoSubjects::demo()
     } else {
         let mut scale = match args.bench_rows {
-            None => shared::demo::Scale::demo(),
+            None => local_adapters::demo::Scale::demo(),
             // One organisation, so its reports hold the whole benchmark volume.
-            Some(rows) => shared::demo::Scale {
+            Some(rows) => local_adapters::demo::Scale {
                 organisations: 1,
-                ..shared::demo::Scale::bench(rows)
+                ..local_adapters::demo::Scale::bench(rows)
             },
         };
         // The tab benchmark's volume: `--bench-threads 100000 --chatter 3` makes 100,000

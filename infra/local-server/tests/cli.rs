@@ -3,7 +3,7 @@
 //! start-up lines infra/test.sh, infra/bench-server.sh and web/tests read.
 
 use local_server::DataDir;
-use shared::auth::Role;
+use domain::auth::Role;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! are S3 multipart uploads (parts of 8 MiB, the last one smaller), download links are
 //! SigV4 presigned GETs that offer the object as an attachment under a file name.
 
-use crate::ports::blobs::{check_key, BlobError, BlobStore, BlobUpload, MAX_LINK_TTL};
 use async_trait::async_trait;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
@@ -10,26 +9,13 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
 use bytes::{Bytes, BytesMut};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use domain::ports::blobs::{
+    attachment_disposition, check_key, BlobError, BlobStore, BlobUpload, MAX_LINK_TTL,
+};
 use std::time::Duration;
 
 /// Size of every part of a multipart upload but the last (S3 wants at least 5 MiB).
 pub const PART_SIZE: usize = 8 << 20;
-
-/// Characters kept as they are in an RFC 5987 `filename*` value (`attr-char`).
-const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'!')
-    .remove(b'#')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'+')
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'^')
-    .remove(b'_')
-    .remove(b'`')
-    .remove(b'|')
-    .remove(b'~');
 
 /// Objects in one S3 bucket.
 #[derive(Debug, Clone)]
@@ -67,25 +53,6 @@ where
         )),
         None => BlobError::Unavailable(format!("{op}: {}", DisplayErrorContext(&err))),
     }
-}
-
-/// `Content-Disposition` offering the object as a download named `filename`: a plain ASCII
-/// fallback and the exact UTF-8 name (RFC 6266 / RFC 5987).
-pub fn attachment_disposition(filename: &str) -> String {
-    let fallback: String = filename
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!(
-        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
-        utf8_percent_encode(filename, ATTR_CHAR)
-    )
 }
 
 #[async_trait]

@@ -2,9 +2,7 @@
 //! environment in Lambda, one constructor per adapter so that a function links only the
 //! clients its wiring names, or pointed at a local emulator (moto) in tests.
 
-use crate::adapters::{dynamo::DynamoStore, s3::S3Blobs, ses::SesMailer};
-use crate::deps::{env_required, ConfigError};
-use crate::ports::{BlobStore, Mailer, Store};
+use crate::{dynamo::DynamoStore, s3::S3Blobs, ses::SesMailer};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use aws_sdk_dynamodb::config::BehaviorVersion;
@@ -14,6 +12,8 @@ use aws_smithy_http_client::{Builder, ConnectorBuilder};
 use aws_types::region::Region;
 use aws_types::sdk_config::SharedHttpClient;
 use aws_types::SdkConfig;
+use domain::deps::{env_required, ConfigError};
+use domain::ports::{BlobStore, Mailer, Store};
 use std::sync::Arc;
 
 /// The three SDK clients of the AWS adapters, for tests and local tooling (`clients_for_endpoint`).
@@ -93,7 +93,7 @@ fn endpoint(config: &SdkConfig, name: &str) -> Option<String> {
         .or_else(|| config.endpoint_url().map(String::from))
 }
 
-// The three constructors below are what a function's `Wiring` (crate::deps) names: a binary
+// The three constructors below are what a function's `Wiring` (domain::deps) names: a binary
 // links the SDK client of a constructor only when its wiring refers to it.
 
 /// The DynamoDB store on table `TABLE_NAME` (endpoint override: `AWS_ENDPOINT_URL_DYNAMODB`,

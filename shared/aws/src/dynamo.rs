@@ -12,12 +12,6 @@
 //! [`Page::next`] is set exactly when more items match. Requests are checked (keys, cursor,
 //! transaction shape) the same way as in the embedded adapter before anything is sent.
 
-use crate::adapters::embedded_store::{
-    check_item, check_key, check_query, check_transaction, normalize_range,
-};
-use crate::ports::store::{
-    Condition, Cursor, Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
-};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -28,6 +22,10 @@ use aws_sdk_dynamodb::types::{
     TimeToLiveSpecification, TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
+use domain::ports::store::{
+    check_item, check_key, check_query, check_transaction, normalize_range, Condition, Cursor,
+    Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
+};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -167,9 +165,9 @@ fn index_key(
     attrs: &Attrs,
     pk: &str,
     sk: &str,
-) -> Result<Option<crate::ports::store::IndexKey>, StoreError> {
+) -> Result<Option<domain::ports::store::IndexKey>, StoreError> {
     match (get_s(attrs, pk)?, get_s(attrs, sk)?) {
-        (Some(p), Some(s)) => Ok(Some(crate::ports::store::IndexKey::new(p, s))),
+        (Some(p), Some(s)) => Ok(Some(domain::ports::store::IndexKey::new(p, s))),
         _ => Ok(None),
     }
 }
@@ -235,7 +233,7 @@ fn condition_expr(condition: &Condition) -> Expr {
 /// The UpdateExpression of an `ADD` (with the index key and expiry it sets, if any).
 fn add_expr(
     delta: i64,
-    gsi1: Option<&crate::ports::store::IndexKey>,
+    gsi1: Option<&domain::ports::store::IndexKey>,
     expires_at: Option<i64>,
 ) -> Expr {
     let mut names = HashMap::from([("#count".to_string(), COUNT.to_string())]);

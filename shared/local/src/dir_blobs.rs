@@ -14,10 +14,10 @@
 //! Keys whose first segment is `.tmp` or `.uploads` are refused. The content type is not
 //! kept (the local server derives it from the file name it offers).
 
-use crate::ports::blobs::{check_key, BlobError, BlobStore, BlobUpload, MAX_LINK_TTL};
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
+use domain::ports::blobs::{check_key, BlobError, BlobStore, BlobUpload, MAX_LINK_TTL};
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::Sha256;

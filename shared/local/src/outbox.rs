@@ -7,10 +7,10 @@
 //! `multipart/alternative` (text first, HTML second). Files are written under a temporary
 //! name and renamed, so a reader never sees half a message.
 
-use crate::ports::mailer::{Email, MailError, Mailer};
 use async_trait::async_trait;
 use base64::Engine;
 use chrono::Utc;
+use domain::ports::mailer::{Email, MailError, Mailer};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,17 +1,15 @@
-//! The shared library of the telehealth reporting and referral backend: domain, events,
-//! read models, ports and their adapters, auth and the HTTP glue every Lambda uses.
+//! The domain of the telehealth reporting and referral backend: events and their ingest, read
+//! models, report builders, referrals, exporters, auth and the ports (traits) the adapters
+//! implement (`aws-adapters` in AWS, `local-adapters` for the local run).
 
-pub mod adapters;
 pub mod admin;
 pub mod audit;
 pub mod auth;
-pub mod demo;
 pub mod deps;
 pub mod events;
 pub mod export;
 pub mod http;
 pub mod ids;
-pub mod lambda;
 pub mod org_reports;
 pub mod ports;
 pub mod readmodels;

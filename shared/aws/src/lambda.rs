@@ -1,6 +1,6 @@
 //! The Lambda side of the HTTP glue: turns an API Gateway HTTP API (payload 2.0) request into
 //! an [`ApiRequest`] — the caller's claims come from the JWT authorizer's context — runs the
-//! handler through [`crate::http::respond`], and turns the answer back into the payload 2.0
+//! handler through [`domain::http::respond`], and turns the answer back into the payload 2.0
 //! response.
 //!
 //! The event and response types are aws_lambda_events' own, run by lambda_runtime directly
@@ -10,12 +10,13 @@
 //! with a header it could not hold as an empty 200. Here such a body is a 400 naming `body`,
 //! and such a header a logged 500.
 
-use crate::auth::Principal;
-use crate::deps::{Deps, Wiring};
-use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use crate::AwsWiring;
 use aws_lambda_events::apigw::{ApiGatewayV2httpRequest, ApiGatewayV2httpResponse};
 use aws_lambda_events::encodings::Body;
 use base64::Engine;
+use domain::auth::Principal;
+use domain::deps::Deps;
+use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use http::header::{HeaderName, HeaderValue, COOKIE, SET_COOKIE};
 use lambda_runtime::{service_fn, LambdaEvent};
 use std::future::Future;
@@ -127,21 +128,21 @@ fn convert(resp: &ApiResponse) -> Option<ApiGatewayV2httpResponse> {
 /// Runs an HTTP handler as a Lambda function: logging, the AWS [`Deps`] of the function's
 /// [`Wiring`] (its crate's `WIRING` constant), the runtime loop. This is all a function's
 /// `main` calls.
-pub async fn run_http<F, Fut>(wiring: Wiring, handler: F) -> Result<(), lambda_runtime::Error>
+pub async fn run_http<F, Fut>(wiring: AwsWiring, handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(Arc<Deps>, ApiRequest) -> Fut + Send + Sync + Copy + 'static,
     Fut: Future<Output = HandlerResult> + Send + 'static,
 {
-    crate::telemetry::init_logging();
-    let name = wiring.name;
-    let deps = Arc::new(Deps::from_aws_env(&wiring).await?);
+    domain::telemetry::init_logging();
+    let name = wiring.wiring.name;
+    let deps: Arc<Deps> = Arc::new(wiring.deps().await?);
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<ApiGatewayV2httpRequest>| {
             let deps = deps.clone();
             async move {
                 let (api, refused) = from_lambda(event.payload);
                 let request_id = api.request_id.clone();
-                let resp = crate::http::respond(name, api, move |r| async move {
+                let resp = domain::http::respond(name, api, move |r| async move {
                     match refused {
                         Some(problem) => Err(problem),
                         None => handler(deps, r).await,
@@ -161,7 +162,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
+    use domain::auth::Role;
 
     /// An HTTP API (payload 2.0) request as API Gateway hands it over after its JWT authorizer
     /// accepted the token; array claims arrive flattened as `[a b]`.
@@ -278,7 +279,7 @@ mod tests {
 
     #[test]
     fn responses_keep_status_headers_and_body() {
-        let resp = crate::http::Problem::bad_request("limit", "must be 1 to 500").into_response();
+        let resp = domain::http::Problem::bad_request("limit", "must be 1 to 500").into_response();
         let out = to_lambda(resp).expect("converts");
         assert_eq!(out.status_code, 400);
         assert_eq!(out.headers["content-type"], "application/problem+json");

@@ -63,30 +63,28 @@ impl Settings {
     }
 }
 
-/// Builds one adapter of a port from the environment and the shared SDK configuration.
-pub type FromEnv<T> = fn(&aws_types::SdkConfig) -> Result<Arc<T>, ConfigError>;
-
-/// Which AWS adapters a function's binary is built with, chosen at compile time.
+/// Which ports a function is built with, besides the store every function has.
 ///
-/// Every function crate declares `pub const WIRING: Wiring` in its `lib.rs` and its `main`
-/// hands that constant to [`crate::lambda::run_http`] (or [`Deps::from_aws_env`]). A port
-/// left out is not a runtime switch: the constructor of its adapter is never referenced, so
-/// the binary does not link its SDK client at all (a function that needs neither the S3 nor
-/// the SES client is about half the size). Every function has the store (DynamoDB); the blob
-/// store (S3) goes to the functions that export, download or presign report files, the mailer
-/// (SES) to the emailed-report job. `tests/wiring.rs` holds each function's wiring to its
-/// routes and to the permissions `template.yaml` grants it.
+/// Every function crate declares `pub const WIRING: Wiring` in its `lib.rs`. In AWS its `main`
+/// turns that constant into the adapters' constructors at compile time
+/// (`aws_adapters::AwsWiring::of`): a port left out is not a runtime switch, the constructor
+/// of its adapter is never referenced, so the binary does not link its SDK client at all (a
+/// function that needs neither the S3 nor the SES client is about half the size). Every
+/// function has the store (DynamoDB); the blob store (S3) goes to the functions that export,
+/// download or presign report files, the mailer (SES) to the emailed-report job.
+/// `tests/wiring.rs` holds each function's wiring to its routes and to the permissions
+/// `template.yaml` grants it.
 ///
 /// A port left out is answered by [`NotWired`]: every call fails with an error that names the
 /// port and the function (`BlobError::NotWired`, `MailError::NotWired`), logged as a server
 /// error, never a silent fake. The local server applies the same wiring to each function
 /// ([`Deps::wired_as`]), so a missing port shows in local runs and tests too.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wiring {
     /// The function's name (`admin-feed`), for logs and the not-wired errors.
     pub name: &'static str,
-    blobs: Option<FromEnv<dyn BlobStore>>,
-    mailer: Option<FromEnv<dyn Mailer>>,
+    blobs: bool,
+    mailer: bool,
 }
 
 impl Wiring {
@@ -94,33 +92,33 @@ impl Wiring {
     pub const fn store_only(name: &'static str) -> Wiring {
         Wiring {
             name,
-            blobs: None,
-            mailer: None,
+            blobs: false,
+            mailer: false,
         }
     }
 
-    /// Adds the blob store (S3 bucket `BUCKET_NAME`).
+    /// Adds the blob store (S3 bucket `BUCKET_NAME` in AWS).
     pub const fn with_blobs(self) -> Wiring {
         Wiring {
-            blobs: Some(crate::adapters::aws::s3_blobs_from_env),
+            blobs: true,
             ..self
         }
     }
 
-    /// Adds the mailer (SES v2, sender `SES_FROM`).
+    /// Adds the mailer (SES v2, sender `SES_FROM` in AWS).
     pub const fn with_mailer(self) -> Wiring {
         Wiring {
-            mailer: Some(crate::adapters::aws::ses_mailer_from_env),
+            mailer: true,
             ..self
         }
     }
 
     pub const fn has_blobs(&self) -> bool {
-        self.blobs.is_some()
+        self.blobs
     }
 
     pub const fn has_mailer(&self) -> bool {
-        self.mailer.is_some()
+        self.mailer
     }
 }
 
@@ -168,34 +166,6 @@ impl Mailer for NotWired {
 }
 
 impl Deps {
-    /// The AWS wiring of `wiring`'s function: DynamoDB table `TABLE_NAME`, and when wired, S3
-    /// bucket `BUCKET_NAME` and SES sender `SES_FROM`, plus [`Settings::from_env`] and the
-    /// region and credentials ([`crate::adapters::aws::sdk_config`]). Only the variables of
-    /// the wired ports are required.
-    pub async fn from_aws_env(wiring: &Wiring) -> Result<Deps, ConfigError> {
-        let settings = Settings::from_env()?;
-        let config = crate::adapters::aws::sdk_config()?;
-        let store = crate::adapters::aws::dynamo_store_from_env(&config)?;
-        let not_wired = Arc::new(NotWired {
-            function: wiring.name,
-        });
-        let blobs: Arc<dyn BlobStore> = match wiring.blobs {
-            Some(build) => build(&config)?,
-            None => not_wired.clone(),
-        };
-        let mailer: Arc<dyn Mailer> = match wiring.mailer {
-            Some(build) => build(&config)?,
-            None => not_wired,
-        };
-        Ok(Deps {
-            store,
-            blobs,
-            mailer,
-            clock: Arc::new(crate::ports::SystemClock),
-            settings,
-        })
-    }
-
     /// These dependencies as `wiring`'s function gets them in AWS: the ports it leaves out
     /// are replaced by [`NotWired`]. The local server runs each function through this.
     pub fn wired_as(&self, wiring: &Wiring) -> Deps {

@@ -5,12 +5,12 @@
 //! suspended account or paused sending, any other 4xx) become [`MailError::Rejected`];
 //! throttling, limits, 5xx and network failures become [`MailError::Unavailable`].
 
-use crate::ports::mailer::{Email, MailError, Mailer};
 use async_trait::async_trait;
 use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
+use domain::ports::mailer::{Email, MailError, Mailer};
 
 /// Sends mail through SES v2 from one verified sender.
 #[derive(Debug, Clone)]

@@ -23,14 +23,15 @@
 //! run the same scenarios against both. Expired items are not deleted: like DynamoDB, whose
 //! TTL deletes lazily, readers filter on `expires_at` themselves.
 
-use crate::ports::store::{
-    Body, Condition, Cursor, Index, IndexKey, Item, ItemKeys, Key, LazyItem, LazyPage, Page, Query,
-    SkRange, Store, StoreError, TxOp, MAX_TX_OPS,
-};
 use async_trait::async_trait;
+use domain::ports::store::{
+    check_item, check_key, check_query, check_transaction, normalize_range, Body, Condition,
+    Cursor, Index, IndexKey, Item, ItemKeys, Key, LazyItem, LazyPage, Page, Query, SkRange, Store,
+    StoreError, TxOp,
+};
 use serde::{Deserialize, Serialize};
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Bound;
@@ -509,116 +510,6 @@ fn holds(condition: &Condition, current: Option<&Stored>) -> bool {
         Condition::Exists => current.is_some(),
         Condition::VersionIs(v) => current.is_some_and(|item| item.version == *v),
     }
-}
-
-/// Checks the shape of a transaction the same way in every adapter: at most [`MAX_TX_OPS`]
-/// ops, each on a distinct key.
-pub(crate) fn check_transaction(ops: &[TxOp]) -> Result<(), StoreError> {
-    check_ops(ops)?;
-    if ops.len() > MAX_TX_OPS {
-        return Err(StoreError::Invalid(format!(
-            "a transaction holds at most {MAX_TX_OPS} writes, not {}",
-            ops.len()
-        )));
-    }
-    let mut seen = HashSet::with_capacity(ops.len());
-    for op in ops {
-        let key = op.key();
-        if !seen.insert(key.clone()) {
-            return Err(StoreError::Invalid(format!(
-                "key {}/{} appears twice in one transaction",
-                key.pk, key.sk
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Checks a query the same way in every adapter: a page size of at least 1, and a cursor
-/// that lies in the queried partition and sort-key range (DynamoDB refuses a start key
-/// outside the query's key condition).
-pub(crate) fn check_query(query: &Query) -> Result<(), StoreError> {
-    if query.limit == Some(0) {
-        return Err(StoreError::Invalid("a page holds at least one item".into()));
-    }
-    if query.pk.is_empty() {
-        return Err(StoreError::Invalid("empty partition key".into()));
-    }
-    if let Some(c) = &query.after {
-        let (pk, sk) = match query.index {
-            Index::Primary => (Some(&c.pk), Some(&c.sk)),
-            Index::Gsi1 | Index::Gsi2 => (c.ipk.as_ref(), c.isk.as_ref()),
-        };
-        let inside = pk == Some(&query.pk) && sk.is_some_and(|sk| query.sk.contains(sk));
-        if !inside {
-            return Err(StoreError::InvalidCursor);
-        }
-    }
-    Ok(())
-}
-
-/// The range as both adapters run it: `None` when it cannot match anything (`Between(a, b)`
-/// with `a > b`, which DynamoDB would refuse, or an upper bound of `""`), and without empty
-/// strings (DynamoDB refuses them in key conditions; no stored sort key is empty).
-pub(crate) fn normalize_range(range: &SkRange) -> Option<SkRange> {
-    Some(match range {
-        SkRange::BeginsWith(p) | SkRange::AtLeast(p) if p.is_empty() => SkRange::All,
-        SkRange::AtMost(b) if b.is_empty() => return None,
-        SkRange::Between(a, b) if a > b || b.is_empty() => return None,
-        SkRange::Between(a, b) if a.is_empty() => SkRange::AtMost(b.clone()),
-        other => other.clone(),
-    })
-}
-
-/// Largest partition key, in bytes (DynamoDB's limit).
-const MAX_PK_BYTES: usize = 2048;
-/// Largest sort key, in bytes (DynamoDB's limit).
-const MAX_SK_BYTES: usize = 1024;
-
-fn check_key_parts(what: &str, pk: &str, sk: &str) -> Result<(), StoreError> {
-    if pk.is_empty() || sk.is_empty() {
-        return Err(StoreError::Invalid(format!("{what}: empty key")));
-    }
-    if pk.len() > MAX_PK_BYTES || sk.len() > MAX_SK_BYTES {
-        return Err(StoreError::Invalid(format!(
-            "{what}: key longer than {MAX_PK_BYTES}/{MAX_SK_BYTES} bytes"
-        )));
-    }
-    Ok(())
-}
-
-/// Checks a primary key as DynamoDB would: non-empty parts within the size limits.
-pub(crate) fn check_key(key: &Key) -> Result<(), StoreError> {
-    check_key_parts("primary key", &key.pk, &key.sk)
-}
-
-/// Checks the keys of an item (primary and index keys) as DynamoDB would.
-pub(crate) fn check_item(item: &Item) -> Result<(), StoreError> {
-    check_key_parts("primary key", &item.pk, &item.sk)?;
-    if let Some(k) = &item.gsi1 {
-        check_key_parts("gsi1 key", &k.pk, &k.sk)?;
-    }
-    if let Some(k) = &item.gsi2 {
-        check_key_parts("gsi2 key", &k.pk, &k.sk)?;
-    }
-    Ok(())
-}
-
-/// Checks the keys of every op of a transaction.
-pub(crate) fn check_ops(ops: &[TxOp]) -> Result<(), StoreError> {
-    for op in ops {
-        match op {
-            TxOp::Put { item, .. } => check_item(item)?,
-            TxOp::Add { key, gsi1, .. } => {
-                check_key(key)?;
-                if let Some(k) = gsi1 {
-                    check_key_parts("gsi1 key", &k.pk, &k.sk)?;
-                }
-            }
-            TxOp::Delete { key, .. } | TxOp::Check { key, .. } => check_key(key)?,
-        }
-    }
-    Ok(())
 }
 
 /// The smallest string greater than every string that starts with `prefix`, if any.

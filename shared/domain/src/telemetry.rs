@@ -24,7 +24,9 @@ static FILE_SINK: OnceLock<Mutex<std::fs::File>> = OnceLock::new();
 fn file_filter() -> Targets {
     Targets::new()
         .with_default(LevelFilter::INFO)
-        .with_target("shared", LevelFilter::DEBUG)
+        .with_target("domain", LevelFilter::DEBUG)
+        .with_target("aws_adapters", LevelFilter::DEBUG)
+        .with_target("local_adapters", LevelFilter::DEBUG)
         .with_target("local_server", LevelFilter::DEBUG)
 }
 
@@ -33,7 +35,7 @@ fn file_filter() -> Targets {
 /// `Targets`, not `EnvFilter`: `RUST_LOG` here is a list of `level` and `target=level`
 /// directives, which `Targets` reads without the regex engine `EnvFilter` links into every
 /// binary (root Cargo.toml). Span and field directives (`target[span{field=value}]=level`) are
-/// not supported. A `RUST_LOG` that does not parse (e.g. `info,shared=loud`) falls back to
+/// not supported. A `RUST_LOG` that does not parse (e.g. `info,domain=loud`) falls back to
 /// `info`, as it did with `EnvFilter`.
 pub fn log_filter(rust_log: Option<&str>) -> Targets {
     rust_log
@@ -157,28 +159,29 @@ mod tests {
 
     #[test]
     fn rust_log_directives_set_the_levels() {
-        let f = log_filter(Some("warn,shared=debug,shared::export=trace"));
-        assert!(f.would_enable("shared::deps", &Level::DEBUG));
-        assert!(!f.would_enable("shared::deps", &Level::TRACE));
-        assert!(f.would_enable("shared::export::xlsx", &Level::TRACE));
+        let f = log_filter(Some("warn,domain=debug,domain::export=trace"));
+        assert!(f.would_enable("domain::deps", &Level::DEBUG));
+        assert!(!f.would_enable("domain::deps", &Level::TRACE));
+        assert!(f.would_enable("domain::export::xlsx", &Level::TRACE));
         assert!(f.would_enable("hyper", &Level::WARN));
         assert!(!f.would_enable("hyper", &Level::INFO));
     }
 
     #[test]
     fn unset_empty_or_unparsable_rust_log_means_info() {
-        for rust_log in [None, Some(""), Some("  "), Some("info,shared=loud")] {
+        for rust_log in [None, Some(""), Some("  "), Some("info,domain=loud")] {
             let f = log_filter(rust_log);
-            assert!(f.would_enable("shared", &Level::INFO), "{rust_log:?}");
-            assert!(!f.would_enable("shared", &Level::DEBUG), "{rust_log:?}");
+            assert!(f.would_enable("domain", &Level::INFO), "{rust_log:?}");
+            assert!(!f.would_enable("domain", &Level::DEBUG), "{rust_log:?}");
         }
     }
 
     #[test]
     fn the_file_keeps_this_workspace_from_debug_and_the_rest_from_info() {
         let f = file_filter();
-        assert!(f.would_enable("shared::http", &Level::DEBUG));
+        assert!(f.would_enable("domain::http", &Level::DEBUG));
         assert!(f.would_enable("local_server", &Level::DEBUG));
+        assert!(f.would_enable("local_adapters::embedded_store", &Level::DEBUG));
         assert!(!f.would_enable("hyper", &Level::DEBUG));
         assert!(f.would_enable("hyper", &Level::INFO));
     }

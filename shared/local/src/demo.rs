@@ -6,7 +6,7 @@
 //! waiting-area call from the caller's entry through transfers to its end, a meeting-room
 //! call, an account's logins, a practitioner's availability. Every story is sorted by time
 //! and handed out as JSON envelopes (`{"id","type","occurred_at","data"}`), exactly what
-//! [`crate::events::parse_event`] accepts. Only the world is held in memory; events are
+//! [`domain::events::parse_event`] accepts. Only the world is held in memory; events are
 //! produced in batches of at most [`BATCH`], so a million-row benchmark streams in constant
 //! memory.
 //!
@@ -47,12 +47,12 @@
 //! - Names carry accents ("Ángela Müller", "Élodie Durand", "Zoë Nuñez") for accent-insensitive
 //!   search; account emails are `firstname.lastname@demo.example` in plain ASCII.
 
-use crate::auth::{Principal, Role};
-use crate::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
-use crate::ports::{Store, StoreError};
-use crate::readmodels::fold_name;
 use base64::Engine;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, SecondsFormat, Utc, Weekday};
+use domain::auth::{Principal, Role};
+use domain::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
+use domain::ports::{Store, StoreError};
+use domain::readmodels::fold_name;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
@@ -2400,8 +2400,8 @@ pub fn sensitive_needles() -> Vec<(&'static str, String)> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::events::parse_event;
-    use crate::events::EVENT_TYPES;
+    use domain::events::parse_event;
+    use domain::events::EVENT_TYPES;
     use std::collections::{BTreeSet, HashMap};
 
     fn now() -> DateTime<Utc> {
