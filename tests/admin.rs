@@ -13,7 +13,6 @@ use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Principal, Role};
 use domain::deps::Deps;
 use domain::events::ingest::ingest_batch;
-use domain::http::ApiRequest;
 use domain::ports::{FixedClock, Store};
 use local_adapters::dir_blobs::DirBlobs;
 use local_adapters::embedded_store::EmbeddedStore;
@@ -371,30 +370,16 @@ impl World {
         query: &[(&str, &str)],
         body: Option<Value>,
     ) -> Answer {
-        let (route, params) = domain::routes::find(method, path)
-            .unwrap_or_else(|| panic!("no route {method} {path}"));
-        let req = ApiRequest {
-            method: method.into(),
-            path: path.into(),
-            path_params: params,
-            query: query
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            headers: vec![],
-            body: body
-                .map(|b| serde_json::to_vec(&b).unwrap().into())
-                .unwrap_or_default(),
-            principal: who,
-            request_id: "test".into(),
-        };
-        let resp = match local_server::dispatch(route.function, self.deps.clone(), req)
-            .unwrap()
-            .await
-        {
-            Ok(r) => r,
-            Err(p) => p.into_response(),
-        };
+        let query: Vec<(String, String)> = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let body = body
+            .map(|b| serde_json::to_vec(&b).unwrap().into())
+            .unwrap_or_default();
+        let resp = crate::support::app::TestApp::new(self.deps.clone())
+            .call(who.as_ref(), method, path, &query, &[], body)
+            .await;
         let text = String::from_utf8(resp.body.to_vec()).unwrap();
         assert!(
             !text.contains(MARKER) && !text.contains(&marker_b64()),
@@ -1335,7 +1320,10 @@ pub fn concrete(path: &str) -> String {
 }
 
 async fn other_roles_are_refused_and_bad_input_names_the_field(w: World) {
-    for route in domain::admin::ROUTES {
+    for route in api::routes::ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/admin/"))
+    {
         let path = concrete(route.path);
         let body = (route.method == "PUT").then(|| json!({"availability": "away"}));
         for role in Role::ALL.into_iter().filter(|r| *r != Role::PlatformAdmin) {

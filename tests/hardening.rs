@@ -14,10 +14,10 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support::TempDir;
+use api::routes::{Route, ROUTES};
 use chrono::{TimeZone, Utc};
 use domain::auth::{Principal, Role};
 use domain::ports::FixedClock;
-use domain::routes::{Route, ROUTES};
 use local_server::{DataDir, LocalApp};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;

@@ -8,9 +8,9 @@
 
 use crate::hardening::{start, world_events, Server};
 use crate::support::TempDir;
+use api::routes::ROUTES;
 use domain::auth::Role;
 use domain::http::MAX_BODY_BYTES;
-use domain::routes::ROUTES;
 use serde_json::{json, Value};
 
 fn token(server: &Server, role: Role) -> String {

@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use domain::routes::ROUTES;
+use api::routes::ROUTES;
 use serde_yaml::Value;
 use std::collections::BTreeMap;
 

@@ -13,7 +13,6 @@ use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Principal, Role};
 use domain::deps::Deps;
 use domain::export::cells::Cell;
-use domain::http::ApiRequest;
 use domain::org_reports::consultations::{self, build_rows, ConsultationFilter};
 use domain::org_reports::{load, ReportScope};
 use domain::ports::{BlobStore, FixedClock, Key, Store};
@@ -861,7 +860,7 @@ fn admin() -> Principal {
     principal(Role::OrgAdmin, &[ORG], &[])
 }
 
-/// Calls a route through the route table and the local server's dispatch.
+/// Calls a route through the API's Router.
 async fn call(
     w: &World,
     who: &Principal,
@@ -869,35 +868,13 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let query: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    let (route, params) = domain::routes::find(method, path).expect("a route");
-    let req = ApiRequest {
-        method: method.into(),
-        path: path.into(),
-        path_params: params,
-        query,
-        body: body
-            .map(|b| bytes::Bytes::from(b.to_string()))
-            .unwrap_or_default(),
-        principal: Some(who.clone()),
-        request_id: "req-test".into(),
-        ..Default::default()
-    };
-    let resp = match local_server::dispatch(route.function, w.deps.clone(), req)
-        .unwrap()
-        .await
-    {
-        Ok(r) => r,
-        Err(p) => p.into_response(),
-    };
+    let (path, query) = crate::support::app::split_query(path);
+    let body = body
+        .map(|b| bytes::Bytes::from(b.to_string()))
+        .unwrap_or_default();
+    let resp = crate::support::app::TestApp::new(w.deps.clone())
+        .call(Some(who), method, path, &query, &[], body)
+        .await;
     let body: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     (resp.status, body)
 }

@@ -16,7 +16,6 @@ use bytes::Bytes;
 use chrono::Duration;
 use domain::auth::{Principal, Role};
 use domain::deps::Deps;
-use domain::http::ApiRequest;
 use domain::org_reports::email::{job_key, EMAIL_LINK_TTL};
 use domain::ports::blobs::{BlobError, BlobStore, BlobUpload};
 use domain::ports::{
@@ -303,7 +302,7 @@ fn requester() -> Principal {
     }
 }
 
-/// Calls a route through the route table and the local server's dispatch.
+/// Calls a route through the API's Router.
 async fn call(
     w: &World,
     who: &Principal,
@@ -311,23 +310,12 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let (route, params) = domain::routes::find(method, path).expect("a route");
-    let req = ApiRequest {
-        method: method.into(),
-        path: path.into(),
-        path_params: params,
-        body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
-        principal: Some(who.clone()),
-        request_id: "req-test".into(),
-        ..Default::default()
-    };
-    let resp = match local_server::dispatch(route.function, w.deps.clone(), req)
-        .unwrap()
-        .await
-    {
-        Ok(r) => r,
-        Err(p) => p.into_response(),
-    };
+    let body = body
+        .map(|b| bytes::Bytes::from(b.to_string()))
+        .unwrap_or_default();
+    let resp = crate::support::app::TestApp::new(w.deps.clone())
+        .call(Some(who), method, path, &[], &[], body)
+        .await;
     (
         resp.status,
         serde_json::from_slice(&resp.body).unwrap_or(Value::Null),

@@ -17,7 +17,6 @@ use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Principal, Role};
 use domain::deps::{Deps, Settings};
 use domain::events::ingest::ingest_batch;
-use domain::http::ApiRequest;
 use domain::ports::store::query_all;
 use domain::ports::{
     Condition, FixedClock, Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
@@ -188,38 +187,18 @@ impl World {
         body: Option<Value>,
         key: Option<&str>,
     ) -> (u16, Value) {
-        let (path_only, query) = match path.split_once('?') {
-            Some((p, q)) => (
-                p,
-                q.split('&')
-                    .filter_map(|kv| kv.split_once('='))
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            None => (path, vec![]),
-        };
-        let (route, params) = domain::routes::find(method, path_only).expect("a route");
+        let (path_only, query) = crate::support::app::split_query(path);
         let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
         if let Some(k) = key {
             headers.push(("Idempotency-Key".into(), k.into()));
         }
-        let req = ApiRequest {
-            method: method.into(),
-            path: path_only.into(),
-            path_params: params,
-            query,
-            headers,
-            body: body
-                .map(|b| Bytes::from(serde_json::to_vec(&b).unwrap()))
-                .unwrap_or_default(),
-            principal: caller.cloned(),
-            request_id: "test".into(),
-        };
-        let fut = local_server::dispatch(route.function, self.deps.clone(), req).expect("served");
-        match fut.await {
-            Ok(resp) => (resp.status, serde_json::from_slice(&resp.body).unwrap()),
-            Err(p) => (p.status, serde_json::to_value(&p).unwrap()),
-        }
+        let body = body
+            .map(|b| Bytes::from(serde_json::to_vec(&b).unwrap()))
+            .unwrap_or_default();
+        let resp = crate::support::app::TestApp::new(self.deps.clone())
+            .call(caller, method, path_only, &query, &headers, body)
+            .await;
+        (resp.status, serde_json::from_slice(&resp.body).unwrap())
     }
 
     async fn create(&self, patient: &str, specialist: &str, message: Option<&str>) -> String {

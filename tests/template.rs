@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use domain::routes::ROUTES;
+use api::routes::ROUTES;
 use serde_yaml::Value;
 
 /// What a route answers to: (METHOD, path).

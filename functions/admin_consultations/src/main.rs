@@ -1,10 +1,11 @@
-//! Lambda entry point of `admin-consultations`.
+//! Lambda entry point of `admin-consultations`: the endpoints of [`api::functions::admin_consultations`].
+
+use api::functions::admin_consultations::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(admin_consultations::WIRING) },
-        admin_consultations::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

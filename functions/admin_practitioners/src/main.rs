@@ -1,10 +1,11 @@
-//! Lambda entry point of `admin-practitioners`.
+//! Lambda entry point of `admin-practitioners`: the endpoints of [`api::functions::admin_practitioners`].
+
+use api::functions::admin_practitioners::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(admin_practitioners::WIRING) },
-        admin_practitioners::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

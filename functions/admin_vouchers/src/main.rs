@@ -1,10 +1,11 @@
-//! Lambda entry point of `admin-vouchers`.
+//! Lambda entry point of `admin-vouchers`: the endpoints of [`api::functions::admin_vouchers`].
+
+use api::functions::admin_vouchers::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(admin_vouchers::WIRING) },
-        admin_vouchers::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

@@ -1,10 +1,11 @@
-//! Lambda entry point of `health`.
+//! Lambda entry point of `health`: the endpoints of [`api::functions::health`].
+
+use api::functions::health::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(health::WIRING) },
-        health::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

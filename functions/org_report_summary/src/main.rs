@@ -1,10 +1,11 @@
-//! Lambda entry point of `org-report-summary`.
+//! Lambda entry point of `org-report-summary`: the endpoints of [`api::functions::org_report_summary`].
+
+use api::functions::org_report_summary::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(org_report_summary::WIRING) },
-        org_report_summary::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

@@ -1,10 +1,11 @@
-//! Lambda entry point of `referral-get`.
+//! Lambda entry point of `referral-get`: the endpoints of [`api::functions::referral_get`].
+
+use api::functions::referral_get::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(referral_get::WIRING) },
-        referral_get::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

@@ -1,10 +1,11 @@
-//! Lambda entry point of `referral-list`.
+//! Lambda entry point of `referral-list`: the endpoints of [`api::functions::referral_list`].
+
+use api::functions::referral_list::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(referral_list::WIRING) },
-        referral_list::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

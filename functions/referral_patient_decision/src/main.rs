@@ -1,10 +1,11 @@
-//! Lambda entry point of `referral-patient-decision`.
+//! Lambda entry point of `referral-patient-decision`: the endpoints of [`api::functions::referral_patient_decision`].
+
+use api::functions::referral_patient_decision::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        referral_patient_decision::WIRING,
-        referral_patient_decision::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

@@ -1,10 +1,11 @@
-//! Lambda entry point of `referral-specialists`.
+//! Lambda entry point of `referral-specialists`: the endpoints of [`api::functions::referral_specialists`].
+
+use api::functions::referral_specialists::FUNCTION;
+use aws_adapters::AwsWiring;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    aws_adapters::lambda::run_http(
-        const { aws_adapters::AwsWiring::of(referral_specialists::WIRING) },
-        referral_specialists::handle,
-    )
-    .await
+async fn main() -> Result<(), api::lambda::Error> {
+    domain::telemetry::init_logging();
+    let deps = const { AwsWiring::of(FUNCTION.wiring) }.deps().await?;
+    api::lambda::run(&FUNCTION, deps).await
 }

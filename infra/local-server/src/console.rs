@@ -246,7 +246,7 @@ mod tests {
     /// table, the SAM template or the OpenAPI document names them.
     #[test]
     fn the_console_is_no_route_of_the_api() {
-        assert!(domain::routes::ROUTES
+        assert!(api::routes::ROUTES
             .iter()
             .all(|r| !r.path.starts_with("/console") && r.path != "/"));
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");

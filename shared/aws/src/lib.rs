@@ -5,7 +5,6 @@
 
 pub mod config;
 pub mod dynamo;
-pub mod lambda;
 pub mod s3;
 pub mod ses;
 

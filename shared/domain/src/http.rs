@@ -1,5 +1,6 @@
-//! The HTTP glue every handler shares: a request and response independent of where they come
-//! from (API Gateway locally emulated or real), and RFC 9457 problem bodies (SPEC Q1).
+//! What handlers take and give: a request and a response independent of where they come from
+//! (API Gateway or the local server, both through the `api` crate's Router), and RFC 9457
+//! problem bodies (SPEC Q1).
 
 use crate::auth::{Principal, Role};
 use bytes::Bytes;
@@ -277,42 +278,6 @@ pub fn safe_serde_reason(msg: &str) -> String {
 
 /// What every HTTP handler returns.
 pub type HandlerResult = Result<ApiResponse, Problem>;
-
-/// Runs a handler: catches a panic as an opaque 500, turns a [`Problem`] into its response,
-/// and writes one log line per request (function, method, route, status, request id, latency;
-/// never the body).
-pub async fn respond<F, Fut>(function: &'static str, req: ApiRequest, handler: F) -> ApiResponse
-where
-    F: FnOnce(ApiRequest) -> Fut,
-    Fut: std::future::Future<Output = HandlerResult> + Send + 'static,
-{
-    let started = std::time::Instant::now();
-    let request_id = req.request_id.clone();
-    let method = req.method.clone();
-    let role = req
-        .principal
-        .as_ref()
-        .map(|p| p.role.as_str())
-        .unwrap_or("-");
-    let resp = match tokio::spawn(handler(req)).await {
-        Ok(Ok(resp)) => resp,
-        Ok(Err(problem)) => problem.into_response(),
-        Err(join) => {
-            tracing::error!(function, request_id = %request_id, panic = join.is_panic(), "handler failed");
-            Problem::internal().into_response()
-        }
-    };
-    tracing::info!(
-        function,
-        request_id = %request_id,
-        method = %method,
-        role,
-        status = resp.status,
-        latency_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    resp
-}
 
 #[cfg(test)]
 mod tests {

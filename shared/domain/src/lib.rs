@@ -14,7 +14,6 @@ pub mod org_reports;
 pub mod ports;
 pub mod readmodels;
 pub mod referrals;
-pub mod routes;
 pub mod telemetry;
 pub mod time;
 

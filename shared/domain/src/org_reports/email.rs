@@ -48,34 +48,6 @@ pub const JOB_KEEP_HOURS: i64 = 24;
 /// The index partition of queued jobs (gsi1), read by the local worker.
 pub const QUEUED_JOBS: &str = "EMAIL_JOBS#QUEUED";
 
-/// The emailed-report routes (roles as the download's).
-pub const ROUTES: &[crate::routes::Route] = &[
-    crate::routes::Route {
-        method: "POST",
-        path: "/orgs/{org_id}/reports/{report_type}/email",
-        function: "org-report-email",
-        roles: super::ORG_READERS,
-    },
-    crate::routes::Route {
-        method: "POST",
-        path: "/clinics/{clinic_id}/reports/{report_type}/email",
-        function: "org-report-email",
-        roles: super::CLINIC_READERS,
-    },
-    crate::routes::Route {
-        method: "GET",
-        path: "/orgs/{org_id}/reports/jobs/{job_id}",
-        function: "org-report-email",
-        roles: super::ORG_READERS,
-    },
-    crate::routes::Route {
-        method: "GET",
-        path: "/clinics/{clinic_id}/reports/jobs/{job_id}",
-        function: "org-report-email",
-        roles: super::CLINIC_READERS,
-    },
-];
-
 /// Where a job stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -25,7 +25,6 @@ pub mod stats;
 pub mod tiles;
 
 use crate::auth::Role;
-use crate::routes::Route;
 
 /// Roles that read an organisation's reports, configuration and history.
 pub const ORG_READERS: &[Role] = &[Role::OrgAdmin, Role::OrgCoordinator, Role::OrgReporter];
@@ -38,70 +37,6 @@ pub const CLINIC_READERS: &[Role] = &[
     Role::OrgAdmin,
     Role::OrgCoordinator,
     Role::OrgReporter,
-];
-
-/// The organisation-report routes.
-pub const ROUTES: &[Route] = &[
-    Route {
-        method: "GET",
-        path: "/orgs/{org_id}/reports/config",
-        function: "org-report-config",
-        roles: ORG_READERS,
-    },
-    Route {
-        method: "PUT",
-        path: "/orgs/{org_id}/reports/config",
-        function: "org-report-config",
-        roles: CONFIG_WRITERS,
-    },
-    Route {
-        method: "POST",
-        path: "/orgs/{org_id}/reports/{report_type}/download",
-        function: "org-report-download",
-        roles: ORG_READERS,
-    },
-    Route {
-        method: "POST",
-        path: "/clinics/{clinic_id}/reports/{report_type}/download",
-        function: "org-report-download",
-        roles: CLINIC_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/orgs/{org_id}/reports/summary",
-        function: "org-report-summary",
-        roles: ORG_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/clinics/{clinic_id}/reports/summary",
-        function: "org-report-summary",
-        roles: CLINIC_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/orgs/{org_id}/reports/history",
-        function: "org-report-history",
-        roles: ORG_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/orgs/{org_id}/reports/history/{report_id}/link",
-        function: "org-report-history",
-        roles: ORG_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/clinics/{clinic_id}/reports/history",
-        function: "org-report-history",
-        roles: CLINIC_READERS,
-    },
-    Route {
-        method: "GET",
-        path: "/clinics/{clinic_id}/reports/history/{report_id}/link",
-        function: "org-report-history",
-        roles: CLINIC_READERS,
-    },
 ];
 
 /// Where a report request is scoped: a whole organisation, or one clinic of it (C10).

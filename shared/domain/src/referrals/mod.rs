@@ -60,51 +60,8 @@ pub mod model;
 pub mod search;
 pub mod threads;
 
-use crate::auth::Role;
 use crate::http::{ApiRequest, Problem};
 use crate::ports::StoreError;
-use crate::routes::Route;
-
-/// The referral routes (one function per step, R1).
-pub const ROUTES: &[Route] = &[
-    // Before `/referrals/{referral_id}`: the route table matches in order.
-    Route {
-        method: "GET",
-        path: "/referrals/specialists",
-        function: "referral-specialists",
-        roles: &[Role::Practitioner],
-    },
-    Route {
-        method: "POST",
-        path: "/referrals",
-        function: "referral-create",
-        roles: &[Role::Practitioner],
-    },
-    Route {
-        method: "POST",
-        path: "/referrals/{referral_id}/patient-decision",
-        function: "referral-patient-decision",
-        roles: &[Role::Patient],
-    },
-    Route {
-        method: "POST",
-        path: "/referrals/{referral_id}/specialist-decision",
-        function: "referral-specialist-decision",
-        roles: &[Role::Practitioner],
-    },
-    Route {
-        method: "GET",
-        path: "/referrals/{referral_id}",
-        function: "referral-get",
-        roles: &[Role::Practitioner, Role::Patient],
-    },
-    Route {
-        method: "GET",
-        path: "/referrals",
-        function: "referral-list",
-        roles: &[Role::Practitioner, Role::Patient],
-    },
-];
 
 /// Why a referral request was refused.
 #[derive(Debug, thiserror::Error)]

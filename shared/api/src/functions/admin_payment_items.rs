@@ -1,6 +1,7 @@
 //! `GET /admin/payment-items` and `GET /admin/payment-items/export` (SPEC A8): every payment item.
 //! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
+use crate::function::{Endpoint, Function};
 use domain::admin::params::ListParams;
 use domain::admin::{authorize, serve_tab};
 use domain::deps::Deps;
@@ -18,3 +19,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let tab = domain::admin::payment_items::PaymentItemsTab::from_params(&params)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get("/admin/payment-items", domain::admin::ADMIN_ROLES),
+        Endpoint::get("/admin/payment-items/export", domain::admin::ADMIN_ROLES),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -2,6 +2,7 @@
 //! approved practitioners to refer to, whose name begins with `q` and/or who list
 //! `specialty` (both case- and accent-insensitive), in name order; never the caller.
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult};
@@ -25,3 +26,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let page = search_specialists(&*deps.store, &caller.sub, &search).await?;
     Ok(ApiResponse::json(200, &page))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::get(
+        "/referrals/specialists",
+        &[domain::auth::Role::Practitioner],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -2,6 +2,7 @@
 //! transitions, as the calling party sees it; 404 for anyone who is not a party, or to whom
 //! it has not come yet.
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
@@ -24,3 +25,16 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let view = flow::get(&deps, caller, referral_id).await?;
     Ok(ApiResponse::json(200, &view))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::get(
+        "/referrals/{referral_id}",
+        &[
+            domain::auth::Role::Practitioner,
+            domain::auth::Role::Patient,
+        ],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

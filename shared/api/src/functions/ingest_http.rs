@@ -2,6 +2,7 @@
 //! path. Answers 200 when every event landed (or was a duplicate), 207 with per-event results
 //! when some were rejected, and a 400 problem naming each event's field when all were.
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
@@ -69,3 +70,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     problem.errors = errors;
     Err(problem)
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::post(
+        "/ingest/events",
+        &[domain::auth::Role::Service],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

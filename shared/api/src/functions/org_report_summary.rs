@@ -6,6 +6,7 @@
 //! the statistics items ingest keeps (`domain::org_reports::stats`): the same number of reads
 //! at any volume.
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::config::load_config;
@@ -38,3 +39,19 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let tiles = load_tiles(&*deps.store, &scope, &params).await?;
     Ok(ApiResponse::json(200, &tiles))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get(
+            "/orgs/{org_id}/reports/summary",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::get(
+            "/clinics/{clinic_id}/reports/summary",
+            domain::org_reports::CLINIC_READERS,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

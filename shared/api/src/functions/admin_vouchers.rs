@@ -1,6 +1,7 @@
-//! `GET /admin/payments` and `GET /admin/payments/export` (SPEC A7): totals per practitioner per currency.
+//! `GET /admin/vouchers` and `GET /admin/vouchers/export` (SPEC A9): every voucher code and its uses.
 //! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
+use crate::function::{Endpoint, Function};
 use domain::admin::params::ListParams;
 use domain::admin::{authorize, serve_tab};
 use domain::deps::Deps;
@@ -9,12 +10,22 @@ use std::sync::Arc;
 
 /// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
 pub const WIRING: domain::deps::Wiring =
-    domain::deps::Wiring::store_only("admin-payments").with_blobs();
+    domain::deps::Wiring::store_only("admin-vouchers").with_blobs();
 
 /// Serves the list, or its CSV export when the path ends in `/export`.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(&req)?;
     let params = ListParams::parse(&req, &[])?;
-    let tab = domain::admin::payments::PaymentsTab;
+    let tab = domain::admin::vouchers::VouchersTab;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get("/admin/vouchers", domain::admin::ADMIN_ROLES),
+        Endpoint::get("/admin/vouchers/export", domain::admin::ADMIN_ROLES),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -2,6 +2,7 @@
 //! `PUT /orgs/{org_id}/reports/config` (org admins): the organisation's report configuration
 //! (SPEC C1). A change is audited in the same transaction (D4); a stale `version` answers 409.
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::config::{load_config, save_config, ConfigChange};
@@ -36,3 +37,19 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         _ => Err(Problem::method_not_allowed()),
     }
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get(
+            "/orgs/{org_id}/reports/config",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::put(
+            "/orgs/{org_id}/reports/config",
+            domain::org_reports::CONFIG_WRITERS,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -2,6 +2,7 @@
 //! `GET /admin/consultations/counts` (SPEC A3): consultations with their tags, and the counts
 //! per tag over the past 14 days from the counters ingest keeps. Role `platform_admin` only.
 
+use crate::function::{Endpoint, Function};
 use domain::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
 use domain::admin::params::ListParams;
 use domain::admin::{authorize, serve_tab};
@@ -33,3 +34,14 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let tab = ConsultationsTab::from_params(&params)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get("/admin/consultations", domain::admin::ADMIN_ROLES),
+        Endpoint::get("/admin/consultations/export", domain::admin::ADMIN_ROLES),
+        Endpoint::get("/admin/consultations/counts", domain::admin::ADMIN_ROLES),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -4,6 +4,7 @@
 //! records it in the 24-hour history and answers 201 with a presigned link valid for minutes
 //! (SPEC C1, C9, C10, D1, D4). A range over 2 calendar months answers 422 (email only).
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::download::{download, report_tempdir, ReportType};
@@ -32,3 +33,19 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     );
     Ok(ApiResponse::json(201, &link))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::post(
+            "/orgs/{org_id}/reports/{report_type}/download",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::post(
+            "/clinics/{clinic_id}/reports/{report_type}/download",
+            domain::org_reports::CLINIC_READERS,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

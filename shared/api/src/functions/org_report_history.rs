@@ -4,6 +4,7 @@
 //! answers a freshly presigned link (audited). Entries older than 24 hours answer 404 and are
 //! left out of the list, whatever TTL has deleted.
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::org_reports::download::relink;
@@ -34,3 +35,27 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         }
     }
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get(
+            "/orgs/{org_id}/reports/history",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::get(
+            "/orgs/{org_id}/reports/history/{report_id}/link",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::get(
+            "/clinics/{clinic_id}/reports/history",
+            domain::org_reports::CLINIC_READERS,
+        ),
+        Endpoint::get(
+            "/clinics/{clinic_id}/reports/history/{report_id}/link",
+            domain::org_reports::CLINIC_READERS,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

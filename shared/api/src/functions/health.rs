@@ -1,5 +1,6 @@
 //! `GET /health` (public): tells a load balancer or a person that the API answers.
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use std::sync::Arc;
@@ -19,3 +20,10 @@ pub async fn handle(deps: Arc<Deps>, _req: ApiRequest) -> HandlerResult {
         }),
     ))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::get("/health", &[])],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

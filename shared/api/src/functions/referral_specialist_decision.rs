@@ -1,8 +1,9 @@
-//! `POST /referrals/{referral_id}/patient-decision` (role `patient`, SPEC B3, B7):
-//! the referral's patient accepts or declines it while it awaits them. Body `{"decision": "accept" | "reject"}`. Another party of the referral gets
+//! `POST /referrals/{referral_id}/specialist-decision` (role `practitioner`, SPEC B5, B7):
+//! the referral's specialist accepts or declines it while it awaits them. Body `{"decision": "accept" | "reject"}`. Another party of the referral gets
 //! 403, anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes
 //! a retry answer the first answer. 200 with the referral as the caller sees it.
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
@@ -12,11 +13,11 @@ use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
 pub const WIRING: domain::deps::Wiring =
-    domain::deps::Wiring::store_only("referral-patient-decision");
+    domain::deps::Wiring::store_only("referral-specialist-decision");
 
-/// Takes the patient's decision (or answers the first answer of the same `Idempotency-Key`).
+/// Takes the specialist's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let caller = require(req.principal.as_ref(), &[Role::Patient], Scope::Any)?;
+    let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
     let referral_id = req
         .path_param("referral_id")
         .ok_or_else(|| Problem::not_found("referral"))?;
@@ -26,7 +27,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         &deps,
         caller,
         referral_id,
-        Step::Patient,
+        Step::Specialist,
         &body,
         key.as_deref(),
     )
@@ -37,3 +38,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     }
     Ok(resp)
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::post(
+        "/referrals/{referral_id}/specialist-decision",
+        &[domain::auth::Role::Practitioner],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

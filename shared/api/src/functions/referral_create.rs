@@ -3,6 +3,7 @@
 //! `{"patient_id", "specialist_id", "message"?}`; an `Idempotency-Key` header makes a retry
 //! answer the first answer. 201 with the referral as the referrer sees it.
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult};
@@ -31,3 +32,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     }
     Ok(resp)
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::post(
+        "/referrals",
+        &[domain::auth::Role::Practitioner],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

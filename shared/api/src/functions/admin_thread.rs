@@ -3,6 +3,7 @@
 //! only, never a participant message's ciphertext). Role `platform_admin` only; `limit` and
 //! `cursor` page the messages.
 
+use crate::function::{Endpoint, Function};
 use domain::admin::authorize;
 use domain::admin::params::ListParams;
 use domain::admin::thread::thread_details;
@@ -35,3 +36,13 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     tracing::info!(request_id = %req.request_id, thread_id = %id, items_read = details.read, "admin thread");
     Ok(ApiResponse::json(200, &details).with_header("x-items-read", details.read.to_string()))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::get(
+        "/admin/threads/{thread_id}",
+        domain::admin::ADMIN_ROLES,
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -5,6 +5,7 @@
 //! `GET /clinics/{clinic_id}/reports/jobs/{job_id}`: the job's state and progress (SPEC D2).
 //! The export itself runs in `org-report-email-job`.
 
+use crate::function::{Endpoint, Function};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::download::ReportType;
@@ -38,3 +39,27 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let location = view.status_url.clone();
     Ok(ApiResponse::json(202, &view).with_header("location", location))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::post(
+            "/orgs/{org_id}/reports/{report_type}/email",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::post(
+            "/clinics/{clinic_id}/reports/{report_type}/email",
+            domain::org_reports::CLINIC_READERS,
+        ),
+        Endpoint::get(
+            "/orgs/{org_id}/reports/jobs/{job_id}",
+            domain::org_reports::ORG_READERS,
+        ),
+        Endpoint::get(
+            "/clinics/{clinic_id}/reports/jobs/{job_id}",
+            domain::org_reports::CLINIC_READERS,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

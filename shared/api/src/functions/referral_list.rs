@@ -2,6 +2,7 @@
 //! `patient`): the caller's referrals in one capacity, newest first, one Query on their own
 //! list. Practitioners say `as=referrer` or `as=specialist`; patients `as=patient` (default).
 
+use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::http::{ApiRequest, ApiResponse, HandlerResult};
@@ -23,3 +24,16 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let page = flow::list(&deps, caller, party, limit, cursor).await?;
     Ok(ApiResponse::json(200, &page))
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[Endpoint::get(
+        "/referrals",
+        &[
+            domain::auth::Role::Practitioner,
+            domain::auth::Role::Patient,
+        ],
+    )],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

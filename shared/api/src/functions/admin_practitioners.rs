@@ -3,6 +3,7 @@
 //! approval, current availability, ratings and price; the audited availability override.
 //! Role `platform_admin` only.
 
+use crate::function::{Endpoint, Function};
 use domain::admin::params::ListParams;
 use domain::admin::practitioners::{
     override_availability, OverrideRequest, PractitionersTab, PARAMS,
@@ -33,3 +34,17 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let tab = PractitionersTab::from_params(&params, now)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }
+
+/// The function: its routes, the roles they admit, its ports and its handler.
+pub const FUNCTION: Function = Function {
+    wiring: WIRING,
+    endpoints: &[
+        Endpoint::get("/admin/practitioners", domain::admin::ADMIN_ROLES),
+        Endpoint::get("/admin/practitioners/export", domain::admin::ADMIN_ROLES),
+        Endpoint::put(
+            "/admin/practitioners/{practitioner_id}/availability",
+            domain::admin::ADMIN_ROLES,
+        ),
+    ],
+    handler: |deps, req| Box::pin(handle(deps, req)),
+};

@@ -1,0 +1,55 @@
+//! Every HTTP function, one module each (its handler and its [`Function`] constant), and
+//! [`ALL`]: the one list of them. A new function is a module here, an entry in [`ALL`], its
+//! crate under `functions/` (a `main` that serves the constant), its resources in
+//! `template.yaml` and its operations in `docs/openapi.yaml`; the tests hold those to this list.
+
+use crate::function::Function;
+
+pub mod admin_calls;
+pub mod admin_consultations;
+pub mod admin_feed;
+pub mod admin_payment_items;
+pub mod admin_payments;
+pub mod admin_practitioners;
+pub mod admin_ratings;
+pub mod admin_thread;
+pub mod admin_vouchers;
+pub mod health;
+pub mod ingest_http;
+pub mod org_report_config;
+pub mod org_report_download;
+pub mod org_report_email;
+pub mod org_report_history;
+pub mod org_report_summary;
+pub mod referral_create;
+pub mod referral_get;
+pub mod referral_list;
+pub mod referral_patient_decision;
+pub mod referral_specialist_decision;
+pub mod referral_specialists;
+
+/// Every HTTP function, in the order the API documents them.
+pub const ALL: &[Function] = &[
+    health::FUNCTION,
+    ingest_http::FUNCTION,
+    admin_feed::FUNCTION,
+    admin_thread::FUNCTION,
+    admin_consultations::FUNCTION,
+    admin_calls::FUNCTION,
+    admin_practitioners::FUNCTION,
+    admin_ratings::FUNCTION,
+    admin_payments::FUNCTION,
+    admin_payment_items::FUNCTION,
+    admin_vouchers::FUNCTION,
+    referral_specialists::FUNCTION,
+    referral_create::FUNCTION,
+    referral_patient_decision::FUNCTION,
+    referral_specialist_decision::FUNCTION,
+    referral_get::FUNCTION,
+    referral_list::FUNCTION,
+    org_report_config::FUNCTION,
+    org_report_download::FUNCTION,
+    org_report_summary::FUNCTION,
+    org_report_history::FUNCTION,
+    org_report_email::FUNCTION,
+];
