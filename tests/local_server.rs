@@ -124,7 +124,7 @@ async fn every_route_of_the_table_is_served_locally() {
     let app = LocalApp::open_default(&DataDir::new(dir.path()), "http://x").unwrap();
     let router = app.router();
     for route in ROUTES.iter() {
-        let path = route.path.replace('{', "").replace('}', "");
+        let path = route.path.replace(['{', '}'], "");
         let req = axum::http::Request::builder()
             .method(route.method)
             .uri(&path)
@@ -181,7 +181,7 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
         .post("/ingest/events", Some("not.a.token"), events.clone())
         .await;
     assert_eq!(status, 401);
-    let foreign = domain::auth::DevKey::new(b"another key".to_vec()).mint(
+    let foreign = local_adapters::dev_tokens::DevKey::new(b"another key".to_vec()).mint(
         &Principal {
             sub: "x".into(),
             role: Role::Service,

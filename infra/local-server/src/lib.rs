@@ -17,15 +17,16 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{any, get};
 use axum::Router;
-use domain::auth::{AuthError, DevKey, Principal};
+use domain::auth::{AuthError, Principal};
 use domain::deps::{Deps, Settings};
 use domain::http::Problem;
 use domain::ports::{Clock, SystemClock};
+use local_adapters::dev_tokens::DevKey;
 use local_adapters::dir_blobs::DirBlobs;
 use local_adapters::embedded_store::EmbeddedStore;
 use local_adapters::outbox::OutboxMailer;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -287,11 +288,4 @@ fn content_type(key: &str) -> &'static str {
     } else {
         "application/octet-stream"
     }
-}
-
-/// The default data directory: `TELEHEALTH_DATA_DIR`, else `.data` under the current directory.
-pub fn default_data_dir() -> PathBuf {
-    std::env::var_os("TELEHEALTH_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(".data").to_path_buf())
 }

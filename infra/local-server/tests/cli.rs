@@ -2,8 +2,8 @@
 //! token it prints, the data directory from `--data-dir` or `TELEHEALTH_DATA_DIR`, and the
 //! start-up lines infra/test.sh, infra/bench-server.sh and web/tests read.
 
-use local_server::DataDir;
 use domain::auth::Role;
+use local_server::DataDir;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

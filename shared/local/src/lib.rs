@@ -4,6 +4,7 @@
 //! files), and the deterministic [`demo`] data generator. No Lambda function links this crate.
 
 pub mod demo;
+pub mod dev_tokens;
 pub mod dir_blobs;
 pub mod embedded_store;
 pub mod outbox;
