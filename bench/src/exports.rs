@@ -461,7 +461,7 @@ async fn csv_ours(
 /// The stages of the exports' row producer, each timed over the whole period on one thread
 /// (best of three, printed on stderr): the segment index's pages read, the same and their
 /// items decoded, the same and the rows built (`load::stream_consultation_rows` does all three
-/// in turn). Diagnostics for issue 8's CSV target (`--stages`).
+/// in turn). Diagnostics for the CSV export's target (`--stages`).
 async fn producer_stages(store: &EmbeddedStore, params: &ReportParams) -> Result<(), String> {
     use domain::org_reports::consultations::{view_rows, ConsultationInput, SegmentView};
     use domain::org_reports::load;

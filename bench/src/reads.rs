@@ -55,7 +55,7 @@ pub async fn measure(
         });
     }
     // The summary endpoint's own read: the organisation's size and the statistics items of
-    // the period (issue 8), not the raw lists.
+    // the period, not the raw lists.
     counting.take();
     load_tiles(&counting, scope, params)
         .await

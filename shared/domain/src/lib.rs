@@ -22,7 +22,6 @@ pub mod time;
 /// store and builds rows on one thread while another writes the workbook and frees every
 /// cell's text; glibc takes the allocating thread's arena lock for each such free, and
 /// allocation was about 15% of an admin page's CPU under load. mimalloc keeps a heap per
-/// thread and hands cross-thread frees back without a lock. Measured in the README
-/// (Benchmarks, session 4).
+/// thread and hands cross-thread frees back without a lock (docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -288,7 +288,7 @@ pub fn segment_participants(seg: &Segment) -> Vec<&SegmentParticipant> {
 /// A segment item as the report's rows read it: the [`Segment`] fields the rows show, the text
 /// borrowed from the item's body instead of copied (JSON text without escapes; the rest is
 /// copied). The Consultations export decodes every segment of the period into one of these
-/// (issue 8: decoding owned `Segment`s, a dozen strings each, was most of the CSV export's
+/// (decoding owned `Segment`s, a dozen strings each, would be most of the CSV export's
 /// reading side); [`SegmentView::of`] lends a decoded `Segment` the same shape, so both make
 /// their rows with [`view_rows`].
 #[derive(Debug, Default, Deserialize)]

@@ -226,8 +226,8 @@ pub async fn last_consultations(
 /// room-call participants who joined in the period in the rooms in scope (one item per
 /// participant: the report's rows) and the names of the accounts they name (one item,
 /// [`participant_names`]) — not the accounts, memberships, segments or logins, which its rows
-/// do not show. Issue 8: 1.12 items per row before at the benchmark's 1,360 rows (the
-/// organisation's 75 accounts and 73 memberships counted in).
+/// do not show (those would add the organisation's accounts and memberships to every
+/// report's reads).
 pub async fn load_room_call_data(
     store: &dyn Store,
     scope: &ReportScope,

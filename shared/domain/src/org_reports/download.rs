@@ -87,7 +87,7 @@ impl ReportType {
     }
 
     /// Whether the report is built from the organisation's size and the period's statistics
-    /// items (the same number of reads at any volume, issue 8) rather than from the period's
+    /// items (the same number of reads at any volume) rather than from the period's
     /// raw lists: C4 and C8 ([`super::tiles::load_period`]), C5 ([`super::clinics::load_rows`]:
     /// each clinic's statistics and its bounded look back for the last consultation), C7
     /// ([`super::providers::load_rows`]: each clinic's statistics and two items per account).
@@ -136,7 +136,7 @@ pub async fn build_report(
         ));
     }
     // C4, C5, C7 and C8 from the organisation's size and the period's statistics items: the same
-    // number of reads at any volume ([`ReportType::from_statistics`], issue 8); equal to
+    // number of reads at any volume ([`ReportType::from_statistics`]); equal to
     // their `build_rows` on the raw lists.
     Ok(match report_type {
         ReportType::Organisation => {

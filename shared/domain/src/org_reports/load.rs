@@ -5,7 +5,7 @@
 //! - the segments that started in the period: `gsi2 ORG#<org>#SEGMENTS` (or, for one clinic,
 //!   `gsi1 CLINIC#<clinic>#SEGMENTS`) between the period's UTC bounds;
 //!   each segment item carries its participants and its session's waiting-area entry (copied
-//!   there by ingest), so nothing is read per session (issue 8).
+//!   there by ingest), so nothing is read per session.
 
 use super::consultations::{ConsultationInput, SegmentView};
 use super::ReportScope;

@@ -4,8 +4,8 @@
 //! attendance, last consultation and last login before the period's end, and when access to
 //! the clinic was granted.
 //!
-//! Built from the organisation's size, each clinic's statistics items (issue 8: per host
-//! account, the consultations it hosted by their seconds and its attendance in them, so that
+//! Built from the organisation's size, each clinic's statistics items (per host
+//! account: the consultations it hosted by their seconds and its attendance in them, so that
 //! the minimum duration applies) and two items per account (last login, last consultation)
 //! — [`load_rows`], the same number of reads at any activity; [`build_rows`] on the raw lists
 //! (every segment of the period) is its oracle.

@@ -2,7 +2,7 @@
 //! providers, Service provider summary), Activities (Meeting & user room calls, Waiting-area
 //! consultations) — each with its headline figures and the report type behind it. The
 //! organisation's size comes from the same [`ReportData`] and figure functions as the
-//! workbooks; the period's activity from the statistics items ([`load_tiles`], issue 8), equal
+//! workbooks; the period's activity from the statistics items ([`load_tiles`]), equal
 //! to what the raw lists give ([`tiles`], the oracle). Never by generating the workbooks.
 
 use super::data::{load_entities, load_report_data, ReportData};
@@ -103,8 +103,7 @@ pub fn raw_period_figures(data: &ReportData) -> PeriodFigures {
     }
 }
 
-/// Computes the tiles from the raw lists of `data` (the old path, kept as the oracle of
-/// [`load_tiles`]).
+/// Computes the tiles from the raw lists of `data`: the oracle that [`load_tiles`] is held to.
 pub fn tiles(data: &ReportData, params: ParamsRecord) -> Tiles {
     tiles_from(data, &raw_period_figures(data), params)
 }
