@@ -1,7 +1,8 @@
 //! `POST /referrals/{referral_id}/patient-decision` (role `patient`, SPEC B3, B7):
-//! the referral's patient accepts or declines it while it awaits them. Body `{"decision": "accept" | "reject"}`. Another party of the referral gets
-//! 403, anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes
-//! a retry answer the first answer. 200 with the referral as the caller sees it.
+//! the referral's patient accepts or declines it while it awaits them. Body
+//! `{"decision": "accept" | "reject"}`. Another party of the referral gets 403,
+//! anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes a retry
+//! answer the first answer. 200 with the referral as the caller sees it.
 
 use crate::function::{Endpoint, Function};
 use domain::auth::{require, Role, Scope};
@@ -17,21 +18,24 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Takes the patient's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let caller = require(req.principal.as_ref(), &[Role::Patient], Scope::Any)?;
+    decide(deps, req, Role::Patient, Step::Patient).await
+}
+
+/// A party's decision on a referral awaiting it: the caller must have `role`; `step` is the
+/// decision the referral awaits. Shared by both decision functions.
+pub(crate) async fn decide(
+    deps: Arc<Deps>,
+    req: ApiRequest,
+    role: Role,
+    step: Step,
+) -> HandlerResult {
+    let caller = require(req.principal.as_ref(), &[role], Scope::Any)?;
     let referral_id = req
         .path_param("referral_id")
         .ok_or_else(|| Problem::not_found("referral"))?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
     let body: DecisionRequest = parse_body(&req)?;
-    let answer = flow::decide(
-        &deps,
-        caller,
-        referral_id,
-        Step::Patient,
-        &body,
-        key.as_deref(),
-    )
-    .await?;
+    let answer = flow::decide(&deps, caller, referral_id, step, &body, key.as_deref()).await?;
     let mut resp = ApiResponse::json(answer.status, &answer.body);
     if answer.replayed {
         resp = resp.with_header("idempotent-replayed", "true");

@@ -1,14 +1,14 @@
 //! `POST /referrals/{referral_id}/specialist-decision` (role `practitioner`, SPEC B5, B7):
-//! the referral's specialist accepts or declines it while it awaits them. Body `{"decision": "accept" | "reject"}`. Another party of the referral gets
-//! 403, anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes
-//! a retry answer the first answer. 200 with the referral as the caller sees it.
+//! the referral's specialist accepts or declines it while it awaits them. Body
+//! `{"decision": "accept" | "reject"}`. Another party of the referral gets 403,
+//! anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes a retry
+//! answer the first answer. 200 with the referral as the caller sees it.
 
 use crate::function::{Endpoint, Function};
-use domain::auth::{require, Role, Scope};
+use domain::auth::Role;
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
-use domain::referrals::flow::{self, DecisionRequest, Step};
-use domain::referrals::parse_body;
+use domain::http::{ApiRequest, HandlerResult};
+use domain::referrals::flow::Step;
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -17,26 +17,7 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Takes the specialist's decision (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
-    let referral_id = req
-        .path_param("referral_id")
-        .ok_or_else(|| Problem::not_found("referral"))?;
-    let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
-    let body: DecisionRequest = parse_body(&req)?;
-    let answer = flow::decide(
-        &deps,
-        caller,
-        referral_id,
-        Step::Specialist,
-        &body,
-        key.as_deref(),
-    )
-    .await?;
-    let mut resp = ApiResponse::json(answer.status, &answer.body);
-    if answer.replayed {
-        resp = resp.with_header("idempotent-replayed", "true");
-    }
-    Ok(resp)
+    super::referral_patient_decision::decide(deps, req, Role::Practitioner, Step::Specialist).await
 }
 
 /// The function: its routes, the roles they admit, its ports and its handler.
