@@ -274,6 +274,10 @@ mod tests {
         assert_eq!(resp["statusCode"], 400);
         assert_eq!(resp["headers"]["content-type"], "application/problem+json");
         assert_eq!(body(&resp)["field"], "body");
+        // Whatever the method: such a request is refused before its route's methods are looked at.
+        let resp = invoke(&bad.replace(r#""method": "POST""#, r#""method": "GET""#)).await;
+        assert_eq!(resp["statusCode"], 400);
+        assert_eq!(body(&resp)["field"], "body");
     }
 
     /// A caller cannot set the guard's stage variable: only API Gateway's configuration

@@ -41,7 +41,7 @@ pub trait Edge: Send + Sync + 'static {
     fn principal(&self, parts: &Parts) -> Result<Option<Principal>, AuthError>;
 
     /// A request the edge handed over but could not carry whole (a body marked base64 that is
-    /// not): answered with this problem instead of running the handler.
+    /// not): answered with this problem, whatever its method, instead of running a handler.
     fn refused(&self, _parts: &Parts) -> Option<Problem> {
         None
     }
@@ -104,9 +104,6 @@ async fn serve(
 ) -> Response {
     let (mut parts, body) = req.into_parts();
     let name = function.name();
-    if let Some(p) = edge.refused(&parts) {
-        return served(name, "-", problem(p));
-    }
     let principal = if endpoint.roles.is_empty() {
         None
     } else {
@@ -211,7 +208,11 @@ async fn access(State(edge): State<Arc<dyn Edge>>, req: Request, next: Next) -> 
     parts.extensions.insert(RequestId(request_id.clone()));
     let method: Method = parts.method.clone();
     let route = parts.extensions.get::<MatchedPath>().cloned();
-    let mut resp = next.run(Request::from_parts(parts, body)).await;
+    // A request the edge could not carry whole is answered before the method is looked at.
+    let mut resp = match edge.refused(&parts) {
+        Some(p) => problem(p),
+        None => next.run(Request::from_parts(parts, body)).await,
+    };
     // The body limit answers before any handler, in plain text.
     if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
         && resp.headers().get(CONTENT_TYPE).map(|v| v.as_bytes())
