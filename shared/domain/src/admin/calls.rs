@@ -8,56 +8,18 @@
 //! time: `gsi1` `PRACTITIONERS` (name order), then per practitioner `gsi2`,
 //! `PRAC#<id>#CALLS` with the period on the call's first join.
 //!
-//! # Call time (the rule)
-//! Only practitioners start calls; a patient who joins first waits, and the call ends when the
-//! practitioner leaves. So a call's time is the time during which **at least one practitioner
-//! and at least one patient are connected at once**:
-//! - a patient waiting alone before the practitioner joins is not call time;
-//! - time after the last practitioner left (a patient lingering) is not call time;
-//! - a drop and re-join splits the call; only the connected stretches count;
-//! - a join with no matching leave (a call still running, or a lost event) adds nothing after
-//!   the last recorded move; a leave with no join is ignored; a second join of a participant
-//!   already connected changes nothing.
-//!
-//! A call counts in the period of its first join.
+//! A call's time follows the call-time rule of the read models ([`call_seconds`]); a call
+//! counts in the period of its first join.
 
 use super::params::ListParams;
 use super::tab::{Party, Reader, Tab};
-use crate::events::types::{CallRole, Media};
+use crate::events::types::Media;
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
-use crate::readmodels::{lists, Call, CallMove, Practitioner, PractitionerTotals};
+use crate::readmodels::calls::call_seconds;
+use crate::readmodels::{lists, Call, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
-use std::collections::BTreeSet;
-
-/// Seconds of call time in a call's moves (the rule in the module header).
-pub fn call_seconds(moves: &[CallMove]) -> i64 {
-    let mut moves = moves.to_vec();
-    moves.sort();
-    let mut practitioners: BTreeSet<&str> = BTreeSet::new();
-    let mut patients: BTreeSet<&str> = BTreeSet::new();
-    let mut millis = 0i64;
-    let mut prev: Option<chrono::DateTime<chrono::Utc>> = None;
-    for m in &moves {
-        if let Some(p) = prev {
-            if !practitioners.is_empty() && !patients.is_empty() {
-                millis += (m.at - p).num_milliseconds();
-            }
-        }
-        prev = Some(m.at);
-        let set = match m.role {
-            CallRole::Practitioner => &mut practitioners,
-            CallRole::Patient => &mut patients,
-        };
-        if m.joined {
-            set.insert(m.participant_id.as_str());
-        } else {
-            set.remove(m.participant_id.as_str());
-        }
-    }
-    millis / 1000
-}
 
 /// One practitioner's calls in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -192,91 +154,5 @@ impl Tab for CallsTab {
             }
         }
         Ok((row.calls > 0).then_some(row))
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use chrono::{DateTime, Duration, Utc};
-
-    fn mv(sec: i64, who: &str, role: CallRole, joined: bool) -> CallMove {
-        CallMove {
-            at: "2026-03-02T09:00:00Z".parse::<DateTime<Utc>>().unwrap() + Duration::seconds(sec),
-            participant_id: who.into(),
-            role,
-            joined,
-        }
-    }
-
-    use CallRole::{Patient as Pa, Practitioner as Pr};
-
-    #[test]
-    fn call_time_runs_only_while_both_sides_are_connected() {
-        // Practitioner first, patient joins at 10, leaves at 70: 60 s.
-        assert_eq!(
-            call_seconds(&[
-                mv(0, "d", Pr, true),
-                mv(10, "p", Pa, true),
-                mv(70, "p", Pa, false),
-                mv(80, "d", Pr, false)
-            ]),
-            60
-        );
-        // Patient waits alone 30 s: not call time; the call ends when the practitioner leaves.
-        assert_eq!(
-            call_seconds(&[
-                mv(0, "p", Pa, true),
-                mv(30, "d", Pr, true),
-                mv(90, "d", Pr, false),
-                mv(200, "p", Pa, false)
-            ]),
-            60
-        );
-        // A drop and re-join: only the connected stretches.
-        assert_eq!(
-            call_seconds(&[
-                mv(0, "d", Pr, true),
-                mv(0, "p", Pa, true),
-                mv(20, "p", Pa, false),
-                mv(50, "p", Pa, true),
-                mv(60, "p", Pa, false),
-                mv(61, "d", Pr, false),
-            ]),
-            30
-        );
-        // No leave: nothing after the last move. A patient alone: nothing.
-        assert_eq!(
-            call_seconds(&[mv(0, "d", Pr, true), mv(5, "p", Pa, true)]),
-            0
-        );
-        assert_eq!(
-            call_seconds(&[mv(0, "p", Pa, true), mv(50, "p", Pa, false)]),
-            0
-        );
-        // A leave without a join is ignored; a double join changes nothing; arrival order
-        // does not matter.
-        assert_eq!(
-            call_seconds(&[
-                mv(100, "d", Pr, false),
-                mv(40, "p", Pa, false),
-                mv(0, "p", Pa, true),
-                mv(0, "d", Pr, true),
-                mv(10, "d", Pr, true),
-                mv(0, "x", Pa, false),
-            ]),
-            40
-        );
-        // Joins and leaves at the same instant: zero.
-        assert_eq!(
-            call_seconds(&[
-                mv(0, "d", Pr, true),
-                mv(0, "p", Pa, true),
-                mv(0, "d", Pr, false)
-            ]),
-            0
-        );
-        assert_eq!(call_seconds(&[]), 0);
     }
 }

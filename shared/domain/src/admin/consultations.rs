@@ -2,7 +2,7 @@
 //! first; period on the start, `tag` filters (repeatable: a row holds every tag given), search
 //! `q` on the practitioner's name; each row names its thread (the details open it). Query:
 //! `gsi1`, `gsi1pk = CONSULTS`, backward. The tags are the ones ingest derived and keeps on
-//! the consultation ([`super::tags::consultation_tags`]).
+//! the consultation ([`crate::readmodels::tags::consultation_tags`]).
 //!
 //! # 14-day counts per tag
 //! Ingest keeps, per UTC day of a consultation's start, one item holding a count per tag (and
@@ -15,11 +15,11 @@
 use super::feed::tags_text;
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
-use super::tags::ConsultationTag;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
 use crate::http::Problem;
 use crate::ports::{Index, LazyItem, Query, SkRange, Store, StoreError};
+use crate::readmodels::tags::ConsultationTag;
 use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
 use chrono::{DateTime, Days, NaiveDate, Utc};

@@ -4,10 +4,10 @@
 
 use super::params::ListParams;
 use super::tab::{parties_text, search_hits_named, Party, Reader, Tab};
-use super::tags::{feed_tags, FeedTag};
 use crate::export::cells::Cell;
 use crate::http::Problem;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
+use crate::readmodels::tags::{feed_tags, FeedTag};
 use crate::readmodels::{lists, ThreadFeedView, ThreadSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

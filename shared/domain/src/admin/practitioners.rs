@@ -27,7 +27,7 @@ use crate::events::types::{Approval, Availability, Id, Money};
 use crate::export::cells::Cell;
 use crate::http::Problem;
 use crate::ports::{Condition, Index, Item, Key, LazyItem, Query, Store, StoreError, TxOp};
-use crate::readmodels::{keys, lists, Practitioner};
+use crate::readmodels::{keys, lists, AvailabilityOverride, Practitioner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -38,22 +38,6 @@ pub const MAX_OVERRIDE_DAYS: i64 = 365;
 /// The key of a practitioner's availability override.
 pub fn override_key(practitioner_id: &str) -> Key {
     Key::new(format!("PRAC#{practitioner_id}"), "AVAIL_OVERRIDE")
-}
-
-/// An admin's availability override.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AvailabilityOverride {
-    pub availability: Availability,
-    pub until: Option<DateTime<Utc>>,
-    pub set_by: String,
-    pub set_at: DateTime<Utc>,
-}
-
-impl AvailabilityOverride {
-    /// Whether the override still holds at `now`.
-    pub fn active(&self, now: DateTime<Utc>) -> bool {
-        self.until.is_none_or(|u| now < u)
-    }
 }
 
 /// The body of the override route.

@@ -748,7 +748,7 @@ fn consultation_counts(item: Option<&Item>) -> Result<Vec<((String, String), i64
 }
 
 /// Re-derives the tags of every consultation the event may touch (SPEC A3,
-/// [`crate::admin::tags::consultation_tags`]) from the items as this transaction leaves them,
+/// [`rm::tags::consultation_tags`]) from the items as this transaction leaves them,
 /// writes the changed ones, and moves the per-day tag counts by the difference (one item per
 /// UTC day of a start, holding every tag's count: [`keys::consultation_day_counts`]). Items read
 /// but not written are version-checked in the same transaction, so a concurrent event on the
@@ -808,7 +808,7 @@ async fn retag(
             }
             None => rm::ThreadSummary::default(),
         };
-        let tags = crate::admin::tags::consultation_tags(&c, &summary);
+        let tags = rm::tags::consultation_tags(&c, &summary);
         let written = ops
             .iter()
             .position(|op| op.key() == key && matches!(op, TxOp::Put { .. }));
@@ -929,7 +929,7 @@ fn contributions(key: &Key, item: Option<&Item>) -> Result<Vec<Contribution>, St
         // Exactly the calls the per-practitioner call index lists.
         if let (Some(p), false) = (&call.practitioner_id, call.moves.is_empty()) {
             let k = keys::call_totals(p);
-            let secs = crate::admin::calls::call_seconds(&call.moves);
+            let secs = rm::calls::call_seconds(&call.moves);
             out.push(c(k.clone(), prac(p), "calls", 1));
             out.push(c(k.clone(), prac(p), "total_seconds", secs));
             match call.media {

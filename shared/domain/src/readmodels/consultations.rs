@@ -20,10 +20,10 @@ pub struct Consultation {
     #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancelled_by: Option<PartyRole>,
-    /// The tags as ingest last derived them ([`crate::admin::tags::consultation_tags`]); they
+    /// The tags as ingest last derived them ([`super::tags::consultation_tags`]); they
     /// feed the per-day tag counters.
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
-    pub tags: BTreeSet<crate::admin::tags::ConsultationTag>,
+    pub tags: BTreeSet<super::tags::ConsultationTag>,
     /// The practitioner's and patient's names (A3).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub names: Names,

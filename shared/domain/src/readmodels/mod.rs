@@ -48,6 +48,7 @@ pub mod practitioners;
 pub mod ratings;
 pub mod room_calls;
 pub mod segments;
+pub mod tags;
 pub mod threads;
 pub mod vouchers;
 
@@ -58,7 +59,7 @@ pub use organisations::{
 };
 pub use parties::{PartyName, Patient};
 pub use payments::{Payment, PaymentRequest};
-pub use practitioners::{Practitioner, PractitionerTotals};
+pub use practitioners::{AvailabilityOverride, Practitioner, PractitionerTotals};
 pub use ratings::{Rating, RatingTotals};
 pub use room_calls::RoomCallParticipant;
 pub use segments::{QueuedCall, Segment, SegmentParticipant};

@@ -1,4 +1,5 @@
-//! A practitioner's profile (A5) and their all-time totals items (A4, A7).
+//! A practitioner's profile (A5), the admin's availability override it carries, and the
+//! practitioner's all-time totals items (A4, A7).
 
 use super::{Names, Totals};
 use crate::events::types::*;
@@ -25,7 +26,7 @@ pub struct Practitioner {
     pub totals: Totals,
     /// The admin's availability override, as the override route last set it (A5).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub availability_override: Option<crate::admin::practitioners::AvailabilityOverride>,
+    pub availability_override: Option<AvailabilityOverride>,
 }
 
 impl Practitioner {
@@ -33,6 +34,23 @@ impl Practitioner {
     /// is not a listed practitioner yet).
     pub fn is_known(&self) -> bool {
         self.profile_as_of.is_some() || self.availability_as_of.is_some()
+    }
+}
+
+/// An admin's availability override, as the override route sets it
+/// (`PUT /admin/practitioners/{practitioner_id}/availability`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AvailabilityOverride {
+    pub availability: Availability,
+    pub until: Option<DateTime<Utc>>,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+impl AvailabilityOverride {
+    /// Whether the override still holds at `now`.
+    pub fn active(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_none_or(|u| now < u)
     }
 }
 
