@@ -588,7 +588,7 @@ async fn move_stats(
     ops: &mut Vec<TxOp>,
     finals: &BTreeMap<Key, Merged>,
 ) -> Result<(), StoreError> {
-    use crate::org_reports::stats;
+    use crate::readmodels::statistics as stats;
     let mut before = stats::Contribution::new();
     let mut after = stats::Contribution::new();
     let mut segments: Vec<(Key, Item)> = Vec::new();

@@ -16,6 +16,7 @@
 use crate::events::types::ParticipantType;
 use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
+use crate::readmodels::segments::{consultation_between, consultation_seconds, first_host_join};
 use crate::readmodels::{Account, Clinic, Organisation, Segment, SegmentParticipant};
 use chrono::{DateTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
@@ -187,44 +188,11 @@ pub const FIELDS: &[FieldDescription] = &[
     },
 ];
 
-/// When a segment ended: its end, else its transfer, else its abandonment.
-pub fn segment_end(seg: &Segment) -> Option<DateTime<Utc>> {
-    seg.ended_at.or(seg.transferred_at).or(seg.abandoned_at)
-}
-
 fn seconds(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> Cell {
     match (from, to) {
         (Some(a), Some(b)) if b >= a => Cell::Seconds((b - a).num_seconds()),
         _ => Cell::Empty,
     }
-}
-
-/// The first join of a host among `(type, joined)` pairs.
-fn first_host_join(
-    participants: impl Iterator<Item = (Option<ParticipantType>, Option<DateTime<Utc>>)>,
-) -> Option<DateTime<Utc>> {
-    participants
-        .filter(|(kind, _)| *kind == Some(ParticipantType::Host))
-        .filter_map(|(_, joined)| joined)
-        .min()
-}
-
-/// Consultation time: first host join to segment end (None without either).
-fn consultation_between(
-    first_host: Option<DateTime<Utc>>,
-    end: Option<DateTime<Utc>>,
-) -> Option<i64> {
-    Some((end? - first_host?).num_seconds().max(0))
-}
-
-/// Consultation time of a segment: first host join to segment end (None without a host).
-pub fn consultation_seconds(seg: &Segment, participants: &[&SegmentParticipant]) -> Option<i64> {
-    let first_host = first_host_join(
-        participants
-            .iter()
-            .map(|p| (p.participant_type, p.joined_at)),
-    );
-    consultation_between(first_host, segment_end(seg))
 }
 
 /// What decides whether a segment is in the report ([`segment_in_report`]).
@@ -276,13 +244,6 @@ pub fn segment_in_report(
         consultation_seconds: consultation_seconds(seg, participants),
     }
     .admits(filter)
-}
-
-/// The participants of a segment by join time (then id): the copies on its item.
-pub fn segment_participants(seg: &Segment) -> Vec<&SegmentParticipant> {
-    let mut parts: Vec<&SegmentParticipant> = seg.participants.iter().collect();
-    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
-    parts
 }
 
 /// A segment item as the report's rows read it: the [`Segment`] fields the rows show, the text
@@ -370,7 +331,7 @@ impl<'a> SegmentView<'a> {
         }
     }
 
-    /// [`segment_end`] of the same segment.
+    /// [`crate::readmodels::segments::segment_end`] of the same segment.
     fn end(&self) -> Option<DateTime<Utc>> {
         self.ended_at.or(self.transferred_at).or(self.abandoned_at)
     }

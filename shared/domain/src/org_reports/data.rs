@@ -11,13 +11,12 @@
 //! - something **exists in the period** when it was created before the period's end and not
 //!   deleted (deactivated, revoked) before its start.
 
-use super::consultations::{
-    consultation_seconds, segment_in_report, segment_participants, ConsultationFilter,
-};
+use super::consultations::{segment_in_report, ConsultationFilter};
 use super::params::ReportParams;
 use super::ReportScope;
 use crate::ports::store::query_all;
 use crate::ports::{Index, Item, Query, SkRange, Store, StoreError};
+use crate::readmodels::segments::{consultation_seconds, segment_participants};
 use crate::readmodels::{
     keys, lists, sort_time, Account, AccountNames, Clinic, Membership, Organisation, Room,
     RoomCallParticipant, Segment, SegmentParticipant,
@@ -476,7 +475,7 @@ impl ReportData {
             facts.consultations.push(ConsultationFact {
                 clinic_id,
                 seconds,
-                hosts: super::stats::host_attendance(&parts),
+                hosts: crate::readmodels::statistics::host_attendance(&parts),
             });
         }
         facts

@@ -48,6 +48,7 @@ pub mod practitioners;
 pub mod ratings;
 pub mod room_calls;
 pub mod segments;
+pub mod statistics;
 pub mod tags;
 pub mod threads;
 pub mod vouchers;

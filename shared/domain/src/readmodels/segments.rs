@@ -1,5 +1,7 @@
 //! The waiting area: queued calls, their segments (one per clinic a call passes through)
-//! and each segment's participants.
+//! and each segment's participants; and the rules of a segment's consultation time (first
+//! host join to segment end), which ingest applies to keep the tile statistics and the
+//! Consultations report applies to its rows.
 
 use crate::events::types::*;
 use chrono::{DateTime, Utc};
@@ -70,4 +72,44 @@ pub struct SegmentParticipant {
     #[serde(default, deserialize_with = "crate::time::de_opt")]
     pub left_at: Option<DateTime<Utc>>,
     pub bandwidth: Option<Bandwidth>,
+}
+
+/// When a segment ended: its end, else its transfer, else its abandonment.
+pub fn segment_end(seg: &Segment) -> Option<DateTime<Utc>> {
+    seg.ended_at.or(seg.transferred_at).or(seg.abandoned_at)
+}
+
+/// The first join of a host among `(type, joined)` pairs.
+pub(crate) fn first_host_join(
+    participants: impl Iterator<Item = (Option<ParticipantType>, Option<DateTime<Utc>>)>,
+) -> Option<DateTime<Utc>> {
+    participants
+        .filter(|(kind, _)| *kind == Some(ParticipantType::Host))
+        .filter_map(|(_, joined)| joined)
+        .min()
+}
+
+/// Consultation time: first host join to segment end (None without either).
+pub(crate) fn consultation_between(
+    first_host: Option<DateTime<Utc>>,
+    end: Option<DateTime<Utc>>,
+) -> Option<i64> {
+    Some((end? - first_host?).num_seconds().max(0))
+}
+
+/// Consultation time of a segment: first host join to segment end (None without a host).
+pub fn consultation_seconds(seg: &Segment, participants: &[&SegmentParticipant]) -> Option<i64> {
+    let first_host = first_host_join(
+        participants
+            .iter()
+            .map(|p| (p.participant_type, p.joined_at)),
+    );
+    consultation_between(first_host, segment_end(seg))
+}
+
+/// The participants of a segment by join time (then id): the copies on its item.
+pub fn segment_participants(seg: &Segment) -> Vec<&SegmentParticipant> {
+    let mut parts: Vec<&SegmentParticipant> = seg.participants.iter().collect();
+    parts.sort_by(|a, b| (a.joined_at, &a.participant_id).cmp(&(b.joined_at, &b.participant_id)));
+    parts
 }
