@@ -13,7 +13,7 @@ pub struct Patient {
 }
 
 /// A party's (patient's or practitioner's) name as the list items copy it: the newest
-/// profile's name, and the number of references ([`keys::party_ref`]) taken on it. Every
+/// profile's name, and the number of references ([`super::keys::party_ref`]) taken on it. Every
 /// transaction that adds a reference or changes the name writes this item on a version
 /// condition, so a change of name and a new copy of the name never miss each other.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Every practitioner's rating count and stars summed (A6), one item for the whole platform
-/// ([`keys::rating_totals`]): practitioner id → `[count, stars]` (a pair, not named fields, to
-/// keep the item small: the id, about 7 bytes of JSON and the digits, 17 bytes per
+/// ([`super::keys::rating_totals`]): practitioner id → `[count, stars]` (a pair, not named
+/// fields, to keep the item small: the id, about 7 bytes of JSON and the digits, 17 bytes per
 /// practitioner on the demo data; the 400 KB item limit this sets is in `docs/dynamodb.md`).
 /// Ingest moves it in the same transaction and by the same amounts as the
 /// `rating_count`/`rating_stars` totals on the practitioner's profile; a practitioner back at

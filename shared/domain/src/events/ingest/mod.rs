@@ -15,7 +15,7 @@
 //! `vouchers`, `organisations`, `logins`, `segments`, `room_calls`), and the writes derived
 //! from the merged items sit with what they keep: segment copies (`segments`), consultation
 //! tags (`consultations`), statistics (`statistics`), running totals (`totals`) and copied
-//! names (`names`). [`plan`] is only the dispatch by event kind. Ingest depends on the read
+//! names (`names`). `plan` is only the dispatch by event kind. Ingest depends on the read
 //! models and their rules ([`crate::readmodels`]), never on the features that read them.
 
 mod calls;
