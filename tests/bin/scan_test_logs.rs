@@ -7,14 +7,14 @@
 //! [`is_banner`], is the only text allowed, and only outside `.jsonl` files); each request
 //! line carries its `request_id`; and no line holds any value of
 //! `local_adapters::demo::sensitive_needles` (demo names, emails, message marker and texts, rating
-//! comments) nor any marker of tests/hardening_logs.rs. A failure names the file, the line
+//! comments) nor any marker of tests/logs.rs. A failure names the file, the line
 //! and the kind of what was found, never the value. Exits 1 on any finding, 2 on bad usage.
 
 use aho_corasick::AhoCorasick;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// Markers tests/hardening_logs.rs sends through the server (names, an email, message
+/// Markers tests/logs.rs sends through the server (names, an email, message
 /// ciphertext and its plain text, system text, a rating comment, a referral note, a tag, and
 /// invalid values); that test checks its own capture, this checks the whole run.
 const SCENARIO_MARKERS: [(&str, &str); 16] = [

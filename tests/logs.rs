@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::hardening::{start, world_events, Server};
+use crate::authorisation::{start, world_events, Server};
 use crate::support::TempDir;
 use domain::auth::Role;
 use domain::telemetry::{capture, LogBuffer};
@@ -227,7 +227,7 @@ async fn scenario(server: &Server) -> usize {
 async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
     let buffer = LogBuffer::default();
     let _guard = capture(buffer.clone());
-    let dir = TempDir::new("hardening-logs");
+    let dir = TempDir::new("logs");
     let server = start(&dir).await;
     let requests = scenario(&server).await;
     drop(server);

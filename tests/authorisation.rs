@@ -1,4 +1,4 @@
-//! Hardening over HTTP on the local server (SPEC S1–S3), generated from the route table
+//! Authorisation over HTTP on the local server (SPEC S1–S3), generated from the route table
 //! `domain::routes::ROUTES` so that a new route is covered the day it lands:
 //!
 //! - **the authorisation matrix**: every route × no token and a token of every role (scoped to
@@ -266,7 +266,7 @@ fn sub_for(role: Role) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
-    let dir = TempDir::new("hardening-matrix");
+    let dir = TempDir::new("authorisation-matrix");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
     let token = |role: Role| server.token_for(sub_for(role), role, &["org-1"], &["clinic-1"]);
@@ -354,7 +354,7 @@ async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
-    let dir = TempDir::new("hardening-fences");
+    let dir = TempDir::new("authorisation-fences");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
 

@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::hardening::{start, world_events, Server};
+use crate::authorisation::{start, world_events, Server};
 use crate::support::TempDir;
 use api::routes::ROUTES;
 use domain::auth::Role;
@@ -51,7 +51,7 @@ fn served(answer: (u16, Value), status: u16, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_body_past_the_limit_answers_413() {
-    let dir = TempDir::new("hardening-body");
+    let dir = TempDir::new("input-limits-body");
     let server = start(&dir).await;
     let mut checked = 0;
     for route in ROUTES
@@ -86,7 +86,7 @@ async fn every_body_past_the_limit_answers_413() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_sizes_ranges_and_lengths_are_enforced_at_their_limits() {
-    let dir = TempDir::new("hardening-limits");
+    let dir = TempDir::new("input-limits");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
     let admin = token(&server, Role::PlatformAdmin);

@@ -12,7 +12,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::hardening::{start, world_events};
+use crate::authorisation::{start, world_events};
 use crate::support::TempDir;
 use domain::auth::Role;
 use serde_json::json;
@@ -20,7 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn a_control_character_in_a_header_is_refused_before_any_handler() {
-    let dir = TempDir::new("hardening-fuzz-header");
+    let dir = TempDir::new("bad-input-header");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
     let prac = server.token_for("prac-a", Role::Practitioner, &[], &[]);
@@ -59,7 +59,7 @@ async fn a_control_character_in_a_header_is_refused_before_any_handler() {
 
 #[tokio::test]
 async fn query_values_are_read_from_their_text() {
-    let dir = TempDir::new("hardening-fuzz-query");
+    let dir = TempDir::new("bad-input-query");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
@@ -90,7 +90,7 @@ async fn query_values_are_read_from_their_text() {
 
 #[tokio::test]
 async fn an_id_past_its_documented_length_is_refused_by_name() {
-    let dir = TempDir::new("hardening-fuzz-ids");
+    let dir = TempDir::new("bad-input-ids");
     let server = start(&dir).await;
     server.ingest(world_events()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);

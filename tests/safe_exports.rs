@@ -241,7 +241,7 @@ fn random_text_and_numbers_through_xlsx_come_back_safe_typed_and_split_across_sh
         let limit = 2 + rng.below(9) as usize; // rows per sheet, header included
         let n = rng.below(40) as usize;
         let rows: Vec<Vec<Cell>> = (0..n).map(|_| row(&mut rng)).collect();
-        let dir = crate::support::TempDir::new("hardening-xlsx");
+        let dir = crate::support::TempDir::new("safe-exports-xlsx");
         let mut options = XlsxOptions::new(chrono_tz::UTC, dir.path());
         options.max_sheet_rows = limit;
         let mut report = XlsxReport::new(FIELDS, options).unwrap();
