@@ -4,39 +4,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::app::TestServer;
 use crate::support::TempDir;
 use chrono::{TimeZone, Utc};
-use domain::auth::{Principal, Role};
-use domain::ports::FixedClock;
-use local_server::{DataDir, LocalApp};
-use std::sync::Arc;
+use domain::auth::Role;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_routes_over_http_check_token_and_role() {
     let dir = TempDir::new("admin-http");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let now = Utc.with_ymd_and_hms(2026, 3, 5, 12, 0, 0).unwrap();
-    let app = LocalApp::open(
-        &DataDir::new(dir.path()),
-        &base,
-        Arc::new(FixedClock::new(now)),
-    )
-    .unwrap();
-    let router = app.clone().router();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    let client = reqwest::Client::new();
-    let token = |role: Role| {
-        let p = Principal {
-            sub: format!("{role}-1"),
-            role,
-            orgs: vec!["org-1".into()],
-            clinics: vec!["clinic-1".into()],
-        };
-        app.dev_key.mint(&p, now.timestamp(), 3600)
-    };
+    let server = TestServer::start(dir.path(), now).await;
+    let (base, client) = (&server.base, &server.client);
+    let token =
+        |role: Role| server.token_for(&format!("{role}-1"), role, &["org-1"], &["clinic-1"]);
     for route in api::routes::ROUTES
         .iter()
         .filter(|r| r.path.starts_with("/admin/"))
@@ -99,5 +79,4 @@ async fn admin_routes_over_http_check_token_and_role() {
         csv.bytes().await.unwrap().as_ref(),
         "\u{feff}code,times_used,usage_limit,expires_at,created_at\r\n".as_bytes()
     );
-    task.abort();
 }

@@ -1,4 +1,4 @@
-//! Authorisation over HTTP on the local server (SPEC S1–S3), generated from the route table
+//! Authorisation on the local server's Router (SPEC S1–S3), generated from the route table
 //! `domain::routes::ROUTES` so that a new route is covered the day it lands:
 //!
 //! - **the authorisation matrix**: every route × no token and a token of every role (scoped to
@@ -13,104 +13,13 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::app::{local_now, LocalTestApp};
 use crate::support::TempDir;
 use api::routes::{Route, ROUTES};
-use chrono::{TimeZone, Utc};
-use domain::auth::{Principal, Role};
-use domain::ports::FixedClock;
-use local_server::{DataDir, LocalApp};
+use domain::auth::Role;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
-
-pub(crate) struct Server {
-    pub base: String,
-    pub app: LocalApp,
-    pub client: reqwest::Client,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-pub(crate) fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
-}
-
-pub(crate) async fn start(dir: &TempDir) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = LocalApp::open(
-        &DataDir::new(dir.path()),
-        &base,
-        Arc::new(FixedClock::new(now())),
-    )
-    .unwrap();
-    let router = app.clone().router();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    Server {
-        base,
-        app,
-        client: reqwest::Client::new(),
-        task,
-    }
-}
-
-impl Server {
-    pub fn token_for(&self, sub: &str, role: Role, orgs: &[&str], clinics: &[&str]) -> String {
-        let p = Principal {
-            sub: sub.into(),
-            role,
-            orgs: orgs.iter().map(|s| s.to_string()).collect(),
-            clinics: clinics.iter().map(|s| s.to_string()).collect(),
-        };
-        self.app.dev_key.mint(&p, now().timestamp(), 3600)
-    }
-
-    pub async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method.parse().unwrap(), format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let bytes = resp.bytes().await.unwrap();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body)
-    }
-
-    pub async fn ingest(&self, events: Value) {
-        let token = self.token_for("svc-1", Role::Service, &[], &[]);
-        let (status, report) = self
-            .send(
-                "POST",
-                "/ingest/events",
-                Some(&token),
-                Some(&json!({ "events": events })),
-            )
-            .await;
-        assert_eq!(status, 200, "{report}");
-        assert_eq!(report["rejected"].as_u64().unwrap_or(0), 0, "{report}");
-    }
-}
 
 fn ev(id: &str, kind: &str, data: Value) -> Value {
     json!({ "id": id, "type": kind, "occurred_at": "2026-11-10T09:00:00Z", "data": data })
@@ -232,7 +141,7 @@ fn body_for(route: &Route) -> Option<Value> {
 
 /// Everything the server has written: each file under the data directory with its bytes,
 /// except the signing keys (written once at start).
-pub(crate) fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
+fn snapshot(root: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(dir: &Path, root: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -267,7 +176,7 @@ fn sub_for(role: Role) -> &'static str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
     let dir = TempDir::new("authorisation-matrix");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     server.ingest(world_events()).await;
     let token = |role: Role| server.token_for(sub_for(role), role, &["org-1"], &["clinic-1"]);
     let none = BTreeMap::new();
@@ -355,7 +264,7 @@ async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
     let dir = TempDir::new("authorisation-fences");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     server.ingest(world_events()).await;
 
     // Objects of the other tenant: a report of org-2 (organisation level) and one of clinic-2,
@@ -516,7 +425,7 @@ async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
 }
 
 /// Each role of an organisation or clinic route, as a caller of `org-1` / `clinic-1`.
-fn org_callers(server: &Server, route: &Route) -> Vec<(Role, String)> {
+fn org_callers(server: &LocalTestApp, route: &Route) -> Vec<(Role, String)> {
     route
         .roles
         .iter()

@@ -12,7 +12,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::{start, world_events};
+use crate::authorisation::world_events;
+use crate::support::app::{local_now, LocalTestApp, TestServer};
 use crate::support::TempDir;
 use domain::auth::Role;
 use serde_json::json;
@@ -21,7 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 #[tokio::test]
 async fn a_control_character_in_a_header_is_refused_before_any_handler() {
     let dir = TempDir::new("bad-input-header");
-    let server = start(&dir).await;
+    let server = TestServer::start(dir.path(), local_now()).await;
     server.ingest(world_events()).await;
     let prac = server.token_for("prac-a", Role::Practitioner, &[], &[]);
     let body = json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }).to_string();
@@ -60,7 +61,7 @@ async fn a_control_character_in_a_header_is_refused_before_any_handler() {
 #[tokio::test]
 async fn query_values_are_read_from_their_text() {
     let dir = TempDir::new("bad-input-query");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     server.ingest(world_events()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
     for path in [
@@ -91,7 +92,7 @@ async fn query_values_are_read_from_their_text() {
 #[tokio::test]
 async fn an_id_past_its_documented_length_is_refused_by_name() {
     let dir = TempDir::new("bad-input-ids");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     server.ingest(world_events()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
     let long = "t".repeat(129);

@@ -1,4 +1,4 @@
-//! Limits, stated and enforced (SPEC Q1, Q5), on the local server: a body one byte past
+//! Limits, stated and enforced (SPEC Q1, Q7), on the local server's Router: a body one byte past
 //! `MAX_BODY_BYTES` answers 413 on every route of the table that takes a body (and a body of
 //! exactly the limit does not); the batch size of ingest; page sizes (`limit`), date ranges and
 //! string lengths of each feature answer 400 (or 422 for an interactive range only emailed)
@@ -6,14 +6,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::{start, world_events, Server};
+use crate::authorisation::world_events;
+use crate::support::app::{local_now, LocalTestApp};
 use crate::support::TempDir;
 use api::routes::ROUTES;
 use domain::auth::Role;
 use domain::http::MAX_BODY_BYTES;
 use serde_json::{json, Value};
 
-fn token(server: &Server, role: Role) -> String {
+fn token(server: &LocalTestApp, role: Role) -> String {
     let sub = match role {
         Role::Practitioner => "prac-a",
         Role::Patient => "pat-a",
@@ -25,18 +26,18 @@ fn token(server: &Server, role: Role) -> String {
     server.token_for(sub, role, &["org-1"], &["clinic-1"])
 }
 
-async fn raw(server: &Server, method: &str, path: &str, role: Role, body: Vec<u8>) -> u16 {
+async fn raw(server: &LocalTestApp, method: &str, path: &str, role: Role, body: Vec<u8>) -> u16 {
+    let json: &[u8] = b"application/json";
     server
-        .client
-        .request(method.parse().unwrap(), format!("{}{path}", server.base))
-        .bearer_auth(token(server, role))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
+        .request(
+            method,
+            path,
+            Some(&token(server, role)),
+            &[("content-type", json)],
+            body,
+        )
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .status
 }
 
 /// Asserts a refusal: the status and the field the problem names.
@@ -52,7 +53,7 @@ fn served(answer: (u16, Value), status: u16, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_body_past_the_limit_answers_413() {
     let dir = TempDir::new("input-limits-body");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     let mut checked = 0;
     for route in ROUTES
         .iter()
@@ -87,7 +88,7 @@ async fn every_body_past_the_limit_answers_413() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_sizes_ranges_and_lengths_are_enforced_at_their_limits() {
     let dir = TempDir::new("input-limits");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     server.ingest(world_events()).await;
     let admin = token(&server, Role::PlatformAdmin);
     let prac = token(&server, Role::Practitioner);

@@ -1,100 +1,51 @@
-//! The local server end to end over HTTP: the route table served, the JWT check the HTTP API
-//! makes in AWS, problem bodies, ingest through `POST /ingest/events`, blob links, and a data
-//! directory that survives a restart.
+//! The local server end to end: the route table served, the JWT check the HTTP API makes in
+//! AWS, problem bodies, ingest through `POST /ingest/events`, blob links fetched over HTTP, and
+//! a data directory that survives a restart. Its Router is called without a socket except where
+//! a link is fetched by its URL.
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::app::{local_now, LocalTestApp, TestServer};
 use crate::support::TempDir;
 use api::routes::ROUTES;
-use chrono::{TimeZone, Utc};
 use domain::auth::{Principal, Role};
-use domain::ports::{BlobStore, FixedClock};
+use domain::ports::BlobStore;
 use domain::readmodels::{keys, ThreadSummary};
-use local_server::{DataDir, LocalApp};
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
-struct Running {
-    base: String,
-    app: LocalApp,
-    client: reqwest::Client,
-    task: tokio::task::JoinHandle<()>,
+fn token(s: &LocalTestApp, role: Role) -> String {
+    s.token_for(&format!("{role}-1"), role, &["org-1"], &[])
 }
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.task.abort();
+/// `POST path` with the raw `body` (no content type); every error must be a problem body.
+async fn post(s: &LocalTestApp, path: &str, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let answer = s.request("POST", path, token, &[], body).await;
+    let ct = answer
+        .headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body: Value = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    if answer.status >= 400 {
+        assert_eq!(
+            ct, "application/problem+json",
+            "problem bodies for {}",
+            answer.status
+        );
     }
+    (answer.status, body)
 }
 
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
-}
-
-async fn start(dir: &TempDir) -> Running {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = LocalApp::open(
-        &DataDir::new(dir.path()),
-        &base,
-        Arc::new(FixedClock::new(now())),
+async fn ingest(s: &LocalTestApp, events: Value) -> (u16, Value) {
+    let token = token(s, Role::Service);
+    post(
+        s,
+        "/ingest/events",
+        Some(&token),
+        serde_json::to_vec(&json!({ "events": events })).unwrap(),
     )
-    .unwrap();
-    let router = app.clone().router();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    Running {
-        base,
-        app,
-        client: reqwest::Client::new(),
-        task,
-    }
-}
-
-impl Running {
-    fn token(&self, role: Role) -> String {
-        let p = Principal {
-            sub: format!("{role}-1"),
-            role,
-            orgs: vec!["org-1".into()],
-            clinics: vec![],
-        };
-        self.app.dev_key.mint(&p, now().timestamp(), 3600)
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> (u16, Value) {
-        let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if status >= 400 {
-            assert_eq!(
-                ct, "application/problem+json",
-                "problem bodies for {status}"
-            );
-        }
-        (status, body)
-    }
-
-    async fn ingest(&self, events: Value) -> (u16, Value) {
-        let token = self.token(Role::Service);
-        self.post(
-            "/ingest/events",
-            Some(&token),
-            serde_json::to_vec(&json!({ "events": events })).unwrap(),
-        )
-        .await
-    }
+    .await
 }
 
 fn message(id: &str, at: &str) -> Value {
@@ -119,26 +70,16 @@ fn message(id: &str, at: &str) -> Value {
 /// route the Router lacks.
 #[tokio::test]
 async fn every_route_of_the_table_is_served_locally() {
-    use tower::ServiceExt;
     let dir = TempDir::new("local-routes");
-    let app = LocalApp::open_default(&DataDir::new(dir.path()), "http://x").unwrap();
-    let router = app.router();
+    let s = LocalTestApp::open(dir.path(), local_now());
     for route in ROUTES.iter() {
         let path = route.path.replace(['{', '}'], "");
-        let req = axum::http::Request::builder()
-            .method(route.method)
-            .uri(&path)
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let resp = router.clone().oneshot(req).await.unwrap();
+        let resp = s.request(route.method, &path, None, &[], Vec::new()).await;
         let want = if route.roles.is_empty() { 200 } else { 401 };
         assert_eq!(
-            resp.status().as_u16(),
-            want,
+            resp.status, want,
             "{} {} ({})",
-            route.method,
-            route.path,
-            route.function
+            route.method, route.path, route.function
         );
     }
 }
@@ -146,15 +87,10 @@ async fn every_route_of_the_table_is_served_locally() {
 #[tokio::test]
 async fn health_answers_without_a_token() {
     let dir = TempDir::new("local-health");
-    let s = start(&dir).await;
-    let resp = s
-        .client
-        .get(format!("{}/health", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 200);
-    let body: Value = resp.json().await.unwrap();
+    let s = LocalTestApp::open(dir.path(), local_now());
+    let resp = s.request("GET", "/health", None, &[], Vec::new()).await;
+    assert_eq!(resp.status, 200);
+    let body: Value = serde_json::from_slice(&resp.body).unwrap();
     assert_eq!(body["status"], "ok");
     assert_eq!(body["time"], "2026-11-20T12:00:00Z");
 }
@@ -162,24 +98,19 @@ async fn health_answers_without_a_token() {
 #[tokio::test]
 async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
     let dir = TempDir::new("local-auth");
-    let s = start(&dir).await;
-    let (status, body) = s.post("/nope", None, vec![]).await;
+    let s = LocalTestApp::open(dir.path(), local_now());
+    let (status, body) = post(&s, "/nope", None, vec![]).await;
     assert_eq!((status, body["status"].as_u64()), (404, Some(404)));
     let resp = s
-        .client
-        .get(format!("{}/ingest/events", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 405);
+        .request("GET", "/ingest/events", None, &[], Vec::new())
+        .await;
+    assert_eq!(resp.status, 405);
 
     let events =
         serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]})).unwrap();
-    let (status, _) = s.post("/ingest/events", None, events.clone()).await;
+    let (status, _) = post(&s, "/ingest/events", None, events.clone()).await;
     assert_eq!(status, 401);
-    let (status, _) = s
-        .post("/ingest/events", Some("not.a.token"), events.clone())
-        .await;
+    let (status, _) = post(&s, "/ingest/events", Some("not.a.token"), events.clone()).await;
     assert_eq!(status, 401);
     let foreign = local_adapters::dev_tokens::DevKey::new(b"another key".to_vec()).mint(
         &Principal {
@@ -188,12 +119,10 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
             orgs: vec![],
             clinics: vec![],
         },
-        now().timestamp(),
+        local_now().timestamp(),
         60,
     );
-    let (status, _) = s
-        .post("/ingest/events", Some(&foreign), events.clone())
-        .await;
+    let (status, _) = post(&s, "/ingest/events", Some(&foreign), events.clone()).await;
     assert_eq!(status, 401);
     let expired = s.app.dev_key.mint(
         &Principal {
@@ -202,17 +131,14 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
             orgs: vec![],
             clinics: vec![],
         },
-        now().timestamp() - 7200,
+        local_now().timestamp() - 7200,
         60,
     );
-    let (status, _) = s
-        .post("/ingest/events", Some(&expired), events.clone())
-        .await;
+    let (status, _) = post(&s, "/ingest/events", Some(&expired), events.clone()).await;
     assert_eq!(status, 401);
     for role in Role::ALL.into_iter().filter(|r| *r != Role::Service) {
-        let (status, body) = s
-            .post("/ingest/events", Some(&s.token(role)), events.clone())
-            .await;
+        let (status, body) =
+            post(&s, "/ingest/events", Some(&token(&s, role)), events.clone()).await;
         assert_eq!(status, 403, "{role}");
         assert_eq!(body["status"], 403);
     }
@@ -230,11 +156,9 @@ async fn unknown_routes_methods_and_tokens_get_problem_bodies() {
 #[tokio::test]
 async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
     let dir = TempDir::new("local-ingest");
-    let s = start(&dir).await;
+    let s = LocalTestApp::open(dir.path(), local_now());
 
-    let (status, body) = s
-        .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
-        .await;
+    let (status, body) = ingest(&s, json!([message("e1", "2026-11-20T10:00:00Z")])).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (body["accepted"].as_u64(), body["duplicates"].as_u64()),
@@ -250,9 +174,7 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
         .unwrap();
 
     // The same event again changes nothing.
-    let (status, body) = s
-        .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
-        .await;
+    let (status, body) = ingest(&s, json!([message("e1", "2026-11-20T10:00:00Z")])).await;
     assert_eq!(status, 200);
     assert_eq!(
         (body["accepted"].as_u64(), body["duplicates"].as_u64()),
@@ -273,7 +195,7 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
     // One malformed event alone: 400 naming the field.
     let mut bad = message("e2", "2026-11-20T10:05:00Z");
     bad["data"]["sender_role"] = json!("robot");
-    let (status, body) = s.ingest(json!([bad.clone()])).await;
+    let (status, body) = ingest(&s, json!([bad.clone()])).await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(body["field"], "events[0].data.sender_role");
     assert_eq!(body["errors"][0]["field"], "events[0].data.sender_role");
@@ -283,9 +205,7 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
     );
 
     // A good and a bad event: 207, the good one landed.
-    let (status, body) = s
-        .ingest(json!([message("e3", "2026-11-20T10:10:00Z"), bad]))
-        .await;
+    let (status, body) = ingest(&s, json!([message("e3", "2026-11-20T10:10:00Z"), bad])).await;
     assert_eq!(status, 207, "{body}");
     assert_eq!(body["results"][0]["status"], "accepted");
     assert_eq!(body["results"][1]["status"], "rejected");
@@ -310,8 +230,8 @@ async fn ingest_takes_good_events_names_bad_fields_and_ignores_replays() {
 #[tokio::test]
 async fn ingest_refuses_bodies_that_are_not_batches() {
     let dir = TempDir::new("local-bodies");
-    let s = start(&dir).await;
-    let token = s.token(Role::Service);
+    let s = LocalTestApp::open(dir.path(), local_now());
+    let token = token(&s, Role::Service);
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
         (b"".to_vec(), 400, "body"),
         (b"{not json".to_vec(), 400, "body"),
@@ -327,7 +247,7 @@ async fn ingest_refuses_bodies_that_are_not_batches() {
         (vec![b' '; domain::http::MAX_BODY_BYTES + 1], 413, "body"),
     ];
     for (body, want, field) in cases {
-        let (status, problem) = s.post("/ingest/events", Some(&token), body).await;
+        let (status, problem) = post(&s, "/ingest/events", Some(&token), body).await;
         assert_eq!(status, want, "{problem}");
         assert_eq!(problem["field"], field, "{problem}");
     }
@@ -336,7 +256,7 @@ async fn ingest_refuses_bodies_that_are_not_batches() {
 #[tokio::test]
 async fn blob_links_are_served_until_they_expire_and_refused_when_tampered() {
     let dir = TempDir::new("local-blobs");
-    let s = start(&dir).await;
+    let s = TestServer::start(dir.path(), local_now()).await;
     s.app
         .blobs
         .put(
@@ -395,7 +315,7 @@ async fn blob_links_are_served_until_they_expire_and_refused_when_tampered() {
             "reports/org-1/r.csv",
             Duration::from_secs(300),
             "report.csv",
-            now() - chrono::Duration::seconds(600),
+            local_now() - chrono::Duration::seconds(600),
         )
         .unwrap();
     assert_eq!(
@@ -415,23 +335,20 @@ async fn the_data_directory_survives_a_restart() {
     let dir = TempDir::new("local-restart");
     let token_before;
     {
-        let s = start(&dir).await;
-        let (status, _) = s
-            .ingest(json!([message("e1", "2026-11-20T10:00:00Z")]))
-            .await;
+        let s = LocalTestApp::open(dir.path(), local_now());
+        let (status, _) = ingest(&s, json!([message("e1", "2026-11-20T10:00:00Z")])).await;
         assert_eq!(status, 200);
-        token_before = s.token(Role::Service);
+        token_before = token(&s, Role::Service);
     }
-    let s = start(&dir).await;
+    let s = LocalTestApp::open(dir.path(), local_now());
     // Same development key: a token minted before the restart still works.
-    let (status, body) = s
-        .post(
-            "/ingest/events",
-            Some(&token_before),
-            serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]}))
-                .unwrap(),
-        )
-        .await;
+    let (status, body) = post(
+        &s,
+        "/ingest/events",
+        Some(&token_before),
+        serde_json::to_vec(&json!({"events": [message("e1", "2026-11-20T10:00:00Z")]})).unwrap(),
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(
         body["duplicates"], 1,
@@ -453,7 +370,7 @@ async fn the_data_directory_survives_a_restart() {
 #[tokio::test]
 async fn eventbridge_entry_point_takes_the_detail_through_the_same_path() {
     let dir = TempDir::new("local-eventbridge");
-    let s = start(&dir).await;
+    let s = LocalTestApp::open(dir.path(), local_now());
     let envelope = message("eb-1", "2026-11-20T10:00:00Z");
     let event = json!({
         "version": "0",

@@ -1,15 +1,16 @@
 //! Clean logs (SPEC Q3): a scenario drives names, emails, message ciphertext, system text,
 //! rating comments, referral notes and tag names — valid and invalid, in events and in request
-//! bodies and queries — through the local server's routes while the production JSON log format
+//! bodies and queries — through the local server's Router while the production JSON log format
 //! (`domain::telemetry::capture`) writes into a buffer. None of those values may appear in the
 //! logs; every line is JSON, and each request is logged once with its `request_id`.
 //!
-//! The server runs on this test's single-threaded runtime, so everything it logs on its tasks
-//! is captured (work moved to blocking threads is not).
+//! The Router runs on this test's single-threaded runtime, so everything it logs there is
+//! captured (work moved to blocking threads is not).
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::{start, world_events, Server};
+use crate::authorisation::world_events;
+use crate::support::app::{local_now, LocalTestApp};
 use crate::support::TempDir;
 use domain::auth::Role;
 use domain::telemetry::{capture, LogBuffer};
@@ -34,7 +35,7 @@ fn ev(id: &str, kind: &str, data: Value) -> Value {
 /// `CIPHER_PLAIN` in base64, as a client sends ciphertext.
 const CIPHER_B64: &str = "TEVBS01BUktFUi03ZjNh";
 
-async fn scenario(server: &Server) -> usize {
+async fn scenario(server: &LocalTestApp) -> usize {
     let mut requests = 0;
     server.ingest(world_events()).await;
     requests += 1;
@@ -122,17 +123,18 @@ async fn scenario(server: &Server) -> usize {
     assert_eq!(report["rejected"], 3, "{report}");
 
     // A body that is not JSON, with a marker in it.
-    let resp = server
-        .client
-        .post(format!("{}/ingest/events", server.base))
-        .bearer_auth(&service)
-        .header("content-type", "application/json")
-        .body(format!("{{\"events\": [\"{BAD_JSON}"))
-        .send()
-        .await
-        .unwrap();
+    let json: &[u8] = b"application/json";
+    let answer = server
+        .request(
+            "POST",
+            "/ingest/events",
+            Some(&service),
+            &[("content-type", json)],
+            format!("{{\"events\": [\"{BAD_JSON}").into_bytes(),
+        )
+        .await;
     requests += 1;
-    assert_eq!(resp.status().as_u16(), 400);
+    assert_eq!(answer.status, 400);
 
     // Admin reads, with names in the query.
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
@@ -228,7 +230,7 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
     let buffer = LogBuffer::default();
     let _guard = capture(buffer.clone());
     let dir = TempDir::new("logs");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     let requests = scenario(&server).await;
     drop(server);
 

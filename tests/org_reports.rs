@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::org_reports_xlsx::{expected, expected_fields, read_workbook, ReadCell};
+use crate::support::app::TestServer;
 use crate::support::{self, links::served_blobs, TempDir};
 use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Principal, Role};
@@ -1922,24 +1923,13 @@ async fn six_workbooks_and_tiles_moto() {
 #[tokio::test]
 async fn local_server_download_link_serves_the_workbook() {
     let dir = TempDir::new("org-reports-local");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = local_server::LocalApp::open(
-        &local_server::DataDir::new(dir.path()),
-        &base,
-        Arc::new(FixedClock::new(now())),
-    )
-    .unwrap();
-    let report = domain::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
+    let server = TestServer::start(dir.path(), now()).await;
+    let (base, client) = (&server.base, &server.client);
+    let report = domain::events::ingest::ingest_batch(&*server.app.deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0);
-    let token = app.dev_key.mint(&admin(), now().timestamp(), 3600);
-    let router = app.clone().router();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    let client = reqwest::Client::new();
+    let token = server.token(&admin());
     let resp = client
         .post(format!("{base}/orgs/org-hh/reports/consultations/download"))
         .bearer_auth(&token)
@@ -1973,7 +1963,6 @@ async fn local_server_download_link_serves_the_workbook() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 401);
-    task.abort();
 }
 
 /// A store whose queries take `delay` once `slow` is set: a report that builds slowly.

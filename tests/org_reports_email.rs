@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::org_reports::{assert_workbook, expected_org_rows, fixture, now, ORG, OTHER_ORG};
+use crate::support::app::TestServer;
 use crate::support::{self, links::served_blobs, TempDir};
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -743,21 +744,14 @@ async fn faults_are_retried_then_fail_the_job_without_a_dead_link_moto() {
 #[tokio::test]
 async fn local_server_worker_emails_a_link_it_serves() {
     let dir = TempDir::new("email-local");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let data = local_server::DataDir::new(dir.path());
-    let app = local_server::LocalApp::open(&data, &base, Arc::new(FixedClock::new(now()))).unwrap();
-    let report = domain::events::ingest::ingest_batch(&*app.deps.store, now(), &fixture())
+    let server = TestServer::start(dir.path(), now()).await;
+    let (base, client) = (&server.base, &server.client);
+    let report = domain::events::ingest::ingest_batch(&*server.app.deps.store, now(), &fixture())
         .await
         .unwrap();
     assert_eq!(report.rejected, 0);
-    let token = app.dev_key.mint(&requester(), now().timestamp(), 3600);
-    let worker = app.start_email_worker();
-    let router = app.clone().router();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    let client = reqwest::Client::new();
+    let token = server.token(&requester());
+    let worker = server.app.start_email_worker();
     let resp = client
         .post(format!("{base}/orgs/{ORG}/reports/consultations/email"))
         .bearer_auth(&token)
@@ -788,7 +782,7 @@ async fn local_server_worker_emails_a_link_it_serves() {
         tokio::time::sleep(StdDuration::from_millis(100)).await;
     }
     assert_eq!(state, "done");
-    let messages = read_outbox(&data.outbox()).unwrap();
+    let messages = read_outbox(&server.data.outbox()).unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].to, "acc-1@example.org");
     let link = first_link(&messages[0].text);
@@ -800,7 +794,6 @@ async fn local_server_worker_emails_a_link_it_serves() {
     assert_eq!(resp.status().as_u16(), 200);
     assert_workbook(&resp.bytes().await.unwrap(), &expected_org_rows());
     worker.abort();
-    server.abort();
 }
 
 async fn clinic_twin_and_racing_requests(w: World) {

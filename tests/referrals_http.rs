@@ -1,91 +1,44 @@
-//! Referrals over HTTP on the local server (embedded store, local settings: patient approval
-//! and booking prompts on): the real router (the static `/referrals/specialists` before
+//! Referrals over HTTP on the local server's Router (embedded store, local settings: patient
+//! approval and booking prompts on): the real router (the static `/referrals/specialists` before
 //! `/referrals/{referral_id}`), tokens, percent-encoded queries, headers, and one whole flow.
 //! The flow's every path, per party and on both adapters, is in `tests/referrals.rs`.
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::app::{local_now, LocalTestApp};
 use crate::support::TempDir;
-use chrono::{TimeZone, Utc};
-use domain::auth::{Principal, Role};
-use domain::ports::FixedClock;
-use local_server::{DataDir, LocalApp};
+use axum::http::HeaderMap;
+use domain::auth::Role;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
-struct Server {
-    base: String,
-    app: LocalApp,
-    client: reqwest::Client,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
+/// `method path` with the bearer `token`, a JSON `body` and an `Idempotency-Key`: the status,
+/// the body and the headers.
+async fn send(
+    server: &LocalTestApp,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    key: Option<&str>,
+) -> (u16, Value, HeaderMap) {
+    let mut headers: Vec<(&str, &[u8])> = Vec::new();
+    if let Some(k) = key {
+        headers.push(("idempotency-key", k.as_bytes()));
     }
-}
-
-fn now() -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 20, 12, 0, 0).unwrap()
-}
-
-async fn start(dir: &TempDir) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = LocalApp::open(
-        &DataDir::new(dir.path()),
-        &base,
-        Arc::new(FixedClock::new(now())),
-    )
-    .unwrap();
-    let router = app.clone().router();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, router).await.unwrap();
-    });
-    Server {
-        base,
-        app,
-        client: reqwest::Client::new(),
-        task,
-    }
-}
-
-impl Server {
-    fn token(&self, sub: &str, role: Role) -> String {
-        let p = Principal {
-            sub: sub.into(),
-            role,
-            orgs: vec![],
-            clinics: vec![],
-        };
-        self.app.dev_key.mint(&p, now().timestamp(), 3600)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<Value>,
-        key: Option<&str>,
-    ) -> (u16, Value, reqwest::header::HeaderMap) {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
+    let bytes = match &body {
+        Some(b) => {
+            headers.push(("content-type", b"application/json"));
+            serde_json::to_vec(b).unwrap()
         }
-        if let Some(k) = key {
-            req = req.header("Idempotency-Key", k);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        (status, body, headers)
-    }
+        None => Vec::new(),
+    };
+    let answer = server.request(method, path, token, &headers, bytes).await;
+    let body = serde_json::from_slice(&answer.body).unwrap_or(Value::Null);
+    (answer.status, body, answer.headers)
+}
+
+fn token(server: &LocalTestApp, sub: &str, role: Role) -> String {
+    server.token_for(sub, role, &[], &[])
 }
 
 fn ev(id: &str, kind: &str, data: Value) -> Value {
@@ -95,13 +48,13 @@ fn ev(id: &str, kind: &str, data: Value) -> Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_goes_through_the_local_server() {
     let dir = TempDir::new("referrals-http");
-    let server = start(&dir).await;
+    let server = LocalTestApp::open(dir.path(), local_now());
     let settings = &server.app.deps.settings;
     assert!(
         settings.referral_patient_approval && settings.referral_booking_prompt,
         "the local run's defaults (both on) unless the environment says otherwise"
     );
-    let service = server.token("svc", Role::Service);
+    let service = token(&server, "svc", Role::Service);
     let price = json!({ "amount_minor": 5000, "currency": "EUR" });
     let events = json!({ "events": [
         ev("h1", "practitioner.upserted", json!({ "practitioner_id": "prac-a", "name": "Dr. Ann",
@@ -114,79 +67,71 @@ async fn a_referral_goes_through_the_local_server() {
         ev("h4", "thread.created", json!({ "thread_id": "thr-a", "patient_ids": ["pat-a"],
             "practitioner_ids": ["prac-a"] })),
     ]});
-    let (status, report, _) = server
-        .send(
-            reqwest::Method::POST,
-            "/ingest/events",
-            Some(&service),
-            Some(events),
-            None,
-        )
-        .await;
+    let (status, report, _) = send(
+        &server,
+        "POST",
+        "/ingest/events",
+        Some(&service),
+        Some(events),
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{report}");
-    let referrer = server.token("prac-a", Role::Practitioner);
-    let specialist = server.token("prac-b", Role::Practitioner);
-    let patient = server.token("pat-a", Role::Patient);
+    let referrer = token(&server, "prac-a", Role::Practitioner);
+    let specialist = token(&server, "prac-b", Role::Practitioner);
+    let patient = token(&server, "pat-a", Role::Patient);
 
     // The static search route, with a percent-encoded accented query.
-    let (status, page, _) = server
-        .send(
-            reqwest::Method::GET,
-            "/referrals/specialists?q=dr.%20%C3%A9VA&specialty=cardiology",
-            Some(&referrer),
-            None,
-            None,
-        )
-        .await;
+    let (status, page, _) = send(
+        &server,
+        "GET",
+        "/referrals/specialists?q=dr.%20%C3%A9VA&specialty=cardiology",
+        Some(&referrer),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200, "{page}");
     assert_eq!(page["items"][0]["practitioner_id"], "prac-b");
     assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    let (status, _, _) = server
-        .send(
-            reqwest::Method::GET,
-            "/referrals/specialists",
-            None,
-            None,
-            None,
-        )
-        .await;
+    let (status, _, _) = send(&server, "GET", "/referrals/specialists", None, None, None).await;
     assert_eq!(status, 401);
-    let (status, problem, headers) = server
-        .send(
-            reqwest::Method::GET,
-            "/referrals/specialists",
-            Some(&patient),
-            None,
-            None,
-        )
-        .await;
+    let (status, problem, headers) = send(
+        &server,
+        "GET",
+        "/referrals/specialists",
+        Some(&patient),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 403, "{problem}");
     assert_eq!(headers["content-type"], "application/problem+json");
 
     let body =
         json!({ "patient_id": "pat-a", "specialist_id": "prac-b", "message": "Please see." });
-    let (status, created, headers) = server
-        .send(
-            reqwest::Method::POST,
-            "/referrals",
-            Some(&referrer),
-            Some(body.clone()),
-            Some("k-1"),
-        )
-        .await;
+    let (status, created, headers) = send(
+        &server,
+        "POST",
+        "/referrals",
+        Some(&referrer),
+        Some(body.clone()),
+        Some("k-1"),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let rid = created["referral_id"].as_str().unwrap().to_string();
     assert_eq!(headers["location"], format!("/referrals/{rid}").as_str());
     assert_eq!(created["state"], "pending_patient");
-    let (status, again, headers) = server
-        .send(
-            reqwest::Method::POST,
-            "/referrals",
-            Some(&referrer),
-            Some(body),
-            Some("k-1"),
-        )
-        .await;
+    let (status, again, headers) = send(
+        &server,
+        "POST",
+        "/referrals",
+        Some(&referrer),
+        Some(body),
+        Some("k-1"),
+    )
+    .await;
     assert_eq!((status, &again), (201, &created));
     assert_eq!(headers["idempotent-replayed"], "true");
 
@@ -194,15 +139,15 @@ async fn a_referral_goes_through_the_local_server() {
         let server = &server;
         let path = format!("/referrals/{rid}/{step}-decision");
         async move {
-            server
-                .send(
-                    reqwest::Method::POST,
-                    &path,
-                    Some(&who),
-                    Some(json!({ "decision": decision })),
-                    None,
-                )
-                .await
+            send(
+                server,
+                "POST",
+                &path,
+                Some(&who),
+                Some(json!({ "decision": decision })),
+                None,
+            )
+            .await
         }
     };
     assert_eq!(
@@ -218,15 +163,15 @@ async fn a_referral_goes_through_the_local_server() {
     assert_eq!(status, 200, "{accepted}");
     assert_eq!(accepted["state"], "accepted");
 
-    let (status, seen, _) = server
-        .send(
-            reqwest::Method::GET,
-            &format!("/referrals/{rid}"),
-            Some(&patient),
-            None,
-            None,
-        )
-        .await;
+    let (status, seen, _) = send(
+        &server,
+        "GET",
+        &format!("/referrals/{rid}"),
+        Some(&patient),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(seen["state"], "accepted");
     assert_eq!(
@@ -238,26 +183,18 @@ async fn a_referral_goes_through_the_local_server() {
         .as_str()
     );
     assert!(seen.get("message").is_none());
-    let (status, mine, _) = server
-        .send(
-            reqwest::Method::GET,
-            "/referrals",
-            Some(&patient),
-            None,
-            None,
-        )
-        .await;
+    let (status, mine, _) = send(&server, "GET", "/referrals", Some(&patient), None, None).await;
     assert_eq!(status, 200);
     assert_eq!(mine["items"][0]["referral_id"], rid.as_str());
-    let (status, theirs, _) = server
-        .send(
-            reqwest::Method::GET,
-            "/referrals?as=specialist",
-            Some(&specialist),
-            None,
-            None,
-        )
-        .await;
+    let (status, theirs, _) = send(
+        &server,
+        "GET",
+        "/referrals?as=specialist",
+        Some(&specialist),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(
         theirs["items"][0]["transitions"].as_array().unwrap().len(),
@@ -270,22 +207,24 @@ async fn a_referral_goes_through_the_local_server() {
 #[tokio::test]
 async fn a_non_ascii_idempotency_key_is_refused_not_ignored() {
     let dir = TempDir::new("referrals-http-key");
-    let server = start(&dir).await;
-    let token = server.token("prac-a", Role::Practitioner);
+    let server = LocalTestApp::open(dir.path(), local_now());
+    let token = token(&server, "prac-a", Role::Practitioner);
+    let json: &[u8] = b"application/json";
     let resp = server
-        .client
-        .post(format!("{}/referrals", server.base))
-        .bearer_auth(&token)
-        .header(
-            "Idempotency-Key",
-            reqwest::header::HeaderValue::from_bytes("clé-1".as_bytes()).unwrap(),
+        .request(
+            "POST",
+            "/referrals",
+            Some(&token),
+            &[
+                ("idempotency-key", "clé-1".as_bytes()),
+                ("content-type", json),
+            ],
+            serde_json::to_vec(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }))
+                .unwrap(),
         )
-        .json(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 400);
-    let problem: Value = resp.json().await.unwrap();
+        .await;
+    assert_eq!(resp.status, 400);
+    let problem: Value = serde_json::from_slice(&resp.body).unwrap();
     assert_eq!(problem["field"], "Idempotency-Key", "{problem}");
     assert!(!problem.to_string().contains("clé"), "{problem}");
     let log = dir.path().join("store").join("store.jsonl");
