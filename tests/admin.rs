@@ -7,6 +7,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::events::{
+    availability_changed, call_joined, call_left, clinical_note, consultation_cancelled, patient,
+    payment, payment_request, payment_request_answered, practitioner, rating, system_message,
+    text_message, thread_created, thread_opened, voucher_created, voucher_redeemed, Payload,
+};
 use crate::support::moto::dynamo_store;
 use crate::support::TempDir;
 use chrono::{DateTime, Duration, Utc};
@@ -37,276 +42,111 @@ fn now() -> DateTime<Utc> {
     "2026-03-05T12:00:00Z".parse().unwrap()
 }
 
-pub fn ev(id: &str, kind: &str, at: DateTime<Utc>, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": at.to_rfc3339(), "data": data })
+/// [`t`]`(m)` as the fixture's envelopes write it.
+pub fn at(m: i64) -> String {
+    t(m).to_rfc3339()
 }
 
-fn msg(
-    id: &str,
-    thread: &str,
-    m: &str,
-    sender: &str,
-    role: &str,
-    at: i64,
-    device: Option<Value>,
-) -> Value {
-    let mut data = json!({
-        "thread_id": thread, "message_id": m, "sender_id": sender, "sender_role": role,
-        "kind": "text", "ciphertext": marker_b64(),
-    });
-    if let Some(d) = device {
-        data["device"] = d;
-    }
-    ev(id, "message.sent", t(at), data)
-}
-
-fn call(id: &str, kind: &str, call: &str, who: &str, role: &str, media: &str, at: i64) -> Value {
-    let mut data = json!({ "call_id": call, "participant_id": who, "participant_role": role });
-    if kind == "call.joined" {
-        data["thread_id"] = json!("thr_1");
-        data["practitioner_id"] = json!("prac_a");
-        data["media"] = json!(media);
-    }
-    ev(id, kind, t(at), data)
+/// A participant's text message, its ciphertext the marker.
+fn msg(thread: &str, m: &str, sender: &str, role: &str) -> Payload {
+    text_message(thread, m, sender, role, &marker_b64())
 }
 
 /// The hand-made history every scenario starts from.
 pub fn fixture() -> Vec<Value> {
-    let eur = |n: i64| json!({ "amount_minor": n, "currency": "EUR" });
+    let ios = json!({"platform": "ios", "model": "iPhone 15"});
+    let android = json!({"platform": "android", "model": "Pixel 8"});
+    let joined = |call: &str, who: &str, role: &str, media: &str| {
+        call_joined(call, who, role, "thr_1", "prac_a", media)
+    };
     vec![
-        ev(
-            "e01",
-            "practitioner.upserted",
-            t(-1000),
-            json!({"practitioner_id": "prac_a", "name": "Dr. Ángela Müller", "specialties": ["Dermatology"], "approval": "approved", "price": eur(4500), "has_scheduling_practice": true}),
-        ),
-        ev(
-            "e02",
-            "practitioner.upserted",
-            t(-1000),
-            json!({"practitioner_id": "prac_b", "name": "Bob Stone", "specialties": ["General practice"], "approval": "pending", "price": eur(3000), "has_scheduling_practice": false}),
-        ),
-        ev(
-            "e03",
-            "practitioner.availability_changed",
-            t(-900),
-            json!({"practitioner_id": "prac_a", "availability": "available"}),
-        ),
-        ev(
-            "e04",
-            "practitioner.availability_changed",
-            t(-900),
-            json!({"practitioner_id": "prac_b", "availability": "away"}),
-        ),
-        ev(
-            "e05",
-            "patient.upserted",
-            t(-1000),
-            json!({"patient_id": "pat_1", "name": "Zoë Nuñez"}),
-        ),
-        ev(
-            "e06",
-            "patient.upserted",
-            t(-1000),
-            json!({"patient_id": "pat_2", "name": "=Evil Ed"}),
-        ),
-        ev(
-            "e07",
-            "thread.created",
-            t(0),
-            json!({"thread_id": "thr_1", "patient_ids": ["pat_1"], "practitioner_ids": ["prac_a"]}),
-        ),
-        msg(
-            "e08",
+        practitioner(
+            "prac_a",
+            "Dr. Ángela Müller",
+            &["Dermatology"],
+            "approved",
+            4500,
+            true,
+        )
+        .event("e01", at(-1000)),
+        practitioner(
+            "prac_b",
+            "Bob Stone",
+            &["General practice"],
+            "pending",
+            3000,
+            false,
+        )
+        .event("e02", at(-1000)),
+        availability_changed("prac_a", "available").event("e03", at(-900)),
+        availability_changed("prac_b", "away").event("e04", at(-900)),
+        patient("pat_1", "Zoë Nuñez").event("e05", at(-1000)),
+        patient("pat_2", "=Evil Ed").event("e06", at(-1000)),
+        thread_created("thr_1", &["pat_1"], &["prac_a"]).event("e07", at(0)),
+        msg("thr_1", "m1", "pat_1", "patient")
+            .with("device", ios)
+            .event("e08", at(1)),
+        msg("thr_1", "m2", "prac_a", "practitioner")
+            .with("device", json!({"platform": "web"}))
+            .event("e09", at(2)),
+        payment_request("r1", "thr_1", "prac_a", "pat_1", 5000).event("e10", at(3)),
+        system_message("thr_1", "m3", "Payment request sent.").event("e11", at(3)),
+        payment_request_answered("r1", "thr_1", "accepted").event("e12", at(4)),
+        payment(
+            "pay_1",
+            "thread_request",
             "thr_1",
-            "m1",
             "pat_1",
-            "patient",
-            1,
-            Some(json!({"platform": "ios", "model": "iPhone 15"})),
-        ),
-        msg(
-            "e09",
-            "thr_1",
-            "m2",
             "prac_a",
-            "practitioner",
-            2,
-            Some(json!({"platform": "web"})),
-        ),
-        ev(
-            "e10",
-            "payment_request.sent",
-            t(3),
-            json!({"request_id": "r1", "thread_id": "thr_1", "practitioner_id": "prac_a", "patient_id": "pat_1", "amount": eur(5000)}),
-        ),
-        ev(
-            "e11",
-            "message.sent",
-            t(3),
-            json!({"thread_id": "thr_1", "message_id": "m3", "sender_id": "system", "sender_role": "system", "kind": "system", "system_text": "Payment request sent."}),
-        ),
-        ev(
-            "e12",
-            "payment_request.answered",
-            t(4),
-            json!({"request_id": "r1", "thread_id": "thr_1", "answer": "accepted"}),
-        ),
-        ev(
-            "e13",
-            "payment.completed",
-            t(5),
-            json!({"payment_id": "pay_1", "payment_type": "thread_request", "consultation_id": "cons_1", "thread_id": "thr_1", "patient_id": "pat_1", "practitioner_id": "prac_a", "total": eur(5000), "commission_minor": 1000, "request_id": "r1"}),
-        ),
-        msg(
-            "e14",
-            "thr_1",
-            "m4",
-            "pat_1",
-            "patient",
-            10,
-            Some(json!({"platform": "android", "model": "Pixel 8"})),
-        ),
-        ev(
-            "e15",
-            "thread.opened",
-            t(11),
-            json!({"thread_id": "thr_1", "reader_id": "prac_a", "reader_role": "practitioner"}),
-        ),
-        ev(
-            "e16",
-            "clinical_note.sent",
-            t(12),
-            json!({"thread_id": "thr_1", "note_id": "n1", "practitioner_id": "prac_a", "note_type": "diagnosis"}),
-        ),
-        ev(
-            "e17",
-            "thread.created",
-            t(20),
-            json!({"thread_id": "thr_2", "patient_ids": ["pat_2"], "practitioner_ids": ["prac_b"]}),
-        ),
-        msg("e18", "thr_2", "m5", "pat_2", "patient", 21, None),
-        ev(
-            "e19",
-            "payment.completed",
-            t(22),
-            json!({"payment_id": "pay_2", "payment_type": "booked_appointment", "consultation_id": "cons_2", "thread_id": "thr_2", "patient_id": "pat_2", "practitioner_id": "prac_b", "total": eur(3000), "commission_minor": 600}),
-        ),
-        ev(
-            "e20",
-            "payment_request.sent",
-            t(25),
-            json!({"request_id": "r2", "thread_id": "thr_2", "practitioner_id": "prac_b", "patient_id": "pat_2", "amount": eur(2000)}),
-        ),
-        ev(
-            "e21",
-            "consultation.cancelled",
-            t(30),
-            json!({"consultation_id": "cons_2", "cancelled_by": "patient"}),
-        ),
-        ev(
-            "e22",
-            "payment.completed",
-            t(40),
-            json!({"payment_id": "pay_3", "payment_type": "refund", "thread_id": "thr_2", "patient_id": "pat_2", "practitioner_id": "prac_b", "total": eur(-3000), "commission_minor": -600}),
-        ),
-        call(
-            "e23",
-            "call.joined",
-            "call_1",
-            "pat_1",
-            "patient",
-            "video",
-            100,
-        ),
-        call(
-            "e24",
-            "call.joined",
-            "call_1",
-            "prac_a",
-            "practitioner",
-            "video",
-            101,
-        ),
-        call(
-            "e25",
-            "call.left",
-            "call_1",
-            "pat_1",
-            "patient",
-            "video",
-            111,
-        ),
-        call(
-            "e26",
-            "call.left",
-            "call_1",
-            "prac_a",
-            "practitioner",
-            "video",
-            112,
-        ),
-        call(
-            "e27",
-            "call.joined",
-            "call_2",
-            "prac_a",
-            "practitioner",
-            "audio",
-            200,
-        ),
-        call(
-            "e28",
-            "call.joined",
-            "call_2",
-            "pat_1",
-            "patient",
-            "audio",
-            201,
-        ),
-        call(
-            "e29",
-            "call.left",
-            "call_2",
-            "prac_a",
-            "practitioner",
-            "audio",
-            203,
-        ),
-        call(
-            "e30",
-            "call.left",
-            "call_2",
-            "pat_1",
-            "patient",
-            "audio",
-            205,
-        ),
-        ev(
-            "e31",
-            "rating.submitted",
-            t(50),
-            json!({"rating_id": "rat_1", "patient_id": "pat_1", "practitioner_id": "prac_a", "stars": 5, "comment": "Great care"}),
-        ),
-        ev(
-            "e32",
-            "rating.submitted",
-            t(51),
-            json!({"rating_id": "rat_2", "patient_id": "pat_2", "practitioner_id": "prac_a", "stars": 4, "comment": "=HYPERLINK(\"x\")"}),
-        ),
-        ev(
-            "e33",
-            "voucher.created",
-            t(-500),
-            json!({"code": "WELCOME10", "usage_limit": 100, "expires_at": "2026-12-31T23:00:00Z"}),
-        ),
-        ev("e34", "voucher.created", t(-400), json!({"code": "FREE"})),
-        ev(
-            "e35",
-            "voucher.redeemed",
-            t(60),
-            json!({"code": "WELCOME10", "redemption_id": "red_1", "patient_id": "pat_1", "payment_id": "pay_1"}),
-        ),
+            5000,
+            1000,
+        )
+        .with("consultation_id", "cons_1")
+        .with("request_id", "r1")
+        .event("e13", at(5)),
+        msg("thr_1", "m4", "pat_1", "patient")
+            .with("device", android)
+            .event("e14", at(10)),
+        thread_opened("thr_1", "prac_a", "practitioner").event("e15", at(11)),
+        clinical_note("thr_1", "n1", "prac_a", "diagnosis").event("e16", at(12)),
+        thread_created("thr_2", &["pat_2"], &["prac_b"]).event("e17", at(20)),
+        msg("thr_2", "m5", "pat_2", "patient").event("e18", at(21)),
+        payment(
+            "pay_2",
+            "booked_appointment",
+            "thr_2",
+            "pat_2",
+            "prac_b",
+            3000,
+            600,
+        )
+        .with("consultation_id", "cons_2")
+        .event("e19", at(22)),
+        payment_request("r2", "thr_2", "prac_b", "pat_2", 2000).event("e20", at(25)),
+        consultation_cancelled("cons_2", "patient").event("e21", at(30)),
+        payment("pay_3", "refund", "thr_2", "pat_2", "prac_b", -3000, -600).event("e22", at(40)),
+        joined("call_1", "pat_1", "patient", "video").event("e23", at(100)),
+        joined("call_1", "prac_a", "practitioner", "video").event("e24", at(101)),
+        call_left("call_1", "pat_1", "patient").event("e25", at(111)),
+        call_left("call_1", "prac_a", "practitioner").event("e26", at(112)),
+        joined("call_2", "prac_a", "practitioner", "audio").event("e27", at(200)),
+        joined("call_2", "pat_1", "patient", "audio").event("e28", at(201)),
+        call_left("call_2", "prac_a", "practitioner").event("e29", at(203)),
+        call_left("call_2", "pat_1", "patient").event("e30", at(205)),
+        rating("rat_1", "pat_1", "prac_a", 5)
+            .with("comment", "Great care")
+            .event("e31", at(50)),
+        rating("rat_2", "pat_2", "prac_a", 4)
+            .with("comment", "=HYPERLINK(\"x\")")
+            .event("e32", at(51)),
+        voucher_created("WELCOME10")
+            .with("usage_limit", 100)
+            .with("expires_at", "2026-12-31T23:00:00Z")
+            .event("e33", at(-500)),
+        voucher_created("FREE").event("e34", at(-400)),
+        voucher_redeemed("WELCOME10", "red_1", "pat_1")
+            .with("payment_id", "pay_1")
+            .event("e35", at(60)),
     ]
 }
 
@@ -740,7 +580,7 @@ async fn consultations_rows_tags_export_and_counts(w: World) {
         })
     );
     // A practitioner reply clears Waiting answer and makes a Conversation; the counters follow.
-    let reply = msg("e90", "thr_1", "m9", "prac_a", "practitioner", 13, None);
+    let reply = msg("thr_1", "m9", "prac_a", "practitioner").event("e90", at(13));
     ingest_batch(&*w.deps.store, now(), &[reply]).await.unwrap();
     let row = &w
         .rows("/admin/consultations", &[("tag", "conversation")])
@@ -1024,13 +864,8 @@ async fn ratings_rows_and_export(w: World) {
 /// practitioners its rows name.
 async fn ratings_follow_edits_and_redeliveries(w: World) {
     let store = &*w.deps.store;
-    let rating = |id: &str, rating: &str, pat: &str, prac: &str, stars: u8, at: i64| {
-        ev(
-            id,
-            "rating.submitted",
-            t(at),
-            json!({"rating_id": rating, "patient_id": pat, "practitioner_id": prac, "stars": stars}),
-        )
+    let rating = |id: &str, rating_id: &str, pat: &str, prac: &str, stars: u8, m: i64| {
+        rating(rating_id, pat, prac, stars).event(id, at(m))
     };
     let batch = [
         rating("e40", "rat_3", "pat_1", "prac_b", 2, 52),
@@ -1163,12 +998,18 @@ async fn payments_per_practitioner_per_currency(w: World) {
         json!([])
     );
     // A second currency makes a second line.
-    let usd = ev(
-        "e91",
-        "payment.completed",
-        t(70),
-        json!({"payment_id": "pay_9", "payment_type": "booked_appointment", "consultation_id": "cons_9", "thread_id": "thr_1", "patient_id": "pat_1", "practitioner_id": "prac_a", "total": {"amount_minor": 1999, "currency": "USD"}, "commission_minor": 399}),
-    );
+    let usd = payment(
+        "pay_9",
+        "booked_appointment",
+        "thr_1",
+        "pat_1",
+        "prac_a",
+        1999,
+        399,
+    )
+    .with("consultation_id", "cons_9")
+    .with("total", json!({"amount_minor": 1999, "currency": "USD"}))
+    .event("e91", at(70));
     ingest_batch(&*w.deps.store, now(), &[usd]).await.unwrap();
     let csv = w
         .export("/admin/payments/export", &[("bom", "false")])

@@ -7,7 +7,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::admin::{ev, fixture, t, world, world_with, World};
+use crate::admin::{at, fixture, t, world, world_with, World};
+use crate::support::events::{patient, payment, practitioner};
 use domain::ports::Store;
 use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
@@ -154,28 +155,16 @@ async fn a_new_name_reaches_every_copy() {
             z.clone()
         ]
     );
-    let prac = |id: &str, at, name: &str| {
-        ev(
-            id,
-            "practitioner.upserted",
-            at,
-            json!({"practitioner_id": "prac_a", "name": name, "specialties": ["Dermatology"], "approval": "approved", "price": {"amount_minor": 4500, "currency": "EUR"}, "has_scheduling_practice": true}),
-        )
+    let prac = |id: &str, m: i64, name: &str| {
+        practitioner("prac_a", name, &["Dermatology"], "approved", 4500, true).event(id, at(m))
     };
-    let pat = |id: &str, at, name: &str| {
-        ev(
-            id,
-            "patient.upserted",
-            at,
-            json!({"patient_id": "pat_1", "name": name}),
-        )
-    };
+    let pat = |id: &str, m: i64, name: &str| patient("pat_1", name).event(id, at(m));
     let batch = [
-        prac("r1", t(500), "Dr. Ángela Roth"),
-        pat("r2", t(500), "Zoë Weiß"),
+        prac("r1", 500, "Dr. Ángela Roth"),
+        pat("r2", 500, "Zoë Weiß"),
         // Older than what is known: changes nothing.
-        prac("r3", t(400), "Dr. Old Name"),
-        pat("r4", t(-2000), "Old Patient"),
+        prac("r3", 400, "Dr. Old Name"),
+        pat("r4", -2000, "Old Patient"),
     ];
     let r = domain::events::ingest::ingest_batch(&*w.deps.store, t(600), &batch)
         .await
@@ -217,19 +206,21 @@ async fn a_late_name_reaches_more_copies_than_one_transaction_holds() {
     const N: usize = 130;
     let mut events = Vec::new();
     for i in 0..N {
-        events.push(ev(
-            &format!("p{i}"),
-            "payment.completed",
-            t(i as i64),
-            json!({"payment_id": format!("pay_{i}"), "payment_type": "booked_appointment", "consultation_id": format!("cons_{i}"), "thread_id": format!("thr_{i}"), "patient_id": "pat_late", "practitioner_id": "prac_late", "total": {"amount_minor": 1000, "currency": "EUR"}, "commission_minor": 100}),
-        ));
+        events.push(
+            payment(
+                &format!("pay_{i}"),
+                "booked_appointment",
+                &format!("thr_{i}"),
+                "pat_late",
+                "prac_late",
+                1000,
+                100,
+            )
+            .with("consultation_id", format!("cons_{i}"))
+            .event(&format!("p{i}"), at(i as i64)),
+        );
     }
-    events.push(ev(
-        "name",
-        "patient.upserted",
-        t(-10),
-        json!({"patient_id": "pat_late", "name": "Late Lou"}),
-    ));
+    events.push(patient("pat_late", "Late Lou").event("name", at(-10)));
     let w = world_with(embedded(), &events).await;
     let mut named = 0;
     let mut cursor: Option<String> = None;

@@ -14,80 +14,13 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support::app::{local_now, LocalTestApp};
+use crate::support::events::two_organisations;
 use crate::support::TempDir;
 use api::routes::{Route, ROUTES};
 use domain::auth::Role;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
-
-fn ev(id: &str, kind: &str, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": "2026-11-10T09:00:00Z", "data": data })
-}
-
-/// Two organisations with a clinic each, three approved practitioners, two patients and a
-/// thread between `prac-a` and `pat-a`.
-pub(crate) fn world_events() -> Value {
-    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
-    let org = |id: &str, n: &str| {
-        ev(
-            &format!("w-{id}"),
-            "organisation.upserted",
-            json!({ "org_id": id, "name": n, "state": "Victoria", "specialty": "General practice",
-                "contract": "Enterprise 2025", "created_at": "2024-01-01T00:00:00Z" }),
-        )
-    };
-    let clinic = |id: &str, org_id: &str| {
-        ev(
-            &format!("w-{id}"),
-            "clinic.upserted",
-            json!({ "clinic_id": id, "org_id": org_id, "name": format!("Clinic {id}"),
-                "subdomain": id, "waiting_area_status": "open", "state": "Victoria",
-                "specialty": "General practice", "contract": "Enterprise 2025",
-                "created_at": "2024-01-01T00:00:00Z" }),
-        )
-    };
-    let prac = |id: &str, name: &str| {
-        ev(
-            &format!("w-{id}"),
-            "practitioner.upserted",
-            json!({ "practitioner_id": id, "name": name, "specialties": ["Cardiology"],
-                "approval": "approved", "price": price, "has_scheduling_practice": false }),
-        )
-    };
-    json!([
-        org("org-1", "Org One"),
-        org("org-2", "Org Two"),
-        ev(
-            "w-acc-9",
-            "account.upserted",
-            json!({ "account_id": "acc-9", "org_id": "org-2", "email": "acc9@org-two.example",
-                "name": "Org Two Admin", "platform_role": "standard", "access_level": "full",
-                "created_at": "2024-03-18T00:00:00Z" }),
-        ),
-        clinic("clinic-1", "org-1"),
-        clinic("clinic-2", "org-2"),
-        prac("prac-a", "Dr. Ann Able"),
-        prac("prac-b", "Dr. Ben Baker"),
-        prac("prac-c", "Dr. Cy Cole"),
-        ev(
-            "w-pat-a",
-            "patient.upserted",
-            json!({ "patient_id": "pat-a", "name": "Pat Alpha" })
-        ),
-        ev(
-            "w-pat-b",
-            "patient.upserted",
-            json!({ "patient_id": "pat-b", "name": "Pat Beta" })
-        ),
-        ev(
-            "w-thr-a",
-            "thread.created",
-            json!({ "thread_id": "thr-a", "patient_ids": ["pat-a"],
-            "practitioner_ids": ["prac-a"] })
-        ),
-    ])
-}
 
 /// A plausible value for a path parameter (ours, for the matrix).
 fn own_param(name: &str) -> &'static str {
@@ -177,7 +110,7 @@ fn sub_for(role: Role) -> &'static str {
 async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
     let dir = TempDir::new("authorisation-matrix");
     let server = LocalTestApp::open(dir.path(), local_now());
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     let token = |role: Role| server.token_for(sub_for(role), role, &["org-1"], &["clinic-1"]);
     let none = BTreeMap::new();
 
@@ -265,7 +198,7 @@ async fn every_route_by_every_role_allows_exactly_the_declared_roles() {
 async fn another_tenants_ids_answer_exactly_like_ids_that_do_not_exist() {
     let dir = TempDir::new("authorisation-fences");
     let server = LocalTestApp::open(dir.path(), local_now());
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
 
     // Objects of the other tenant: a report of org-2 (organisation level) and one of clinic-2,
     // and a referral between prac-a, prac-b and pat-a.

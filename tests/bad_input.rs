@@ -12,8 +12,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::world_events;
 use crate::support::app::{local_now, LocalTestApp, TestServer};
+use crate::support::events::two_organisations;
 use crate::support::TempDir;
 use domain::auth::Role;
 use serde_json::json;
@@ -23,7 +23,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn a_control_character_in_a_header_is_refused_before_any_handler() {
     let dir = TempDir::new("bad-input-header");
     let server = TestServer::start(dir.path(), local_now()).await;
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     let prac = server.token_for("prac-a", Role::Practitioner, &[], &[]);
     let body = json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }).to_string();
     // reqwest refuses to send such a header, so the request is written by hand.
@@ -62,7 +62,7 @@ async fn a_control_character_in_a_header_is_refused_before_any_handler() {
 async fn query_values_are_read_from_their_text() {
     let dir = TempDir::new("bad-input-query");
     let server = LocalTestApp::open(dir.path(), local_now());
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
     for path in [
         "/admin/practitioners?limit=1",
@@ -93,7 +93,7 @@ async fn query_values_are_read_from_their_text() {
 async fn an_id_past_its_documented_length_is_refused_by_name() {
     let dir = TempDir::new("bad-input-ids");
     let server = LocalTestApp::open(dir.path(), local_now());
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     let admin = server.token_for("admin-1", Role::PlatformAdmin, &[], &[]);
     let long = "t".repeat(129);
     let (status, body) = server

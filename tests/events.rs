@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::events::{self, bandwidth, participant_joined, participant_left};
 use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Duration, Utc};
 use domain::events::ingest::{ingest_batch, BatchReport, EventResult, EventStatus};
@@ -33,62 +34,41 @@ fn now() -> DateTime<Utc> {
     t(24 * 60)
 }
 
-fn ev(id: &str, kind: &str, at: DateTime<Utc>, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": sort_time(at), "data": data })
-}
-
+/// A rating of `practitioner` by one patient, with a comment.
 fn rating(id: &str, rating_id: &str, practitioner: &str, stars: u8, at: DateTime<Utc>) -> Value {
-    ev(
-        id,
-        "rating.submitted",
-        at,
-        json!({
-            "rating_id": rating_id,
-            "patient_id": "pat_5c81e2",
-            "practitioner_id": practitioner,
-            "stars": stars,
-            "comment": "Clear and kind.",
-        }),
-    )
+    events::rating(rating_id, "pat_5c81e2", practitioner, stars)
+        .with("comment", "Clear and kind.")
+        .event(id, at)
 }
 
+/// A thread between `pat_1` and `prac_1`.
 fn thread_created(id: &str, thread: &str, at: DateTime<Utc>) -> Value {
-    ev(
-        id,
-        "thread.created",
-        at,
-        json!({ "thread_id": thread, "patient_ids": ["pat_1"], "practitioner_ids": ["prac_1"] }),
-    )
+    events::thread_created(thread, &["pat_1"], &["prac_1"]).event(id, at)
 }
 
+/// A text message of `pat_1` or `prac_1` (by `role`), sent from an Android phone.
 fn message(id: &str, thread: &str, msg: &str, role: &str, at: DateTime<Utc>) -> Value {
     let sender = if role == "patient" { "pat_1" } else { "prac_1" };
-    ev(
-        id,
-        "message.sent",
-        at,
-        json!({
-            "thread_id": thread,
-            "message_id": msg,
-            "sender_id": sender,
-            "sender_role": role,
-            "kind": "text",
-            "device": { "platform": "android", "model": "Pixel 8" },
-            "ciphertext": "hQEMA5nB0k3s8qLzAQf+Kx2vQmL7yR4tW9pZcN1oE6uJ3aF8dG5hS0bV2iYkXw==",
-        }),
+    events::text_message(
+        thread,
+        msg,
+        sender,
+        role,
+        "hQEMA5nB0k3s8qLzAQf+Kx2vQmL7yR4tW9pZcN1oE6uJ3aF8dG5hS0bV2iYkXw==",
     )
+    .with(
+        "device",
+        json!({ "platform": "android", "model": "Pixel 8" }),
+    )
+    .event(id, at)
 }
 
+/// `prac_1` opens the thread.
 fn opened(id: &str, thread: &str, at: DateTime<Utc>) -> Value {
-    ev(
-        id,
-        "thread.opened",
-        at,
-        json!({ "thread_id": thread, "reader_id": "prac_1", "reader_role": "practitioner" }),
-    )
+    events::thread_opened(thread, "prac_1", "practitioner").event(id, at)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A payment in `thr_1` of `pat_1` to `prac_1`, for `consultation` if any.
 fn payment(
     id: &str,
     payment_id: &str,
@@ -98,19 +78,19 @@ fn payment(
     commission: i64,
     at: DateTime<Utc>,
 ) -> Value {
-    let mut data = json!({
-        "payment_id": payment_id,
-        "payment_type": payment_type,
-        "thread_id": "thr_1",
-        "patient_id": "pat_1",
-        "practitioner_id": "prac_1",
-        "total": { "amount_minor": total, "currency": "EUR" },
-        "commission_minor": commission,
-    });
+    let mut payment = events::payment(
+        payment_id,
+        payment_type,
+        "thr_1",
+        "pat_1",
+        "prac_1",
+        total,
+        commission,
+    );
     if let Some(c) = consultation {
-        data["consultation_id"] = json!(c);
+        payment = payment.with("consultation_id", c);
     }
-    ev(id, "payment.completed", at, data)
+    payment.event(id, at)
 }
 
 async fn ingest(store: &dyn Store, events: &[Value]) -> BatchReport {
@@ -261,19 +241,15 @@ fn good_rating() -> Value {
 }
 
 fn good_practitioner() -> Value {
-    ev(
-        "evt_p1",
-        "practitioner.upserted",
-        t(0),
-        json!({
-            "practitioner_id": "prac_1",
-            "name": "Dr. Ángela Müller",
-            "specialties": ["Dermatology"],
-            "approval": "approved",
-            "price": { "amount_minor": 4500, "currency": "EUR" },
-            "has_scheduling_practice": false,
-        }),
+    events::practitioner(
+        "prac_1",
+        "Dr. Ángela Müller",
+        &["Dermatology"],
+        "approved",
+        4500,
+        false,
     )
+    .event("evt_p1", t(0))
 }
 
 fn good_payment() -> Value {
@@ -289,19 +265,12 @@ fn good_payment() -> Value {
 }
 
 fn good_system_message() -> Value {
-    ev(
-        "evt_m1",
-        "message.sent",
-        t(0),
-        json!({
-            "thread_id": "thr_1",
-            "message_id": "msg_1",
-            "sender_id": "system",
-            "sender_role": "system",
-            "kind": "system",
-            "system_text": "The consultation was booked for Monday 10:00.",
-        }),
+    events::system_message(
+        "thr_1",
+        "msg_1",
+        "The consultation was booked for Monday 10:00.",
     )
+    .event("evt_m1", t(0))
 }
 
 fn good_participant_message() -> Value {
@@ -309,17 +278,7 @@ fn good_participant_message() -> Value {
 }
 
 fn good_caller() -> Value {
-    ev(
-        "evt_pj1",
-        "participant.joined",
-        t(0),
-        json!({
-            "session_id": "sess_1",
-            "segment_id": "seg_1",
-            "participant_id": "part_1",
-            "participant_type": "caller",
-        }),
-    )
+    participant_joined("sess_1", "seg_1", "part_1", None).event("evt_pj1", t(0))
 }
 
 fn with(mut event: Value, path: &[&str], value: Value) -> Value {
@@ -775,12 +734,7 @@ async fn good_events_land_and_bad_ones_are_reported(store: Arc<dyn Store>) {
             &["data", "stars"],
             json!(6),
         ),
-        ev(
-            "evt_ok2",
-            "patient.upserted",
-            t(2),
-            json!({"patient_id": "pat_1", "name": "Jonas"}),
-        ),
+        events::patient("pat_1", "Jonas").event("evt_ok2", t(2)),
         with(good_rating(), &["type"], json!("rating.deleted")),
         with(
             payment(
@@ -902,25 +856,11 @@ async fn a_replayed_batch_changes_nothing(store: Arc<dyn Store>) {
             675,
             t(5),
         ),
-        ev(
-            "evt_7",
-            "voucher.created",
-            t(6),
-            json!({"code": "SPRING26", "usage_limit": 10}),
-        ),
-        ev(
-            "evt_8",
-            "voucher.redeemed",
-            t(7),
-            json!({"code": "SPRING26", "redemption_id": "red_1", "patient_id": "pat_1"}),
-        ),
-        ev(
-            "evt_9",
-            "participant.joined",
-            t(8),
-            json!({"session_id": "sess_1", "segment_id": "seg_1", "participant_id": "p_1",
-                   "participant_type": "host", "account_id": "acc_1"}),
-        ),
+        events::voucher_created("SPRING26")
+            .with("usage_limit", 10)
+            .event("evt_7", t(6)),
+        events::voucher_redeemed("SPRING26", "red_1", "pat_1").event("evt_8", t(7)),
+        participant_joined("sess_1", "seg_1", "p_1", Some("acc_1")).event("evt_9", t(8)),
     ];
     let first = ingest(store, &batch).await;
     assert_eq!(first.accepted, batch.len(), "{first:#?}");
@@ -1063,25 +1003,11 @@ async fn thread_opened_before_its_messages_lands_the_same(store: Arc<dyn Store>)
 
 async fn participant_left_before_joined_lands_the_same(store: Arc<dyn Store>) {
     let store = store.as_ref();
-    let joined = |id: &str, session: &str, at| {
-        ev(
-            id,
-            "participant.joined",
-            at,
-            json!({"session_id": session, "segment_id": "seg_1", "participant_id": "part_h",
-                   "participant_type": "host", "account_id": "acc_7d21f0"}),
-        )
+    let joined = |id: &str, session: &str, at: DateTime<Utc>| {
+        participant_joined(session, "seg_1", "part_h", Some("acc_7d21f0")).event(id, at)
     };
-    let left = |id: &str, session: &str, at, kbps: u32| {
-        ev(
-            id,
-            "participant.left",
-            at,
-            json!({"session_id": session, "segment_id": "seg_1", "participant_id": "part_h",
-                   "bandwidth": {"send_kbps_avg": kbps, "receive_kbps_avg": 900,
-                                 "send_kbps_max": 2000, "receive_kbps_max": 1900,
-                                 "packet_loss_permille": 4, "round_trip_ms_avg": 40}}),
-        )
+    let left = |id: &str, session: &str, at: DateTime<Utc>, kbps: u32| {
+        participant_left(session, "seg_1", "part_h", bandwidth(kbps)).event(id, at)
     };
     // A join, a leave, a rejoin and a final leave.
     ingest_all_accepted(
@@ -1125,15 +1051,9 @@ async fn participant_left_before_joined_lands_the_same(store: Arc<dyn Store>) {
 
 async fn an_older_snapshot_does_not_overwrite_a_newer_one(store: Arc<dyn Store>) {
     let store = store.as_ref();
-    let upsert = |id: &str, at, name: &str, price: i64| {
-        ev(
-            id,
-            "practitioner.upserted",
-            at,
-            json!({"practitioner_id": "prac_1", "name": name, "specialties": ["Dermatology"],
-                   "approval": "approved", "price": {"amount_minor": price, "currency": "EUR"},
-                   "has_scheduling_practice": true}),
-        )
+    let upsert = |id: &str, at: DateTime<Utc>, name: &str, price: i64| {
+        events::practitioner("prac_1", name, &["Dermatology"], "approved", price, true)
+            .event(id, at)
     };
     ingest_all_accepted(
         store,
@@ -1166,13 +1086,8 @@ async fn an_older_snapshot_does_not_overwrite_a_newer_one(store: Arc<dyn Store>)
 
     // Availability is a snapshot of its own: an older change after a newer one is ignored,
     // and it does not touch the profile.
-    let availability = |id: &str, at, a: &str| {
-        ev(
-            id,
-            "practitioner.availability_changed",
-            at,
-            json!({"practitioner_id": "prac_1", "availability": a}),
-        )
+    let availability = |id: &str, at: DateTime<Utc>, a: &str| {
+        events::availability_changed("prac_1", a).event(id, at)
     };
     ingest_all_accepted(
         store,
@@ -1586,24 +1501,17 @@ async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
 /// Regression: the same redemption re-sent under a new event id used to count as a second use.
 async fn a_voucher_redemption_sent_again_is_counted_once(store: Arc<dyn Store>) {
     let store = store.as_ref();
-    let redeemed = |id: &str, redemption: &str, at| {
-        ev(
-            id,
-            "voucher.redeemed",
-            at,
-            json!({"code": "SPRING26", "redemption_id": redemption, "patient_id": "pat_1",
-                   "payment_id": "pay_1"}),
-        )
+    let redeemed = |id: &str, redemption: &str, at: DateTime<Utc>| {
+        events::voucher_redeemed("SPRING26", redemption, "pat_1")
+            .with("payment_id", "pay_1")
+            .event(id, at)
     };
     ingest_all_accepted(
         store,
         &[
-            ev(
-                "v0",
-                "voucher.created",
-                t(0),
-                json!({"code": "SPRING26", "usage_limit": 2}),
-            ),
+            events::voucher_created("SPRING26")
+                .with("usage_limit", 2)
+                .event("v0", t(0)),
             redeemed("v1", "red_1", t(5)),
             redeemed("v2", "red_2", t(6)),
             redeemed("v1_again", "red_1", t(5)),
@@ -1679,12 +1587,7 @@ async fn a_payment_opens_a_consultation(store: Arc<dyn Store>) {
     ingest_all_accepted(
         store,
         &[
-            ev(
-                "e4",
-                "consultation.cancelled",
-                t(40),
-                json!({"consultation_id": "cons_2", "cancelled_by": "patient"}),
-            ),
+            events::consultation_cancelled("cons_2", "patient").event("e4", t(40)),
             payment(
                 "e5",
                 "pay_5",
@@ -1826,18 +1729,10 @@ async fn the_feed_orders_threads_by_last_message(store: Arc<dyn Store>) {
     assert_eq!(paged, order);
 }
 
-fn rating_event(id: &str, stars: u8, minute: u32) -> serde_json::Value {
-    json!({
-        "id": id,
-        "type": "rating.submitted",
-        "occurred_at": format!("2026-03-02T09:{minute:02}:00Z"),
-        "data": {
-            "rating_id": "rat_1",
-            "patient_id": "pat_1",
-            "practitioner_id": "prac_1",
-            "stars": stars,
-        },
-    })
+/// `pat_1`'s rating `rat_1` of `prac_1`, without a comment, at 09:`minute` on 2 March.
+fn rating_event(id: &str, stars: u8, minute: u32) -> Value {
+    events::rating("rat_1", "pat_1", "prac_1", stars)
+        .event(id, format!("2026-03-02T09:{minute:02}:00Z"))
 }
 
 async fn rating_counters(store: &dyn domain::ports::Store) -> (Option<i64>, Option<i64>) {

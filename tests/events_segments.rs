@@ -5,6 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::events::{
+    bandwidth, participant_joined, participant_left, queued_call_entered, segment_ended,
+    segment_started, segment_transferred,
+};
 use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Duration, Utc};
 use domain::events::ingest::ingest_batch;
@@ -15,7 +19,7 @@ use domain::org_reports::ReportScope;
 use domain::ports::store::{query_all, Index, Query, Store};
 use domain::readmodels::{keys, QueuedCall, Segment, SegmentParticipant};
 use local_adapters::embedded_store::EmbeddedStore;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,92 +32,40 @@ fn now() -> DateTime<Utc> {
     t(24 * 60)
 }
 
-fn ev(id: &str, kind: &str, at: DateTime<Utc>, data: Value) -> Value {
-    json!({"id": id, "type": kind, "occurred_at": at.to_rfc3339(), "data": data})
-}
-
-fn bandwidth(kbps: u32) -> Value {
-    json!({"send_kbps_avg": kbps, "receive_kbps_avg": 900, "send_kbps_max": 2000,
-           "receive_kbps_max": 1900, "packet_loss_permille": 4, "round_trip_ms_avg": 40})
-}
-
 /// One transferred call of session `s` (event ids prefixed by `tag`): the caller waits in
 /// clinic A, a host answers, the call moves to clinic B where another host joins; a second
 /// host joins segment 1 after it ended (a late event), and the caller rejoins segment 2.
 fn call(tag: &str, s: &str) -> Vec<Value> {
     let id = |n: &str| format!("{tag}_{n}");
+    let at = |minutes: i64| t(minutes).to_rfc3339();
     let seg1 = format!("{s}_1");
     let seg2 = format!("{s}_2");
-    let joined = |n: &str, seg: &str, p: &str, host: Option<&str>, at| {
-        let mut data = json!({"session_id": s, "segment_id": seg, "participant_id": p,
-                              "participant_type": if host.is_some() { "host" } else { "caller" }});
-        if let Some(acc) = host {
-            data["account_id"] = json!(acc);
-        }
-        ev(&id(n), "participant.joined", at, data)
+    let qc = format!("qc_{s}");
+    let joined = |n: &str, seg: &str, p: &str, host: Option<&str>, minutes| {
+        participant_joined(s, seg, p, host).event(&id(n), at(minutes))
     };
-    let left = |n: &str, seg: &str, p: &str, at, kbps| {
-        ev(
-            &id(n),
-            "participant.left",
-            at,
-            json!({"session_id": s, "segment_id": seg, "participant_id": p,
-                   "bandwidth": bandwidth(kbps)}),
-        )
+    let left = |n: &str, seg: &str, p: &str, minutes, kbps| {
+        participant_left(s, seg, p, bandwidth(kbps)).event(&id(n), at(minutes))
     };
     vec![
-        ev(
-            &id("q"),
-            "queued_call.entered",
-            t(0),
-            json!({"queued_call_id": format!("qc_{s}"), "session_id": s,
-                   "org_id": "org_seg", "clinic_id": "cl_a"}),
-        ),
-        ev(
-            &id("s1"),
-            "segment.started",
-            t(0),
-            json!({"session_id": s, "segment_id": seg1, "queued_call_id": format!("qc_{s}"),
-                   "org_id": "org_seg", "clinic_id": "cl_a"}),
-        ),
-        joined("j1", &seg1, "p_caller", None, t(0)),
-        joined("j2", &seg1, "p_host", Some("acc_1"), t(5)),
-        left("l2", &seg1, "p_host", t(20), 1100),
-        ev(
-            &id("x1"),
-            "segment.transferred",
-            t(20),
-            json!({"session_id": s, "segment_id": seg1, "to_clinic_id": "cl_b",
-                   "to_segment_id": seg2}),
-        ),
-        left("l1", &seg1, "p_caller", t(20), 800),
-        ev(
-            &id("e1"),
-            "segment.ended",
-            t(20),
-            json!({"session_id": s, "segment_id": seg1}),
-        ),
-        ev(
-            &id("s2"),
-            "segment.started",
-            t(20),
-            json!({"session_id": s, "segment_id": seg2, "queued_call_id": format!("qc_{s}"),
-                   "org_id": "org_seg", "clinic_id": "cl_b"}),
-        ),
-        joined("j3", &seg2, "p_caller", None, t(21)),
-        joined("j4", &seg2, "p_host2", Some("acc_2"), t(22)),
-        left("l3", &seg2, "p_caller", t(30), 700),
-        joined("j5", &seg2, "p_caller", None, t(31)),
-        left("l5", &seg2, "p_caller", t(40), 750),
-        left("l4", &seg2, "p_host2", t(40), 1300),
-        ev(
-            &id("e2"),
-            "segment.ended",
-            t(40),
-            json!({"session_id": s, "segment_id": seg2}),
-        ),
+        queued_call_entered(&qc, s, "org_seg", "cl_a").event(&id("q"), at(0)),
+        segment_started(s, &seg1, &qc, "org_seg", "cl_a").event(&id("s1"), at(0)),
+        joined("j1", &seg1, "p_caller", None, 0),
+        joined("j2", &seg1, "p_host", Some("acc_1"), 5),
+        left("l2", &seg1, "p_host", 20, 1100),
+        segment_transferred(s, &seg1, "cl_b", &seg2).event(&id("x1"), at(20)),
+        left("l1", &seg1, "p_caller", 20, 800),
+        segment_ended(s, &seg1).event(&id("e1"), at(20)),
+        segment_started(s, &seg2, &qc, "org_seg", "cl_b").event(&id("s2"), at(20)),
+        joined("j3", &seg2, "p_caller", None, 21),
+        joined("j4", &seg2, "p_host2", Some("acc_2"), 22),
+        left("l3", &seg2, "p_caller", 30, 700),
+        joined("j5", &seg2, "p_caller", None, 31),
+        left("l5", &seg2, "p_caller", 40, 750),
+        left("l4", &seg2, "p_host2", 40, 1300),
+        segment_ended(s, &seg2).event(&id("e2"), at(40)),
         // Joined segment 1 after it ended (arrives last in the natural order).
-        joined("j6", &seg1, "p_late", Some("acc_3"), t(25)),
+        joined("j6", &seg1, "p_late", Some("acc_3"), 25),
     ]
 }
 
@@ -427,23 +379,18 @@ async fn the_entry_reaches_98_segments_after_them_and_any_number_before() {
     let store = embedded();
     let store = store.as_ref();
     let started = |s: &str, n: usize| {
-        ev(
-            &format!("{s}_s{n}"),
-            "segment.started",
-            t(n as i64),
-            json!({"session_id": s, "segment_id": format!("{s}_{n}"),
-                   "queued_call_id": format!("qc_{s}"), "org_id": "org_seg",
-                   "clinic_id": "cl_a"}),
+        segment_started(
+            s,
+            &format!("{s}_{n}"),
+            &format!("qc_{s}"),
+            "org_seg",
+            "cl_a",
         )
+        .event(&format!("{s}_s{n}"), t(n as i64).to_rfc3339())
     };
     let entered = |s: &str| {
-        ev(
-            &format!("{s}_q"),
-            "queued_call.entered",
-            t(0),
-            json!({"queued_call_id": format!("qc_{s}"), "session_id": s,
-                   "org_id": "org_seg", "clinic_id": "cl_a"}),
-        )
+        queued_call_entered(&format!("qc_{s}"), s, "org_seg", "cl_a")
+            .event(&format!("{s}_q"), t(0).to_rfc3339())
     };
     let segments: Vec<Value> = (0..98).map(|n| started("sess_98", n)).collect();
     ingest_each(store, &segments).await;

@@ -6,8 +6,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::world_events;
 use crate::support::app::{local_now, LocalTestApp};
+use crate::support::events::{patient, two_organisations};
 use crate::support::TempDir;
 use api::routes::ROUTES;
 use domain::auth::Role;
@@ -89,7 +89,7 @@ async fn every_body_past_the_limit_answers_413() {
 async fn page_sizes_ranges_and_lengths_are_enforced_at_their_limits() {
     let dir = TempDir::new("input-limits");
     let server = LocalTestApp::open(dir.path(), local_now());
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     let admin = token(&server, Role::PlatformAdmin);
     let prac = token(&server, Role::Practitioner);
     let org = token(&server, Role::OrgAdmin);
@@ -103,9 +103,7 @@ async fn page_sizes_ranges_and_lengths_are_enforced_at_their_limits() {
     let service = token(&server, Role::Service);
     let events: Vec<Value> = (0..501)
         .map(|i| {
-            json!({ "id": format!("b-{i}"), "type": "patient.upserted",
-                "occurred_at": "2026-11-10T09:00:00Z",
-                "data": { "patient_id": format!("pat-b{i}"), "name": "P" } })
+            patient(&format!("pat-b{i}"), "P").event(&format!("b-{i}"), "2026-11-10T09:00:00Z")
         })
         .collect();
     refused(

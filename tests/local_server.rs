@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support::app::{local_now, LocalTestApp, TestServer};
+use crate::support::events::text_message;
 use crate::support::TempDir;
 use api::routes::ROUTES;
 use domain::auth::{Principal, Role};
@@ -48,21 +49,17 @@ async fn ingest(s: &LocalTestApp, events: Value) -> (u16, Value) {
     .await
 }
 
+/// A patient's message in thread `t-1`, sent from an iPhone.
 fn message(id: &str, at: &str) -> Value {
-    json!({
-        "id": id,
-        "type": "message.sent",
-        "occurred_at": at,
-        "data": {
-            "thread_id": "t-1",
-            "message_id": format!("m-{id}"),
-            "sender_id": "pat-1",
-            "sender_role": "patient",
-            "kind": "text",
-            "device": {"platform": "ios", "model": "iPhone 15"},
-            "ciphertext": "U0VDUkVULU1BUktFUg=="
-        }
-    })
+    text_message(
+        "t-1",
+        &format!("m-{id}"),
+        "pat-1",
+        "patient",
+        "U0VDUkVULU1BUktFUg==",
+    )
+    .with("device", json!({"platform": "ios", "model": "iPhone 15"}))
+    .event(id, at)
 }
 
 /// Every route of the table reaches its function on the local server's Router: without a

@@ -9,8 +9,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::authorisation::world_events;
 use crate::support::app::{local_now, LocalTestApp};
+use crate::support::events::{
+    account, patient, practitioner, rating, system_message, text_message, thread_created,
+    two_organisations,
+};
 use crate::support::TempDir;
 use domain::auth::Role;
 use domain::telemetry::{capture, LogBuffer};
@@ -28,85 +31,55 @@ const BAD_ZONE: &str = "Mars/LEAKZONE";
 const BAD_CIPHER: &str = "!!LEAKCIPHER!!";
 const BAD_JSON: &str = "LEAKJSON-12";
 
-fn ev(id: &str, kind: &str, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": "2026-11-12T09:00:00Z", "data": data })
-}
-
 /// `CIPHER_PLAIN` in base64, as a client sends ciphertext.
 const CIPHER_B64: &str = "TEVBS01BUktFUi03ZjNh";
 
 async fn scenario(server: &LocalTestApp) -> usize {
     let mut requests = 0;
-    server.ingest(world_events()).await;
+    server.ingest(two_organisations()).await;
     requests += 1;
-    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
+    let at = "2026-11-12T09:00:00Z";
     let events = json!([
-        ev(
-            "l-1",
-            "patient.upserted",
-            json!({ "patient_id": "pat-l", "name": PATIENT_NAME })
-        ),
-        ev(
-            "l-2",
-            "practitioner.upserted",
-            json!({ "practitioner_id": "prac-l",
-            "name": PRACTITIONER_NAME, "specialties": ["Cardiology"], "approval": "approved",
-            "price": price, "has_scheduling_practice": false })
-        ),
-        ev(
-            "l-3",
-            "account.upserted",
-            json!({ "account_id": "acc-l", "org_id": "org-1",
-            "email": EMAIL, "name": PRACTITIONER_NAME, "platform_role": "standard",
-            "access_level": "full", "created_at": "2024-03-18T00:00:00Z" })
-        ),
-        ev(
-            "l-4",
-            "thread.created",
-            json!({ "thread_id": "thr-l", "patient_ids": ["pat-l"],
-            "practitioner_ids": ["prac-a"] })
-        ),
-        ev(
-            "l-5",
-            "message.sent",
-            json!({ "thread_id": "thr-l", "message_id": "msg-l1",
-            "sender_id": "pat-l", "sender_role": "patient", "kind": "text",
-            "ciphertext": CIPHER_B64 })
-        ),
-        ev(
-            "l-6",
-            "message.sent",
-            json!({ "thread_id": "thr-l", "message_id": "msg-l2",
-            "sender_id": "system", "sender_role": "system", "kind": "system",
-            "system_text": SYSTEM_TEXT })
-        ),
-        ev(
-            "l-7",
-            "rating.submitted",
-            json!({ "rating_id": "rat-l", "patient_id": "pat-l",
-            "practitioner_id": "prac-a", "stars": 2, "comment": COMMENT })
-        ),
+        patient("pat-l", PATIENT_NAME).event("l-1", at),
+        practitioner(
+            "prac-l",
+            PRACTITIONER_NAME,
+            &["Cardiology"],
+            "approved",
+            5000,
+            false
+        )
+        .event("l-2", at),
+        account(
+            "acc-l",
+            "org-1",
+            EMAIL,
+            PRACTITIONER_NAME,
+            "standard",
+            "full",
+            "2024-03-18T00:00:00Z"
+        )
+        .event("l-3", at),
+        thread_created("thr-l", &["pat-l"], &["prac-a"]).event("l-4", at),
+        text_message("thr-l", "msg-l1", "pat-l", "patient", CIPHER_B64).event("l-5", at),
+        system_message("thr-l", "msg-l2", SYSTEM_TEXT).event("l-6", at),
+        rating("rat-l", "pat-l", "prac-a", 2)
+            .with("comment", COMMENT)
+            .event("l-7", at),
         // Refused events: their values must not reach the logs either.
-        ev(
-            "l-8",
-            "patient.upserted",
-            json!({ "patient_id": "pat-m",
-            "name": format!("{PATIENT_NAME}{}", "x".repeat(300)) })
-        ),
-        ev(
-            "l-9",
-            "message.sent",
-            json!({ "thread_id": "thr-l", "message_id": "msg-l3",
-            "sender_id": "pat-l", "sender_role": "patient", "kind": "text",
-            "ciphertext": BAD_CIPHER })
-        ),
-        ev(
-            "l-10",
-            "account.upserted",
-            json!({ "account_id": "acc-m", "org_id": "org-1",
-            "email": format!("{EMAIL} not an email"), "name": 7, "platform_role": "standard",
-            "access_level": "full", "created_at": "2024-03-18T00:00:00Z" })
-        ),
+        patient("pat-m", &format!("{PATIENT_NAME}{}", "x".repeat(300))).event("l-8", at),
+        text_message("thr-l", "msg-l3", "pat-l", "patient", BAD_CIPHER).event("l-9", at),
+        account(
+            "acc-m",
+            "org-1",
+            &format!("{EMAIL} not an email"),
+            "",
+            "standard",
+            "full",
+            "2024-03-18T00:00:00Z"
+        )
+        .with("name", 7)
+        .event("l-10", at),
     ]);
     let service = server.token_for("svc-1", Role::Service, &[], &[]);
     let (status, report) = server

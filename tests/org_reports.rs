@@ -9,6 +9,11 @@
 
 use crate::org_reports_xlsx::{expected, expected_fields, read_workbook, ReadCell};
 use crate::support::app::TestServer;
+use crate::support::events::{
+    account, clinic as clinic_upserted, logged_in, membership, organisation, participant_joined,
+    participant_left, queued_call_abandoned, queued_call_entered, room, room_call_joined,
+    room_call_left, segment_ended, segment_started, segment_transferred, Payload,
+};
 use crate::support::{self, links::served_blobs, TempDir};
 use chrono::{DateTime, Duration, Utc};
 use domain::auth::{Principal, Role};
@@ -52,42 +57,25 @@ fn bw_cells(n: i64) -> Vec<Cell> {
     ]
 }
 
+/// The fixture's events in order, numbered `ev-1`, `ev-2`, ...
 struct Events(Vec<Value>);
 
 impl Events {
-    fn push(&mut self, at: &str, kind: &str, data: Value) {
+    fn push(&mut self, at: &str, payload: Payload) {
         let id = format!("ev-{}", self.0.len() + 1);
-        self.0
-            .push(json!({"id": id, "type": kind, "occurred_at": at, "data": data}));
+        self.0.push(payload.event(&id, at));
     }
     fn joined(&mut self, at: &str, session: &str, seg: &str, part: &str, account: Option<&str>) {
-        let mut data = json!({"session_id": session, "segment_id": seg, "participant_id": part,
-            "participant_type": if account.is_some() { "host" } else { "caller" }});
-        if let Some(a) = account {
-            data["account_id"] = json!(a);
-        }
-        self.push(at, "participant.joined", data);
+        self.push(at, participant_joined(session, seg, part, account));
     }
     fn left(&mut self, at: &str, session: &str, seg: &str, part: &str, n: u32) {
-        self.push(
-            at,
-            "participant.left",
-            json!({"session_id": session, "segment_id": seg, "participant_id": part, "bandwidth": bw(n)}),
-        );
+        self.push(at, participant_left(session, seg, part, bw(n)));
     }
     fn segment(&mut self, at: &str, session: &str, seg: &str, qc: &str, org: &str, clinic: &str) {
-        self.push(
-            at,
-            "segment.started",
-            json!({"session_id": session, "segment_id": seg, "queued_call_id": qc, "org_id": org, "clinic_id": clinic}),
-        );
+        self.push(at, segment_started(session, seg, qc, org, clinic));
     }
     fn ended(&mut self, at: &str, session: &str, seg: &str) {
-        self.push(
-            at,
-            "segment.ended",
-            json!({"session_id": session, "segment_id": seg}),
-        );
+        self.push(at, segment_ended(session, seg));
     }
 }
 
@@ -98,10 +86,7 @@ pub(crate) fn fixture() -> Vec<Value> {
     for (org, name) in [(ORG, "Harbour Health"), (OTHER_ORG, "Other Org")] {
         e.push(
             setup,
-            "organisation.upserted",
-            json!({"org_id": org, "name": name,
-            "state": "NSW", "specialty": "General practice", "contract": "Standard",
-            "created_at": "2025-01-01T00:00:00Z"}),
+            organisation(org, name, "NSW", "Standard", "2025-01-01T00:00:00Z"),
         );
     }
     // Manly opened during the report's period (2 April 20:00 UTC = 3 April 07:00 AEDT).
@@ -118,18 +103,19 @@ pub(crate) fn fixture() -> Vec<Value> {
     ] {
         e.push(
             setup,
-            "clinic.upserted",
-            json!({"clinic_id": clinic, "org_id": org, "name": name,
-            "subdomain": clinic, "waiting_area_status": "open", "state": "NSW",
-            "specialty": "General practice", "contract": "Standard",
-            "created_at": created}),
+            clinic_upserted(clinic, org, name, "NSW", "Standard", created),
         );
     }
     e.push(
         setup,
-        "room.upserted",
-        json!({"room_id": "room-1", "org_id": ORG, "clinic_id": "cl-a",
-        "room_type": "meeting", "name": "Team room", "created_at": "2025-01-01T00:00:00Z"}),
+        room(
+            "room-1",
+            ORG,
+            "cl-a",
+            "meeting",
+            "Team room",
+            "2025-01-01T00:00:00Z",
+        ),
     );
     // Chen Wu is deactivated and Dee New created during the period.
     for (acc, org, name, role, level, created, deactivated) in [
@@ -179,28 +165,37 @@ pub(crate) fn fixture() -> Vec<Value> {
             None,
         ),
     ] {
-        let mut data = json!({"account_id": acc, "org_id": org,
-            "email": format!("{acc}@example.org"), "name": name, "platform_role": role,
-            "access_level": level, "created_at": created});
+        let email = format!("{acc}@example.org");
+        let mut payload = account(acc, org, &email, name, role, level, created);
         if let Some(d) = deactivated {
-            data["deactivated_at"] = json!(d);
+            payload = payload.with("deactivated_at", d);
         }
-        e.push(setup, "account.upserted", data);
+        e.push(setup, payload);
     }
     // Rooms: a user room created in the period, a group room deleted in it.
     e.push(
         setup,
-        "room.upserted",
-        json!({"room_id": "room-2", "org_id": ORG, "clinic_id": "cl-b",
-        "room_type": "user", "name": "Bob's room", "owner_account_id": "acc-2",
-        "created_at": "2026-04-03T00:00:00Z"}),
+        room(
+            "room-2",
+            ORG,
+            "cl-b",
+            "user",
+            "Bob's room",
+            "2026-04-03T00:00:00Z",
+        )
+        .with("owner_account_id", "acc-2"),
     );
     e.push(
         setup,
-        "room.upserted",
-        json!({"room_id": "room-3", "org_id": ORG, "clinic_id": "cl-c",
-        "room_type": "group", "name": "Big room", "created_at": "2025-01-01T00:00:00Z",
-        "deleted_at": "2026-04-05T00:00:00Z"}),
+        room(
+            "room-3",
+            ORG,
+            "cl-c",
+            "group",
+            "Big room",
+            "2025-01-01T00:00:00Z",
+        )
+        .with("deleted_at", "2026-04-05T00:00:00Z"),
     );
     // Memberships: Ana Lima is a provider in Bondi and a coordinator in Manly (since 3 April).
     for (acc, clinic, org, role, granted) in [
@@ -218,12 +213,7 @@ pub(crate) fn fixture() -> Vec<Value> {
             "2025-01-01T00:00:00Z",
         ),
     ] {
-        e.push(
-            setup,
-            "membership.upserted",
-            json!({"account_id": acc, "clinic_id": clinic,
-            "org_id": org, "clinic_role": role, "granted_at": granted}),
-        );
+        e.push(setup, membership(acc, clinic, org, role, granted));
     }
     // Logins: Ana in the period and after it, Chen before it, someone of another org in it.
     for (at, acc, org) in [
@@ -232,29 +222,19 @@ pub(crate) fn fixture() -> Vec<Value> {
         ("2026-03-01T00:00:00Z", "acc-3", ORG),
         ("2026-04-03T09:00:00Z", "acc-9", OTHER_ORG),
     ] {
-        e.push(
-            at,
-            "account.logged_in",
-            json!({"account_id": acc, "org_id": org}),
-        );
+        e.push(at, logged_in(acc, org));
     }
     // Room calls: Bob alone in his user room; Ana and a guest in the tagged meeting room.
     let room_joined =
         |e: &mut Events, at: &str, room: &str, call: &str, part: &str, acc: Option<&str>| {
-            let mut data =
-                json!({"room_id": room, "call_id": call, "org_id": ORG, "participant_id": part});
+            let mut payload = room_call_joined(room, call, ORG, part);
             if let Some(a) = acc {
-                data["account_id"] = json!(a);
+                payload = payload.with("account_id", a);
             }
-            e.push(at, "room_call.joined", data);
+            e.push(at, payload);
         };
     let room_left = |e: &mut Events, at: &str, room: &str, call: &str, part: &str, n: u32| {
-        e.push(
-            at,
-            "room_call.left",
-            json!({"room_id": room, "call_id": call,
-            "participant_id": part, "bandwidth": bw(n)}),
-        );
+        e.push(at, room_call_left(room, call, part, bw(n)));
     };
     room_joined(
         &mut e,
@@ -308,8 +288,7 @@ pub(crate) fn fixture() -> Vec<Value> {
     let s = "sess-1";
     e.push(
         "2026-04-02T23:00:00Z",
-        "queued_call.entered",
-        json!({"queued_call_id": "qc-1", "session_id": s, "org_id": ORG, "clinic_id": "cl-a"}),
+        queued_call_entered("qc-1", s, ORG, "cl-a"),
     );
     e.segment("2026-04-02T23:00:00Z", s, "seg-1a", "qc-1", ORG, "cl-a");
     e.joined("2026-04-02T23:00:00Z", s, "seg-1a", "part-c1", None);
@@ -322,9 +301,7 @@ pub(crate) fn fixture() -> Vec<Value> {
     );
     e.push(
         "2026-04-02T23:20:00Z",
-        "segment.transferred",
-        json!({"session_id": s,
-        "segment_id": "seg-1a", "to_clinic_id": "cl-b", "to_segment_id": "seg-1b"}),
+        segment_transferred(s, "seg-1a", "cl-b", "seg-1b"),
     );
     e.left("2026-04-02T23:20:00Z", s, "seg-1a", "part-h1", 1);
     e.left("2026-04-02T23:20:00Z", s, "seg-1a", "part-c1", 2);
@@ -340,9 +317,7 @@ pub(crate) fn fixture() -> Vec<Value> {
     );
     e.push(
         "2026-04-02T23:40:00Z",
-        "segment.transferred",
-        json!({"session_id": s,
-        "segment_id": "seg-1b", "to_clinic_id": "cl-c", "to_segment_id": "seg-1c"}),
+        segment_transferred(s, "seg-1b", "cl-c", "seg-1c"),
     );
     e.left("2026-04-02T23:40:00Z", s, "seg-1b", "part-h2", 3);
     e.left("2026-04-02T23:40:00Z", s, "seg-1b", "part-c1", 4);
@@ -363,24 +338,21 @@ pub(crate) fn fixture() -> Vec<Value> {
     let s = "sess-2";
     e.push(
         "2026-04-04T01:00:00Z",
-        "queued_call.entered",
-        json!({"queued_call_id": "qc-2", "session_id": s, "org_id": ORG, "clinic_id": "cl-a"}),
+        queued_call_entered("qc-2", s, ORG, "cl-a"),
     );
     e.segment("2026-04-04T01:00:00Z", s, "seg-2a", "qc-2", ORG, "cl-a");
     e.joined("2026-04-04T01:00:00Z", s, "seg-2a", "part-c2", None);
     e.left("2026-04-04T01:04:30Z", s, "seg-2a", "part-c2", 7);
     e.push(
         "2026-04-04T01:04:30Z",
-        "queued_call.abandoned",
-        json!({"queued_call_id": "qc-2", "session_id": s, "segment_id": "seg-2a"}),
+        queued_call_abandoned("qc-2", s, "seg-2a"),
     );
     e.ended("2026-04-04T01:04:30Z", s, "seg-2a");
     // S3: a 30-second consultation in Coogee (shorter than the 60-second minimum).
     let s = "sess-3";
     e.push(
         "2026-04-04T03:00:00Z",
-        "queued_call.entered",
-        json!({"queued_call_id": "qc-3", "session_id": s, "org_id": ORG, "clinic_id": "cl-b"}),
+        queued_call_entered("qc-3", s, ORG, "cl-b"),
     );
     e.segment("2026-04-04T03:00:00Z", s, "seg-3a", "qc-3", ORG, "cl-b");
     e.joined("2026-04-04T03:00:00Z", s, "seg-3a", "part-c3", None);
@@ -398,8 +370,7 @@ pub(crate) fn fixture() -> Vec<Value> {
     let s = "sess-4";
     e.push(
         "2026-04-04T15:30:00Z",
-        "queued_call.entered",
-        json!({"queued_call_id": "qc-4", "session_id": s, "org_id": ORG, "clinic_id": "cl-c"}),
+        queued_call_entered("qc-4", s, ORG, "cl-c"),
     );
     e.segment("2026-04-04T15:30:00Z", s, "seg-4a", "qc-4", ORG, "cl-c");
     e.joined("2026-04-04T15:30:00Z", s, "seg-4a", "part-c4", None);
@@ -414,8 +385,10 @@ pub(crate) fn fixture() -> Vec<Value> {
     e.left("2026-04-04T16:20:10Z", s, "seg-4a", "part-c4", 11);
     e.ended("2026-04-04T16:20:10Z", s, "seg-4a");
     // S5: after the range (6 April local); S6: another organisation, inside the range.
-    e.push("2026-04-06T01:00:00Z", "queued_call.entered",
-        json!({"queued_call_id": "qc-5", "session_id": "sess-5", "org_id": ORG, "clinic_id": "cl-a"}));
+    e.push(
+        "2026-04-06T01:00:00Z",
+        queued_call_entered("qc-5", "sess-5", ORG, "cl-a"),
+    );
     e.segment(
         "2026-04-06T01:00:00Z",
         "sess-5",
@@ -425,8 +398,10 @@ pub(crate) fn fixture() -> Vec<Value> {
         "cl-a",
     );
     e.joined("2026-04-06T01:00:00Z", "sess-5", "seg-5a", "part-c5", None);
-    e.push("2026-04-03T01:00:00Z", "queued_call.entered",
-        json!({"queued_call_id": "qc-6", "session_id": "sess-6", "org_id": OTHER_ORG, "clinic_id": "cl-x"}));
+    e.push(
+        "2026-04-03T01:00:00Z",
+        queued_call_entered("qc-6", "sess-6", OTHER_ORG, "cl-x"),
+    );
     e.segment(
         "2026-04-03T01:00:00Z",
         "sess-6",

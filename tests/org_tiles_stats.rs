@@ -17,6 +17,12 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support;
+use crate::support::events::{
+    account, clinic as clinic_upserted, logged_in, membership,
+    organisation as organisation_upserted, participant_joined, participant_left,
+    queued_call_abandoned, queued_call_entered, room, room_call_joined, room_call_left,
+    segment_ended, segment_started, segment_transferred, Payload,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::events::ingest::ingest_batch;
 use domain::export::cells::Cell;
@@ -114,10 +120,9 @@ struct Events {
 }
 
 impl Events {
-    fn push(&mut self, at: DateTime<Utc>, kind: &str, data: Value) {
+    fn push(&mut self, at: DateTime<Utc>, payload: Payload) {
         let id = format!("{}-{}", self.prefix, self.list.len() + 1);
-        self.list
-            .push(json!({"id": id, "type": kind, "occurred_at": ts(at), "data": data}));
+        self.list.push(payload.event(&id, ts(at)));
     }
 }
 
@@ -136,41 +141,56 @@ fn setup(e: &mut Events) {
     let at = t("2026-01-01T00:00:00Z");
     e.push(
         at,
-        "organisation.upserted",
-        json!({"org_id": ORG, "name": "Stats Org", "state": "NSW",
-        "specialty": "General practice", "contract": "Standard",
-        "created_at": "2025-01-01T00:00:00Z"}),
+        organisation_upserted(ORG, "Stats Org", "NSW", "Standard", "2025-01-01T00:00:00Z"),
     );
     for clinic in CLINICS {
         e.push(
             at,
-            "clinic.upserted",
-            json!({"clinic_id": clinic, "org_id": ORG, "name": format!("Clinic {clinic}"),
-            "subdomain": clinic, "waiting_area_status": "open", "state": "NSW",
-            "specialty": "General practice", "contract": "Standard",
-            "created_at": "2025-01-01T00:00:00Z"}),
+            clinic_upserted(
+                clinic,
+                ORG,
+                &format!("Clinic {clinic}"),
+                "NSW",
+                "Standard",
+                "2025-01-01T00:00:00Z",
+            ),
         );
     }
     e.push(
         at,
-        "room.upserted",
-        json!({"room_id": "room-1", "org_id": ORG, "clinic_id": "cl-a",
-        "room_type": "meeting", "name": "Room one", "created_at": "2025-01-01T00:00:00Z"}),
+        room(
+            "room-1",
+            ORG,
+            "cl-a",
+            "meeting",
+            "Room one",
+            "2025-01-01T00:00:00Z",
+        ),
     );
     e.push(
         at,
-        "room.upserted",
-        json!({"room_id": "room-2", "org_id": ORG, "clinic_id": "cl-b",
-        "room_type": "user", "name": "Room two", "owner_account_id": "acc-2",
-        "created_at": "2025-01-01T00:00:00Z"}),
+        room(
+            "room-2",
+            ORG,
+            "cl-b",
+            "user",
+            "Room two",
+            "2025-01-01T00:00:00Z",
+        )
+        .with("owner_account_id", "acc-2"),
     );
     for acc in ACCOUNTS {
         e.push(
             at,
-            "account.upserted",
-            json!({"account_id": acc, "org_id": ORG, "email": format!("{acc}@example.org"),
-            "name": format!("Person {acc}"), "platform_role": "standard",
-            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+            account(
+                acc,
+                ORG,
+                &format!("{acc}@example.org"),
+                &format!("Person {acc}"),
+                "standard",
+                "full",
+                "2025-01-01T00:00:00Z",
+            ),
         );
     }
     // Every account renamed: the room-call report shows the newest name whatever order the
@@ -178,10 +198,15 @@ fn setup(e: &mut Events) {
     for acc in ACCOUNTS {
         e.push(
             t("2026-01-02T00:00:00Z"),
-            "account.upserted",
-            json!({"account_id": acc, "org_id": ORG, "email": format!("{acc}@example.org"),
-            "name": format!("Renamed {acc}"), "platform_role": "standard",
-            "access_level": "full", "created_at": "2025-01-01T00:00:00Z"}),
+            account(
+                acc,
+                ORG,
+                &format!("{acc}@example.org"),
+                &format!("Renamed {acc}"),
+                "standard",
+                "full",
+                "2025-01-01T00:00:00Z",
+            ),
         );
     }
     for (acc, clinic) in [
@@ -193,9 +218,7 @@ fn setup(e: &mut Events) {
     ] {
         e.push(
             at,
-            "membership.upserted",
-            json!({"account_id": acc, "clinic_id": clinic, "org_id": ORG,
-            "clinic_role": "provider", "granted_at": "2025-01-01T00:00:00Z"}),
+            membership(acc, clinic, ORG, "provider", "2025-01-01T00:00:00Z"),
         );
     }
 }
@@ -230,42 +253,16 @@ fn world_events(seed: u64, volume: Volume) -> Vec<Value> {
         let qc = format!("qc-{seed}-{i}");
         let clinic = *rng.pick(CLINICS);
         let start = instant(&mut rng);
-        e.push(
-            start,
-            "queued_call.entered",
-            json!({"queued_call_id": qc, "session_id": session, "org_id": ORG, "clinic_id": clinic}),
-        );
-        e.push(
-            start,
-            "segment.started",
-            json!({"session_id": session, "segment_id": seg, "queued_call_id": qc,
-            "org_id": ORG, "clinic_id": clinic}),
-        );
-        e.push(
-            start,
-            "participant.joined",
-            json!({"session_id": session, "segment_id": seg, "participant_id": format!("c-{i}"),
-            "participant_type": "caller"}),
-        );
+        let caller = format!("c-{i}");
+        e.push(start, queued_call_entered(&qc, &session, ORG, clinic));
+        e.push(start, segment_started(&session, &seg, &qc, ORG, clinic));
+        e.push(start, participant_joined(&session, &seg, &caller, None));
         match rng.below(6) {
             0 => {
                 let gone = start + Duration::seconds(rng.below(600) as i64);
-                e.push(
-                    gone,
-                    "participant.left",
-                    json!({"session_id": session, "segment_id": seg,
-                    "participant_id": format!("c-{i}"), "bandwidth": bw()}),
-                );
-                e.push(
-                    gone,
-                    "queued_call.abandoned",
-                    json!({"queued_call_id": qc, "session_id": session, "segment_id": seg}),
-                );
-                e.push(
-                    gone,
-                    "segment.ended",
-                    json!({"session_id": session, "segment_id": seg}),
-                );
+                e.push(gone, participant_left(&session, &seg, &caller, bw()));
+                e.push(gone, queued_call_abandoned(&qc, &session, &seg));
+                e.push(gone, segment_ended(&session, &seg));
             }
             1 => {} // still waiting: never answered, never ended
             kind => {
@@ -281,30 +278,15 @@ fn world_events(seed: u64, volume: Volume) -> Vec<Value> {
                     let join = host_join + Duration::seconds(30 * n as i64);
                     e.push(
                         join.min(end),
-                        "participant.joined",
-                        json!({"session_id": session, "segment_id": seg, "participant_id": part,
-                        "participant_type": "host", "account_id": acc}),
+                        participant_joined(&session, &seg, &part, Some(acc)),
                     );
-                    e.push(
-                        end,
-                        "participant.left",
-                        json!({"session_id": session, "segment_id": seg,
-                        "participant_id": part, "bandwidth": bw()}),
-                    );
+                    e.push(end, participant_left(&session, &seg, &part, bw()));
                 }
                 if kind == 5 {
-                    e.push(
-                        end,
-                        "segment.transferred",
-                        json!({"session_id": session, "segment_id": seg,
-                        "to_clinic_id": "cl-b", "to_segment_id": format!("{seg}-t")}),
-                    );
+                    let to = format!("{seg}-t");
+                    e.push(end, segment_transferred(&session, &seg, "cl-b", &to));
                 } else {
-                    e.push(
-                        end,
-                        "segment.ended",
-                        json!({"session_id": session, "segment_id": seg}),
-                    );
+                    e.push(end, segment_ended(&session, &seg));
                 }
             }
         }
@@ -316,11 +298,7 @@ fn world_events(seed: u64, volume: Volume) -> Vec<Value> {
         } else {
             (*rng.pick(ACCOUNTS), ORG)
         };
-        e.push(
-            at,
-            "account.logged_in",
-            json!({"account_id": acc, "org_id": org}),
-        );
+        e.push(at, logged_in(acc, org));
     }
     for i in 0..volume.calls {
         let call = format!("call-{seed}-{i}");
@@ -348,18 +326,12 @@ fn world_events(seed: u64, volume: Volume) -> Vec<Value> {
             if !only_leave {
                 e.push(
                     join,
-                    "room_call.joined",
-                    json!({"room_id": room, "call_id": call, "org_id": ORG,
-                    "participant_id": part, "account_id": rng.pick(ACCOUNTS)}),
+                    room_call_joined(room, &call, ORG, &part)
+                        .with("account_id", *rng.pick(ACCOUNTS)),
                 );
             }
             if rng.below(8) != 0 {
-                e.push(
-                    leave,
-                    "room_call.left",
-                    json!({"room_id": room, "call_id": call, "participant_id": part,
-                    "bandwidth": bw()}),
-                );
+                e.push(leave, room_call_left(room, &call, &part, bw()));
             }
         }
     }

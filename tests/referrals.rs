@@ -10,6 +10,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::support::events::{self, Payload};
 use crate::support::moto::dynamo_store;
 use crate::support::TempDir;
 use bytes::Bytes;
@@ -21,7 +22,7 @@ use domain::ports::store::query_all;
 use domain::ports::{
     Condition, FixedClock, Index, Item, Key, Page, Query, SkRange, Store, StoreError, TxOp,
 };
-use domain::readmodels::{sort_time, StoredMessage, ThreadSummary};
+use domain::readmodels::{StoredMessage, ThreadSummary};
 use domain::referrals::threads::new_pair_thread_id;
 use local_adapters::dir_blobs::DirBlobs;
 use local_adapters::embedded_store::EmbeddedStore;
@@ -46,35 +47,24 @@ fn t0() -> DateTime<Utc> {
     "2026-11-20T09:00:00Z".parse().unwrap()
 }
 
-fn ev(id: &str, kind: &str, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": sort_time(t0() - Duration::days(1)), "data": data })
+/// The seed event of `id`, a day before the scenarios start.
+fn seed(id: &str, payload: Payload) -> Value {
+    payload.event(&format!("seed.{id}"), t0() - Duration::days(1))
 }
 
 fn practitioner(id: &str, name: &str, specialties: &[&str], approval: &str, sched: bool) -> Value {
-    ev(
-        &format!("seed.{id}"),
-        "practitioner.upserted",
-        json!({
-            "practitioner_id": id, "name": name, "specialties": specialties, "approval": approval,
-            "price": { "amount_minor": 5000, "currency": "EUR" }, "has_scheduling_practice": sched,
-        }),
+    seed(
+        id,
+        events::practitioner(id, name, specialties, approval, 5000, sched),
     )
 }
 
 fn patient(id: &str, name: &str) -> Value {
-    ev(
-        &format!("seed.{id}"),
-        "patient.upserted",
-        json!({ "patient_id": id, "name": name }),
-    )
+    seed(id, events::patient(id, name))
 }
 
 fn thread(id: &str, patients: &[&str], practitioners: &[&str]) -> Value {
-    ev(
-        &format!("seed.{id}"),
-        "thread.created",
-        json!({ "thread_id": id, "patient_ids": patients, "practitioner_ids": practitioners }),
-    )
+    seed(id, events::thread_created(id, patients, practitioners))
 }
 
 /// The marketplace every scenario starts from: a referrer with a thread with `pat_1` (and

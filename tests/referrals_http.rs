@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::support::app::{local_now, LocalTestApp};
+use crate::support::events::{patient, practitioner, thread_created};
 use crate::support::TempDir;
 use axum::http::HeaderMap;
 use domain::auth::Role;
@@ -41,10 +42,6 @@ fn token(server: &LocalTestApp, sub: &str, role: Role) -> String {
     server.token_for(sub, role, &[], &[])
 }
 
-fn ev(id: &str, kind: &str, data: Value) -> Value {
-    json!({ "id": id, "type": kind, "occurred_at": "2026-11-19T09:00:00Z", "data": data })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_referral_goes_through_the_local_server() {
     let dir = TempDir::new("referrals-http");
@@ -55,17 +52,14 @@ async fn a_referral_goes_through_the_local_server() {
         "the local run's defaults (both on) unless the environment says otherwise"
     );
     let service = token(&server, "svc", Role::Service);
-    let price = json!({ "amount_minor": 5000, "currency": "EUR" });
+    let at = "2026-11-19T09:00:00Z";
     let events = json!({ "events": [
-        ev("h1", "practitioner.upserted", json!({ "practitioner_id": "prac-a", "name": "Dr. Ann",
-            "specialties": ["General practice"], "approval": "approved", "price": price,
-            "has_scheduling_practice": false })),
-        ev("h2", "practitioner.upserted", json!({ "practitioner_id": "prac-b", "name": "Dr. Éva Brun",
-            "specialties": ["Cardiology"], "approval": "approved", "price": price,
-            "has_scheduling_practice": true })),
-        ev("h3", "patient.upserted", json!({ "patient_id": "pat-a", "name": "Zoë" })),
-        ev("h4", "thread.created", json!({ "thread_id": "thr-a", "patient_ids": ["pat-a"],
-            "practitioner_ids": ["prac-a"] })),
+        practitioner("prac-a", "Dr. Ann", &["General practice"], "approved", 5000, false)
+            .event("h1", at),
+        practitioner("prac-b", "Dr. Éva Brun", &["Cardiology"], "approved", 5000, true)
+            .event("h2", at),
+        patient("pat-a", "Zoë").event("h3", at),
+        thread_created("thr-a", &["pat-a"], &["prac-a"]).event("h4", at),
     ]});
     let (status, report, _) = send(
         &server,

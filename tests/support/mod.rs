@@ -1,10 +1,12 @@
 //! Test harness shared by the scenario modules: temporary directories, unique names, the
-//! moto server ([`moto`]) and a tiny HTTP server for the embedded blob links ([`links`]).
+//! moto server ([`moto`]), a tiny HTTP server for the embedded blob links ([`links`]), the
+//! ways to reach the HTTP layer ([`app`]) and builders of platform events ([`events`]).
 
 #![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
 
 pub mod app;
+pub mod events;
 pub mod links;
 pub mod moto;
 
