@@ -3,7 +3,7 @@
 //! models (tags re-derived with the pure rule, not read back) at several "now" values, at a
 //! number of store reads that does not depend on the data (14, at the demo volume and at a
 //! tenth of it); the tags ingest stored equal the rule's; the items each tab reads per row
-//! (at most 1.05, issue 8); and the practitioner's count and average every Ratings row shows
+//! (at most 1.05, SPEC Q4); and the practitioner's count and average every Ratings row shows
 //! equal a brute-force recount of the ratings.
 
 #![allow(clippy::unwrap_used)]
@@ -239,7 +239,7 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
     );
 }
 
-/// Items read per row, per tab, for the unfiltered first page of 50 on the demo data (issue 8:
+/// Items read per row, per tab, for the unfiltered first page of 50 on the demo data (SPEC Q4:
 /// at most 1.05, i.e. one Query of the rows plus the one item read past them). Ratings show
 /// each practitioner's live average and count: one item more per page (the platform's rating
 /// totals, whatever practitioners the page names).

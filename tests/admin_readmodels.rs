@@ -1,4 +1,4 @@
-//! The read models the admin tabs are served from (issue 8, read efficiency): names are
+//! The read models the admin tabs are served from (SPEC Q4, items read per row): names are
 //! copied into the list items and kept current, totals are kept on the items that list them,
 //! so a page is one Query of its rows. Checked here through the tabs themselves: the rows do
 //! not depend on the order events arrive in (the admin fixture forwards and backwards), a new

@@ -1,9 +1,9 @@
-//! What the negative schemathesis runs (infra/test.sh, step 5) turned up, held here so that it
-//! stays true without the fuzzer (SPEC Q1):
+//! Bad input the negative schemathesis runs (infra/test.sh, step 5) cannot hold the server to,
+//! held here (SPEC Q1, Q7):
 //!
-//! - a control character in a header value (schemathesis sent `Idempotency-Key: \x08`) is not
-//!   HTTP: the server's HTTP layer refuses it with a bare 400 before any handler runs, so
-//!   nothing is written — the negative runs leave such values out (infra/python/fuzz_hooks.py);
+//! - a control character in a header value (such as `Idempotency-Key: \x08`) is not HTTP:
+//!   the server's HTTP layer refuses it with a bare 400 before any handler runs, so nothing is
+//!   written — the negative runs leave such values out (infra/python/fuzz_hooks.py);
 //! - query values are read from their text: `limit=1` and `bom=false` are valid requests (what
 //!   schemathesis 3.x sends for its "negative" strings "1" and "false"), `limit=one` and
 //!   `bom=no` are refused naming the parameter;

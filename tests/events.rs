@@ -1435,9 +1435,9 @@ async fn ratings_move_the_counters(store: Arc<dyn Store>) {
     );
 }
 
-/// Regression: a rating re-sent under a new event id (an edit, or a platform replay that
-/// minted a new id) used to add to the counters again while the rating item was replaced, so
-/// the count and the average drifted from the ratings listed.
+/// A rating re-sent under a new event id (an edit, or a platform replay that minted a new id)
+/// replaces the rating item and counts once: the count and the average stay those of the
+/// ratings listed.
 async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
     let store = store.as_ref();
     ingest_all_accepted(
@@ -1498,7 +1498,7 @@ async fn a_rating_sent_again_is_counted_once(store: Arc<dyn Store>) {
     }
 }
 
-/// Regression: the same redemption re-sent under a new event id used to count as a second use.
+/// The same redemption re-sent under a new event id counts as one use.
 async fn a_voucher_redemption_sent_again_is_counted_once(store: Arc<dyn Store>) {
     let store = store.as_ref();
     let redeemed = |id: &str, redemption: &str, at: DateTime<Utc>| {
@@ -1609,8 +1609,8 @@ async fn a_payment_opens_a_consultation(store: Arc<dyn Store>) {
     );
 }
 
-/// Regression: two opening payments naming one consultation made it belong to whichever
-/// arrived last; it belongs to the earliest.
+/// Of two opening payments naming one consultation, the earliest owns it, whichever arrives
+/// last.
 async fn the_earliest_payment_owns_its_consultation(store: Arc<dyn Store>) {
     let store = store.as_ref();
     ingest_all_accepted(

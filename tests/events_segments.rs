@@ -1,4 +1,4 @@
-//! The segment item as the Consultations report reads it (issue 8): ingest keeps on every
+//! The segment item as the Consultations report reads it (SPEC C9, Q4): ingest keeps on every
 //! segment item a copy of each of its participants and of its session's waiting-area entry,
 //! whatever order the events arrive in, on re-delivery and under concurrent deliveries, on
 //! both store adapters.
@@ -311,7 +311,7 @@ async fn concurrent_events_of_one_session_keep_the_segment_items_exact() {
 }
 
 /// The Consultations report, streamed or whole, reads the organisation once and the segment
-/// index: nothing per session or per segment (issue 8), whatever the arrival order was. Six
+/// index: nothing per session or per segment (SPEC Q4), whatever the arrival order was. Six
 /// calls (twelve segments, thirty rows) in three orders; the rows show each segment's
 /// participants and the session's entry from the segment items.
 async fn the_consultations_report_reads_only_the_segment_index(store: Arc<dyn Store>) {

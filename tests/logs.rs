@@ -253,8 +253,8 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
     );
 }
 
-/// `local_adapters::demo::sensitive_needles` (what the whole run's log scan searches for, infra/test.sh
-/// step 6) covers every name, email, message and comment the demo generator writes: each such
+/// `local_adapters::demo::sensitive_needles` (what the whole run's log scan searches for,
+/// infra/test.sh step 7) covers every name, email, message and comment the demo generator writes: each such
 /// value holds one of the needles of its kind.
 #[test]
 fn the_log_scan_knows_every_sensitive_value_of_the_demo_data() {

@@ -1,4 +1,4 @@
-//! The API contract (issue 7): `docs/openapi.yaml` is an OpenAPI 3.1 document that describes
+//! The API contract (SPEC Q5): `docs/openapi.yaml` is an OpenAPI 3.1 document that describes
 //! exactly the routes of `domain::routes::ROUTES` — no route missing on either side, the same
 //! roles (`x-roles`) and function (`x-function`) — and every operation states its path
 //! parameters, its JSON body (for POST and PUT, with the 413 of the body limit), its problem

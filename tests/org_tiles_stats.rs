@@ -1,4 +1,4 @@
-//! Summary tiles from the statistics items (issue 8, SPEC C2/Q4) on both store adapters: the
+//! Summary tiles from the statistics items (SPEC C2, Q4) on both store adapters: the
 //! tiles computed from the statistics items ingest keeps ([`load_tiles`]) equal the tiles
 //! computed from the raw lists ([`tiles`] on [`load_report_data`], the oracle), for generated
 //! worlds whose segments, hosts, logins and room calls fall on and around quarter-hour, hour,
