@@ -6,7 +6,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::support::app::{local_now, LocalTestApp};
+use crate::support::app::{local_now, LocalTestApp, JSON};
 use crate::support::events::{patient, two_organisations};
 use crate::support::TempDir;
 use api::routes::ROUTES;
@@ -27,15 +27,9 @@ fn token(server: &LocalTestApp, role: Role) -> String {
 }
 
 async fn raw(server: &LocalTestApp, method: &str, path: &str, role: Role, body: Vec<u8>) -> u16 {
-    let json: &[u8] = b"application/json";
+    let token = token(server, role);
     server
-        .request(
-            method,
-            path,
-            Some(&token(server, role)),
-            &[("content-type", json)],
-            body,
-        )
+        .request(method, path, Some(&token), &[JSON], body)
         .await
         .status
 }

@@ -9,7 +9,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::support::app::{local_now, LocalTestApp};
+use crate::support::app::{local_now, LocalTestApp, JSON};
 use crate::support::events::{
     account, patient, practitioner, rating, system_message, text_message, thread_created,
     two_organisations,
@@ -81,30 +81,17 @@ async fn scenario(server: &LocalTestApp) -> usize {
         .with("name", 7)
         .event("l-10", at),
     ]);
-    let service = server.token_for("svc-1", Role::Service, &[], &[]);
-    let (status, report) = server
-        .send(
-            "POST",
-            "/ingest/events",
-            Some(&service),
-            Some(&json!({ "events": events })),
-        )
-        .await;
+    let (status, report) = server.post_events(events).await;
     requests += 1;
     assert_eq!(status, 207, "some accepted, some refused: {report}");
     assert_eq!(report["accepted"], 7, "{report}");
     assert_eq!(report["rejected"], 3, "{report}");
 
     // A body that is not JSON, with a marker in it.
-    let json: &[u8] = b"application/json";
+    let service = server.token_for("svc-1", Role::Service, &[], &[]);
+    let not_json = format!("{{\"events\": [\"{BAD_JSON}").into_bytes();
     let answer = server
-        .request(
-            "POST",
-            "/ingest/events",
-            Some(&service),
-            &[("content-type", json)],
-            format!("{{\"events\": [\"{BAD_JSON}").into_bytes(),
-        )
+        .request("POST", "/ingest/events", Some(&service), &[JSON], not_json)
         .await;
     requests += 1;
     assert_eq!(answer.status, 400);

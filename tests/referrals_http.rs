@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::support::app::{local_now, LocalTestApp};
+use crate::support::app::{local_now, LocalTestApp, JSON};
 use crate::support::events::{patient, practitioner, thread_created};
 use crate::support::TempDir;
 use axum::http::HeaderMap;
@@ -28,7 +28,7 @@ async fn send(
     }
     let bytes = match &body {
         Some(b) => {
-            headers.push(("content-type", b"application/json"));
+            headers.push(JSON);
             serde_json::to_vec(b).unwrap()
         }
         None => Vec::new(),
@@ -203,18 +203,15 @@ async fn a_non_ascii_idempotency_key_is_refused_not_ignored() {
     let dir = TempDir::new("referrals-http-key");
     let server = LocalTestApp::open(dir.path(), local_now());
     let token = token(&server, "prac-a", Role::Practitioner);
-    let json: &[u8] = b"application/json";
+    let key = ("idempotency-key", "clé-1".as_bytes());
+    let body = serde_json::to_vec(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }));
     let resp = server
         .request(
             "POST",
             "/referrals",
             Some(&token),
-            &[
-                ("idempotency-key", "clé-1".as_bytes()),
-                ("content-type", json),
-            ],
-            serde_json::to_vec(&json!({ "patient_id": "pat-a", "specialist_id": "prac-b" }))
-                .unwrap(),
+            &[key, JSON],
+            body.unwrap(),
         )
         .await;
     assert_eq!(resp.status, 400);

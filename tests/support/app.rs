@@ -94,10 +94,9 @@ impl TestApp {
             req = req.header(k.as_str(), v.as_str());
         }
         let req = req.body(Body::from(body)).expect("a request");
-        let resp = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
+        let answer = answer(&self.router, req).await;
+        let headers = answer
+            .headers
             .iter()
             .map(|(k, v)| {
                 (
@@ -106,13 +105,10 @@ impl TestApp {
                 )
             })
             .collect();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .expect("a body");
         ApiResponse {
-            status,
+            status: answer.status,
             headers,
-            body,
+            body: answer.body,
         }
     }
 }
@@ -142,7 +138,10 @@ pub fn local_now() -> DateTime<Utc> {
         .expect("a valid instant")
 }
 
-/// An answer of the local server: status, headers and body as sent.
+/// The content type of a JSON body, as a header of [`LocalTestApp::request`].
+pub const JSON: (&str, &[u8]) = ("content-type", b"application/json");
+
+/// An answer of a Router: status, headers and body as sent.
 pub struct Answer {
     pub status: u16,
     pub headers: HeaderMap,
@@ -154,6 +153,21 @@ impl Answer {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&self.body).into_owned()))
+    }
+}
+
+/// Sends `req` through `router` (no socket) and reads the whole answer.
+async fn answer(router: &Router, req: axum::http::Request<Body>) -> Answer {
+    let resp = router.clone().oneshot(req).await.expect("infallible");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    Answer {
+        status,
+        headers,
+        body,
     }
 }
 
@@ -224,17 +238,7 @@ impl LocalTestApp {
             req = req.header("content-length", body.len());
         }
         let req = req.body(Body::from(body)).expect("a request");
-        let resp = self.router.clone().oneshot(req).await.expect("infallible");
-        let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .expect("a body");
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        answer(&self.router, req).await
     }
 
     /// Sends `method path` with the bearer `token` and a JSON `body`; answers the status and
@@ -249,26 +253,24 @@ impl LocalTestApp {
         let answer = match body {
             Some(b) => {
                 let bytes = serde_json::to_vec(b).expect("JSON");
-                let json: &[u8] = b"application/json";
-                self.request(method, path, token, &[("content-type", json)], bytes)
-                    .await
+                self.request(method, path, token, &[JSON], bytes).await
             }
             None => self.request(method, path, token, &[], Vec::new()).await,
         };
         (answer.status, answer.json())
     }
 
+    /// Sends `events` to `POST /ingest/events` as the service: the status and the report.
+    pub async fn post_events(&self, events: Value) -> (u16, Value) {
+        let token = self.token_for("svc-1", Role::Service, &[], &[]);
+        let batch = json!({ "events": events });
+        self.send("POST", "/ingest/events", Some(&token), Some(&batch))
+            .await
+    }
+
     /// Sends `events` to `POST /ingest/events` as the service; every one must be taken.
     pub async fn ingest(&self, events: Value) {
-        let token = self.token_for("svc-1", Role::Service, &[], &[]);
-        let (status, report) = self
-            .send(
-                "POST",
-                "/ingest/events",
-                Some(&token),
-                Some(&json!({ "events": events })),
-            )
-            .await;
+        let (status, report) = self.post_events(events).await;
         assert_eq!(status, 200, "{report}");
         assert_eq!(report["rejected"].as_u64().unwrap_or(0), 0, "{report}");
     }

@@ -1,6 +1,7 @@
-//! Platform events as the platform sends them (`docs/events.md`), one builder a type. A builder
-//! takes what the scenarios vary and answers the event's [`Payload`]: its type and data, the
-//! fields the catalogue requires. [`Payload::with`] adds an optional field (a device, a
+//! Platform events as the platform sends them (`docs/events.md`), one builder a type (named
+//! after the type, or after what an `*.upserted` profile describes). A builder takes what the
+//! scenarios vary and answers the event's [`Payload`]: its type and data, the fields the
+//! catalogue requires. [`Payload::with`] adds an optional field (a device, a
 //! comment, a consultation id); [`Payload::event`] puts the payload in its envelope, with the
 //! event's id and the instant it occurred.
 
@@ -58,6 +59,26 @@ impl Payload {
     }
 }
 
+/// Builders whose data is their arguments, each under its own name, and the fields every
+/// event of the type carries alike: `builder => "type" (field, ...) { "fixed": value, ... };`
+/// makes `pub fn builder(field: &str, ...) -> Payload`.
+macro_rules! plain_events {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident => $kind:literal ($($field:ident),+) $({ $($key:literal: $value:expr),+ })?;
+    )+) => {
+        $(
+            $(#[$doc])*
+            pub fn $name($($field: &str),+) -> Payload {
+                let mut data = serde_json::Map::new();
+                $(data.insert(stringify!($field).to_string(), Value::from($field));)+
+                $($(data.insert($key.to_string(), Value::from($value));)+)?
+                Payload::new($kind, Value::Object(data))
+            }
+        )+
+    };
+}
+
 /// An amount in euros, in minor units.
 pub fn eur(amount_minor: i64) -> Value {
     json!({ "amount_minor": amount_minor, "currency": "EUR" })
@@ -82,61 +103,12 @@ pub fn practitioner(
     )
 }
 
-/// `practitioner.availability_changed`.
-pub fn availability_changed(practitioner_id: &str, availability: &str) -> Payload {
-    Payload::new(
-        "practitioner.availability_changed",
-        json!({ "practitioner_id": practitioner_id, "availability": availability }),
-    )
-}
-
-/// `patient.upserted`.
-pub fn patient(patient_id: &str, name: &str) -> Payload {
-    Payload::new(
-        "patient.upserted",
-        json!({ "patient_id": patient_id, "name": name }),
-    )
-}
-
 /// `thread.created` between these patients and practitioners.
 pub fn thread_created(thread_id: &str, patient_ids: &[&str], practitioner_ids: &[&str]) -> Payload {
     Payload::new(
         "thread.created",
         json!({ "thread_id": thread_id, "patient_ids": patient_ids,
             "practitioner_ids": practitioner_ids }),
-    )
-}
-
-/// `thread.opened` by a reader.
-pub fn thread_opened(thread_id: &str, reader_id: &str, reader_role: &str) -> Payload {
-    Payload::new(
-        "thread.opened",
-        json!({ "thread_id": thread_id, "reader_id": reader_id, "reader_role": reader_role }),
-    )
-}
-
-/// `message.sent` by a participant: a text message, its content only as ciphertext (base64).
-/// The sender's device is optional (`.with("device", ...)`).
-pub fn text_message(
-    thread_id: &str,
-    message_id: &str,
-    sender_id: &str,
-    sender_role: &str,
-    ciphertext: &str,
-) -> Payload {
-    Payload::new(
-        "message.sent",
-        json!({ "thread_id": thread_id, "message_id": message_id, "sender_id": sender_id,
-            "sender_role": sender_role, "kind": "text", "ciphertext": ciphertext }),
-    )
-}
-
-/// `message.sent` by the platform itself: a system message with its text.
-pub fn system_message(thread_id: &str, message_id: &str, system_text: &str) -> Payload {
-    Payload::new(
-        "message.sent",
-        json!({ "thread_id": thread_id, "message_id": message_id, "sender_id": "system",
-            "sender_role": "system", "kind": "system", "system_text": system_text }),
     )
 }
 
@@ -153,14 +125,6 @@ pub fn payment_request(
         json!({ "request_id": request_id, "thread_id": thread_id,
             "practitioner_id": practitioner_id, "patient_id": patient_id,
             "amount": eur(amount_minor) }),
-    )
-}
-
-/// `payment_request.answered`.
-pub fn payment_request_answered(request_id: &str, thread_id: &str, answer: &str) -> Payload {
-    Payload::new(
-        "payment_request.answered",
-        json!({ "request_id": request_id, "thread_id": thread_id, "answer": answer }),
     )
 }
 
@@ -184,54 +148,6 @@ pub fn payment(
     )
 }
 
-/// `consultation.cancelled`.
-pub fn consultation_cancelled(consultation_id: &str, cancelled_by: &str) -> Payload {
-    Payload::new(
-        "consultation.cancelled",
-        json!({ "consultation_id": consultation_id, "cancelled_by": cancelled_by }),
-    )
-}
-
-/// `clinical_note.sent` in a thread.
-pub fn clinical_note(
-    thread_id: &str,
-    note_id: &str,
-    practitioner_id: &str,
-    note_type: &str,
-) -> Payload {
-    Payload::new(
-        "clinical_note.sent",
-        json!({ "thread_id": thread_id, "note_id": note_id, "practitioner_id": practitioner_id,
-            "note_type": note_type }),
-    )
-}
-
-/// `call.joined`: a participant joins a thread's call with this media.
-pub fn call_joined(
-    call_id: &str,
-    participant_id: &str,
-    participant_role: &str,
-    thread_id: &str,
-    practitioner_id: &str,
-    media: &str,
-) -> Payload {
-    Payload::new(
-        "call.joined",
-        json!({ "call_id": call_id, "participant_id": participant_id,
-            "participant_role": participant_role, "thread_id": thread_id,
-            "practitioner_id": practitioner_id, "media": media }),
-    )
-}
-
-/// `call.left`.
-pub fn call_left(call_id: &str, participant_id: &str, participant_role: &str) -> Payload {
-    Payload::new(
-        "call.left",
-        json!({ "call_id": call_id, "participant_id": participant_id,
-            "participant_role": participant_role }),
-    )
-}
-
 /// `rating.submitted`; the comment is optional (`.with("comment", ...)`).
 pub fn rating(rating_id: &str, patient_id: &str, practitioner_id: &str, stars: u8) -> Payload {
     Payload::new(
@@ -241,171 +157,36 @@ pub fn rating(rating_id: &str, patient_id: &str, practitioner_id: &str, stars: u
     )
 }
 
-/// `voucher.created`; a usage limit and an expiry are optional.
-pub fn voucher_created(code: &str) -> Payload {
-    Payload::new("voucher.created", json!({ "code": code }))
-}
-
-/// `voucher.redeemed` by a patient; the payment it went to is optional (`payment_id`).
-pub fn voucher_redeemed(code: &str, redemption_id: &str, patient_id: &str) -> Payload {
-    Payload::new(
-        "voucher.redeemed",
-        json!({ "code": code, "redemption_id": redemption_id, "patient_id": patient_id }),
-    )
+plain_events! {
+    /// A text message of a participant, its content only as ciphertext (base64); the sender's
+    /// device is optional (`device`).
+    text_message => "message.sent" (thread_id, message_id, sender_id, sender_role, ciphertext)
+        { "kind": "text" };
+    /// A system message of the platform, with its text.
+    system_message => "message.sent" (thread_id, message_id, system_text)
+        { "sender_id": "system", "sender_role": "system", "kind": "system" };
+    /// A practitioner's availability (`available`, `away`, ...).
+    availability_changed => "practitioner.availability_changed" (practitioner_id, availability);
+    /// A patient's profile.
+    patient => "patient.upserted" (patient_id, name);
+    /// A reader opens a thread.
+    thread_opened => "thread.opened" (thread_id, reader_id, reader_role);
+    /// The patient's answer to a payment request.
+    payment_request_answered => "payment_request.answered" (request_id, thread_id, answer);
+    consultation_cancelled => "consultation.cancelled" (consultation_id, cancelled_by);
+    /// A practitioner's clinical note in a thread.
+    clinical_note => "clinical_note.sent" (thread_id, note_id, practitioner_id, note_type);
+    /// A participant joins a thread's call with this media.
+    call_joined => "call.joined"
+        (call_id, participant_id, participant_role, thread_id, practitioner_id, media);
+    call_left => "call.left" (call_id, participant_id, participant_role);
+    /// A voucher; a usage limit and an expiry are optional (`usage_limit`, `expires_at`).
+    voucher_created => "voucher.created" (code);
+    /// A patient redeems a voucher; the payment it went to is optional (`payment_id`).
+    voucher_redeemed => "voucher.redeemed" (code, redemption_id, patient_id);
 }
 
 // ---- organisations: clinics, rooms, accounts and their waiting-area calls ----
-
-/// `organisation.upserted` (specialty: general practice).
-pub fn organisation(
-    org_id: &str,
-    name: &str,
-    state: &str,
-    contract: &str,
-    created_at: &str,
-) -> Payload {
-    Payload::new(
-        "organisation.upserted",
-        json!({ "org_id": org_id, "name": name, "state": state,
-            "specialty": "General practice", "contract": contract, "created_at": created_at }),
-    )
-}
-
-/// `clinic.upserted`: an open waiting area at the subdomain of the clinic's id (specialty:
-/// general practice).
-pub fn clinic(
-    clinic_id: &str,
-    org_id: &str,
-    name: &str,
-    state: &str,
-    contract: &str,
-    created_at: &str,
-) -> Payload {
-    Payload::new(
-        "clinic.upserted",
-        json!({ "clinic_id": clinic_id, "org_id": org_id, "name": name,
-            "subdomain": clinic_id, "waiting_area_status": "open", "state": state,
-            "specialty": "General practice", "contract": contract, "created_at": created_at }),
-    )
-}
-
-/// `room.upserted`; an owner (of a user room) and a deletion are optional
-/// (`owner_account_id`, `deleted_at`).
-pub fn room(
-    room_id: &str,
-    org_id: &str,
-    clinic_id: &str,
-    room_type: &str,
-    name: &str,
-    created_at: &str,
-) -> Payload {
-    Payload::new(
-        "room.upserted",
-        json!({ "room_id": room_id, "org_id": org_id, "clinic_id": clinic_id,
-            "room_type": room_type, "name": name, "created_at": created_at }),
-    )
-}
-
-/// `account.upserted`; a deactivation is optional (`deactivated_at`).
-pub fn account(
-    account_id: &str,
-    org_id: &str,
-    email: &str,
-    name: &str,
-    platform_role: &str,
-    access_level: &str,
-    created_at: &str,
-) -> Payload {
-    Payload::new(
-        "account.upserted",
-        json!({ "account_id": account_id, "org_id": org_id, "email": email, "name": name,
-            "platform_role": platform_role, "access_level": access_level,
-            "created_at": created_at }),
-    )
-}
-
-/// `membership.upserted`: an account's role in a clinic.
-pub fn membership(
-    account_id: &str,
-    clinic_id: &str,
-    org_id: &str,
-    clinic_role: &str,
-    granted_at: &str,
-) -> Payload {
-    Payload::new(
-        "membership.upserted",
-        json!({ "account_id": account_id, "clinic_id": clinic_id, "org_id": org_id,
-            "clinic_role": clinic_role, "granted_at": granted_at }),
-    )
-}
-
-/// `account.logged_in`.
-pub fn logged_in(account_id: &str, org_id: &str) -> Payload {
-    Payload::new(
-        "account.logged_in",
-        json!({ "account_id": account_id, "org_id": org_id }),
-    )
-}
-
-/// `queued_call.entered`: a caller enters a clinic's waiting area.
-pub fn queued_call_entered(
-    queued_call_id: &str,
-    session_id: &str,
-    org_id: &str,
-    clinic_id: &str,
-) -> Payload {
-    Payload::new(
-        "queued_call.entered",
-        json!({ "queued_call_id": queued_call_id, "session_id": session_id, "org_id": org_id,
-            "clinic_id": clinic_id }),
-    )
-}
-
-/// `queued_call.abandoned` in a segment.
-pub fn queued_call_abandoned(queued_call_id: &str, session_id: &str, segment_id: &str) -> Payload {
-    Payload::new(
-        "queued_call.abandoned",
-        json!({ "queued_call_id": queued_call_id, "session_id": session_id,
-            "segment_id": segment_id }),
-    )
-}
-
-/// `segment.started` in a clinic.
-pub fn segment_started(
-    session_id: &str,
-    segment_id: &str,
-    queued_call_id: &str,
-    org_id: &str,
-    clinic_id: &str,
-) -> Payload {
-    Payload::new(
-        "segment.started",
-        json!({ "session_id": session_id, "segment_id": segment_id,
-            "queued_call_id": queued_call_id, "org_id": org_id, "clinic_id": clinic_id }),
-    )
-}
-
-/// `segment.transferred` to another clinic's segment.
-pub fn segment_transferred(
-    session_id: &str,
-    segment_id: &str,
-    to_clinic_id: &str,
-    to_segment_id: &str,
-) -> Payload {
-    Payload::new(
-        "segment.transferred",
-        json!({ "session_id": session_id, "segment_id": segment_id,
-            "to_clinic_id": to_clinic_id, "to_segment_id": to_segment_id }),
-    )
-}
-
-/// `segment.ended`.
-pub fn segment_ended(session_id: &str, segment_id: &str) -> Payload {
-    Payload::new(
-        "segment.ended",
-        json!({ "session_id": session_id, "segment_id": segment_id }),
-    )
-}
 
 /// `participant.joined` a segment: a host when it names its account, else the caller.
 pub fn participant_joined(
@@ -447,21 +228,6 @@ pub fn bandwidth(send_kbps_avg: u32) -> Value {
         "receive_kbps_max": 1900, "packet_loss_permille": 4, "round_trip_ms_avg": 40 })
 }
 
-/// `room_call.joined`: a participant joins a call in a room; an account is optional
-/// (`account_id`).
-pub fn room_call_joined(
-    room_id: &str,
-    call_id: &str,
-    org_id: &str,
-    participant_id: &str,
-) -> Payload {
-    Payload::new(
-        "room_call.joined",
-        json!({ "room_id": room_id, "call_id": call_id, "org_id": org_id,
-            "participant_id": participant_id }),
-    )
-}
-
 /// `room_call.left`, with the bandwidth of the connection.
 pub fn room_call_left(
     room_id: &str,
@@ -474,6 +240,37 @@ pub fn room_call_left(
         json!({ "room_id": room_id, "call_id": call_id, "participant_id": participant_id,
             "bandwidth": bandwidth }),
     )
+}
+
+plain_events! {
+    /// An organisation in general practice.
+    organisation => "organisation.upserted" (org_id, name, state, contract, created_at)
+        { "specialty": "General practice" };
+    /// A clinic in general practice with an open waiting area at the subdomain of its id.
+    clinic => "clinic.upserted" (clinic_id, org_id, name, state, contract, created_at)
+        { "subdomain": clinic_id, "waiting_area_status": "open", "specialty": "General practice" };
+    /// A room; an owner (of a user room) and a deletion are optional (`owner_account_id`,
+    /// `deleted_at`).
+    room => "room.upserted" (room_id, org_id, clinic_id, room_type, name, created_at);
+    /// An account holder; a deactivation is optional (`deactivated_at`).
+    account => "account.upserted"
+        (account_id, org_id, email, name, platform_role, access_level, created_at);
+    /// An account's role in a clinic.
+    membership => "membership.upserted" (account_id, clinic_id, org_id, clinic_role, granted_at);
+    logged_in => "account.logged_in" (account_id, org_id);
+    /// A caller enters a clinic's waiting area.
+    queued_call_entered => "queued_call.entered" (queued_call_id, session_id, org_id, clinic_id);
+    /// The caller leaves the waiting area unanswered, in this segment.
+    queued_call_abandoned => "queued_call.abandoned" (queued_call_id, session_id, segment_id);
+    /// A segment of a session starts in a clinic.
+    segment_started => "segment.started"
+        (session_id, segment_id, queued_call_id, org_id, clinic_id);
+    /// A segment moves to another clinic's segment.
+    segment_transferred => "segment.transferred"
+        (session_id, segment_id, to_clinic_id, to_segment_id);
+    segment_ended => "segment.ended" (session_id, segment_id);
+    /// A participant joins a call in a room; an account is optional (`account_id`).
+    room_call_joined => "room_call.joined" (room_id, call_id, org_id, participant_id);
 }
 
 // ---- a world ----

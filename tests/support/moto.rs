@@ -32,6 +32,11 @@ impl Moto {
     pub fn clients(&self) -> AwsClients {
         clients_for_endpoint(&self.endpoint)
     }
+
+    /// The answer of a call that creates `what` on this server; a failure panics naming both.
+    fn created<T, E: std::fmt::Debug>(&self, what: &str, answer: Result<T, E>) -> T {
+        answer.unwrap_or_else(|e| panic!("cannot create {what} on {}: {e:?}", self.endpoint))
+    }
 }
 
 static MAIN: OnceLock<Moto> = OnceLock::new();
@@ -63,12 +68,8 @@ pub async fn s3_blobs() -> S3Blobs {
     let moto = moto();
     let client = moto.clients().s3;
     let bucket = unique("contract");
-    client
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("cannot create bucket {bucket} on {}: {e:?}", moto.endpoint));
+    let answer = client.create_bucket().bucket(&bucket).send().await;
+    moto.created(&format!("bucket {bucket}"), answer);
     S3Blobs::new(client, bucket)
 }
 
@@ -77,12 +78,12 @@ pub async fn ses_mailer() -> (SesMailer, String) {
     let moto = moto_mail();
     let client = moto.clients().ses;
     let from = format!("{}@example.com", unique("sender"));
-    client
+    let answer = client
         .create_email_identity()
         .email_identity(&from)
         .send()
-        .await
-        .unwrap_or_else(|e| panic!("cannot create identity {from} on {}: {e:?}", moto.endpoint));
+        .await;
+    moto.created(&format!("identity {from}"), answer);
     (SesMailer::new(client, from.clone()), from)
 }
 
