@@ -294,7 +294,7 @@ impl TestServer {
             .expect("a free port");
         let base = format!("http://{}", listener.local_addr().expect("its address"));
         let local = LocalTestApp::open_at(dir, &base, now);
-        let router = local.app.clone().router();
+        let router = local.router.clone();
         let task = tokio::spawn(async move {
             axum::serve(listener, router)
                 .await
