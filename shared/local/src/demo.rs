@@ -2370,7 +2370,7 @@ fn room_call_story(
 /// (`name`, `email`, `message`, `comment`): each of the 1,600 names the generator can give
 /// (as written and folded, as searches compare them) and its email, the plain and base64
 /// message marker every ciphertext carries, the texts of system messages and the rating
-/// comments. For the test run's log scan; tests/hardening_logs.rs holds it to generated data.
+/// comments. For the test run's log scan; tests/logs.rs holds it to generated data.
 pub fn sensitive_needles() -> Vec<(&'static str, String)> {
     const SYSTEM_TEXTS: [&str; 8] = [
         "Welcome! Your practitioner will answer as soon as possible.",
