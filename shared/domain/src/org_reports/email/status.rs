@@ -1,0 +1,46 @@
+//! What the caller sees of an emailed-report job: the job as of now with the route to follow
+//! it, and the job route itself (a job of another scope is not found).
+
+use super::job::{job_key, EmailJob};
+use crate::deps::Deps;
+use crate::http::Problem;
+use crate::org_reports::ReportScope;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// The answer of an email request and of the job route.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobView {
+    pub job: EmailJob,
+    /// Where to follow the job.
+    pub status_url: String,
+}
+
+fn status_path(job: &EmailJob) -> String {
+    match &job.clinic_id {
+        None => format!("/orgs/{}/reports/jobs/{}", job.org_id, job.job_id),
+        Some(c) => format!("/clinics/{c}/reports/jobs/{}", job.job_id),
+    }
+}
+
+pub(super) fn view(job: EmailJob, now: DateTime<Utc>) -> JobView {
+    let job = job.as_of(now);
+    JobView {
+        status_url: status_path(&job),
+        job,
+    }
+}
+
+/// A job of `scope` (404 when missing or another scope's).
+pub async fn find_job(deps: &Deps, scope: &ReportScope, job_id: &str) -> Result<JobView, Problem> {
+    let item = deps
+        .store
+        .get(&job_key(job_id))
+        .await?
+        .ok_or_else(|| Problem::not_found("job"))?;
+    let job: EmailJob = item.decode()?;
+    if !job.visible_in(scope) {
+        return Err(Problem::not_found("job"));
+    }
+    Ok(view(job, deps.clock.now()))
+}
