@@ -1,0 +1,82 @@
+//! Events of the video-call platform's structure (SPEC §5): organisations, their clinics
+//! (each also a waiting area) and their rooms, each a snapshot that may carry its deletion.
+
+use super::Validate;
+use crate::events::types::*;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationUpserted {
+    pub org_id: Id,
+    pub name: Name,
+    pub state: Text<100>,
+    pub specialty: Text<100>,
+    pub contract: Text<100>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+impl Validate for OrganisationUpserted {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        check_deleted(self.created_at, self.deleted_at)
+    }
+}
+
+/// A deletion time must not come before the creation time.
+fn check_deleted(
+    created: DateTime<Utc>,
+    deleted: Option<DateTime<Utc>>,
+) -> Result<(), (&'static str, String)> {
+    match deleted {
+        Some(d) if d < created => Err(("deleted_at", "must not be before created_at".into())),
+        _ => Ok(()),
+    }
+}
+
+/// A clinic, which is also its waiting area.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClinicUpserted {
+    pub clinic_id: Id,
+    pub org_id: Id,
+    pub name: Name,
+    pub subdomain: Id,
+    pub waiting_area_status: WaitingAreaStatus,
+    pub state: Text<100>,
+    pub specialty: Text<100>,
+    pub contract: Text<100>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+impl Validate for ClinicUpserted {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        check_deleted(self.created_at, self.deleted_at)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoomUpserted {
+    pub room_id: Id,
+    pub org_id: Id,
+    pub clinic_id: Id,
+    pub room_type: RoomType,
+    pub name: Name,
+    /// The one user a user room belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_account_id: Option<Id>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+impl Validate for RoomUpserted {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if (self.room_type == RoomType::User) != self.owner_account_id.is_some() {
+            return Err(("owner_account_id", "set exactly for user rooms".into()));
+        }
+        check_deleted(self.created_at, self.deleted_at)
+    }
+}

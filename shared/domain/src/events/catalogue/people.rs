@@ -1,0 +1,47 @@
+//! Events of the marketplace's people (SPEC §3, §4): a practitioner's profile and
+//! availability, and a patient.
+
+use super::Validate;
+use crate::events::types::*;
+use serde::{Deserialize, Serialize};
+
+/// A practitioner's profile as the platform holds it now (a snapshot: the newest wins).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PractitionerUpserted {
+    pub practitioner_id: Id,
+    pub name: Name,
+    pub specialties: Vec<Text<100>>,
+    pub approval: Approval,
+    pub price: Money,
+    /// Whether the practitioner has a practice in the scheduling portal (booking prompts, B6).
+    pub has_scheduling_practice: bool,
+}
+impl Validate for PractitionerUpserted {
+    fn validate(&self) -> Result<(), (&'static str, String)> {
+        if self.price.amount_minor < 0 {
+            return Err(("price.amount_minor", "must not be negative".into()));
+        }
+        if self.specialties.len() > 20 {
+            return Err(("specialties", "at most 20".into()));
+        }
+        Ok(())
+    }
+}
+
+/// The availability the practitioner set in the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PractitionerAvailabilityChanged {
+    pub practitioner_id: Id,
+    pub availability: Availability,
+}
+impl Validate for PractitionerAvailabilityChanged {}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatientUpserted {
+    pub patient_id: Id,
+    pub name: Name,
+}
+impl Validate for PatientUpserted {}
