@@ -5,7 +5,7 @@ Path parameters: their documented example (the ids fuzz_seed.py creates), never 
 value. Schemathesis 3.x cannot break an id parameter (a string of 1 to 128 characters) in a way
 that still routes — it gives up on the whole operation after two minutes — and an id that does
 not exist only ever meets the 404 in front of the handler. With real ids, the broken query and
-body reach the validation they are meant to test; bad ids have their own regression tests.
+body reach the validation they are meant to test; bad ids have their own tests.
 
 Header values: never a control character (other than tab). HTTP has no such value (RFC 9110,
 field-value), so the server's HTTP layer refuses the request before any handler — a bare 400
