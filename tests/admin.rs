@@ -1,6 +1,6 @@
 //! The admin reporting area (SPEC A1–A9) on both store adapters (embedded in memory, DynamoDB
 //! on moto): a hand-made platform history goes through ingest, then every tab is asked through
-//! its function (the local server's `dispatch`, exactly what the Lambda runs) and answers the
+//! its function (the API's Router, exactly what the Lambda serves) and answers the
 //! rows written out below by hand — filters, search, period in a zone, pagination, exports
 //! (exact CSV cells), the availability override, role checks and bad input. A marker put in
 //! every participant message's ciphertext never appears in any answer or CSV.

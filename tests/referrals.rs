@@ -1,5 +1,5 @@
-//! Referrals (SPEC B1–B7) end to end through the function handlers (the local server's
-//! `dispatch`, as API Gateway would call them), on both store adapters: every path of the flow
+//! Referrals (SPEC B1–B7) end to end through the function handlers (the API's Router, as
+//! API Gateway would call them), on both store adapters: every path of the flow
 //! under both deployment settings (patient approval on/off × booking prompt on/off), the
 //! system messages every party sees (asserted per party, from the thread model the Feed
 //! reads), 403/404/409 cases, bad input, idempotent retries, the specialist search, and fifty

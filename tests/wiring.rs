@@ -8,7 +8,8 @@
 //!   (a bucket policy or `s3:` actions) if and only if it has the blob store, `ses:SendEmail`
 //!   if and only if it has the mailer.
 //!
-//! The local server runs every function through its wiring too (`local_server::dispatch`), so
+//! The API's Router gives every function the ports of its wiring, locally too
+//! (`Deps::wired_as`), so
 //! the scenario tests of exports and downloads fail as well when a wiring loses its port.
 
 use api::routes::ROUTES;
