@@ -9,9 +9,9 @@
 use crate::support::app::{local_now, LocalTestApp, JSON};
 use crate::support::events::{patient, two_organisations};
 use crate::support::TempDir;
+use api::http::MAX_BODY_BYTES;
 use api::routes::ROUTES;
 use domain::auth::Role;
-use domain::http::MAX_BODY_BYTES;
 use serde_json::{json, Value};
 
 fn token(server: &LocalTestApp, role: Role) -> String {

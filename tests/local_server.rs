@@ -235,13 +235,13 @@ async fn ingest_refuses_bodies_that_are_not_batches() {
         (b"{}".to_vec(), 400, "events"),
         (br#"{"events": []}"#.to_vec(), 400, "events"),
         (br#"{"events": [], "extra": 1}"#.to_vec(), 400, "extra"),
-        (br#"{"events": {}}"#.to_vec(), 400, "body"),
+        (br#"{"events": {}}"#.to_vec(), 400, "events"),
         (
             serde_json::to_vec(&json!({"events": vec![json!({}); 501]})).unwrap(),
             400,
             "events",
         ),
-        (vec![b' '; domain::http::MAX_BODY_BYTES + 1], 413, "body"),
+        (vec![b' '; api::http::MAX_BODY_BYTES + 1], 413, "body"),
     ];
     for (body, want, field) in cases {
         let (status, problem) = post(&s, "/ingest/events", Some(&token), body).await;

@@ -2025,6 +2025,7 @@ async fn a_download_over_its_build_budget_is_refused_and_leaves_nothing() {
     )
     .await
     .unwrap_err();
+    let refused = api::http::Problem::from(refused);
     assert_eq!(refused.status, 422);
     assert_eq!(
         refused.kind,

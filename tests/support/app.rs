@@ -8,6 +8,7 @@
 //! - [`TestServer`]: the same app served on a free port of 127.0.0.1, for what only a socket
 //!   shows: a link fetched by its URL, a request no HTTP client would send.
 
+use api::http::ApiResponse;
 use api::router::Edge;
 use axum::body::Body;
 use axum::http::request::Parts;
@@ -16,7 +17,6 @@ use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
 use domain::auth::{AuthError, Principal, Role};
 use domain::deps::Deps;
-use domain::http::ApiResponse;
 use domain::ports::FixedClock;
 use local_server::{DataDir, LocalApp};
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};

@@ -8,6 +8,7 @@
 pub mod console;
 pub mod demo;
 
+use api::http::Problem;
 use api::router::Edge;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, Request, State};
@@ -19,7 +20,6 @@ use axum::routing::{any, get};
 use axum::Router;
 use domain::auth::{AuthError, Principal};
 use domain::deps::{Deps, Settings};
-use domain::http::Problem;
 use domain::ports::{Clock, SystemClock};
 use local_adapters::dev_tokens::DevKey;
 use local_adapters::dir_blobs::DirBlobs;

@@ -2,9 +2,9 @@
 //! with, and its handler. A function's Lambda serves its own routes; the local server serves
 //! every function's ([`crate::functions::ALL`]).
 
+use crate::http::{ApiRequest, HandlerResult};
 use domain::auth::Role;
 use domain::deps::{Deps, Wiring};
-use domain::http::{ApiRequest, HandlerResult};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

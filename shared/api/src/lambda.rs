@@ -7,11 +7,11 @@
 //! with a 400 naming `body` ([`Edge::refused`]).
 
 use crate::function::Function;
+use crate::http::Problem;
 use crate::router::{router, Edge};
 use base64::Engine;
 use domain::auth::{AuthError, Principal};
 use domain::deps::Deps;
-use domain::http::Problem;
 use http::request::Parts;
 use lambda_http::request::{LambdaRequest, RequestContext};
 use lambda_http::{Adapter, LambdaEvent, RequestExt, Service};
@@ -109,9 +109,9 @@ impl Edge for ApiGateway {
 mod tests {
     use super::*;
     use crate::function::Endpoint;
+    use crate::http::{ApiRequest, ApiResponse, HandlerResult};
     use domain::auth::Role;
     use domain::deps::Wiring;
-    use domain::http::{ApiRequest, ApiResponse, HandlerResult};
     use serde_json::{json, Value};
 
     /// Answers what it was handed.

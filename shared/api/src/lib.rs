@@ -5,9 +5,11 @@
 
 pub mod function;
 pub mod functions;
+pub mod http;
 pub mod lambda;
 pub mod router;
 pub mod routes;
+pub mod tab;
 
 pub use function::{Endpoint, Function};
 pub use router::{problem, router, Edge};

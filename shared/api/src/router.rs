@@ -12,6 +12,7 @@
 //! the local server's development key locally, the test set-up in tests.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, Problem, MAX_BODY_BYTES};
 use axum::body::Body;
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::header::CONTENT_TYPE;
@@ -23,7 +24,6 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 use domain::auth::{AuthError, Principal};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, Problem, MAX_BODY_BYTES};
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;

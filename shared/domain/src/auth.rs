@@ -11,7 +11,7 @@
 //! Space-separated strings rather than JSON arrays, because the HTTP API's JWT authorizer hands
 //! claims to the function as a map of strings.
 
-use crate::http::Problem;
+use crate::error::Error;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
@@ -156,10 +156,10 @@ pub fn require<'p>(
     principal: Option<&'p Principal>,
     roles: &[Role],
     scope: Scope<'_>,
-) -> Result<&'p Principal, Problem> {
-    let p = principal.ok_or_else(Problem::unauthorized)?;
+) -> Result<&'p Principal, Error> {
+    let p = principal.ok_or(Error::Unauthenticated)?;
     if !roles.contains(&p.role) {
-        return Err(Problem::forbidden(p.role));
+        return Err(Error::RoleNotAllowed(p.role));
     }
     let in_scope = match scope {
         Scope::Any => true,
@@ -173,7 +173,7 @@ pub fn require<'p>(
     if in_scope {
         Ok(p)
     } else {
-        Err(Problem::not_found("resource"))
+        Err(Error::NotFound("resource"))
     }
 }
 
@@ -210,16 +210,16 @@ mod tests {
         let p = admin();
         assert!(require(Some(&p), &[Role::OrgAdmin], Scope::Org("org-2")).is_ok());
         assert_eq!(
-            require(Some(&p), &[Role::OrgAdmin], Scope::Org("org-3")).map_err(|e| e.status),
-            Err(404)
+            require(Some(&p), &[Role::OrgAdmin], Scope::Org("org-3")),
+            Err(Error::NotFound("resource"))
         );
         assert_eq!(
-            require(Some(&p), &[Role::Service], Scope::Any).map_err(|e| e.status),
-            Err(403)
+            require(Some(&p), &[Role::Service], Scope::Any),
+            Err(Error::RoleNotAllowed(p.role))
         );
         assert_eq!(
-            require(None, &[Role::Service], Scope::Any).map_err(|e| e.status),
-            Err(401)
+            require(None, &[Role::Service], Scope::Any),
+            Err(Error::Unauthenticated)
         );
     }
 }

@@ -3,11 +3,11 @@
 //! per tag over the past 14 days from the counters ingest keeps. Role `platform_admin` only.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use crate::tab::{list_params, serve_tab};
+use domain::admin::authorize;
 use domain::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
-use domain::admin::params::ListParams;
-use domain::admin::{authorize, serve_tab};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
 /// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
@@ -16,7 +16,7 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Serves the list, its export, or the 14-day counts.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let actor = authorize(&req)?;
+    let actor = authorize(req.principal.as_ref())?;
     if req.path.trim_end_matches('/').ends_with("/counts") {
         if !req.query.is_empty() {
             return Err(Problem::bad_request(
@@ -30,7 +30,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
             ApiResponse::json(200, &counts).with_header("x-items-read", counts.read.to_string())
         );
     }
-    let params = ListParams::parse(&req, PARAMS)?;
+    let params = list_params(&req, PARAMS)?;
     let tab = ConsultationsTab::from_params(&params)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }

@@ -2,10 +2,10 @@
 //! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
 use crate::function::{Endpoint, Function};
-use domain::admin::params::ListParams;
-use domain::admin::{authorize, serve_tab};
+use crate::http::{ApiRequest, HandlerResult};
+use crate::tab::{list_params, serve_tab};
+use domain::admin::authorize;
 use domain::deps::Deps;
-use domain::http::{ApiRequest, HandlerResult};
 use std::sync::Arc;
 
 /// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
@@ -14,8 +14,8 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Serves the list, or its CSV export when the path ends in `/export`.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let actor = authorize(&req)?;
-    let params = ListParams::parse(&req, domain::admin::feed::PARAMS)?;
+    let actor = authorize(req.principal.as_ref())?;
+    let params = list_params(&req, domain::admin::feed::PARAMS)?;
     let tab = domain::admin::feed::FeedTab::from_params(&params)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }

@@ -4,13 +4,13 @@
 //! Role `platform_admin` only.
 
 use crate::function::{Endpoint, Function};
-use domain::admin::params::ListParams;
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use crate::tab::{list_params, serve_tab};
+use domain::admin::authorize;
 use domain::admin::practitioners::{
     override_availability, OverrideRequest, PractitionersTab, PARAMS,
 };
-use domain::admin::{authorize, serve_tab};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
 /// The store and the blob store (the CSV export of the tab): see [`domain::deps::Wiring`].
@@ -19,18 +19,18 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Serves the list, its export, or an override.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let actor = authorize(&req)?;
+    let actor = authorize(req.principal.as_ref())?;
     let now = deps.clock.now();
     if req.method.eq_ignore_ascii_case("PUT") {
         let id = req
             .path_param("practitioner_id")
             .ok_or_else(|| Problem::bad_request("practitioner_id", "is required"))?;
-        let body = OverrideRequest::parse(&req.body)?;
+        let body = req.json::<OverrideRequest>()?;
         let row = override_availability(&*deps.store, actor, now, id, body).await?;
         tracing::info!(request_id = %req.request_id, practitioner_id = %row.practitioner_id, "availability overridden");
         return Ok(ApiResponse::json(200, &row));
     }
-    let params = ListParams::parse(&req, PARAMS)?;
+    let params = list_params(&req, PARAMS)?;
     let tab = PractitionersTab::from_params(&params, now)?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }

@@ -4,12 +4,12 @@
 //! `cursor` page the messages.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use crate::tab::list_params;
 use domain::admin::authorize;
-use domain::admin::params::ListParams;
 use domain::admin::thread::thread_details;
 use domain::deps::Deps;
 use domain::events::types::Id;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use std::sync::Arc;
 
 /// The store only (thread details have no export): see [`domain::deps::Wiring`].
@@ -17,12 +17,12 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("admin
 
 /// Serves the details, or 404 for an unknown thread.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    authorize(&req)?;
+    authorize(req.principal.as_ref())?;
     let id = req
         .path_param("thread_id")
         .and_then(|t| Id::parse(t).ok())
         .ok_or_else(|| Problem::bad_request("thread_id", "is not a thread id"))?;
-    let mut params = ListParams::parse(&req, &[])?;
+    let mut params = list_params(&req, &[])?;
     if params.period.is_some() || params.q.is_some() {
         return Err(Problem::bad_request(
             "query",

@@ -1,8 +1,8 @@
 //! `GET /health` (public): tells a load balancer or a person that the API answers.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].

@@ -3,10 +3,10 @@
 //! when some were rejected, and a 400 problem naming each event's field when all were.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, FieldError, HandlerResult, Problem};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
 use domain::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
-use domain::http::{ApiRequest, ApiResponse, FieldError, HandlerResult, Problem};
 use serde::Deserialize;
 use std::sync::Arc;
 

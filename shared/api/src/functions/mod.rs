@@ -4,6 +4,10 @@
 //! `template.yaml` and its operations in `docs/openapi.yaml`; the tests hold those to this list.
 
 use crate::function::Function;
+use crate::http::{ApiRequest, ApiResponse, Problem};
+use domain::auth::{Principal, Role};
+use domain::deps::Deps;
+use domain::org_reports::{authorise, ReportScope, ReportTarget};
 
 pub mod admin_calls;
 pub mod admin_consultations;
@@ -53,3 +57,31 @@ pub const ALL: &[Function] = &[
     org_report_history::FUNCTION,
     org_report_email::FUNCTION,
 ];
+
+/// Authorises a report route for the organisation or clinic its path names (`{org_id}` or
+/// `{clinic_id}`): the caller, and the scope the report covers.
+async fn authorise_report(
+    deps: &Deps,
+    req: &ApiRequest,
+    org_roles: &[Role],
+    clinic_roles: &[Role],
+) -> Result<(Principal, ReportScope), Problem> {
+    let target = match (req.path_param("org_id"), req.path_param("clinic_id")) {
+        (Some(org_id), _) => ReportTarget::Org(org_id),
+        (None, Some(clinic_id)) => ReportTarget::Clinic(clinic_id),
+        (None, None) => return Err(Problem::not_found("resource")),
+    };
+    let caller = req.principal.as_ref();
+    Ok(authorise(&*deps.store, caller, target, org_roles, clinic_roles).await?)
+}
+
+/// A referral step's answer: its status and body, marked `idempotent-replayed` when it is the
+/// stored first answer of an earlier request with the same `Idempotency-Key`.
+fn referral_answer(answer: &domain::referrals::flow::Answer) -> ApiResponse {
+    let resp = ApiResponse::json(answer.status, &answer.body);
+    if answer.replayed {
+        resp.with_header("idempotent-replayed", "true")
+    } else {
+        resp
+    }
+}

@@ -3,10 +3,10 @@
 //! (SPEC C1). A change is audited in the same transaction (D4); a stale `version` answers 409.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::config::{load_config, save_config, ConfigChange};
-use domain::org_reports::{authorise, CONFIG_WRITERS, ORG_READERS};
+use domain::org_reports::{CONFIG_WRITERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -16,12 +16,12 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     match req.method.to_ascii_uppercase().as_str() {
         "GET" => {
-            let (_, scope) = authorise(&*deps.store, &req, ORG_READERS, &[]).await?;
+            let (_, scope) = super::authorise_report(&deps, &req, ORG_READERS, &[]).await?;
             let config = load_config(&*deps.store, scope.org_id()).await?;
             Ok(ApiResponse::json(200, &config))
         }
         "PUT" => {
-            let (actor, scope) = authorise(&*deps.store, &req, CONFIG_WRITERS, &[]).await?;
+            let (actor, scope) = super::authorise_report(&deps, &req, CONFIG_WRITERS, &[]).await?;
             let change: ConfigChange = req.json()?;
             let saved = save_config(
                 &*deps.store,

@@ -5,11 +5,11 @@
 //! (SPEC C1, C9, C10, D1, D4). A range over 2 calendar months answers 422 (email only).
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::download::{download, report_tempdir, ReportType};
 use domain::org_reports::params::ParamsInput;
-use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::org_reports::{CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store and the blob store (the report file and its link): see [`domain::deps::Wiring`].
@@ -18,7 +18,7 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Generates, stores and links one report.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
     let report_type = ReportType::parse(
         req.path_param("report_type")
             .ok_or_else(|| Problem::not_found("report type"))?,

@@ -6,12 +6,12 @@
 //! The export itself runs in `org-report-email-job`.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::download::ReportType;
 use domain::org_reports::email::{find_job, request_email};
 use domain::org_reports::params::ParamsInput;
-use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::org_reports::{CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -19,7 +19,7 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 
 /// Queues an emailed report (POST) or shows a job (GET).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
     if let Some(job_id) = req.path_param("job_id") {
         let view = find_job(&deps, &scope, job_id).await?;
         return Ok(ApiResponse::json(200, &view));

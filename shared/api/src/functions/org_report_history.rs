@@ -5,11 +5,11 @@
 //! left out of the list, whatever TTL has deleted.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::org_reports::download::relink;
 use domain::org_reports::history::{list_history, HistoryPage, ReportView};
-use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::org_reports::{CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store and the blob store (fresh links to stored reports): see
@@ -19,7 +19,7 @@ pub const WIRING: domain::deps::Wiring =
 
 /// Lists the history or re-links one entry.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let (actor, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
     match req.path_param("report_id") {
         Some(report_id) => {
             let link = relink(&deps, &actor, &scope, report_id).await?;

@@ -7,12 +7,12 @@
 //! at any volume.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::org_reports::config::load_config;
 use domain::org_reports::params::{ParamsInput, ReportParams};
 use domain::org_reports::tiles::load_tiles;
-use domain::org_reports::{authorise, CLINIC_READERS, ORG_READERS};
+use domain::org_reports::{CLINIC_READERS, ORG_READERS};
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -20,7 +20,7 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 
 /// Answers the tiles.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let (_, scope) = authorise(&*deps.store, &req, ORG_READERS, CLINIC_READERS).await?;
+    let (_, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
     let min_duration_seconds = match req.query_param("min_duration_seconds") {
         None => None,
         Some(text) => Some(text.parse::<u32>().map_err(|_| {

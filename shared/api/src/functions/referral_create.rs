@@ -4,11 +4,10 @@
 //! answer the first answer. 201 with the referral as the referrer sees it.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, HandlerResult};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::referrals::flow::{self, CreateReferral};
-use domain::referrals::parse_body;
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -18,7 +17,7 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("refer
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
-    let body: CreateReferral = parse_body(&req)?;
+    let body: CreateReferral = req.json()?;
     let answer = flow::create(&deps, caller, &body, key.as_deref()).await?;
     let location = answer
         .body
@@ -26,11 +25,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         .and_then(|v| v.as_str())
         .map(|id| format!("/referrals/{id}"))
         .unwrap_or_default();
-    let mut resp = ApiResponse::json(answer.status, &answer.body).with_header("location", location);
-    if answer.replayed {
-        resp = resp.with_header("idempotent-replayed", "true");
-    }
-    Ok(resp)
+    Ok(super::referral_answer(&answer).with_header("location", location))
 }
 
 /// The function: its routes, the roles they admit, its ports and its handler.

@@ -3,9 +3,9 @@
 //! it has not come yet.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::referrals::flow;
 use std::sync::Arc;
 

@@ -3,9 +3,9 @@
 //! list. Practitioners say `as=referrer` or `as=specialist`; patients `as=patient` (default).
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::referrals::{flow, page_params};
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         Scope::Any,
     )?;
     let party = flow::list_capacity(caller, req.query_param("as"))?;
-    let (limit, cursor) = page_params(&req)?;
+    let (limit, cursor) = page_params(req.query_param("limit"), req.query_param("cursor"))?;
     let page = flow::list(&deps, caller, party, limit, cursor).await?;
     Ok(ApiResponse::json(200, &page))
 }

@@ -5,11 +5,10 @@
 //! answer the first answer. 200 with the referral as the caller sees it.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, HandlerResult, Problem};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
 use domain::referrals::flow::{self, DecisionRequest, Step};
-use domain::referrals::parse_body;
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
@@ -34,13 +33,9 @@ pub(crate) async fn decide(
         .path_param("referral_id")
         .ok_or_else(|| Problem::not_found("referral"))?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
-    let body: DecisionRequest = parse_body(&req)?;
+    let body: DecisionRequest = req.json()?;
     let answer = flow::decide(&deps, caller, referral_id, step, &body, key.as_deref()).await?;
-    let mut resp = ApiResponse::json(answer.status, &answer.body);
-    if answer.replayed {
-        resp = resp.with_header("idempotent-replayed", "true");
-    }
-    Ok(resp)
+    Ok(super::referral_answer(&answer))
 }
 
 /// The function: its routes, the roles they admit, its ports and its handler.

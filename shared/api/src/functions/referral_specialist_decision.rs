@@ -5,9 +5,9 @@
 //! answer the first answer. 200 with the referral as the caller sees it.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, HandlerResult};
 use domain::auth::Role;
 use domain::deps::Deps;
-use domain::http::{ApiRequest, HandlerResult};
 use domain::referrals::flow::Step;
 use std::sync::Arc;
 

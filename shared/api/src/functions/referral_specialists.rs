@@ -3,9 +3,9 @@
 //! `specialty` (both case- and accent-insensitive), in name order; never the caller.
 
 use crate::function::{Endpoint, Function};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::auth::{require, Role, Scope};
 use domain::deps::Deps;
-use domain::http::{ApiRequest, ApiResponse, HandlerResult};
 use domain::referrals::page_params;
 use domain::referrals::search::{search_specialists, SpecialistSearch};
 use std::sync::Arc;
@@ -16,7 +16,7 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("refer
 /// Answers one page of approved practitioners matching the search.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
-    let (limit, cursor) = page_params(&req)?;
+    let (limit, cursor) = page_params(req.query_param("limit"), req.query_param("cursor"))?;
     let search = SpecialistSearch {
         name: SpecialistSearch::text_param("q", req.query_param("q"))?,
         specialty: SpecialistSearch::text_param("specialty", req.query_param("specialty"))?,

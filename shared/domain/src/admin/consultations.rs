@@ -15,10 +15,10 @@
 use super::feed::tags_text;
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
+use crate::error::Error;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
-use crate::http::Problem;
-use crate::ports::{Index, LazyItem, Query, SkRange, Store, StoreError};
+use crate::ports::{LazyItem, Query, Store, StoreError};
 use crate::readmodels::tags::ConsultationTag;
 use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
@@ -56,12 +56,12 @@ pub struct ConsultationsTab {
 }
 
 impl ConsultationsTab {
-    pub fn from_params(params: &ListParams) -> Result<Self, Problem> {
+    pub fn from_params(params: &ListParams) -> Result<Self, Error> {
         let tags = params
             .extra_values("tag")
             .map(|t| {
                 ConsultationTag::parse(t).ok_or_else(|| {
-                    Problem::bad_request("tag", "must be a consultation tag such as waiting_answer")
+                    Error::invalid("tag", "must be a consultation tag such as waiting_answer")
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -125,14 +125,7 @@ impl Tab for ConsultationsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
-        let q = Query::partition(Index::Gsi1, lists::CONSULTATIONS).backward();
-        match params.period {
-            Some(p) => {
-                let (a, b) = p.sk_bounds();
-                q.range(SkRange::Between(a, b))
-            }
-            None => q,
-        }
+        super::tab::newest_first(lists::CONSULTATIONS, params)
     }
 
     async fn row(

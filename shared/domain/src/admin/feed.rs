@@ -4,9 +4,9 @@
 
 use super::params::ListParams;
 use super::tab::{parties_text, search_hits_named, Party, Reader, Tab};
+use crate::error::Error;
 use crate::export::cells::Cell;
-use crate::http::Problem;
-use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
+use crate::ports::{LazyItem, Query, StoreError};
 use crate::readmodels::tags::{feed_tags, FeedTag};
 use crate::readmodels::{lists, ThreadFeedView, ThreadSummary};
 use async_trait::async_trait;
@@ -38,12 +38,12 @@ pub struct FeedTab {
 }
 
 impl FeedTab {
-    pub fn from_params(params: &ListParams) -> Result<Self, Problem> {
+    pub fn from_params(params: &ListParams) -> Result<Self, Error> {
         let tags = params
             .extra_values("tag")
             .map(|t| {
                 FeedTag::parse(t).ok_or_else(|| {
-                    Problem::bad_request("tag", "must be conversation, not_seen or waiting_answer")
+                    Error::invalid("tag", "must be conversation, not_seen or waiting_answer")
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -110,14 +110,7 @@ impl Tab for FeedTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
-        let q = Query::partition(Index::Gsi1, lists::FEED).backward();
-        match params.period {
-            Some(p) => {
-                let (a, b) = p.sk_bounds();
-                q.range(SkRange::Between(a, b))
-            }
-            None => q,
-        }
+        super::tab::newest_first(lists::FEED, params)
     }
 
     async fn row(

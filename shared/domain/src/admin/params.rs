@@ -14,7 +14,7 @@
 //! refused, so a misspelt filter never silently returns everything. Errors name the parameter
 //! and never repeat the submitted value.
 
-use crate::http::{ApiRequest, Problem};
+use crate::error::Error;
 use crate::ports::Cursor;
 use crate::readmodels::{fold_name, sort_time};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -82,25 +82,21 @@ impl Default for ListParams {
 }
 
 impl ListParams {
-    /// Parses the query string of `req`; `extra` names the tab's own parameters.
-    pub fn parse(req: &ApiRequest, extra: &[&str]) -> Result<ListParams, Problem> {
-        Self::parse_pairs(&req.query, extra)
-    }
-
-    /// Parses query pairs (see the module table).
-    pub fn parse_pairs(pairs: &[(String, String)], extra: &[&str]) -> Result<ListParams, Problem> {
+    /// Parses the query's name–value pairs (see the module table); `extra` names the tab's
+    /// own parameters.
+    pub fn parse_pairs(pairs: &[(String, String)], extra: &[&str]) -> Result<ListParams, Error> {
         let mut seen: Vec<&str> = Vec::new();
         for (k, _) in pairs {
             let known = COMMON_PARAMS.contains(&k.as_str()) || extra.contains(&k.as_str());
             if !known {
-                return Err(Problem::bad_request(
+                return Err(Error::invalid(
                     "query",
                     "holds a parameter this list does not take",
                 ));
             }
             // Tab parameters may repeat (several tags); common ones may not.
             if COMMON_PARAMS.contains(&k.as_str()) && seen.contains(&k.as_str()) {
-                return Err(Problem::bad_request(k, "must be given at most once"));
+                return Err(Error::invalid(k, "must be given at most once"));
             }
             seen.push(k);
         }
@@ -113,54 +109,51 @@ impl ListParams {
         let mut p = ListParams::default();
         if let Some(tz) = get("tz") {
             p.tz = tz.parse::<Tz>().map_err(|_| {
-                Problem::bad_request("tz", "must be an IANA time zone such as Europe/Paris")
+                Error::invalid("tz", "must be an IANA time zone such as Europe/Paris")
             })?;
         }
-        let date = |name: &str| -> Result<Option<NaiveDate>, Problem> {
+        let date = |name: &str| -> Result<Option<NaiveDate>, Error> {
             get(name)
                 .map(|d| {
                     NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| Problem::bad_request(name, "must be a date YYYY-MM-DD"))
+                        .map_err(|_| Error::invalid(name, "must be a date YYYY-MM-DD"))
                 })
                 .transpose()
         };
         match (date("from")?, date("to")?) {
             (None, None) => {}
-            (Some(_), None) => return Err(Problem::bad_request("to", "is required with from")),
-            (None, Some(_)) => return Err(Problem::bad_request("from", "is required with to")),
+            (Some(_), None) => return Err(Error::invalid("to", "is required with from")),
+            (None, Some(_)) => return Err(Error::invalid("from", "is required with to")),
             (Some(from), Some(to)) => {
                 if to < from {
-                    return Err(Problem::bad_request("to", "must not be before from"));
+                    return Err(Error::invalid("to", "must not be before from"));
                 }
                 if (to - from).num_days() + 1 > MAX_PERIOD_DAYS {
-                    return Err(Problem::bad_request(
+                    return Err(Error::invalid(
                         "to",
                         format!("the period may span at most {MAX_PERIOD_DAYS} days"),
                     ));
                 }
                 let end_day = to
                     .checked_add_days(Days::new(1))
-                    .ok_or_else(|| Problem::bad_request("to", "is out of range"))?;
+                    .ok_or_else(|| Error::invalid("to", "is out of range"))?;
                 p.period = Some(Period {
                     start: local_midnight(p.tz, from)
-                        .ok_or_else(|| Problem::bad_request("from", "is out of range"))?,
+                        .ok_or_else(|| Error::invalid("from", "is out of range"))?,
                     end: local_midnight(p.tz, end_day)
-                        .ok_or_else(|| Problem::bad_request("to", "is out of range"))?,
+                        .ok_or_else(|| Error::invalid("to", "is out of range"))?,
                 });
             }
         }
         if let Some(q) = get("q") {
             if q.chars().count() > MAX_Q_CHARS {
-                return Err(Problem::bad_request(
+                return Err(Error::invalid(
                     "q",
                     format!("must be at most {MAX_Q_CHARS} characters"),
                 ));
             }
             if q.chars().any(char::is_control) {
-                return Err(Problem::bad_request(
-                    "q",
-                    "must not hold control characters",
-                ));
+                return Err(Error::invalid("q", "must not hold control characters"));
             }
             let folded = fold_name(q.trim());
             p.q = (!folded.is_empty()).then_some(folded);
@@ -171,7 +164,7 @@ impl ListParams {
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| {
-                    Problem::bad_request(
+                    Error::invalid(
                         "limit",
                         format!("must be a whole number from 1 to {MAX_LIMIT}"),
                     )
@@ -180,14 +173,14 @@ impl ListParams {
         if let Some(c) = get("cursor") {
             p.cursor = Some(
                 Cursor::decode(c)
-                    .map_err(|_| Problem::bad_request("cursor", "not a cursor of this list"))?,
+                    .map_err(|_| Error::invalid("cursor", "not a cursor of this list"))?,
             );
         }
         if let Some(b) = get("bom") {
             p.bom = match b {
                 "true" => true,
                 "false" => false,
-                _ => return Err(Problem::bad_request("bom", "must be true or false")),
+                _ => return Err(Error::invalid("bom", "must be true or false")),
             };
         }
         p.extra = pairs
@@ -240,8 +233,8 @@ mod tests {
             .collect()
     }
 
-    fn field(r: Result<ListParams, Problem>) -> String {
-        r.unwrap_err().field.unwrap()
+    fn field(r: Result<ListParams, Error>) -> String {
+        r.unwrap_err().field().unwrap().to_string()
     }
 
     #[test]
@@ -332,7 +325,7 @@ mod tests {
         assert_eq!(bad(&[("limit", "5"), ("limit", "6")]), "limit");
         // The submitted value is never echoed.
         let p = ListParams::parse_pairs(&pairs(&[("tz", "Secret/Value")]), &[]).unwrap_err();
-        assert!(!serde_json::to_string(&p).unwrap().contains("Secret"));
+        assert!(!format!("{p} {p:?}").contains("Secret"));
         let ok = ListParams::parse_pairs(&pairs(&[("tag", "a"), ("tag", "b")]), &["tag"]).unwrap();
         assert_eq!(ok.extra_values("tag").collect::<Vec<_>>(), vec!["a", "b"]);
     }

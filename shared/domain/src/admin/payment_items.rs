@@ -7,10 +7,10 @@
 
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
+use crate::error::Error;
 use crate::events::types::PaymentType;
 use crate::export::cells::Cell;
-use crate::http::Problem;
-use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
+use crate::ports::{LazyItem, Query, StoreError};
 use crate::readmodels::{lists, Payment};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -52,14 +52,12 @@ fn payment_type_name(t: PaymentType) -> String {
 }
 
 impl PaymentItemsTab {
-    pub fn from_params(params: &ListParams) -> Result<Self, Problem> {
+    pub fn from_params(params: &ListParams) -> Result<Self, Error> {
         let types = params
             .extra_values("type")
             .map(|t| {
                 serde_json::from_value::<PaymentType>(serde_json::Value::String(t.to_string()))
-                    .map_err(|_| {
-                        Problem::bad_request("type", "must be a payment type such as refund")
-                    })
+                    .map_err(|_| Error::invalid("type", "must be a payment type such as refund"))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { types })
@@ -113,14 +111,7 @@ impl Tab for PaymentItemsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
-        let q = Query::partition(Index::Gsi1, lists::PAYMENTS).backward();
-        match params.period {
-            Some(p) => {
-                let (a, b) = p.sk_bounds();
-                q.range(SkRange::Between(a, b))
-            }
-            None => q,
-        }
+        super::tab::newest_first(lists::PAYMENTS, params)
     }
 
     async fn row(

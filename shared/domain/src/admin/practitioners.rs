@@ -23,9 +23,9 @@ use super::params::ListParams;
 use super::tab::{RatingStats, Reader, Tab};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
+use crate::error::Error;
 use crate::events::types::{Approval, Availability, Id, Money};
 use crate::export::cells::Cell;
-use crate::http::Problem;
 use crate::ports::{Condition, Index, Item, Key, LazyItem, Query, Store, StoreError, TxOp};
 use crate::readmodels::{keys, lists, AvailabilityOverride, Practitioner};
 use async_trait::async_trait;
@@ -47,30 +47,6 @@ pub struct OverrideRequest {
     pub availability: Availability,
     #[serde(default)]
     pub until: Option<DateTime<Utc>>,
-}
-
-impl OverrideRequest {
-    /// Parses the body, naming the field at fault (`availability`, `until`, or an unknown one)
-    /// without repeating the submitted value.
-    pub fn parse(body: &[u8]) -> Result<OverrideRequest, Problem> {
-        if body.len() > crate::http::MAX_BODY_BYTES {
-            return Err(Problem::too_large(crate::http::MAX_BODY_BYTES));
-        }
-        if body.is_empty() {
-            return Err(Problem::bad_request("body", "a JSON body is required"));
-        }
-        let mut de = serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            let problem = Problem::from_json_error(&inner);
-            if path.is_empty() || path == "." {
-                problem
-            } else {
-                Problem::bad_request(&path, crate::http::safe_serde_reason(&inner.to_string()))
-            }
-        })
-    }
 }
 
 /// One practitioner row.
@@ -108,13 +84,13 @@ pub struct PractitionersTab {
 }
 
 impl PractitionersTab {
-    pub fn from_params(params: &ListParams, now: DateTime<Utc>) -> Result<Self, Problem> {
+    pub fn from_params(params: &ListParams, now: DateTime<Utc>) -> Result<Self, Error> {
         let approvals = params
             .extra_values("approval")
             .map(|a| {
                 serde_json::from_value::<Approval>(serde_json::Value::String(a.to_string()))
                     .map_err(|_| {
-                        Problem::bad_request("approval", "must be approved, pending or rejected")
+                        Error::invalid("approval", "must be approved, pending or rejected")
                     })
             })
             .collect::<Result<_, _>>()?;
@@ -229,15 +205,15 @@ pub async fn override_availability(
     now: DateTime<Utc>,
     practitioner_id: &str,
     body: OverrideRequest,
-) -> Result<PractitionerRow, Problem> {
+) -> Result<PractitionerRow, Error> {
     let id = Id::parse(practitioner_id)
-        .map_err(|_| Problem::bad_request("practitioner_id", "is not a practitioner id"))?;
+        .map_err(|_| Error::invalid("practitioner_id", "is not a practitioner id"))?;
     if let Some(until) = body.until {
         if until <= now {
-            return Err(Problem::bad_request("until", "must be in the future"));
+            return Err(Error::invalid("until", "must be in the future"));
         }
         if until - now > chrono::Duration::days(MAX_OVERRIDE_DAYS) {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 "until",
                 format!("must be at most {MAX_OVERRIDE_DAYS} days ahead"),
             ));
@@ -247,11 +223,11 @@ pub async fn override_availability(
     const ATTEMPTS: u32 = 5;
     for attempt in 0..ATTEMPTS {
         let Some(profile) = store.get(&keys::practitioner(id.as_str())).await? else {
-            return Err(Problem::not_found("practitioner"));
+            return Err(Error::NotFound("practitioner"));
         };
         let mut practitioner: Practitioner = profile.decode()?;
         if !practitioner.is_known() {
-            return Err(Problem::not_found("practitioner"));
+            return Err(Error::NotFound("practitioner"));
         }
         let before = practitioner_row(practitioner.clone(), now);
         let over = AvailabilityOverride {
@@ -264,7 +240,7 @@ pub async fn override_availability(
         let mut item = Item::new(
             key.pk,
             key.sk,
-            serde_json::to_value(&over).map_err(|_| Problem::internal())?,
+            serde_json::to_value(&over).map_err(|_| Error::Internal)?,
         );
         if let Some(until) = over.until {
             item = item.with_expiry(until.timestamp());
@@ -282,7 +258,7 @@ pub async fn override_availability(
         });
         practitioner.availability_override = Some(over);
         let mut copy = profile.clone();
-        copy.body = serde_json::to_value(&practitioner).map_err(|_| Problem::internal())?;
+        copy.body = serde_json::to_value(&practitioner).map_err(|_| Error::Internal)?;
         copy.version = profile.version + 1;
         match store
             .transact(vec![
@@ -302,5 +278,5 @@ pub async fn override_availability(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(Problem::unavailable())
+    Err(Error::Unavailable)
 }

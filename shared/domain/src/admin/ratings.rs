@@ -10,7 +10,7 @@
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::export::cells::Cell;
-use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
+use crate::ports::{LazyItem, Query, StoreError};
 use crate::readmodels::{lists, Rating};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -77,14 +77,7 @@ impl Tab for RatingsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
-        let q = Query::partition(Index::Gsi1, lists::RATINGS).backward();
-        match params.period {
-            Some(p) => {
-                let (a, b) = p.sk_bounds();
-                q.range(SkRange::Between(a, b))
-            }
-            None => q,
-        }
+        super::tab::newest_first(lists::RATINGS, params)
     }
 
     async fn row(

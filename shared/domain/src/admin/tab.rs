@@ -23,9 +23,9 @@ use super::params::ListParams;
 use crate::audit::AuditRecord;
 use crate::auth::Principal;
 use crate::deps::Deps;
+use crate::error::Error;
 use crate::export::cells::Cell;
 use crate::export::csv::CsvStream;
-use crate::http::{ApiResponse, Problem};
 use crate::ports::{BlobError, Condition, Key, LazyItem, LazyPage, Query, Store, StoreError};
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
@@ -291,6 +291,19 @@ pub fn parties_text(parties: &[Party]) -> String {
         .join("; ")
 }
 
+/// The Query of a list that is read newest first (one item per row, sort keys starting with
+/// the time), over `params.period` when one is given.
+pub fn newest_first(list: &str, params: &ListParams) -> Query {
+    let q = Query::partition(crate::ports::Index::Gsi1, list).backward();
+    match params.period {
+        Some(p) => {
+            let (a, b) = p.sk_bounds();
+            q.range(crate::ports::SkRange::Between(a, b))
+        }
+        None => q,
+    }
+}
+
 /// One admin tab.
 #[async_trait]
 pub trait Tab: Send + Sync {
@@ -367,11 +380,6 @@ pub async fn list_page<T: Tab>(
     }
 }
 
-/// The JSON answer of a page, with `x-items-read`.
-pub fn page_response<R: Serialize>(page: &TabPage<R>) -> ApiResponse {
-    ApiResponse::json(200, page).with_header("x-items-read", page.read.to_string())
-}
-
 /// What an export produced.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExportLink {
@@ -392,13 +400,13 @@ pub enum ExportError {
     Blob(#[from] BlobError),
 }
 
-impl From<ExportError> for Problem {
+impl From<ExportError> for Error {
     fn from(e: ExportError) -> Self {
         match e {
             ExportError::Store(s) => s.into(),
             ExportError::Blob(b) => {
                 tracing::error!(error = %b, "export upload failed");
-                Problem::unavailable()
+                Error::Unavailable
             }
         }
     }
@@ -477,11 +485,6 @@ fn export_params(params: &ListParams) -> serde_json::Value {
         "search": params.q.is_some(),
         "filters": params.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
     })
-}
-
-/// The JSON answer of an export, with `x-items-read`.
-pub fn export_response(link: &ExportLink) -> ApiResponse {
-    ApiResponse::json(200, link).with_header("x-items-read", link.read.to_string())
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@
 use super::feed::{feed_row, FeedRow};
 use super::params::ListParams;
 use super::tab::{Party, Reader};
+use crate::error::Error;
 use crate::events::types::{Device, MessageKind, PartyRole};
-use crate::http::Problem;
 use crate::ports::{Cursor, Index, Query, SkRange, Store};
 use crate::readmodels::Names;
 use crate::readmodels::{keys, StoredMessage, ThreadSummary};
@@ -67,7 +67,7 @@ pub async fn thread_details(
     store: &dyn Store,
     thread_id: &str,
     params: &ListParams,
-) -> Result<Option<ThreadDetails>, Problem> {
+) -> Result<Option<ThreadDetails>, Error> {
     let mut reader = Reader::new(store);
     let Some(item) = reader.get(&keys::thread(thread_id)).await? else {
         return Ok(None);

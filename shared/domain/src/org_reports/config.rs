@@ -10,7 +10,7 @@
 
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
-use crate::http::Problem;
+use crate::error::Error;
 use crate::ports::{Condition, Item, Key, Store, StoreError, TxOp};
 use crate::readmodels::{keys, Clinic, Room};
 use chrono::{DateTime, Utc};
@@ -104,9 +104,9 @@ pub struct ConfigChange {
 }
 
 /// Parses an IANA zone name, answering a 400 on `field` (never echoing the value).
-pub fn parse_zone(field: &str, name: &str) -> Result<chrono_tz::Tz, Problem> {
+pub fn parse_zone(field: &str, name: &str) -> Result<chrono_tz::Tz, Error> {
     name.parse::<chrono_tz::Tz>()
-        .map_err(|_| Problem::bad_request(field, "must be an IANA time zone name"))
+        .map_err(|_| Error::invalid(field, "must be an IANA time zone name"))
 }
 
 /// Reads the configuration (the defaults when never saved).
@@ -117,41 +117,34 @@ pub async fn load_config(store: &dyn Store, org_id: &str) -> Result<ReportConfig
     }
 }
 
-async fn check_change(
-    store: &dyn Store,
-    org_id: &str,
-    change: &ConfigChange,
-) -> Result<(), Problem> {
+async fn check_change(store: &dyn Store, org_id: &str, change: &ConfigChange) -> Result<(), Error> {
     parse_zone("time_zone", &change.time_zone)?;
     if change.min_duration_seconds > MAX_MIN_DURATION_SECONDS {
-        return Err(Problem::bad_request(
+        return Err(Error::invalid(
             "min_duration_seconds",
             format!("must be at most {MAX_MIN_DURATION_SECONDS}"),
         ));
     }
     if change.tags.len() > MAX_TAGS {
-        return Err(Problem::bad_request(
-            "tags",
-            format!("at most {MAX_TAGS} tags"),
-        ));
+        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags")));
     }
     let mut names = BTreeSet::new();
     for (i, tag) in change.tags.iter().enumerate() {
         let name = tag.name.trim();
         if name.is_empty() || name.chars().count() > MAX_TAG_NAME || name != tag.name {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 &format!("tags[{i}].name"),
                 format!("must be 1 to {MAX_TAG_NAME} characters without surrounding spaces"),
             ));
         }
         if !names.insert(crate::readmodels::fold_name(name)) {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 &format!("tags[{i}].name"),
                 "must differ from the other tag names",
             ));
         }
         if tag.clinic_ids.len() + tag.room_ids.len() > MAX_TAG_TARGETS {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 &format!("tags[{i}]"),
                 format!("at most {MAX_TAG_TARGETS} clinics and rooms per tag"),
             ));
@@ -170,7 +163,7 @@ async fn check_change(
         .flat_map(|t| t.room_ids.iter().map(String::as_str))
         .collect();
     if clinic_ids.len() + room_ids.len() > MAX_DISTINCT_TARGETS {
-        return Err(Problem::bad_request(
+        return Err(Error::invalid(
             "tags",
             format!("at most {MAX_DISTINCT_TARGETS} distinct clinics and rooms in all"),
         ));
@@ -215,10 +208,7 @@ async fn check_change(
                 } else {
                     ("room_ids", "no such room in this organisation")
                 };
-                return Err(Problem::bad_request(
-                    &format!("tags[{i}].{list}[{j}]"),
-                    what,
-                ));
+                return Err(Error::invalid(&format!("tags[{i}].{list}[{j}]"), what));
             }
         }
     }
@@ -233,12 +223,12 @@ pub async fn save_config(
     now: DateTime<Utc>,
     org_id: &str,
     change: ConfigChange,
-) -> Result<ReportConfig, Problem> {
+) -> Result<ReportConfig, Error> {
     check_change(store, org_id, &change).await?;
     let current = load_config(store, org_id).await?;
     if change.version.is_some_and(|v| v != current.version) {
-        return Err(Problem::conflict(
-            "the configuration changed since that version was read; read it again",
+        return Err(Error::Conflict(
+            "the configuration changed since that version was read; read it again".into(),
         ));
     }
     let next = ReportConfig {
@@ -254,7 +244,7 @@ pub async fn save_config(
     let item = Item::new(
         key.pk,
         key.sk,
-        serde_json::to_value(&next).map_err(|_| Problem::internal())?,
+        serde_json::to_value(&next).map_err(|_| Error::Internal)?,
     )
     .with_version(next.version);
     let condition = if current.version == 0 {
@@ -283,7 +273,7 @@ pub async fn save_config(
     {
         Ok(()) => Ok(next),
         Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => Err(
-            Problem::conflict("the configuration changed at the same time; read it again"),
+            Error::Conflict("the configuration changed at the same time; read it again".into()),
         ),
         Err(e) => Err(e.into()),
     }

@@ -13,10 +13,10 @@ use super::{load, ReportScope};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
 use crate::deps::Deps;
+use crate::error::Error;
 use crate::export::xlsx::{
     prepare_rows, remove_quietly, write_to_temp_file, ReadyCell, XlsxOptions,
 };
-use crate::http::Problem;
 use crate::ports::{BlobStore, Condition, TxOp};
 use crate::time::ZoneOffsets;
 use bytes::Bytes;
@@ -79,11 +79,11 @@ impl ReportType {
     }
 
     /// Parses a path segment; an unknown type answers 404.
-    pub fn parse(text: &str) -> Result<Self, Problem> {
+    pub fn parse(text: &str) -> Result<Self, Error> {
         Self::ALL
             .into_iter()
             .find(|t| t.as_str() == text)
-            .ok_or_else(|| Problem::not_found("report type"))
+            .ok_or(Error::NotFound("report type"))
     }
 
     /// Whether the report is built from the organisation's size and the period's statistics
@@ -178,10 +178,10 @@ pub struct ReportLink {
 }
 
 /// Streams a file to the blob store as `key` (multipart); a failed part aborts the upload.
-pub async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u64, Problem> {
+pub async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Result<u64, Error> {
     let unavailable = |what: &str| {
         tracing::error!(what, "report upload failed");
-        Problem::unavailable()
+        Error::Unavailable
     };
     let mut file = tokio::fs::File::open(path)
         .await
@@ -241,7 +241,7 @@ pub async fn write_workbook(
     tempdir: &Path,
     stem: &str,
     budget: Option<std::time::Duration>,
-) -> Result<(PathBuf, crate::export::xlsx::XlsxSummary), Problem> {
+) -> Result<(PathBuf, crate::export::xlsx::XlsxSummary), Error> {
     let fields = report_type.fields();
     let options = XlsxOptions::new(params.zone, tempdir);
     let stem = stem.to_string();
@@ -284,14 +284,14 @@ pub async fn write_workbook(
         }
     };
     let produced = match budget {
-        None => producing.await.map_err(Problem::from),
+        None => producing.await.map_err(Error::from),
         Some(budget) => match tokio::time::timeout(budget, producing).await {
-            Ok(done) => done.map_err(Problem::from),
+            Ok(done) => done.map_err(Error::from),
             Err(_) => Err(too_slow(budget)),
         },
     };
     drop(tx);
-    let written = writer.await.map_err(|_| Problem::internal())?;
+    let written = writer.await.map_err(|_| Error::Internal)?;
     if let Err(e) = produced {
         if let Ok((path, _)) = &written {
             remove_quietly(path);
@@ -300,25 +300,24 @@ pub async fn write_workbook(
     }
     written.map_err(|e| {
         tracing::error!(error = %e, "workbook not written");
-        Problem::internal()
+        Error::Internal
     })
 }
 
-/// The answer to a download whose workbook took longer than `budget` to build: 422, naming
+/// The refusal of a download whose workbook took longer than `budget` to build, naming
 /// the range (a shorter one downloads; the emailed report takes any).
-pub fn too_slow(budget: std::time::Duration) -> Problem {
-    let mut p = Problem::new(
-        422,
-        "report-too-large",
-        "Report too large to download",
-        format!(
+pub fn too_slow(budget: std::time::Duration) -> Error {
+    Error::Refused {
+        kind: "report-too-large",
+        title: "Report too large to download",
+        detail: format!(
             "building this report takes longer than {} s; request it by email (POST .../email) \
              or choose a shorter range",
             budget.as_secs()
         ),
-    );
-    p.field = Some("to".into());
-    p
+        field: Some("to"),
+        reason: None,
+    }
 }
 
 /// Builds the report for `scope`, stores it, records it and answers its link, refusing a
@@ -330,7 +329,7 @@ pub async fn download(
     report_type: ReportType,
     input: &ParamsInput,
     tempdir: &Path,
-) -> Result<ReportLink, Problem> {
+) -> Result<ReportLink, Error> {
     download_within(
         deps,
         actor,
@@ -352,7 +351,7 @@ pub async fn download_within(
     input: &ParamsInput,
     tempdir: &Path,
     budget: std::time::Duration,
-) -> Result<ReportLink, Problem> {
+) -> Result<ReportLink, Error> {
     let store = &*deps.store;
     let config = load_config(store, scope.org_id()).await?;
     let params = ReportParams::resolve(input, &config)?;
@@ -431,18 +430,18 @@ async fn presign(
     deps: &Deps,
     record: ReportRecord,
     now: DateTime<Utc>,
-) -> Result<ReportLink, Problem> {
+) -> Result<ReportLink, Error> {
     let key = record
         .object_key
         .clone()
-        .ok_or_else(|| Problem::not_found("report file"))?;
+        .ok_or(Error::NotFound("report file"))?;
     let url = deps
         .blobs
         .presign_get(&key, LINK_TTL, &record.file_name)
         .await
         .map_err(|e| match e {
-            crate::ports::BlobError::NotFound => Problem::not_found("report file"),
-            _ => Problem::unavailable(),
+            crate::ports::BlobError::NotFound => Error::NotFound("report file"),
+            _ => Error::Unavailable,
         })?;
     Ok(ReportLink {
         report: ReportView::from(&record),
@@ -458,12 +457,12 @@ pub async fn relink(
     actor: &Principal,
     scope: &ReportScope,
     report_id: &str,
-) -> Result<ReportLink, Problem> {
+) -> Result<ReportLink, Error> {
     let now = deps.clock.now();
     let record = super::history::find_current(&*deps.store, scope, report_id, now)
         .await?
         .filter(|r| r.state == ReportState::Ready)
-        .ok_or_else(|| Problem::not_found("report"))?;
+        .ok_or(Error::NotFound("report"))?;
     let mut audit = AuditRecord::new(
         actor,
         now,

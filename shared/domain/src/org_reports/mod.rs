@@ -63,41 +63,49 @@ impl ReportScope {
     }
 }
 
-/// Checks the caller's role and scope for a report route and names the scope: `org_id` in the
-/// path → the organisation (which must exist); `clinic_id` → that clinic and its organisation.
-/// Another tenant's id answers 404, the same as an id that does not exist.
+/// What a report route names in its path: an organisation or one clinic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportTarget<'a> {
+    Org(&'a str),
+    Clinic(&'a str),
+}
+
+/// Checks the caller's role and scope for a report route and names the scope: an organisation
+/// (which must exist), or a clinic and its organisation. Another tenant's id answers not
+/// found, the same as an id that does not exist.
 pub async fn authorise(
     store: &dyn crate::ports::Store,
-    req: &crate::http::ApiRequest,
+    caller: Option<&crate::auth::Principal>,
+    target: ReportTarget<'_>,
     org_roles: &[Role],
     clinic_roles: &[Role],
-) -> Result<(crate::auth::Principal, ReportScope), crate::http::Problem> {
+) -> Result<(crate::auth::Principal, ReportScope), crate::error::Error> {
     use crate::auth::{require, Scope};
-    use crate::http::Problem;
+    use crate::error::Error;
     use crate::readmodels::{keys, Clinic};
-    if let Some(org_id) = req.path_param("org_id") {
-        let p = require(req.principal.as_ref(), org_roles, Scope::Org(org_id))?.clone();
-        // Only whether it exists: its body is not parsed.
-        if store.get_lazy(&keys::organisation(org_id)).await?.is_none() {
-            return Err(Problem::not_found("organisation"));
+    let clinic_id = match target {
+        ReportTarget::Org(org_id) => {
+            let p = require(caller, org_roles, Scope::Org(org_id))?.clone();
+            // Only whether it exists: its body is not parsed.
+            if store.get_lazy(&keys::organisation(org_id)).await?.is_none() {
+                return Err(Error::NotFound("organisation"));
+            }
+            return Ok((
+                p,
+                ReportScope::Org {
+                    org_id: org_id.to_string(),
+                },
+            ));
         }
-        return Ok((
-            p,
-            ReportScope::Org {
-                org_id: org_id.to_string(),
-            },
-        ));
-    }
-    let clinic_id = req
-        .path_param("clinic_id")
-        .ok_or_else(|| Problem::not_found("resource"))?;
-    require(req.principal.as_ref(), clinic_roles, Scope::Any)?;
+        ReportTarget::Clinic(clinic_id) => clinic_id,
+    };
+    require(caller, clinic_roles, Scope::Any)?;
     let clinic: Clinic = match store.get_lazy(&keys::clinic(clinic_id)).await? {
         Some(item) => item.decode()?,
-        None => return Err(Problem::not_found("resource")),
+        None => return Err(Error::NotFound("resource")),
     };
     let p = require(
-        req.principal.as_ref(),
+        caller,
         clinic_roles,
         Scope::Clinic {
             clinic_id,

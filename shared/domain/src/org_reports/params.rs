@@ -4,7 +4,7 @@
 //! day to the first instant of the day after the last (a local day may be 23 or 25 hours).
 
 use super::config::{parse_zone, ReportConfig, MAX_MIN_DURATION_SECONDS};
-use crate::http::Problem;
+use crate::error::Error;
 use chrono::{DateTime, Days, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -48,10 +48,10 @@ pub struct ParamsRecord {
     pub min_duration_seconds: u32,
 }
 
-fn parse_date(field: &str, text: Option<&str>) -> Result<NaiveDate, Problem> {
-    let text = text.ok_or_else(|| Problem::bad_request(field, "is required"))?;
+fn parse_date(field: &str, text: Option<&str>) -> Result<NaiveDate, Error> {
+    let text = text.ok_or_else(|| Error::invalid(field, "is required"))?;
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| Problem::bad_request(field, "must be a date YYYY-MM-DD"))
+        .map_err(|_| Error::invalid(field, "must be a date YYYY-MM-DD"))
 }
 
 /// The first instant of a local day (the first valid local time when midnight falls in a gap).
@@ -69,17 +69,17 @@ pub fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
 
 impl ReportParams {
     /// Resolves a request's parameters against the organisation's configuration.
-    pub fn resolve(input: &ParamsInput, config: &ReportConfig) -> Result<Self, Problem> {
+    pub fn resolve(input: &ParamsInput, config: &ReportConfig) -> Result<Self, Error> {
         let from = parse_date("from", input.from.as_deref())?;
         let to = parse_date("to", input.to.as_deref())?;
         if to < from {
-            return Err(Problem::bad_request("to", "must not be before from"));
+            return Err(Error::invalid("to", "must not be before from"));
         }
         let limit = from
             .checked_add_months(Months::new(MAX_RANGE_MONTHS))
-            .ok_or_else(|| Problem::bad_request("from", "is out of range"))?;
+            .ok_or_else(|| Error::invalid("from", "is out of range"))?;
         if to >= limit {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 "to",
                 format!("the range may span at most {MAX_RANGE_MONTHS} calendar months"),
             ));
@@ -92,7 +92,7 @@ impl ReportParams {
             .min_duration_seconds
             .unwrap_or(config.min_duration_seconds);
         if min_duration_seconds > MAX_MIN_DURATION_SECONDS {
-            return Err(Problem::bad_request(
+            return Err(Error::invalid(
                 "min_duration_seconds",
                 format!("must be at most {MAX_MIN_DURATION_SECONDS}"),
             ));
@@ -124,26 +124,23 @@ impl ReportParams {
             .is_some_and(|limit| self.to < limit)
     }
 
-    /// Answers the clear 4xx a download of a longer range gets (C2: email only).
-    pub fn require_interactive(&self) -> Result<(), Problem> {
+    /// Refuses a download of a longer range, clearly (C2: email only).
+    pub fn require_interactive(&self) -> Result<(), Error> {
         if self.is_interactive() {
             return Ok(());
         }
-        let mut p = Problem::new(
-            422,
-            "range-email-only",
-            "Range too long to download",
-            format!(
+        Err(Error::Refused {
+            kind: "range-email-only",
+            title: "Range too long to download",
+            detail: format!(
                 "ranges over {INTERACTIVE_RANGE_MONTHS} calendar months are only emailed; \
                  request the report by email or shorten the range"
             ),
-        );
-        p.field = Some("to".into());
-        p.errors.push(crate::http::FieldError {
-            field: "to".into(),
-            reason: format!("at most {INTERACTIVE_RANGE_MONTHS} calendar months for a download"),
-        });
-        Err(p)
+            field: Some("to"),
+            reason: Some(format!(
+                "at most {INTERACTIVE_RANGE_MONTHS} calendar months for a download"
+            )),
+        })
     }
 
     /// The parameters as recorded.
@@ -210,7 +207,14 @@ mod tests {
         let long = ReportParams::resolve(&input("2026-01-15", "2026-03-15", None), &config)
             .expect("valid");
         assert!(!long.is_interactive());
-        assert_eq!(long.require_interactive().map_err(|p| p.status), Err(422));
+        assert!(matches!(
+            long.require_interactive(),
+            Err(Error::Refused {
+                kind: "range-email-only",
+                field: Some("to"),
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -219,8 +223,9 @@ mod tests {
         let field = |i: ParamsInput| {
             ReportParams::resolve(&i, &config)
                 .expect_err("invalid")
-                .field
+                .field()
                 .unwrap_or_default()
+                .to_string()
         };
         assert_eq!(field(input("2026-13-01", "2026-01-02", None)), "from");
         assert_eq!(field(input("2026-02-01", "2026-01-02", None)), "to");

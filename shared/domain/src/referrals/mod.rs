@@ -60,7 +60,7 @@ pub mod model;
 pub mod search;
 pub mod threads;
 
-use crate::http::{ApiRequest, Problem};
+use crate::error::Error;
 use crate::ports::StoreError;
 
 /// Why a referral request was refused.
@@ -85,74 +85,48 @@ pub enum ReferralError {
     Store(#[from] StoreError),
 }
 
-impl From<ReferralError> for Problem {
-    fn from(e: ReferralError) -> Problem {
+impl From<ReferralError> for Error {
+    fn from(e: ReferralError) -> Error {
         match e {
-            ReferralError::Invalid { field, reason } => Problem::bad_request(field, reason),
-            ReferralError::NotFound => Problem::not_found("referral"),
-            ReferralError::NotYourStep(detail) => {
-                Problem::new(403, "forbidden", "Forbidden", detail)
-            }
-            ReferralError::Conflict(detail) => Problem::conflict(detail),
-            ReferralError::KeyReused => {
-                let mut p = Problem::new(
-                    422,
-                    "idempotency-key-reused",
-                    "Idempotency key reused",
-                    "this Idempotency-Key was first used with another request",
-                );
-                p.field = Some("Idempotency-Key".into());
-                p
-            }
+            ReferralError::Invalid { field, reason } => Error::invalid(field, reason),
+            ReferralError::NotFound => Error::NotFound("referral"),
+            ReferralError::NotYourStep(detail) => Error::NotYourStep(detail),
+            ReferralError::Conflict(detail) => Error::Conflict(detail),
+            ReferralError::KeyReused => Error::Refused {
+                kind: "idempotency-key-reused",
+                title: "Idempotency key reused",
+                detail: "this Idempotency-Key was first used with another request".into(),
+                field: Some("Idempotency-Key"),
+                reason: None,
+            },
             ReferralError::Store(s) => s.into(),
         }
     }
 }
 
-/// Parses a JSON body, answering 400 with the JSON path of the field at fault (and a reason
-/// that never repeats the value).
-pub fn parse_body<T: serde::de::DeserializeOwned>(req: &ApiRequest) -> Result<T, Problem> {
-    if req.body.len() > crate::http::MAX_BODY_BYTES {
-        return Err(Problem::too_large(crate::http::MAX_BODY_BYTES));
-    }
-    if req.body.is_empty() {
-        return Err(Problem::bad_request("body", "a JSON body is required"));
-    }
-    let mut de = serde_json::Deserializer::from_slice(&req.body);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner().to_string();
-        let field = if inner.starts_with("missing field") || inner.starts_with("unknown field") {
-            inner.split('`').nth(1).unwrap_or("body").to_string()
-        } else if path.is_empty() || path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        Problem::bad_request(&field, crate::http::safe_serde_reason(&inner))
-    })
-}
-
-/// The `limit` and `cursor` query parameters of a list (1 to [`flow::MAX_PAGE`], default
+/// The `limit` and `cursor` parameters of a list (1 to [`flow::MAX_PAGE`], default
 /// [`flow::DEFAULT_PAGE`]).
-pub fn page_params(req: &ApiRequest) -> Result<(usize, Option<crate::ports::Cursor>), Problem> {
-    let limit = match req.query_param("limit") {
+pub fn page_params(
+    limit: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<(usize, Option<crate::ports::Cursor>), Error> {
+    let limit = match limit {
         None => flow::DEFAULT_PAGE,
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=flow::MAX_PAGE).contains(&n) => n,
             _ => {
-                return Err(Problem::bad_request(
+                return Err(Error::invalid(
                     "limit",
                     format!("must be a whole number from 1 to {}", flow::MAX_PAGE),
                 ))
             }
         },
     };
-    let cursor = match req.query_param("cursor") {
+    let cursor = match cursor {
         None | Some("") => None,
         Some(c) => Some(
             crate::ports::Cursor::decode(c)
-                .map_err(|_| Problem::bad_request("cursor", "not a cursor of this list"))?,
+                .map_err(|_| Error::invalid("cursor", "not a cursor of this list"))?,
         ),
     };
     Ok((limit, cursor))

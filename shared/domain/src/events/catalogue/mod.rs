@@ -138,7 +138,7 @@ fn decode<T: serde::de::DeserializeOwned + Validate>(
                 }
             }
         }
-        let reason = crate::http::safe_serde_reason(&inner);
+        let reason = crate::error::safe_serde_reason(&inner);
         Rejection::new(field, reason)
     })?;
     value

@@ -9,7 +9,7 @@ use super::status::{view, JobView};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
 use crate::deps::Deps;
-use crate::http::Problem;
+use crate::error::Error;
 use crate::org_reports::config::load_config;
 use crate::org_reports::download::ReportType;
 use crate::org_reports::params::{ParamsInput, ParamsRecord, ReportParams};
@@ -66,7 +66,7 @@ pub async fn request_email(
     scope: ReportScope,
     report_type: ReportType,
     input: &ParamsInput,
-) -> Result<(bool, JobView), Problem> {
+) -> Result<(bool, JobView), Error> {
     let store = &*deps.store;
     let config = load_config(store, scope.org_id()).await?;
     let params = ReportParams::resolve(input, &config)?.record();
@@ -74,14 +74,15 @@ pub async fn request_email(
         .await?
         .is_none()
     {
-        let mut p = Problem::new(
-            422,
-            "no-account-email",
-            "No email address",
-            "the caller is not an active account holder of this organisation with an email address",
-        );
-        p.field = Some("sub".into());
-        return Err(p);
+        return Err(Error::Refused {
+            kind: "no-account-email",
+            title: "No email address",
+            detail: "the caller is not an active account holder of this organisation with an \
+                     email address"
+                .into(),
+            field: Some("sub"),
+            reason: None,
+        });
     }
     let dedup = dedup_key(actor, &scope, report_type, &params);
     for _ in 0..8 {
@@ -175,7 +176,9 @@ pub async fn request_email(
             Err(e) => return Err(e.into()),
         }
     }
-    Err(Problem::conflict("concurrent identical requests; retry"))
+    Err(Error::Conflict(
+        "concurrent identical requests; retry".into(),
+    ))
 }
 
 #[cfg(test)]

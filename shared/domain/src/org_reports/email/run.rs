@@ -136,7 +136,7 @@ async fn execute(
         time_zone: Some(job.params.time_zone.clone()),
         min_duration_seconds: Some(job.params.min_duration_seconds),
     };
-    let params = ReportParams::resolve(&input, &config).map_err(|p| p.detail)?;
+    let params = ReportParams::resolve(&input, &config).map_err(|e| e.to_string())?;
     let now = deps.clock.now();
     let report_id = crate::ids::new_id("rep", now);
     let (path, summary) = write_workbook(
@@ -150,7 +150,7 @@ async fn execute(
         None,
     )
     .await
-    .map_err(|p| format!("workbook not built: {}", p.detail))?;
+    .map_err(|e| format!("workbook not built: {e}"))?;
     let object_key = format!("reports/{report_id}.xlsx");
     let mut uploaded = Err("not uploaded".to_string());
     for attempt in 1..=MAX_ATTEMPTS {

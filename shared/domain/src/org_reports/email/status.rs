@@ -3,7 +3,7 @@
 
 use super::job::{job_key, EmailJob};
 use crate::deps::Deps;
-use crate::http::Problem;
+use crate::error::Error;
 use crate::org_reports::ReportScope;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -32,15 +32,15 @@ pub(super) fn view(job: EmailJob, now: DateTime<Utc>) -> JobView {
 }
 
 /// A job of `scope` (404 when missing or another scope's).
-pub async fn find_job(deps: &Deps, scope: &ReportScope, job_id: &str) -> Result<JobView, Problem> {
+pub async fn find_job(deps: &Deps, scope: &ReportScope, job_id: &str) -> Result<JobView, Error> {
     let item = deps
         .store
         .get(&job_key(job_id))
         .await?
-        .ok_or_else(|| Problem::not_found("job"))?;
+        .ok_or(Error::NotFound("job"))?;
     let job: EmailJob = item.decode()?;
     if !job.visible_in(scope) {
-        return Err(Problem::not_found("job"));
+        return Err(Error::NotFound("job"));
     }
     Ok(view(job, deps.clock.now()))
 }

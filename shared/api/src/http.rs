@@ -1,9 +1,10 @@
 //! What handlers take and give: a request and a response independent of where they come from
-//! (API Gateway or the local server, both through the `api` crate's Router), and RFC 9457
-//! problem bodies (SPEC Q1).
+//! (API Gateway or the local server, both through the [`crate::router`]), and RFC 9457
+//! problem bodies (SPEC Q1), with the one mapping of the domain's [`domain::Error`] to them.
 
-use crate::auth::{Principal, Role};
 use bytes::Bytes;
+use domain::auth::Principal;
+use domain::error::Error;
 use serde::{Deserialize, Serialize};
 
 /// Largest request body any route accepts (bytes).
@@ -46,7 +47,9 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Parses the JSON body, answering a 400 problem that names the offending field.
+    /// Parses the JSON body into the operation's typed input, answering a 400 problem that
+    /// names the field at fault by its JSON path (never repeating the submitted value), or 413
+    /// over [`MAX_BODY_BYTES`].
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
         if self.body.len() > MAX_BODY_BYTES {
             return Err(Problem::too_large(MAX_BODY_BYTES));
@@ -54,7 +57,9 @@ impl ApiRequest {
         if self.body.is_empty() {
             return Err(Problem::bad_request("body", "a JSON body is required"));
         }
-        serde_json::from_slice(&self.body).map_err(|e| Problem::from_json_error(&e))
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| Error::from_json(&e.path().to_string(), e.inner()).into())
     }
 }
 
@@ -157,15 +162,6 @@ impl Problem {
         )
     }
 
-    pub fn forbidden(role: Role) -> Self {
-        Self::new(
-            403,
-            "forbidden",
-            "Forbidden",
-            format!("the role {role} may not call this route"),
-        )
-    }
-
     pub fn not_found(what: &str) -> Self {
         Self::new(404, "not-found", "Not found", format!("no such {what}"))
     }
@@ -213,19 +209,6 @@ impl Problem {
         )
     }
 
-    /// Turns a serde_json error into a 400 that names the field serde stopped at.
-    pub fn from_json_error(e: &serde_json::Error) -> Self {
-        let msg = e.to_string();
-        // serde's messages name fields as "missing field `x`" / "unknown field `x`".
-        let field = msg
-            .split('`')
-            .nth(1)
-            .filter(|_| msg.contains("field"))
-            .map(str::to_string)
-            .unwrap_or_else(|| "body".to_string());
-        Self::bad_request(&field, safe_serde_reason(&msg))
-    }
-
     pub fn into_response(self) -> ApiResponse {
         let mut r = ApiResponse::json(self.status, &self);
         r.headers = vec![("content-type".into(), "application/problem+json".into())];
@@ -233,46 +216,48 @@ impl Problem {
     }
 }
 
-impl From<crate::ports::StoreError> for Problem {
-    fn from(e: crate::ports::StoreError) -> Self {
-        use crate::ports::StoreError;
+impl From<Error> for Problem {
+    /// The one place a domain refusal becomes an HTTP status and problem body.
+    fn from(e: Error) -> Problem {
         match e {
-            StoreError::InvalidCursor => {
-                Problem::bad_request("cursor", "not a cursor of this list")
+            Error::Invalid { field, reason } => Problem::bad_request(&field, reason),
+            Error::Unauthenticated => Problem::unauthorized(),
+            Error::RoleNotAllowed(_) => Problem::new(403, "forbidden", "Forbidden", e.to_string()),
+            Error::NotYourStep(detail) => Problem::new(403, "forbidden", "Forbidden", detail),
+            Error::NotFound(what) => Problem::not_found(what),
+            Error::Conflict(detail) => Problem::conflict(detail),
+            Error::Refused {
+                kind,
+                title,
+                detail,
+                field,
+                reason,
+            } => {
+                let mut p = Problem::new(422, kind, title, detail);
+                p.field = field.map(str::to_string);
+                if let (Some(field), Some(reason)) = (field, reason) {
+                    p.errors.push(FieldError {
+                        field: field.to_string(),
+                        reason,
+                    });
+                }
+                p
             }
-            StoreError::Conflict => Problem::conflict("a concurrent change won; retry"),
-            StoreError::Unavailable(_) => {
-                tracing::error!(error = %e, "store unavailable");
-                Problem::unavailable()
-            }
-            other => {
-                tracing::error!(error = %other, "store error");
-                Problem::internal()
-            }
+            Error::Unavailable => Problem::unavailable(),
+            Error::Internal => Problem::internal(),
         }
     }
 }
 
-/// A reason from serde's message that never repeats the offending value (which may be personal
-/// data): only what was expected.
-pub fn safe_serde_reason(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
-    let expected = |m: &str| {
-        m.split_once("expected ")
-            .map(|(_, e)| format!("must be {e}"))
-    };
-    if msg.starts_with("missing field") {
-        "is required".into()
-    } else if msg.starts_with("unknown field") {
-        "is not a known field".into()
-    } else if msg.starts_with("unknown variant")
-        || msg.starts_with("invalid type")
-        || msg.starts_with("invalid value")
-        || msg.starts_with("invalid length")
-    {
-        expected(msg).unwrap_or_else(|| "has the wrong type".into())
-    } else {
-        msg.to_string()
+impl From<domain::ports::StoreError> for Problem {
+    fn from(e: domain::ports::StoreError) -> Self {
+        Error::from(e).into()
+    }
+}
+
+impl From<domain::referrals::ReferralError> for Problem {
+    fn from(e: domain::referrals::ReferralError) -> Self {
+        Error::from(e).into()
     }
 }
 
@@ -284,28 +269,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn json_errors_name_the_field() {
-        #[derive(Debug, Deserialize)]
+    fn bodies_are_parsed_into_the_typed_input_naming_the_field_at_fault() {
+        #[derive(Debug, serde::Deserialize)]
         #[allow(dead_code)]
         struct B {
             name: String,
         }
-        let req = ApiRequest {
-            body: Bytes::from_static(b"{}"),
+        let req = |body: &'static [u8]| ApiRequest {
+            body: Bytes::from_static(body),
             ..Default::default()
         };
-        let p = req.json::<B>().expect_err("missing");
-        assert_eq!(p.status, 400);
+        let p = req(b"{}").json::<B>().expect_err("missing");
+        assert_eq!((p.status, p.field.as_deref()), (400, Some("name")));
+        let p = req(br#"{"name": 12345}"#)
+            .json::<B>()
+            .expect_err("wrong type");
         assert_eq!(p.field.as_deref(), Some("name"));
-        let typed = ApiRequest {
-            body: Bytes::from_static(br#"{"name": 12345}"#),
-            ..Default::default()
-        };
-        let p = typed.json::<B>().expect_err("wrong type");
-        assert_eq!(p.field.as_deref(), Some("body"));
         assert_eq!(p.errors[0].reason, "must be a string");
         assert!(!p.detail.contains("12345"));
-        let empty = ApiRequest::default().json::<B>().expect_err("empty");
+        let empty = req(b"").json::<B>().expect_err("empty");
         assert_eq!(empty.field.as_deref(), Some("body"));
+        let big = ApiRequest {
+            body: Bytes::from(vec![b' '; MAX_BODY_BYTES + 1]),
+            ..Default::default()
+        };
+        assert_eq!(big.json::<B>().expect_err("too large").status, 413);
+    }
+
+    #[test]
+    fn each_domain_refusal_has_its_status() {
+        let cases = [
+            (Error::invalid("limit", "too big"), 400),
+            (Error::Unauthenticated, 401),
+            (Error::RoleNotAllowed(domain::auth::Role::Patient), 403),
+            (Error::NotYourStep("the specialist decides"), 403),
+            (Error::NotFound("referral"), 404),
+            (Error::Conflict("already decided".into()), 409),
+            (Error::Unavailable, 503),
+            (Error::Internal, 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(Problem::from(e.clone()).status, status, "{e:?}");
+        }
+        let refused = Problem::from(Error::Refused {
+            kind: "range-email-only",
+            title: "Range too long to download",
+            detail: "request it by email".into(),
+            field: Some("to"),
+            reason: Some("at most 2 calendar months".into()),
+        });
+        assert_eq!(refused.status, 422);
+        assert_eq!(
+            refused.kind,
+            "https://telehealth.example/problems/range-email-only"
+        );
+        assert_eq!(refused.field.as_deref(), Some("to"));
+        assert_eq!(refused.errors.len(), 1);
+        let forbidden = Problem::from(Error::RoleNotAllowed(domain::auth::Role::Patient));
+        assert_eq!(forbidden.detail, "the role patient may not call this route");
     }
 }
