@@ -289,53 +289,76 @@ fn start_key(cursor: &Cursor, index: Index) -> Attrs {
     key
 }
 
-/// Reads one batch of at most [`GET_BATCH`] distinct keys (strongly consistent, as
-/// [`Store::get`]), retrying the unprocessed ones with a growing pause: the items found.
-async fn read_batch(
-    client: Client,
-    table: String,
-    keys: Vec<Key>,
-) -> Result<Vec<Item>, StoreError> {
-    let mut found = Vec::with_capacity(keys.len());
-    let mut request = KeysAndAttributes::builder()
-        .set_keys(Some(keys.iter().map(key_attrs).collect()))
-        .consistent_read(true)
-        .build()
-        .map_err(build_error)?;
+/// Sends a batch request until DynamoDB leaves nothing of it unprocessed: `send` answers what
+/// it got and what is left (`None` when all was processed), and each retry waits longer than
+/// the one before. Answers everything every attempt got.
+async fn until_processed<R, T, Fut>(
+    operation: &str,
+    mut request: R,
+    mut send: impl FnMut(R) -> Fut,
+) -> Result<Vec<T>, StoreError>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<R>), StoreError>>,
+{
+    let mut got = Vec::new();
     for attempt in 0..BATCH_ATTEMPTS {
         if attempt > 0 {
             let pause = 25u64 << attempt.min(7);
             tokio::time::sleep(Duration::from_millis(pause)).await;
         }
-        let out = client
-            .batch_get_item()
-            .request_items(table.clone(), request)
-            .send()
-            .await
-            .map_err(|e| sdk_error("BatchGetItem", e))?;
-        for attrs in out
-            .responses
-            .and_then(|mut r| r.remove(&table))
-            .unwrap_or_default()
-        {
-            found.push(from_attrs(&attrs)?);
-        }
-        match out
-            .unprocessed_keys
-            .and_then(|mut left| left.remove(&table))
-        {
-            Some(left) if !left.keys().is_empty() => request = left,
-            _ => return Ok(found),
+        let (mut these, left) = send(request).await?;
+        got.append(&mut these);
+        match left {
+            Some(left) => request = left,
+            None => return Ok(got),
         }
     }
     Err(StoreError::Unavailable(format!(
-        "BatchGetItem: keys still unprocessed after {BATCH_ATTEMPTS} attempts"
+        "{operation}: still unprocessed after {BATCH_ATTEMPTS} attempts"
     )))
 }
 
-/// Writes one batch of puts, retrying the unprocessed ones with a growing pause.
+/// Reads one batch of at most [`GET_BATCH`] distinct keys (strongly consistent, as
+/// [`Store::get`]), retrying the unprocessed ones: the items found.
+async fn read_batch(
+    client: Client,
+    table: String,
+    keys: Vec<Key>,
+) -> Result<Vec<Item>, StoreError> {
+    let request = KeysAndAttributes::builder()
+        .set_keys(Some(keys.iter().map(key_attrs).collect()))
+        .consistent_read(true)
+        .build()
+        .map_err(build_error)?;
+    until_processed("BatchGetItem", request, |request| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let out = client
+                .batch_get_item()
+                .request_items(table.clone(), request)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchGetItem", e))?;
+            let found = out
+                .responses
+                .and_then(|mut r| r.remove(&table))
+                .unwrap_or_default()
+                .iter()
+                .map(from_attrs)
+                .collect::<Result<Vec<_>, _>>()?;
+            let left = out
+                .unprocessed_keys
+                .and_then(|mut left| left.remove(&table))
+                .filter(|left| !left.keys().is_empty());
+            Ok((found, left))
+        }
+    })
+    .await
+}
+
+/// Writes one batch of puts, retrying the unprocessed ones.
 async fn write_batch(client: Client, table: String, batch: Vec<Attrs>) -> Result<(), StoreError> {
-    let mut requests = batch
+    let requests = batch
         .into_iter()
         .map(|item| {
             PutRequest::builder()
@@ -345,29 +368,24 @@ async fn write_batch(client: Client, table: String, batch: Vec<Attrs>) -> Result
                 .map_err(build_error)
         })
         .collect::<Result<Vec<_>, _>>()?;
-    for attempt in 0..BATCH_ATTEMPTS {
-        if attempt > 0 {
-            let pause = 25u64 << attempt.min(7);
-            tokio::time::sleep(Duration::from_millis(pause)).await;
+    until_processed("BatchWriteItem", requests, |requests| {
+        let (client, table) = (client.clone(), table.clone());
+        async move {
+            let out = client
+                .batch_write_item()
+                .request_items(table.clone(), requests)
+                .send()
+                .await
+                .map_err(|e| sdk_error("BatchWriteItem", e))?;
+            let left = out
+                .unprocessed_items
+                .and_then(|mut left| left.remove(&table))
+                .filter(|left| !left.is_empty());
+            Ok((Vec::<()>::new(), left))
         }
-        let out = client
-            .batch_write_item()
-            .request_items(table.clone(), requests)
-            .send()
-            .await
-            .map_err(|e| sdk_error("BatchWriteItem", e))?;
-        requests = out
-            .unprocessed_items
-            .and_then(|mut left| left.remove(&table))
-            .unwrap_or_default();
-        if requests.is_empty() {
-            return Ok(());
-        }
-    }
-    Err(StoreError::Unavailable(format!(
-        "BatchWriteItem: {} items still unprocessed after {BATCH_ATTEMPTS} attempts",
-        requests.len()
-    )))
+    })
+    .await
+    .map(drop)
 }
 
 #[async_trait]
