@@ -24,6 +24,8 @@ mod referrals_http;
 mod safe_exports;
 mod support;
 mod template;
+mod template_iam;
+mod template_ops;
 mod wiring;
 
 /// Installs, before any test starts, the process-wide JSON log file

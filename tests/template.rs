@@ -20,25 +20,25 @@ type KeySchema = Vec<(String, String)>;
 /// A secondary index as its key schema and projection type.
 type IndexShape<'a> = (KeySchema, Option<&'a str>);
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     let path = repo_root().join("template.yaml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("template.yaml is not plain YAML: {e}"))
 }
 
-fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter()
         .try_fold(value, |v, key| v.get(*key))
         .and_then(Value::as_str)
 }
 
 /// `(logical id, resource)` for every resource of the given type.
-fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+pub(crate) fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
     template
         .get("Resources")
         .and_then(Value::as_mapping)
@@ -63,14 +63,14 @@ fn pascal_case(name: &str) -> String {
 }
 
 /// A function of the template, as the build sees it.
-struct TemplateFunction<'a> {
-    logical_id: &'a str,
+pub(crate) struct TemplateFunction<'a> {
+    pub(crate) logical_id: &'a str,
     /// `Metadata.BuildProperties.Binary`: the crate's package name.
-    binary: &'a str,
-    resource: &'a Value,
+    pub(crate) binary: &'a str,
+    pub(crate) resource: &'a Value,
 }
 
-fn functions(template: &Value) -> Vec<TemplateFunction<'_>> {
+pub(crate) fn functions(template: &Value) -> Vec<TemplateFunction<'_>> {
     resources_of_type(template, "AWS::Serverless::Function")
         .into_iter()
         .map(|(logical_id, resource)| TemplateFunction {
