@@ -22,6 +22,9 @@
 #      name, email or message text anywhere (requirement Q3, docs/requirements.md).
 #   8. the benchmark harness at a tiny volume (`infra/bench.sh --tiny`, debug build, seconds), so
 #      it cannot rot; its figures mean nothing (the real run is `infra/bench.sh`).
+#   9. the smoke test of a deployed API (`infra/smoke.sh`: health, a tab, a downloaded and an
+#      emailed report) against the local server with the demo data (about a minute), so it
+#      cannot rot either.
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -252,5 +255,6 @@ step "schemathesis against the local server" fuzz_api
 step "web console in Chromium (playwright-core)" console_browser_tests
 step "clean logs (steps 4 to 6)" scan_logs
 step "benchmark harness, tiny volume" bash infra/bench.sh --tiny
+step "smoke test against the local server" bash infra/smoke.sh --local
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"
