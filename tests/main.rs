@@ -25,6 +25,7 @@ mod safe_exports;
 mod support;
 mod template;
 mod template_iam;
+mod template_iam_calls;
 mod template_ops;
 mod wiring;
 

@@ -212,6 +212,12 @@ const GRANTS: &[Grants] = &[
     },
 ];
 
+/// Every function's declared grants, rendered as the template's statements are, by package
+/// name (what `template_iam_calls` holds the functions' calls to).
+pub(crate) fn declared_grants() -> BTreeMap<&'static str, BTreeSet<String>> {
+    GRANTS.iter().map(|g| (g.function, g.rendered())).collect()
+}
+
 /// DynamoDB actions that read.
 const TABLE_READS: &[&str] = &["GetItem", "BatchGetItem", "Query"];
 
