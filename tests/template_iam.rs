@@ -31,6 +31,9 @@
 //! A function whose only write is an audit record gets `PutItem` on `AUDIT#` partitions only
 //! (`domain::audit::AuditRecord::partition`). A function with only `GET` routes and no blob
 //! store gets no write at all.
+//!
+//! `template_iam_calls` runs every function over ports that record their calls as these
+//! actions and holds each call to the function's grants.
 
 #![allow(clippy::unwrap_used)]
 
