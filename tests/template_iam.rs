@@ -209,7 +209,6 @@ const GRANTS: &[Grants] = &[
         other: &[
             "ses:SendEmail ses:identity/${SesIdentity}",
             "ses:SendEmail ses:configuration-set/${SesConfigurationSet} if HasSesConfigurationSet",
-            "sqs:SendMessage EmailJobsFailureQueue",
         ],
         ..grants("org-report-email-job")
     },
