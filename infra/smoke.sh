@@ -121,8 +121,8 @@ status=$(call GET "/admin/feed?limit=5" "$admin_token")
 [[ $status == 200 ]] || fail "GET /admin/feed answered $status"
 check "GET /admin/feed: $(field 'len(b["items"])') threads on the first page"
 
-to=$(date -u +%F)
-from=$(date -u -d "$to - 6 days" +%F)
+# The last seven days (UTC), with python3 rather than GNU date's -d.
+read -r from to < <(python3 -c 'import datetime as d; t = d.datetime.now(d.timezone.utc).date(); print(t - d.timedelta(days=6), t)')
 params="{\"from\":\"$from\",\"to\":\"$to\",\"time_zone\":\"UTC\",\"min_duration_seconds\":0}"
 
 status=$(call POST "/orgs/$org/reports/$report_type/download" "$org_token" "$params")
