@@ -356,8 +356,15 @@ fn the_ses_identity_and_sender_are_parameters() {
     let (id, identity) = identities[0];
     assert_eq!(
         str_at(identity, &["Condition"]),
-        Some("CreateSesIdentity"),
+        Some("StackOwnsSesIdentity"),
         "{id}"
+    );
+    let owns: Value =
+        serde_yaml::from_str("Fn::Equals: [{Ref: CreateSesIdentity}, \"true\"]").unwrap();
+    assert_eq!(
+        template["Conditions"].get("StackOwnsSesIdentity"),
+        Some(&owns),
+        "the stack owns the identity when CreateSesIdentity is true"
     );
     assert_eq!(
         props(identity).get("EmailIdentity"),
