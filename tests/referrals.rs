@@ -852,13 +852,12 @@ async fn steps_out_of_order_answer_409(store: Arc<dyn Store>) {
         problem["detail"],
         "the referral is not awaiting this decision"
     );
+    let first = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    assert_eq!(first.0, 200);
+    // The same decision again answers the same; another one is out of order.
     assert_eq!(
-        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
-        200
-    );
-    assert_eq!(
-        w.decide(&the_patient(), &rid, "patient", "accept").await.0,
-        409
+        w.decide(&the_patient(), &rid, "patient", "accept").await,
+        first
     );
     assert_eq!(
         w.decide(&the_patient(), &rid, "patient", "reject").await.0,
@@ -876,8 +875,13 @@ async fn steps_out_of_order_answer_409(store: Arc<dyn Store>) {
         problem["detail"],
         "the referral is rejected, not awaiting this decision"
     );
-    // The patient is not told why: to them it is still with the specialist.
-    let (status, problem) = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    // The patient's decision again answers the same, and the patient is not told of the
+    // refusal: to them it is still with the specialist.
+    let (status, view) = w.decide(&the_patient(), &rid, "patient", "accept").await;
+    assert_eq!(status, 200);
+    assert_eq!(view["state"], "pending_specialist", "{view}");
+    assert!(!view.to_string().contains("rejected"), "{view}");
+    let (status, problem) = w.decide(&the_patient(), &rid, "patient", "reject").await;
     assert_eq!(status, 409);
     assert!(
         !problem["detail"].as_str().unwrap().contains("rejected"),
@@ -1130,12 +1134,11 @@ async fn a_retried_step_answers_the_first_answer(store: Arc<dyn Store>) {
         )
         .await;
     assert_eq!(again, first);
-    // Without the key, the same step again is out of order.
+    // Without the key, the same step again answers the same.
     assert_eq!(
         w.call(Some(&the_patient()), "POST", &pd, accept.clone(), None)
-            .await
-            .0,
-        409
+            .await,
+        first
     );
     let reject = Some(json!({ "decision": "reject" }));
     assert_eq!(
@@ -1232,23 +1235,15 @@ async fn specialists_are_found_by_name_and_specialty(store: Arc<dyn Store>) {
     assert_eq!(second, vec!["prac_nosched"]);
 }
 
-/// B7: fifty simultaneous decisions on one referral: exactly one wins, 49 answer 409, and
+/// B7, Q6: fifty simultaneous decisions on one referral: exactly one transition wins; the
+/// same decision by the same party answers what the winner did (200), a conflicting one 409;
 /// exactly one specialist–patient thread exists when it was an acceptance.
 async fn fifty_simultaneous_decisions_have_one_winner(store: Arc<TestStore>) {
     let w = Arc::new(world(store, false, true).await);
-    // All fifty accept: one wins, one thread.
+    // All fifty accept: one transition, one thread, the same answer for all.
     let rid = w.create("pat_1", "prac_spec", None).await;
     let statuses = race(&w, &rid, |_| "accept").await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        49,
-        "{statuses:?}"
-    );
+    assert_eq!(statuses, vec![200; 50]);
     assert_eq!(w.specialist_patient_threads("prac_spec", "pat_1").await, 1);
     let (_, view) = w.get(&referrer(), &rid).await;
     assert_eq!(view["state"], "accepted");
@@ -1260,19 +1255,14 @@ async fn fifty_simultaneous_decisions_have_one_winner(store: Arc<TestStore>) {
     // Accepts and rejects mixed: one wins; a thread exactly when an acceptance won.
     let rid = w.create("pat_3", "prac_spec", None).await;
     let statuses = race(&w, &rid, |n| if n % 2 == 0 { "accept" } else { "reject" }).await;
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        49,
-        "{statuses:?}"
-    );
     let (_, view) = w.get(&referrer(), &rid).await;
     let accepted = view["state"] == "accepted";
     assert!(accepted || view["state"] == "rejected", "{view}");
+    let won = usize::from(!accepted);
+    for (n, status) in statuses.iter().enumerate() {
+        let want = if n % 2 == won { 200 } else { 409 };
+        assert_eq!(*status, want, "decision {n} of {statuses:?}");
+    }
     assert_eq!(view["transitions"].as_array().unwrap().len(), 2);
     assert_eq!(
         w.specialist_patient_threads("prac_spec", "pat_3").await,
@@ -1389,7 +1379,7 @@ macro_rules! on_both_test_stores {
 on_both_test_stores! {
     fifty_simultaneous_decisions => fifty_simultaneous_decisions_have_one_winner;
     copies_of_one_request_land_once => concurrent_copies_of_one_request_land_once;
-    lost_messages_land_on_retry => messages_lost_after_a_commit_land_on_retry;
+    lost_messages_are_delivered_once => messages_lost_after_a_commit_are_delivered_once;
 }
 
 /// B7: ten copies of one request (same Idempotency-Key) at once: one referral, one decision,
@@ -1439,45 +1429,53 @@ async fn copies(w: &Arc<World>, path: &str, caller: Principal, body: Value) -> V
     out
 }
 
-/// A failure between a step's commit and its messages: the step stands (503 to the caller);
-/// the retry lands the messages, once — with the key (the first answer) or without (409).
-async fn messages_lost_after_a_commit_land_on_retry(store: Arc<TestStore>) {
+/// A failure after a step's commit, at each point of its delivery: the step stands and is
+/// answered; its messages land once — by the delivery worker's sweep, or by the same
+/// decision retried, with its key (the first answer) or without one (the same answer).
+async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) {
+    use domain::referrals::delivery::{pending, settle_all};
     use std::sync::atomic::Ordering;
     let w = world(store.clone(), false, true).await;
+    let accept = Some(json!({ "decision": "accept" }));
+
+    // Crash before the first message: the worker delivers.
     let rid = w.create("pat_1", "prac_spec", None).await;
     let sd = format!("/referrals/{rid}/specialist-decision");
-    let accept = Some(json!({ "decision": "accept" }));
-    store.fail_next_event.store(true, Ordering::SeqCst);
-    let (status, _) = w
-        .call(Some(&specialist()), "POST", &sd, accept.clone(), Some("k"))
-        .await;
-    assert_eq!(status, 503);
-    assert_eq!(w.get(&referrer(), &rid).await.1["state"], "accepted");
-    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    store.fail_nth_event.store(1, Ordering::SeqCst);
     let (status, answer) = w
         .call(Some(&specialist()), "POST", &sd, accept.clone(), Some("k"))
         .await;
     assert_eq!((status, answer["state"].clone()), (200, json!("accepted")));
+    assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
+    assert_eq!(pending(&*w.store(), 10).await.unwrap(), vec![rid.clone()]);
+    assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 1);
     let sp = format!("{rid}.thread");
+    let approved = seen(&[(&sp, msg(&rid, "approved"))]);
+    assert_eq!(w.seen_by("pat_1").await, approved);
     assert_eq!(
-        w.seen_by("pat_1").await,
-        seen(&[(&sp, msg(&rid, "approved"))])
+        pending(&*w.store(), 10).await.unwrap(),
+        Vec::<String>::new()
     );
+    assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 0);
+    let (status, again) = w
+        .call(Some(&specialist()), "POST", &sd, accept.clone(), Some("k"))
+        .await;
+    assert_eq!((status, &again), (200, &answer));
+    assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
 
+    // Crash after the first message: the retry without a key answers and delivers the rest.
     let rid = w.create("pat_3", "prac_spec", None).await;
     let sd = format!("/referrals/{rid}/specialist-decision");
-    store.fail_next_event.store(true, Ordering::SeqCst);
-    let (status, _) = w
+    store.fail_nth_event.store(2, Ordering::SeqCst);
+    let (status, answer) = w
         .call(Some(&specialist()), "POST", &sd, accept.clone(), None)
         .await;
-    assert_eq!(status, 503);
-    assert_eq!(w.seen_by("pat_3").await, BTreeSet::new());
-    assert_eq!(
-        w.call(Some(&specialist()), "POST", &sd, accept.clone(), None)
-            .await
-            .0,
-        409
-    );
+    assert_eq!((status, answer["state"].clone()), (200, json!("accepted")));
+    assert_eq!(pending(&*w.store(), 10).await.unwrap(), vec![rid.clone()]);
+    let (status, again) = w
+        .call(Some(&specialist()), "POST", &sd, accept.clone(), None)
+        .await;
+    assert_eq!((status, &again), (200, &answer));
     let sp = format!("{rid}.thread");
     assert_eq!(
         w.seen_by("pat_3").await,
@@ -1485,7 +1483,13 @@ async fn messages_lost_after_a_commit_land_on_retry(store: Arc<TestStore>) {
     );
     assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
     assert_eq!(
-        w.call(Some(&specialist()), "POST", &sd, accept, None)
+        pending(&*w.store(), 10).await.unwrap(),
+        Vec::<String>::new()
+    );
+    // Another decision than the one taken is still refused.
+    let reject = Some(json!({ "decision": "reject" }));
+    assert_eq!(
+        w.call(Some(&specialist()), "POST", &sd, reject, None)
             .await
             .0,
         409
@@ -1494,8 +1498,8 @@ async fn messages_lost_after_a_commit_land_on_retry(store: Arc<TestStore>) {
 }
 
 /// A store for the harder scenarios: on moto its writes go one at a time, and it can fail the
-/// next ingest transaction (an event marker first) once, as a crash between a step's commit
-/// and its messages would.
+/// n-th next ingest transaction (an event marker first) once, as a crash between a step's
+/// commit and its messages, or between two of its messages, would.
 ///
 /// Why one write at a time on moto: moto (5.2) runs a TransactWriteItems op by op and, when an
 /// op fails, restores a copy of the whole table taken when that request began, without a
@@ -1506,7 +1510,8 @@ async fn messages_lost_after_a_commit_land_on_retry(store: Arc<TestStore>) {
 struct TestStore {
     inner: Arc<dyn Store>,
     one_write_at_a_time: Option<tokio::sync::Mutex<()>>,
-    fail_next_event: std::sync::atomic::AtomicBool,
+    /// 0: no failure; n: the n-th next event transaction fails.
+    fail_nth_event: std::sync::atomic::AtomicUsize,
 }
 
 impl TestStore {
@@ -1514,7 +1519,7 @@ impl TestStore {
         Self {
             inner,
             one_write_at_a_time: one_write_at_a_time.then(|| tokio::sync::Mutex::new(())),
-            fail_next_event: std::sync::atomic::AtomicBool::new(false),
+            fail_nth_event: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -1571,7 +1576,12 @@ impl Store for TestStore {
         let event = ops
             .first()
             .is_some_and(|op| op.key().pk.starts_with("EVENT#"));
-        if event && self.fail_next_event.swap(false, Ordering::SeqCst) {
+        let fail = event
+            && self
+                .fail_nth_event
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                == Ok(1);
+        if fail {
             return Box::pin(async { Err(StoreError::Unavailable("injected failure".into())) });
         }
         Box::pin(self.write(self.inner.transact(ops)))

@@ -67,6 +67,15 @@ const INGEST: &[&str] = &[
     "UpdateItem",
     "ConditionCheckItem",
 ];
+/// Ingest's writes, and the delete that clears a referral step's delivery marker.
+const REFERRAL_STEP: &[&str] = &[
+    "GetItem",
+    "Query",
+    "PutItem",
+    "UpdateItem",
+    "ConditionCheckItem",
+    "DeleteItem",
+];
 const EXPORT: &[&str] = &["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"];
 const REPORT: &[&str] = &[
     "s3:PutObject",
@@ -157,15 +166,15 @@ const GRANTS: &[Grants] = &[
         ..grants("referral-specialists")
     },
     Grants {
-        table: INGEST,
+        table: REFERRAL_STEP,
         ..grants("referral-create")
     },
     Grants {
-        table: INGEST,
+        table: REFERRAL_STEP,
         ..grants("referral-patient-decision")
     },
     Grants {
-        table: INGEST,
+        table: REFERRAL_STEP,
         ..grants("referral-specialist-decision")
     },
     Grants {

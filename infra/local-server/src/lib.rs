@@ -191,6 +191,26 @@ impl LocalApp {
     }
 }
 
+impl LocalApp {
+    /// Starts the in-process delivery worker of referral steps (SPEC Q6): at start and every
+    /// second it settles the delivery markers a crash or a failure left behind, as the
+    /// `referral-delivery` function does in AWS.
+    pub fn start_delivery_worker(&self) -> tokio::task::JoinHandle<()> {
+        let deps = self.deps.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = deps.clock.now();
+                match domain::referrals::delivery::settle_all(&*deps.store, now, 25).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(referrals = n, "referral deliveries settled"),
+                    Err(e) => tracing::error!(error = %e, "referral deliveries not read"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        })
+    }
+}
+
 /// What the HTTP API's JWT authorizer does in AWS: a protected route without a valid token
 /// answers 401 before any function runs. Request ids are `local-1`, `local-2`, ...
 struct LocalEdge {

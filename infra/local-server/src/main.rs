@@ -106,6 +106,7 @@ async fn serve(args: &Serve) -> ExitCode {
     }
     println!("try: curl {base_url}/health");
     let _email_worker = app.start_email_worker();
+    let _delivery_worker = app.start_delivery_worker();
     if let Err(e) = axum::serve(listener, app.router()).await {
         eprintln!("server stopped: {e}");
         return ExitCode::FAILURE;

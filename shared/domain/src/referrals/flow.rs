@@ -5,21 +5,26 @@
 //! body, the audit record (D4), the caller's stored answer when an `Idempotency-Key` came with
 //! the request, and the party lists' copies. Of concurrent conflicting decisions exactly one
 //! transaction commits; the others find the version moved, read the referral again, and
-//! answer 409 because it is no longer awaiting their step. Threads and system messages follow
-//! the commit through ingest ([`super::threads::deliver`]); a retry with the same key lands
-//! whatever a failure left undelivered.
+//! answer 409 because it is no longer awaiting their step — unless it is the same party's same
+//! decision again, which answers what the first one did. Threads and system messages follow
+//! the commit through ingest: the transaction also writes a delivery marker
+//! ([`super::delivery`]), settled right after the commit, and by a retry or the delivery
+//! worker if a failure or a crash came first. A failure after the commit does not undo the
+//! step: the caller gets its answer and the messages follow.
 
+use super::delivery::{marker_op, settle};
 use super::model::{
     keys, to_json, PartyAs, PartyNames, Referral, ReferralView, State, StoredAnswer, Transition,
 };
-use super::threads::{deliver, pair_thread, shared_thread, specialist_thread_id};
+use super::threads::{pair_thread, shared_thread, specialist_thread_id};
 use super::ReferralError;
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::{Principal, Role};
 use crate::deps::Deps;
 use crate::events::types::{Approval, Id};
-use crate::ports::{Condition, Cursor, Index, Item, Query, StoreError, TxOp};
+use crate::ports::{Condition, Cursor, Index, Item, Query, Store, StoreError, TxOp};
 use crate::readmodels::{keys as rm_keys, Patient, Practitioner};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -121,9 +126,7 @@ async fn replay(
     if stored.request_sha256 != hash {
         return Err(ReferralError::KeyReused);
     }
-    if let Some(r) = deps.store.get(&keys::referral(&stored.referral_id)).await? {
-        deliver(&*deps.store, deps.clock.now(), &r.decode()?).await?;
-    }
+    super::delivery::settle_pending(&*deps.store, deps.clock.now(), &stored.referral_id).await?;
     Ok(Some(Answer {
         status: stored.status,
         body: stored.body,
@@ -283,6 +286,7 @@ pub async fn create(
     if let Some(key) = &answer_key {
         ops.push(answer_op(key, &hash, &referral, &answer));
     }
+    ops.push(marker_op(&referral, 1));
     ops.push(audit(
         caller,
         &referral,
@@ -311,7 +315,7 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(referral_id = %referral.referral_id, state = state.as_str(), "referral created");
-    deliver(store, now, &referral).await?;
+    settle_after_commit(store, now, &referral, 1).await;
     Ok(answer)
 }
 
@@ -359,7 +363,17 @@ pub async fn decide(
         if r.state != awaiting {
             // A retry after a failure between the commit and the messages (no key, so no
             // stored answer) still lands them: they follow from the referral alone.
-            deliver(store, deps.clock.now(), &r).await?;
+            super::delivery::settle_pending(store, deps.clock.now(), &r.referral_id).await?;
+            // The same party's same decision again (a retry without a key): its answer.
+            if let Some(t) = r.transitions.iter().find(|t| t.from == Some(awaiting)) {
+                if t.by == caller.sub && t.to == decided(step, request.decision) {
+                    return Ok(Answer {
+                        status: 200,
+                        body: to_json(&r.view(capacity)),
+                        replayed: true,
+                    });
+                }
+            }
             // A party the referral has not come to (a specialist before the patient's
             // approval; a patient never asked) learns nothing of its state; the patient is
             // not told of the specialist's refusal (their view stays pending_specialist).
@@ -373,12 +387,7 @@ pub async fn decide(
             }));
         }
         let now = deps.clock.now();
-        let to = match (step, request.decision) {
-            (Step::Patient, Decision::Accept) => State::PendingSpecialist,
-            (Step::Patient, Decision::Reject) => State::PatientRejected,
-            (Step::Specialist, Decision::Accept) => State::Accepted,
-            (Step::Specialist, Decision::Reject) => State::Rejected,
-        };
+        let to = decided(step, request.decision);
         let transition = Transition {
             from: Some(r.state),
             to,
@@ -420,6 +429,7 @@ pub async fn decide(
         if let Some(key) = &answer_key {
             ops.push(answer_op(key, &hash, &r, &answer));
         }
+        ops.push(marker_op(&r, version + 1));
         ops.push(audit(caller, &r, &transition, action));
         ops.extend(
             r.list_entries()
@@ -429,7 +439,7 @@ pub async fn decide(
         match store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(referral_id = %r.referral_id, from = awaiting.as_str(), to = to.as_str(), "referral transition");
-                deliver(store, now, &r).await?;
+                settle_after_commit(store, now, &r, version + 1).await;
                 return Ok(answer);
             }
             // Another decision (or a copy of this request) committed first: read again; the
@@ -448,6 +458,24 @@ pub async fn decide(
     Err(ReferralError::Conflict(
         "concurrent changes kept winning; retry".into(),
     ))
+}
+
+/// The state a step's decision moves the referral to.
+fn decided(step: Step, decision: Decision) -> State {
+    match (step, decision) {
+        (Step::Patient, Decision::Accept) => State::PendingSpecialist,
+        (Step::Patient, Decision::Reject) => State::PatientRejected,
+        (Step::Specialist, Decision::Accept) => State::Accepted,
+        (Step::Specialist, Decision::Reject) => State::Rejected,
+    }
+}
+
+/// Settles a committed step's delivery marker. A failure here leaves the marker for a retry or
+/// the delivery worker: the step stands, and its answer is given.
+async fn settle_after_commit(store: &dyn Store, now: DateTime<Utc>, r: &Referral, version: u64) {
+    if let Err(e) = settle(store, now, r, version).await {
+        tracing::warn!(referral_id = %r.referral_id, error = %e, "referral delivery left to the worker");
+    }
 }
 
 /// Whether a path's referral id could be one at all (an id of [`Id`]'s shape); anything else

@@ -55,6 +55,7 @@
 //!
 //! Items and keys: `docs/dynamodb.md`, section "Referrals".
 
+pub mod delivery;
 pub mod flow;
 pub mod model;
 pub mod search;
