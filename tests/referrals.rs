@@ -1448,7 +1448,12 @@ async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) 
     assert_eq!((status, answer["state"].clone()), (200, json!("accepted")));
     assert_eq!(w.seen_by("pat_1").await, BTreeSet::new());
     assert_eq!(pending(&*w.store(), 10).await.unwrap(), vec![rid.clone()]);
-    assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 1);
+    // The marker's stream record, as the `referral-delivery` function gets it in AWS.
+    let record = json!({"Records": [{"eventID": "1", "eventName": "INSERT", "awsRegion": "local",
+        "dynamodb": {"Keys": {"pk": {"S": format!("REFERRAL#{rid}")}, "sk": {"S": "DELIVERY"}},
+                     "SequenceNumber": "7", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}}]});
+    let delivered = referral_delivery::handle(&w.deps, record).await.unwrap();
+    assert_eq!(delivered["batchItemFailures"], json!([]), "{delivered}");
     let sp = format!("{rid}.thread");
     let approved = seen(&[(&sp, msg(&rid, "approved"))]);
     assert_eq!(w.seen_by("pat_1").await, approved);
@@ -1486,6 +1491,15 @@ async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) 
         pending(&*w.store(), 10).await.unwrap(),
         Vec::<String>::new()
     );
+    assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 0);
+    // Crash before the first message, no retry: the sweep delivers.
+    let rid = w.create("pat_1", "prac_spec", None).await;
+    store.fail_nth_event.store(1, Ordering::SeqCst);
+    let (status, _) = w.decide(&specialist(), &rid, "specialist", "reject").await;
+    assert_eq!(status, 200);
+    assert_eq!(pending(&*w.store(), 10).await.unwrap(), vec![rid.clone()]);
+    assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 1);
+    assert_eq!(pending(&*w.store(), 10).await.unwrap(), Vec::<String>::new());
     // Another decision than the one taken is still refused.
     let reject = Some(json!({ "decision": "reject" }));
     assert_eq!(

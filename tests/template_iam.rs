@@ -221,6 +221,11 @@ const GRANTS: &[Grants] = &[
         ],
         ..grants("org-report-email-job")
     },
+    Grants {
+        table: REFERRAL_STEP,
+        indexes: &["gsi1"],
+        ..grants("referral-delivery")
+    },
 ];
 
 /// Every function's declared grants, rendered as the template's statements are, by package
@@ -281,17 +286,7 @@ fn declared(function: &str) -> &'static Grants {
 
 /// The wiring of a function crate by its package name.
 fn wiring_of(function: &str) -> Wiring {
-    match function {
-        "ingest-events" => ingest_events::WIRING,
-        "org-report-email-job" => org_report_email_job::WIRING,
-        other => {
-            api::functions::ALL
-                .iter()
-                .find(|f| f.name() == other)
-                .unwrap_or_else(|| panic!("{other} is not an HTTP function"))
-                .wiring
-        }
-    }
+    crate::support::wiring_of(function).unwrap_or_else(|| panic!("{function} has no WIRING"))
 }
 
 /// A statement's resource as the test writes it: `Table`, `Table/index/gsi1`,

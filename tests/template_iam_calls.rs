@@ -561,6 +561,18 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         .await
         .unwrap();
 
+    w.calls.serve("referral-delivery");
+    let delivery_deps = w.deps.wired_as(&referral_delivery::WIRING);
+    let marker = json!({"Records": [{"eventID": "1", "eventName": "INSERT", "awsRegion": "local",
+        "dynamodb": {"Keys": {"pk": {"S": "REFERRAL#iam-ref"}, "sk": {"S": "DELIVERY"}},
+                     "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}}]});
+    let answer = referral_delivery::handle(&delivery_deps, marker).await.unwrap();
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    let swept = referral_delivery::handle(&delivery_deps, json!({"source": "aws.scheduler"}))
+        .await
+        .unwrap();
+    assert_eq!(swept, json!({"settled": 0}));
+
     // Every function ran, and every call it made is one of its grants.
     let seen = w.calls.seen.lock().unwrap().clone();
     let declared = declared_grants();

@@ -12,6 +12,7 @@
 //! (`Deps::wired_as`), so
 //! the scenario tests of exports and downloads fail as well when a wiring loses its port.
 
+use crate::support::wiring_of;
 use api::routes::ROUTES;
 use domain::deps::Wiring;
 use serde_yaml::Value;
@@ -19,18 +20,6 @@ use std::path::{Path, PathBuf};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// The wiring of a function crate by its package name (`admin-feed`).
-fn wiring_of(function: &str) -> Option<Wiring> {
-    match function {
-        "ingest-events" => Some(ingest_events::WIRING),
-        "org-report-email-job" => Some(org_report_email_job::WIRING),
-        other => api::functions::ALL
-            .iter()
-            .find(|f| f.name() == other)
-            .map(|f| f.wiring),
-    }
 }
 
 /// The package names of the crates under `functions/` (the directory name, dashed).
@@ -48,7 +37,7 @@ fn function_crates() -> Vec<String> {
 #[test]
 fn every_function_main_builds_its_dependencies_from_its_wiring() {
     let crates = function_crates();
-    assert_eq!(crates.len(), 24, "{crates:?}");
+    assert_eq!(crates.len(), 25, "{crates:?}");
     for name in &crates {
         let wiring = wiring_of(name).unwrap_or_else(|| panic!("{name} has no WIRING here"));
         assert_eq!(

@@ -13,6 +13,20 @@ pub mod moto;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// The wiring of a function crate by its package name (`admin-feed`): the HTTP functions'
+/// from [`api::functions::ALL`], the event-driven ones' from their crates.
+pub fn wiring_of(function: &str) -> Option<domain::deps::Wiring> {
+    match function {
+        "ingest-events" => Some(ingest_events::WIRING),
+        "org-report-email-job" => Some(org_report_email_job::WIRING),
+        "referral-delivery" => Some(referral_delivery::WIRING),
+        other => api::functions::ALL
+            .iter()
+            .find(|f| f.name() == other)
+            .map(|f| f.wiring),
+    }
+}
+
 /// A name no other test of any run uses: `prefix`, the process id, a counter and the time.
 /// Lower-case letters, digits and `-` only (valid for buckets, tables and mail domains).
 pub fn unique(prefix: &str) -> String {
