@@ -84,12 +84,14 @@ impl DevKey {
     /// Refused: anything but three base64url JSON parts with `alg` HS256 ([`AuthError::Malformed`]),
     /// a signature not made with this key ([`AuthError::BadSignature`]), an `exp` that is missing
     /// or not an integer ([`AuthError::Claim`]), an `iss` or `aud` that is not exactly this key's
-    /// ([`AuthError::WrongAudience`]), and an `exp` at or before `now` ([`AuthError::Expired`]).
+    /// ([`AuthError::WrongAudience`]), an `exp` at or before `now` ([`AuthError::Expired`]), and
+    /// an `nbf` (not before) that is not an integer or is after `now` ([`AuthError::Claim`]).
     pub fn verify(&self, token: &str, now: i64) -> Result<HashMap<String, String>, AuthError> {
         let mut validation = Validation::new(Algorithm::HS256);
         // `exp` must be present and an integer (a claim of another type counts as missing, so a
         // mistyped `exp` cannot skip the check); its time is compared below with `now`, since
-        // the library's own check reads the system clock.
+        // the library's own check reads the system clock. `nbf` likewise (`validate_nbf`).
+        validation.validate_nbf = false;
         validation.required_spec_claims = HashSet::from(["exp".to_string()]);
         validation.validate_exp = false;
         validation.set_issuer(&[self.issuer.as_str()]);
@@ -119,6 +121,13 @@ impl DevKey {
         }
         if exp <= now {
             return Err(AuthError::Expired);
+        }
+        // Optional; when present, an integer no later than `now` (no leeway: local tokens are
+        // minted on the clock they are checked with).
+        if let Some(nbf) = claims.get("nbf") {
+            if nbf.as_i64().is_none_or(|nbf| nbf > now) {
+                return Err(AuthError::Claim("nbf"));
+            }
         }
         Ok(claims
             .into_iter()
@@ -300,6 +309,17 @@ mod tests {
             with(serde_json::json!({"exp": 1_500})),
             Err(AuthError::Expired)
         );
+        // Not before: honoured against `now`, up to and including it.
+        assert!(with(serde_json::json!({"nbf": 1_500})).is_ok());
+        assert!(with(serde_json::json!({"nbf": 1_000})).is_ok());
+        for bad in [
+            serde_json::json!({"nbf": 1_501}),
+            serde_json::json!({"nbf": 99_999_999_999_i64}),
+            serde_json::json!({"nbf": "1000"}),
+            serde_json::json!({"nbf": 1_000.5}),
+        ] {
+            assert_eq!(with(bad.clone()), Err(AuthError::Claim("nbf")), "{bad}");
+        }
         for wrong in [
             serde_json::json!({"iss": "someone-else"}),
             serde_json::json!({"iss": null}),
