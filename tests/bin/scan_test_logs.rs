@@ -164,10 +164,9 @@ fn scan_text(file: &Path, text: &str, needles: &Needles, findings: &mut Vec<Find
             found(n, format!("holds a value of kind {kind} (JSON-escaped)"));
             continue;
         }
-        let fields = &entry["fields"];
-        if fields["message"] == "request" {
+        if entry["message"] == "request" {
             counts.requests += 1;
-            if fields["request_id"].as_str().is_none_or(str::is_empty) {
+            if entry["request_id"].as_str().is_none_or(str::is_empty) {
                 found(n, "is a request line without a request_id".into());
             }
         }
@@ -264,12 +263,11 @@ mod tests {
         )
     }
 
-    const REQUEST: &str =
-        r#"{"level":"INFO","fields":{"message":"request","request_id":"r-1","status":200}}"#;
+    const REQUEST: &str = r#"{"timestamp":"2026-11-20T12:00:00.000Z","level":"INFO","message":"request","request_id":"r-1","status":200}"#;
 
     #[test]
     fn a_clean_file_counts_its_request_lines() {
-        let text = format!("{REQUEST}\n{{\"fields\":{{\"message\":\"report stored\"}}}}\n");
+        let text = format!("{REQUEST}\n{{\"message\":\"report stored\"}}\n");
         let (findings, counts) = run("a.jsonl", &text);
         assert_eq!(findings, vec![]);
         assert_eq!(
@@ -285,9 +283,9 @@ mod tests {
     fn needles_are_found_raw_and_escaped_and_named_by_kind_only() {
         let text = [
             REQUEST,
-            r#"{"fields":{"message":"x","q":"Ángela Müller"}}"#,
-            r#"{"fields":{"message":"x","q":"\u00c1ngela M\u00fcller"}}"#,
-            r#"{"fields":{"message":"to angela.muller@demo.example"}}"#,
+            r#"{"message":"x","q":"Ángela Müller"}"#,
+            r#"{"message":"x","q":"\u00c1ngela M\u00fcller"}"#,
+            r#"{"message":"to angela.muller@demo.example"}"#,
         ]
         .join("\n");
         let (findings, _) = run("a.jsonl", &text);
@@ -304,8 +302,8 @@ mod tests {
     #[test]
     fn text_lines_and_requests_without_ids_are_findings() {
         let text = [
-            r#"{"fields":{"message":"request","status":200}}"#,
-            r#"{"fields":{"message":"request","request_id":""}}"#,
+            r#"{"message":"request","status":200}"#,
+            r#"{"message":"request","request_id":""}"#,
             "thread 'main' panicked at src/main.rs:1:1",
             "[1,2]",
             "  practitioner     eyJ0b2tlbi",
@@ -352,7 +350,7 @@ mod tests {
         let empty = dir.join("empty.jsonl");
         std::fs::write(&empty, "").unwrap();
         let quiet = dir.join("quiet.jsonl");
-        std::fs::write(&quiet, "{\"fields\":{\"message\":\"started\"}}\n").unwrap();
+        std::fs::write(&quiet, "{\"message\":\"started\"}\n").unwrap();
         let missing = dir.join("missing.jsonl");
         let (findings, counts) = scan(&[empty, quiet, missing], &needles());
         std::fs::remove_dir_all(&dir).unwrap();
@@ -398,7 +396,7 @@ mod tests {
         assert_eq!(all.find("Quick and helpful."), Some("comment"));
         assert_eq!(all.find("REFNOTE-LEAK-33"), Some("referral note"));
         assert_eq!(
-            all.find(r#"{"fields":{"message":"request","request_id":"r-1"}}"#),
+            all.find(r#"{"message":"request","request_id":"r-1"}"#),
             None
         );
     }

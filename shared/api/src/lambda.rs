@@ -119,6 +119,14 @@ mod tests {
         if req.path_param("thing_id") == Some("boom") {
             panic!("a handler bug");
         }
+        if req.path_param("thing_id") == Some("forbidden") {
+            return Err(crate::http::Problem::new(
+                403,
+                "forbidden",
+                "Forbidden",
+                "the role org_admin may not call this route",
+            ));
+        }
         let mut resp = ApiResponse::json(
             201,
             &json!({
@@ -210,9 +218,14 @@ mod tests {
     /// Runs one API Gateway event through the guard, `lambda_http` and the Router; the
     /// payload 2.0 response as API Gateway reads it.
     async fn invoke(event: &str) -> Value {
+        invoke_as(event, lambda_http::Context::default()).await
+    }
+
+    /// [`invoke`] with this Lambda context.
+    async fn invoke_as(event: &str, context: lambda_http::Context) -> Value {
         let payload: LambdaRequest = serde_json::from_str(event).unwrap();
         let mut adapter = adapter(&ECHO, deps());
-        let event = LambdaEvent::new(payload, lambda_http::Context::default());
+        let event = LambdaEvent::new(payload, context);
         let resp = adapter.call(drop_unreadable_body(event)).await.unwrap();
         serde_json::to_value(&resp).unwrap()
     }
@@ -314,6 +327,92 @@ mod tests {
             assert_eq!(v["headers"]["content-type"], "application/problem+json");
             assert_eq!(body(&v)["status"], 500);
         }
+    }
+
+    /// Every line of an invocation carries Lambda's request id, the X-Ray trace id and the
+    /// cold-start mark (from the runtime's invocation span) and API Gateway's request id; a 403
+    /// writes a denial line with the reason; each request writes its metric document.
+    #[tokio::test]
+    async fn lines_carry_the_invocation_s_ids_and_denials_their_reason() {
+        use tracing::Instrument;
+        let buffer = domain::telemetry::LogBuffer::default();
+        let _guard = domain::telemetry::capture(buffer.clone());
+        for (lambda_id, thing) in [("lambda-1", "t 1"), ("lambda-2", "forbidden")] {
+            let mut context = lambda_http::Context::default();
+            context.request_id = lambda_id.into();
+            context.xray_trace_id = Some(format!("Root=1-{lambda_id}"));
+            let span = lambda_http::lambda_runtime::layers::trace::request_span(&context);
+            let event = FIXTURE.replace("t 1", thing).replace("t%201", thing);
+            invoke_as(&event, context).instrument(span).await;
+        }
+        let lines: Vec<Value> = buffer
+            .text()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|l: &Value| l.get("message").is_some())
+            .map(|mut l| {
+                l.as_object_mut().unwrap().remove("timestamp").unwrap();
+                if let Some(latency) = l.get_mut("latency_ms") {
+                    assert!(latency.is_u64(), "{latency}");
+                    *latency = json!(0);
+                }
+                l
+            })
+            .collect();
+        let ids = |n: u32| {
+            json!({
+                "lambda_request_id": format!("lambda-{n}"),
+                "trace_id": format!("Root=1-lambda-{n}"),
+                "cold_start": n == 1,
+                "request_id": "req-42",
+            })
+        };
+        let with = |ids: Value, rest: Value| {
+            let mut line = ids;
+            for (k, v) in rest.as_object().unwrap() {
+                line[k] = v.clone();
+            }
+            line
+        };
+        let route = "/orgs/{org_id}/things/{thing_id}";
+        assert_eq!(
+            lines,
+            vec![
+                with(
+                    ids(1),
+                    json!({"level": "INFO", "message": "request", "function": "echo",
+                        "method": "POST", "route": route, "role": "org_admin", "status": 201,
+                        "latency_ms": 0})
+                ),
+                with(
+                    ids(2),
+                    json!({"level": "WARN", "message": "request denied", "function": "echo",
+                        "method": "POST", "route": route, "status": 403,
+                        "reason": "the role org_admin may not call this route"})
+                ),
+                with(
+                    ids(2),
+                    json!({"level": "INFO", "message": "request", "function": "echo",
+                        "method": "POST", "route": route, "role": "org_admin", "status": 403,
+                        "latency_ms": 0})
+                ),
+            ]
+        );
+        // Level, message and the ids first, in that order.
+        let text = buffer.text();
+        let first = text.lines().next().unwrap();
+        let at = |key: &str| first.find(&format!("\"{key}\":")).unwrap();
+        assert!(at("timestamp") < at("level") && at("level") < at("message"));
+        assert!(at("message") < at("lambda_request_id") && at("trace_id") < at("request_id"));
+        let documents: Vec<Value> = text
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|l| l.get("_aws").is_some())
+            .collect();
+        assert_eq!(documents.len(), 2, "{text}");
+        assert_eq!(documents[1]["route"], format!("POST {route}"));
+        assert_eq!(documents[1]["Requests"], 1);
+        assert_eq!(documents[1]["Errors"], 0);
     }
 
     /// Unknown paths and methods are problems too.

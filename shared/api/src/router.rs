@@ -2,8 +2,14 @@
 //! same layers wherever it runs (a function's Lambda serves its own endpoints, the local
 //! server all of them):
 //!
-//! - a request id on every request ([`Edge::request_id`]: API Gateway's in AWS), and one access
-//!   log line per request (route, function, method, role, status, latency; never a body);
+//! - a request id on every request ([`Edge::request_id`]: API Gateway's in AWS), on every line
+//!   logged while it is served (a `request` span), and one access log line per request (route,
+//!   function, method, role, status, latency; never a body);
+//! - one more line for every 401 and 403, `request denied`, with the reason (never token
+//!   content);
+//! - one metric document per request (`domain::telemetry::emit_metrics`): `Requests`,
+//!   `Latency` and `Errors` (5xx) by `route` (`METHOD /path/{param}`, `unmatched` for a path no
+//!   route has);
 //! - a body limit of [`MAX_BODY_BYTES`] (413 problem);
 //! - problem+json for a path no route has (404) and a method its route does not take (405);
 //! - a handler's panic as an opaque 500 problem, logged with `panic = true`.
@@ -24,10 +30,12 @@ use axum::routing::{on, MethodFilter};
 use axum::Router;
 use domain::auth::{AuthError, Principal};
 use domain::deps::Deps;
+use domain::telemetry::Metric;
 use std::sync::Arc;
 use std::time::Instant;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
+use tracing::Instrument;
 
 /// What stands in front of the functions: API Gateway in AWS, the local server locally.
 pub trait Edge: Send + Sync + 'static {
@@ -57,6 +65,12 @@ struct Served {
     function: &'static str,
     role: &'static str,
 }
+
+/// Why a request was answered 401 or 403, for the denial line (a response extension): the
+/// edge's refusal of its credentials, or the detail of the handler's problem (ids and roles
+/// at most, never a token or a submitted value).
+#[derive(Debug, Clone)]
+struct Denied(String);
 
 /// The Router of `functions`' endpoints, each function's handler getting `deps` as its Lambda
 /// gets them ([`Deps::wired_as`]: the ports it is built without answer `NotWired`).
@@ -112,7 +126,9 @@ async fn serve(
             Err(e) => {
                 let mut p = Problem::unauthorized();
                 p.detail = e.to_string();
-                return served(name, "-", problem(p));
+                let mut resp = served(name, "-", problem(p));
+                resp.extensions_mut().insert(Denied(e.to_string()));
+                return resp;
             }
         }
     };
@@ -160,7 +176,15 @@ async fn serve(
         Ok(answer) => answer,
         Err(p) => p.into_response(),
     };
-    served(name, role, into_response(answer, name))
+    let denied = matches!(answer.status, 401 | 403).then(|| {
+        let detail = serde_json::from_slice::<Problem>(&answer.body).map(|p| p.detail);
+        Denied(detail.unwrap_or_else(|_| "refused by the handler".into()))
+    });
+    let mut resp = served(name, role, into_response(answer, name));
+    if let Some(denied) = denied {
+        resp.extensions_mut().insert(denied);
+    }
+    resp
 }
 
 fn served(function: &'static str, role: &'static str, mut resp: Response) -> Response {
@@ -200,36 +224,69 @@ fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     problem(Problem::internal())
 }
 
-/// The outermost layer: gives the request its id and writes the access log line.
+/// The outermost layer: gives the request its id and its span, writes the access log line
+/// (and the denial line of a 401 or 403) and the request's metrics.
 async fn access(State(edge): State<Arc<dyn Edge>>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let (mut parts, body) = req.into_parts();
     let request_id = edge.request_id(&parts);
-    parts.extensions.insert(RequestId(request_id.clone()));
+    // At the highest level, so that the span (and the id on every line in it) is there
+    // whenever a line is written at all.
+    let span = tracing::error_span!("request", request_id = %request_id);
+    parts.extensions.insert(RequestId(request_id));
     let method: Method = parts.method.clone();
     let route = parts.extensions.get::<MatchedPath>().cloned();
-    // A request the edge could not carry whole is answered before the method is looked at.
-    let mut resp = match edge.refused(&parts) {
-        Some(p) => problem(p),
-        None => next.run(Request::from_parts(parts, body)).await,
-    };
-    // The body limit answers before any handler, in plain text.
-    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && resp.headers().get(CONTENT_TYPE).map(|v| v.as_bytes())
-            != Some(b"application/problem+json")
-    {
-        resp = problem(Problem::too_large(MAX_BODY_BYTES));
+    async move {
+        // A request the edge could not carry whole is answered before the method is looked at.
+        let mut resp = match edge.refused(&parts) {
+            Some(p) => problem(p),
+            None => next.run(Request::from_parts(parts, body)).await,
+        };
+        // The body limit answers before any handler, in plain text.
+        if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
+            && resp.headers().get(CONTENT_TYPE).map(|v| v.as_bytes())
+                != Some(b"application/problem+json")
+        {
+            resp = problem(Problem::too_large(MAX_BODY_BYTES));
+        }
+        let served = resp.extensions().get::<Served>().copied();
+        let function = served.map_or("-", |s| s.function);
+        let route_path = route.as_ref().map_or("-", |r| r.as_str());
+        let status = resp.status().as_u16();
+        let latency = started.elapsed();
+        if let Some(Denied(reason)) = resp.extensions().get::<Denied>() {
+            tracing::warn!(
+                function,
+                method = %method,
+                route = route_path,
+                status,
+                reason = reason.as_str(),
+                "request denied"
+            );
+        }
+        tracing::info!(
+            function,
+            method = %method,
+            route = route_path,
+            role = served.map_or("-", |s| s.role),
+            status,
+            latency_ms = latency.as_millis() as u64,
+            "request"
+        );
+        let route_key = match &route {
+            Some(r) => format!("{method} {}", r.as_str()),
+            None => "unmatched".to_string(),
+        };
+        domain::telemetry::emit_metrics(
+            &[("route", &route_key)],
+            &[
+                Metric::count("Requests", 1),
+                Metric::millis("Latency", latency),
+                Metric::count("Errors", u64::from(status >= 500)),
+            ],
+        );
+        resp
     }
-    let served = resp.extensions().get::<Served>().copied();
-    tracing::info!(
-        function = served.map_or("-", |s| s.function),
-        request_id = %request_id,
-        method = %method,
-        route = route.as_ref().map_or("-", |r| r.as_str()),
-        role = served.map_or("-", |s| s.role),
-        status = resp.status().as_u16(),
-        latency_ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    resp
+    .instrument(span)
+    .await
 }

@@ -33,6 +33,7 @@ pub async fn serve_tab<T: Tab>(
             items_read = link.read,
             "admin export"
         );
+        domain::telemetry::exported("admin_csv", tab.name(), link.rows, link.bytes);
         Ok(ApiResponse::json(200, &link).with_header("x-items-read", link.read.to_string()))
     } else {
         let page = tab::list_page(tab, &*deps.store, params).await?;

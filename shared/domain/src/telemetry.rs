@@ -1,17 +1,56 @@
-//! Logs: structured JSON lines on stdout (CloudWatch in AWS), filtered by `RUST_LOG`.
+//! Logs and metrics: one line per event on stdout (CloudWatch Logs in AWS), the same in the
+//! local server and in tests.
+//!
+//! A log line is one flat JSON object: `timestamp`, `level`, `message`, then the fields of the
+//! spans the event is in (outermost first), then the event's own fields. Under Lambda the
+//! runtime's invocation span (`lambda_runtime`'s `"Lambda runtime invoke"`) gives
+//! `lambda_request_id` and `trace_id` (its `requestId` and `xrayTraceId`), and [`ColdStart`]
+//! adds `cold_start`; the API's Router adds `request_id` (API Gateway's, `local-N` locally)
+//! and its access line `function`, `method`, `route`, `role`, `status`, `latency_ms`.
+//!
+//! Lambda's logging controls are honoured as `lambda_runtime::tracing::init_default_subscriber`
+//! reads them: `AWS_LAMBDA_LOG_LEVEL` before `RUST_LOG` ([`log_filter`]), and
+//! `AWS_LAMBDA_LOG_FORMAT` `Text` for tracing's plain text lines ([`LogFormat`]). That
+//! function itself is not used: it parses `RUST_LOG` with `EnvFilter` (root Cargo.toml) and
+//! writes tracing's JSON, which nests the fields under `fields`.
+//!
+//! Metrics are CloudWatch Embedded Metric Format documents ([`emit_metrics`]), one JSON line
+//! each, written through the same pipeline at every log level.
 //!
 //! What may be logged (SPEC Q3): ids, routes, statuses, counts, durations, error kinds.
 //! Never message text or ciphertext, names, emails or comments: handlers log ids only, and
 //! problems sent to callers never echo submitted values.
 
+use serde_json::Value;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Event, Subscriber};
 use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::fmt::format::{self, FormatEvent, FormatFields, JsonFields};
+use tracing_subscriber::fmt::{FmtContext, FormattedFields};
+use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::Layer;
+
+/// The target of metric events: each is written as its document alone, whatever the level
+/// settings ([`emit_metrics`]).
+pub const METRICS_TARGET: &str = "emf";
+
+/// The name of `lambda_runtime`'s span around each invocation (`layers::trace::request_span`).
+pub const LAMBDA_SPAN: &str = "Lambda runtime invoke";
+
+/// The target of that span, enabled at every level setting so that every line of an
+/// invocation carries its ids.
+const LAMBDA_SPAN_TARGET: &str = "lambda_runtime::layers::trace";
+
+/// The CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is not set.
+pub const DEFAULT_METRICS_NAMESPACE: &str = "Telehealth";
 
 static INIT: Once = Once::new();
 
@@ -30,26 +69,80 @@ fn file_filter() -> Targets {
         .with_target("local_server", LevelFilter::DEBUG)
 }
 
-/// The filter of [`init_logging`]: `RUST_LOG` when it is set and parses, else `info`.
+/// The filter of [`init_logging`]: the level `AWS_LAMBDA_LOG_LEVEL` names when it is set (`TRACE`,
+/// `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`, any case; Lambda's application log level), else
+/// `RUST_LOG` when it is set and parses, else `info`. Metric documents and the ids of
+/// Lambda's invocation span pass whatever the level.
 ///
 /// `Targets`, not `EnvFilter`: `RUST_LOG` here is a list of `level` and `target=level`
 /// directives, which `Targets` reads without the regex engine `EnvFilter` links into every
 /// binary (root Cargo.toml). Span and field directives (`target[span{field=value}]=level`) are
 /// not supported. A `RUST_LOG` that does not parse (e.g. `info,domain=loud`) falls back to
-/// `info`, as it did with `EnvFilter`.
-pub fn log_filter(rust_log: Option<&str>) -> Targets {
-    rust_log
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+/// `info`, as it did with `EnvFilter`; so does an `AWS_LAMBDA_LOG_LEVEL` that names no level.
+pub fn log_filter(lambda_log_level: Option<&str>, rust_log: Option<&str>) -> Targets {
+    let lambda = lambda_log_level.map(str::trim).filter(|v| !v.is_empty());
+    let targets = match lambda {
+        Some(level) => Targets::new().with_default(lambda_level(level)),
+        None => rust_log
+            .filter(|v| !v.trim().is_empty())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO)),
+    };
+    targets
+        .with_target(METRICS_TARGET, LevelFilter::INFO)
+        .with_target(LAMBDA_SPAN_TARGET, LevelFilter::INFO)
 }
 
-/// Installs the JSON subscriber once per process, on stdout, filtered by [`log_filter`].
+/// Lambda's application log level as a tracing level (`FATAL` is `ERROR`: tracing has no
+/// higher level).
+fn lambda_level(level: &str) -> LevelFilter {
+    if level.eq_ignore_ascii_case("fatal") {
+        return LevelFilter::ERROR;
+    }
+    level.parse().unwrap_or(LevelFilter::INFO)
+}
+
+/// The shape of the lines: `AWS_LAMBDA_LOG_FORMAT` `Text` (any case) for tracing's plain text,
+/// anything else (unset, `JSON`) for flat JSON. Metric documents are JSON in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+impl LogFormat {
+    pub fn from_env(aws_lambda_log_format: Option<&str>) -> LogFormat {
+        match aws_lambda_log_format {
+            Some(f) if f.trim().eq_ignore_ascii_case("text") => LogFormat::Text,
+            _ => LogFormat::Json,
+        }
+    }
+}
+
+/// Installs the subscriber once per process, on stdout: [`LogFormat`] and [`log_filter`] from
+/// the environment.
 pub fn init_logging() {
     INIT.call_once(|| {
-        let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
+        let var = |name: &str| std::env::var(name).ok();
+        let filter = log_filter(
+            var("AWS_LAMBDA_LOG_LEVEL").as_deref(),
+            var("RUST_LOG").as_deref(),
+        );
+        let format = LogFormat::from_env(var("AWS_LAMBDA_LOG_FORMAT").as_deref());
+        let json = (format == LogFormat::Json)
+            .then(|| json_layer(std::io::stdout).with_filter(filter.clone()));
+        let text = (format == LogFormat::Text).then(|| {
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_target(false)
+                .event_format(MetricsRaw(format::Format::default().with_target(false)))
+                .with_writer(std::io::stdout)
+                .with_filter(filter)
+        });
         let _ = tracing_subscriber::registry()
-            .with(json_layer(std::io::stdout).with_filter(filter))
+            .with(ColdStart::default())
+            .with(json)
+            .with(text)
             .try_init();
     });
 }
@@ -86,6 +179,7 @@ impl std::io::Write for LogBuffer {
 /// does not take its logs out of the process-wide one.
 pub fn capture(buffer: LogBuffer) -> tracing::subscriber::DefaultGuard {
     let subscriber = tracing_subscriber::registry()
+        .with(ColdStart::default())
         .with(
             json_layer(move || buffer.clone())
                 .with_filter(tracing_subscriber::filter::LevelFilter::DEBUG),
@@ -110,21 +204,337 @@ pub fn log_to_file(path: &Path) -> std::io::Result<()> {
     if FILE_SINK.set(Mutex::new(file)).is_err() {
         return Err(std::io::Error::other("the log file is already set"));
     }
-    tracing::subscriber::set_global_default(tracing_subscriber::registry().with(file_layer()))
-        .map_err(std::io::Error::other)
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::registry()
+            .with(ColdStart::default())
+            .with(file_layer()),
+    )
+    .map_err(std::io::Error::other)
 }
 
-/// The JSON format every subscriber here shares.
+/// The flat JSON format every subscriber here shares ([`FlatJson`]).
 fn json_layer<S, W>(writer: W) -> impl Layer<S>
 where
     S: tracing::Subscriber + for<'a> LookupSpan<'a>,
     W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
 {
     tracing_subscriber::fmt::layer()
-        .json()
-        .with_current_span(false)
-        .with_target(false)
+        .fmt_fields(JsonFields::new())
+        .event_format(FlatJson)
         .with_writer(writer)
+}
+
+/// Marks each of `lambda_runtime`'s invocation spans with whether it is the first of the
+/// process (a cold start). One per subscriber, so each test's [`capture`] starts cold.
+#[derive(Default)]
+pub struct ColdStart {
+    invoked: AtomicBool,
+}
+
+/// The mark [`ColdStart`] leaves in an invocation span's extensions.
+struct Cold(bool);
+
+impl<S> Layer<S> for ColdStart
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        if attrs.metadata().name() != LAMBDA_SPAN {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            let cold = !self.invoked.swap(true, Ordering::Relaxed);
+            span.extensions_mut().insert(Cold(cold));
+        }
+    }
+}
+
+/// One flat JSON object per event (the module's header); a metric event as its document.
+struct FlatJson;
+
+impl<S> FormatEvent<S, JsonFields> for FlatJson
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, JsonFields>,
+        mut writer: format::Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        if let Some(document) = metric_document(event) {
+            return writeln!(writer, "{document}");
+        }
+        let mut line = Line::default();
+        line.set("timestamp", Value::String(timestamp()));
+        line.set("level", Value::String(event.metadata().level().to_string()));
+        line.set("message", Value::String(String::new()));
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                let extensions = span.extensions();
+                let lambda = span.name() == LAMBDA_SPAN;
+                if let Some(fields) = extensions.get::<FormattedFields<JsonFields>>() {
+                    if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(fields) {
+                        for (name, value) in fields {
+                            let name = match (lambda, name.as_str()) {
+                                (true, "requestId") => "lambda_request_id".to_string(),
+                                (true, "xrayTraceId") => "trace_id".to_string(),
+                                (true, "tenantId") => "tenant_id".to_string(),
+                                _ => name,
+                            };
+                            line.set(&name, value);
+                        }
+                    }
+                }
+                if let Some(Cold(cold)) = extensions.get::<Cold>() {
+                    line.set("cold_start", Value::Bool(*cold));
+                }
+            }
+        }
+        event.record(&mut line);
+        let mut text = String::with_capacity(256);
+        text.push('{');
+        for (i, (name, value)) in line.0.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            let _ = write!(text, "{}:{}", Value::String(name.clone()), value);
+        }
+        text.push('}');
+        writeln!(writer, "{text}")
+    }
+}
+
+/// A text format that writes metric events as their documents (CloudWatch reads them only
+/// as JSON lines) and every other event as `F` does.
+struct MetricsRaw<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for MetricsRaw<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: format::Writer<'_>,
+        event: &Event<'_>,
+    ) -> std::fmt::Result {
+        match metric_document(event) {
+            Some(document) => writeln!(writer, "{document}"),
+            None => self.0.format_event(ctx, writer, event),
+        }
+    }
+}
+
+/// The document of a metric event ([`emit_metrics`]), or `None` for any other event.
+fn metric_document(event: &Event<'_>) -> Option<String> {
+    if event.metadata().target() != METRICS_TARGET {
+        return None;
+    }
+    let mut line = Line::default();
+    event.record(&mut line);
+    line.0.into_iter().find_map(|(name, value)| match value {
+        Value::String(document) if name == "emf" => Some(document),
+        _ => None,
+    })
+}
+
+/// `2026-11-20T12:00:00.123Z`: UTC, milliseconds.
+fn timestamp() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The fields of one line in order; a name set again keeps its place and takes the new value.
+#[derive(Default)]
+struct Line(Vec<(String, Value)>);
+
+impl Line {
+    fn set(&mut self, name: &str, value: Value) {
+        match self.0.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.0.push((name.to_string(), value)),
+        }
+    }
+}
+
+impl Visit for Line {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.set(field.name(), Value::String(value.to_string()));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.set(field.name(), Value::Bool(value));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.set(field.name(), Value::from(value));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.set(field.name(), Value::from(value));
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.set(field.name(), Value::from(value));
+    }
+
+    fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
+        self.set(field.name(), Value::String(value.to_string()));
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.set(field.name(), Value::String(format!("{value:?}")));
+    }
+}
+
+/// The unit of a metric, as CloudWatch names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    Milliseconds,
+    Bytes,
+}
+
+impl Unit {
+    fn as_str(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Milliseconds => "Milliseconds",
+            Unit::Bytes => "Bytes",
+        }
+    }
+}
+
+/// One value of a metric document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Metric {
+    pub name: &'static str,
+    pub unit: Unit,
+    pub value: Value,
+}
+
+impl Metric {
+    pub fn count(name: &'static str, n: u64) -> Metric {
+        Metric {
+            name,
+            unit: Unit::Count,
+            value: Value::from(n),
+        }
+    }
+
+    pub fn bytes(name: &'static str, n: u64) -> Metric {
+        Metric {
+            name,
+            unit: Unit::Bytes,
+            value: Value::from(n),
+        }
+    }
+
+    /// A duration in whole milliseconds.
+    pub fn millis(name: &'static str, d: std::time::Duration) -> Metric {
+        Metric {
+            name,
+            unit: Unit::Milliseconds,
+            value: Value::from(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        }
+    }
+}
+
+/// The CloudWatch namespace of every metric: `METRICS_NAMESPACE`, or
+/// [`DEFAULT_METRICS_NAMESPACE`] when it is unset or empty.
+pub fn metrics_namespace() -> &'static str {
+    static NAMESPACE: OnceLock<String> = OnceLock::new();
+    NAMESPACE.get_or_init(|| {
+        std::env::var("METRICS_NAMESPACE")
+            .ok()
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_METRICS_NAMESPACE.to_string())
+    })
+}
+
+/// Writes `metrics` with `dimensions` as one Embedded Metric Format document (see
+/// [`metric_document_json`]). Written at any level setting: metrics do not depend on how much
+/// is logged, and the document has no `level` for Lambda's log-level filter to drop it by.
+///
+/// A document of its own per measurement rather than the `metrics` facade with a recorder
+/// flushed per invocation (`metrics_cloudwatch_embedded`): the local server has no
+/// invocation to flush at, a document per request, export, job or batch is what CloudWatch
+/// aggregates anyway, and the documents go through the log pipeline, so a test captures them
+/// with the lines.
+pub fn emit_metrics(dimensions: &[(&'static str, &str)], metrics: &[Metric]) {
+    let timestamp = chrono::Utc::now().timestamp_millis();
+    let document = metric_document_json(metrics_namespace(), timestamp, dimensions, metrics);
+    tracing::info!(target: METRICS_TARGET, emf = document.as_str());
+}
+
+/// The metrics of one export: `RowsExported` and `BytesExported` by `channel` (`admin_csv`,
+/// `report_download`, `report_email`) and `export` (the tab or the report type).
+pub fn exported(channel: &'static str, export: &str, rows: u64, bytes: u64) {
+    emit_metrics(
+        &[("channel", channel), ("export", export)],
+        &[
+            Metric::count("RowsExported", rows),
+            Metric::bytes("BytesExported", bytes),
+        ],
+    );
+}
+
+/// The metric of one finished job run: `JobDuration` by `job` and `outcome`.
+pub fn job_finished(job: &'static str, outcome: &'static str, took: std::time::Duration) {
+    emit_metrics(
+        &[("job", job), ("outcome", outcome)],
+        &[Metric::millis("JobDuration", took)],
+    );
+}
+
+/// The metrics of one ingested batch: `EventsAccepted`, `EventsRefused`, `EventsDuplicate`,
+/// without dimensions (HTTP and EventBridge ingest alike).
+pub fn ingested(accepted: u64, refused: u64, duplicate: u64) {
+    emit_metrics(
+        &[],
+        &[
+            Metric::count("EventsAccepted", accepted),
+            Metric::count("EventsRefused", refused),
+            Metric::count("EventsDuplicate", duplicate),
+        ],
+    );
+}
+
+/// The Embedded Metric Format document: `_aws` (`Timestamp` in milliseconds since the epoch,
+/// one `CloudWatchMetrics` directive: `Namespace`, one dimension set of `dimensions`' names,
+/// each metric's `Name` and `Unit`), then each dimension's and each metric's value as a member
+/// of the root. With no dimensions the set is empty (`[[]]`): the metrics are published
+/// without dimensions.
+pub fn metric_document_json(
+    namespace: &str,
+    timestamp_ms: i64,
+    dimensions: &[(&'static str, &str)],
+    metrics: &[Metric],
+) -> String {
+    let mut root = serde_json::Map::new();
+    root.insert(
+        "_aws".into(),
+        serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [dimensions.iter().map(|(name, _)| *name).collect::<Vec<_>>()],
+                "Metrics": metrics
+                    .iter()
+                    .map(|m| serde_json::json!({"Name": m.name, "Unit": m.unit.as_str()}))
+                    .collect::<Vec<_>>(),
+            }],
+        }),
+    );
+    for (name, value) in dimensions {
+        root.insert((*name).to_string(), Value::String((*value).to_string()));
+    }
+    for m in metrics {
+        root.insert(m.name.to_string(), m.value.clone());
+    }
+    Value::Object(root).to_string()
 }
 
 /// The layer writing into [`FILE_SINK`], when [`log_to_file`] set it.
@@ -159,7 +569,7 @@ mod tests {
 
     #[test]
     fn rust_log_directives_set_the_levels() {
-        let f = log_filter(Some("warn,domain=debug,domain::export=trace"));
+        let f = log_filter(None, Some("warn,domain=debug,domain::export=trace"));
         assert!(f.would_enable("domain::deps", &Level::DEBUG));
         assert!(!f.would_enable("domain::deps", &Level::TRACE));
         assert!(f.would_enable("domain::export::xlsx", &Level::TRACE));
@@ -170,10 +580,187 @@ mod tests {
     #[test]
     fn unset_empty_or_unparsable_rust_log_means_info() {
         for rust_log in [None, Some(""), Some("  "), Some("info,domain=loud")] {
-            let f = log_filter(rust_log);
+            let f = log_filter(None, rust_log);
             assert!(f.would_enable("domain", &Level::INFO), "{rust_log:?}");
             assert!(!f.would_enable("domain", &Level::DEBUG), "{rust_log:?}");
         }
+    }
+
+    #[test]
+    fn lambda_s_log_level_comes_before_rust_log() {
+        let f = log_filter(Some("WARN"), Some("debug"));
+        assert!(f.would_enable("domain", &Level::WARN));
+        assert!(!f.would_enable("domain", &Level::INFO));
+        let f = log_filter(Some("debug"), None);
+        assert!(f.would_enable("hyper", &Level::DEBUG));
+        assert!(!f.would_enable("hyper", &Level::TRACE));
+        let f = log_filter(Some("FATAL"), Some("trace"));
+        assert!(f.would_enable("domain", &Level::ERROR));
+        assert!(!f.would_enable("domain", &Level::WARN));
+        // Unset or empty: RUST_LOG decides; naming no level: info.
+        assert!(log_filter(Some(""), Some("debug")).would_enable("domain", &Level::DEBUG));
+        let f = log_filter(Some("LOUD"), Some("debug"));
+        assert!(f.would_enable("domain", &Level::INFO));
+        assert!(!f.would_enable("domain", &Level::DEBUG));
+    }
+
+    #[test]
+    fn metrics_and_the_invocation_span_pass_every_level() {
+        for f in [
+            log_filter(Some("ERROR"), None),
+            log_filter(None, Some("error")),
+            log_filter(None, Some("off")),
+        ] {
+            assert!(f.would_enable(METRICS_TARGET, &Level::INFO));
+            assert!(f.would_enable(LAMBDA_SPAN_TARGET, &Level::INFO));
+            assert!(!f.would_enable("domain", &Level::WARN));
+        }
+    }
+
+    #[test]
+    fn lambda_s_log_format_text_is_text_and_anything_else_json() {
+        assert_eq!(LogFormat::from_env(Some("Text")), LogFormat::Text);
+        assert_eq!(LogFormat::from_env(Some("TEXT")), LogFormat::Text);
+        assert_eq!(LogFormat::from_env(Some("JSON")), LogFormat::Json);
+        assert_eq!(LogFormat::from_env(None), LogFormat::Json);
+    }
+
+    fn lines(buffer: &LogBuffer) -> Vec<Value> {
+        buffer
+            .text()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect()
+    }
+
+    /// Fields flat, in order: timestamp, level, message, the spans' (the invocation's renamed,
+    /// with the cold-start mark), the event's.
+    #[test]
+    fn lines_are_flat_json_with_the_invocation_s_ids() {
+        let buffer = LogBuffer::default();
+        let _guard = capture(buffer.clone());
+        for (request, trace) in [("lambda-1", "Root=1-a"), ("lambda-2", "Root=1-b")] {
+            let invocation = tracing::info_span!(
+                target: "lambda_runtime::layers::trace",
+                "Lambda runtime invoke",
+                requestId = request,
+                xrayTraceId = trace
+            );
+            let _in = invocation.enter();
+            let request_span = tracing::error_span!("request", request_id = "api-1");
+            let _in_request = request_span.enter();
+            tracing::warn!(status = 403_u16, reason = %"no", ok = false, "request denied");
+        }
+        tracing::info!(rows = 3_u64, "outside");
+        let text = buffer.text();
+        let first = text.lines().next().expect("a line");
+        let keys: Vec<&str> = [
+            "timestamp",
+            "level",
+            "message",
+            "lambda_request_id",
+            "trace_id",
+        ]
+        .into_iter()
+        .collect();
+        let mut at = 0;
+        for key in keys {
+            let found = first[at..].find(&format!("\"{key}\"")).expect(key);
+            at += found;
+        }
+        let lines = lines(&buffer);
+        assert_eq!(lines.len(), 3, "{text}");
+        for line in &lines {
+            let stamp = line["timestamp"].as_str().expect("timestamp");
+            assert!(
+                chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+                "{stamp}"
+            );
+        }
+        let without_time = |v: &Value| {
+            let mut v = v.clone();
+            v.as_object_mut().expect("object").remove("timestamp");
+            v
+        };
+        assert_eq!(
+            without_time(&lines[0]),
+            serde_json::json!({
+                "level": "WARN", "message": "request denied",
+                "lambda_request_id": "lambda-1", "trace_id": "Root=1-a", "cold_start": true,
+                "request_id": "api-1", "status": 403, "reason": "no", "ok": false,
+            })
+        );
+        assert_eq!(lines[1]["lambda_request_id"], "lambda-2");
+        assert_eq!(lines[1]["cold_start"], false);
+        assert_eq!(
+            without_time(&lines[2]),
+            serde_json::json!({"level": "INFO", "message": "outside", "rows": 3})
+        );
+    }
+
+    #[test]
+    fn metric_documents_are_written_alone() {
+        let buffer = LogBuffer::default();
+        let _guard = capture(buffer.clone());
+        let span = tracing::error_span!("request", request_id = "api-1");
+        let _in = span.enter();
+        emit_metrics(
+            &[("route", "GET /health")],
+            &[
+                Metric::count("Requests", 1),
+                Metric::millis("Latency", std::time::Duration::from_micros(2_600)),
+                Metric::bytes("BytesExported", 10),
+            ],
+        );
+        let mut lines = lines(&buffer);
+        assert_eq!(lines.len(), 1);
+        let stamp = lines[0]["_aws"]["Timestamp"].take();
+        assert!(
+            stamp.as_i64().is_some_and(|t| t > 1_700_000_000_000),
+            "{stamp}"
+        );
+        assert_eq!(
+            lines[0],
+            serde_json::json!({
+                "_aws": {
+                    "Timestamp": null,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "Telehealth",
+                        "Dimensions": [["route"]],
+                        "Metrics": [
+                            {"Name": "Requests", "Unit": "Count"},
+                            {"Name": "Latency", "Unit": "Milliseconds"},
+                            {"Name": "BytesExported", "Unit": "Bytes"},
+                        ],
+                    }],
+                },
+                "route": "GET /health",
+                "Requests": 1,
+                "Latency": 2,
+                "BytesExported": 10,
+            })
+        );
+    }
+
+    #[test]
+    fn a_document_without_dimensions_has_one_empty_set() {
+        let doc: Value = serde_json::from_str(&metric_document_json(
+            "Ns",
+            5,
+            &[],
+            &[Metric::count("EventsAccepted", 2)],
+        ))
+        .expect("json");
+        assert_eq!(
+            doc,
+            serde_json::json!({
+                "_aws": {"Timestamp": 5, "CloudWatchMetrics": [{
+                    "Namespace": "Ns", "Dimensions": [[]],
+                    "Metrics": [{"Name": "EventsAccepted", "Unit": "Count"}],
+                }]},
+                "EventsAccepted": 2,
+            })
+        );
     }
 
     #[test]

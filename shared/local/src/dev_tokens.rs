@@ -48,6 +48,9 @@ pub struct TokenClaims {
     pub aud: String,
     pub exp: i64,
     pub iat: i64,
+    /// Not before: the token is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 impl DevKey {
@@ -71,10 +74,16 @@ impl DevKey {
             aud: self.audience.clone(),
             exp: now + ttl_seconds,
             iat: now,
+            nbf: None,
         };
+        self.sign(&claims)
+    }
+
+    /// Signs `claims` as they are (HS256).
+    pub fn sign(&self, claims: &TokenClaims) -> String {
         // `{"typ":"JWT","alg":"HS256"}`. Encoding fails only for a key of another algorithm
         // family or claims that do not serialise; neither can happen here.
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
             .expect("HS256 claims of strings and integers always encode")
     }
 
@@ -266,6 +275,7 @@ mod tests {
             aud: DEV_AUDIENCE.into(),
             exp: 1_060,
             iat: 1_000,
+            nbf: None,
         })
         .expect("json");
         let old = sign_by_hand(b"k", OLD_HEADER, &claims);

@@ -423,6 +423,7 @@ pub async fn download_within(
         return Err(e.into());
     }
     tracing::info!(report_id = %report_id, rows = summary.rows, size, "report stored");
+    crate::telemetry::exported("report_download", report_type.as_str(), summary.rows, size);
     presign(deps, record, now).await
 }
 

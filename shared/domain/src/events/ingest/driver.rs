@@ -75,6 +75,11 @@ pub async fn ingest_batch(
         }
         report.results.push(EventResult { index, id, status });
     }
+    crate::telemetry::ingested(
+        report.accepted as u64,
+        report.rejected as u64,
+        report.duplicates as u64,
+    );
     Ok(report)
 }
 

@@ -78,6 +78,7 @@ pub async fn run_job(
         Err(e) => return Err(retry(e.to_string())),
     }
     tracing::info!(job_id, "email job claimed");
+    let started = std::time::Instant::now();
     let result = execute(deps, &mut job, &mut version, tempdir).await;
     let outcome = match result {
         Ok(()) => {
@@ -96,6 +97,12 @@ pub async fn run_job(
     write_step(store, &job, &mut version)
         .await
         .map_err(|e| retry(e.to_string()))?;
+    let ended = if outcome == JobOutcome::Done {
+        "done"
+    } else {
+        "failed"
+    };
+    crate::telemetry::job_finished("org_report_email", ended, started.elapsed());
     Ok(outcome)
 }
 
@@ -268,5 +275,6 @@ async fn execute(
         }
     }
     tracing::info!(job_id = %job.job_id, report_id = %report_id, rows = summary.rows, "report emailed");
+    crate::telemetry::exported("report_email", report_type.as_str(), summary.rows, size);
     Ok(())
 }
