@@ -4,6 +4,11 @@
 //! (`domain::telemetry::capture`) writes into a buffer. None of those values may appear in the
 //! logs; every line is JSON, and each request is logged once with its `request_id`.
 //!
+//! The lines and metric documents themselves (SPEC Q8): each request's access line, the denial
+//! line of every 401 and 403 (a missing token, a token not yet valid, a role the route does not
+//! take) and each request's metric document, exactly; the metric documents of ingest and of
+//! exports.
+//!
 //! The Router runs on this test's single-threaded runtime, so everything it logs there is
 //! captured (work moved to blocking threads is not).
 
@@ -199,9 +204,8 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
     for line in logs.lines() {
         let entry: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
-        let fields = &entry["fields"];
-        if fields["message"] == "request" {
-            let id = fields["request_id"].as_str().unwrap_or_default();
+        if entry["message"] == "request" {
+            let id = entry["request_id"].as_str().unwrap_or_default();
             assert!(!id.is_empty(), "a request logged without its id: {line}");
             request_lines += 1;
         }
@@ -238,6 +242,154 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         "clean logs: {} lines, {request_lines} requests, 16 markers absent",
         logs.lines().count()
     );
+
+    // The metric documents of the scenario's ingest (the second batch: 7 accepted, 3 refused)
+    // and of its exports (the admin feed as CSV, the service-providers report).
+    let documents: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l.get("_aws").is_some())
+        .map(|mut l| {
+            let stamp = l["_aws"]["Timestamp"].take();
+            assert!(stamp.as_i64().is_some_and(|t| t > 0), "{stamp}");
+            l
+        })
+        .collect();
+    let ingest = json!({
+        "_aws": {"Timestamp": null, "CloudWatchMetrics": [{
+            "Namespace": "Telehealth", "Dimensions": [[]],
+            "Metrics": [
+                {"Name": "EventsAccepted", "Unit": "Count"},
+                {"Name": "EventsRefused", "Unit": "Count"},
+                {"Name": "EventsDuplicate", "Unit": "Count"},
+            ],
+        }]},
+        "EventsAccepted": 7, "EventsRefused": 3, "EventsDuplicate": 0,
+    });
+    assert!(documents.contains(&ingest), "{documents:#?}");
+    let exports: Vec<&Value> = documents
+        .iter()
+        .filter(|d| d.get("RowsExported").is_some())
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:#?}");
+    for (export, channel) in [(exports[0], "admin_csv"), (exports[1], "report_download")] {
+        assert_eq!(export["channel"], channel, "{export}");
+        assert_eq!(
+            export["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["channel", "export"]])
+        );
+        assert_eq!(
+            export["_aws"]["CloudWatchMetrics"][0]["Metrics"],
+            json!([{"Name": "RowsExported", "Unit": "Count"},
+                   {"Name": "BytesExported", "Unit": "Bytes"}])
+        );
+        assert!(export["BytesExported"].as_u64().unwrap() > 0, "{export}");
+    }
+    assert_eq!(exports[1]["export"], "service-providers");
+}
+
+/// The lines of four requests, exactly (the timestamp and the latency aside): a public route;
+/// an admin route without a token, with a token not valid before an hour from now, with a role
+/// it does not take; each denial writes its line with the reason before the access line, and
+/// every request its metric document. No token reaches the logs.
+#[tokio::test]
+async fn access_lines_denials_and_request_metrics_are_written_as_documented() {
+    use local_adapters::dev_tokens::{TokenClaims, DEV_AUDIENCE, DEV_ISSUER};
+    let buffer = LogBuffer::default();
+    let _guard = capture(buffer.clone());
+    let dir = TempDir::new("logs-lines");
+    let server = LocalTestApp::open(dir.path(), local_now());
+    let now = local_now().timestamp();
+    let not_yet = server.app.dev_key.sign(&TokenClaims {
+        sub: "admin-1".into(),
+        role: Role::PlatformAdmin,
+        orgs: String::new(),
+        clinics: String::new(),
+        iss: DEV_ISSUER.into(),
+        aud: DEV_AUDIENCE.into(),
+        exp: now + 7200,
+        iat: now,
+        nbf: Some(now + 3600),
+    });
+    let practitioner = server.token_for("prac-a", Role::Practitioner, &[], &[]);
+    let calls = [
+        (None, "/health", 200),
+        (None, "/admin/feed", 401),
+        (Some(&not_yet), "/admin/feed", 401),
+        (Some(&practitioner), "/admin/feed", 403),
+    ];
+    for (token, path, want) in calls {
+        let (status, body) = server
+            .send("GET", path, token.map(|t| t.as_str()), None)
+            .await;
+        assert_eq!(status, want, "{path}: {body}");
+    }
+    drop(server);
+
+    let text = buffer.text();
+    for token in [&not_yet, &practitioner] {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(!text.contains(signature), "a token in the logs:\n{text}");
+    }
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| {
+            l.get("_aws").is_some() || l["message"] == "request" || l["message"] == "request denied"
+        })
+        .map(|mut l| {
+            let fields = l.as_object_mut().unwrap();
+            if let Some(aws) = fields.get_mut("_aws") {
+                assert!(aws["Timestamp"].take().is_i64());
+                assert!(fields["Latency"].is_u64());
+                fields.insert("Latency".into(), json!(0));
+            } else {
+                assert!(fields.remove("timestamp").unwrap().is_string());
+            }
+            if let Some(latency) = fields.get_mut("latency_ms") {
+                assert!(latency.is_u64());
+                *latency = json!(0);
+            }
+            l
+        })
+        .collect();
+    let access = |n: u32, function: &str, route: &str, role: &str, status: u16| {
+        json!({"level": "INFO", "message": "request", "request_id": format!("local-{n}"),
+            "function": function, "method": "GET", "route": route, "role": role,
+            "status": status, "latency_ms": 0})
+    };
+    let denied = |n: u32, status: u16, reason: &str| {
+        json!({"level": "WARN", "message": "request denied", "request_id": format!("local-{n}"),
+            "function": "admin-feed", "method": "GET", "route": "/admin/feed",
+            "status": status, "reason": reason})
+    };
+    let metrics = |route: &str| {
+        json!({
+            "_aws": {"Timestamp": null, "CloudWatchMetrics": [{
+                "Namespace": "Telehealth", "Dimensions": [["route"]],
+                "Metrics": [
+                    {"Name": "Requests", "Unit": "Count"},
+                    {"Name": "Latency", "Unit": "Milliseconds"},
+                    {"Name": "Errors", "Unit": "Count"},
+                ],
+            }]},
+            "route": route, "Requests": 1, "Latency": 0, "Errors": 0,
+        })
+    };
+    let expected = vec![
+        access(1, "health", "/health", "-", 200),
+        metrics("GET /health"),
+        denied(2, 401, "missing bearer token"),
+        access(2, "admin-feed", "/admin/feed", "-", 401),
+        metrics("GET /admin/feed"),
+        denied(3, 401, "claim `nbf` missing or invalid"),
+        access(3, "admin-feed", "/admin/feed", "-", 401),
+        metrics("GET /admin/feed"),
+        denied(4, 403, "the role practitioner may not call this route"),
+        access(4, "admin-feed", "/admin/feed", "practitioner", 403),
+        metrics("GET /admin/feed"),
+    ];
+    assert_eq!(lines, expected, "{text}");
 }
 
 /// `local_adapters::demo::sensitive_needles` (what the whole run's log scan searches for,
