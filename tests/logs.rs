@@ -450,3 +450,26 @@ fn the_log_scan_knows_every_sensitive_value_of_the_demo_data() {
         );
     }
 }
+
+/// Every function logs JSON (which Lambda filters by `level`) at the stack's `LogLevel`, which
+/// Lambda hands over as `AWS_LAMBDA_LOG_LEVEL` (`domain::telemetry::log_filter`).
+#[test]
+fn the_functions_log_json_at_the_stack_s_level() {
+    use crate::template::{str_at, template};
+    let template = template();
+    let logging = &template["Globals"]["Function"]["LoggingConfig"];
+    assert_eq!(str_at(logging, &["LogFormat"]), Some("JSON"));
+    assert_eq!(
+        str_at(logging, &["ApplicationLogLevel", "Ref"]),
+        Some("LogLevel")
+    );
+    let parameter = &template["Parameters"]["LogLevel"];
+    assert_eq!(str_at(parameter, &["Default"]), Some("INFO"));
+    let levels: Vec<&str> = parameter["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(levels, ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]);
+}
