@@ -21,6 +21,7 @@ use crate::support::events::{
 };
 use crate::support::TempDir;
 use domain::auth::Role;
+use domain::org_reports::email::{queued_jobs, run_job, JobOutcome};
 use domain::telemetry::{capture, LogBuffer};
 use serde_json::{json, Value};
 
@@ -187,6 +188,27 @@ async fn scenario(server: &LocalTestApp) -> usize {
         .await;
     requests += 1;
     assert_eq!(status, 201, "{body}");
+    // The same report emailed to the account holding the marked email: the job run as the
+    // local worker runs it.
+    let holder = server.token_for("acc-l", Role::OrgAdmin, &["org-1"], &[]);
+    let (status, body) = server
+        .send(
+            "POST",
+            "/orgs/org-1/reports/service-providers/email",
+            Some(&holder),
+            Some(&json!({ "from": "2026-11-01", "to": "2026-11-15" })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 202, "{body}");
+    let deps = &server.app.deps;
+    let tempdir = TempDir::new("logs-email");
+    let jobs = queued_jobs(&*deps.store, 10).await.unwrap();
+    assert_eq!(jobs.len(), 1);
+    for job in jobs {
+        let outcome = run_job(deps, &job, tempdir.path()).await.unwrap();
+        assert_eq!(outcome, JobOutcome::Done);
+    }
     requests
 }
 
@@ -257,7 +279,7 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         .collect();
     let ingest = json!({
         "_aws": {"Timestamp": null, "CloudWatchMetrics": [{
-            "Namespace": "Telehealth", "Dimensions": [[]],
+            "Namespace": "TelehealthReporting", "Dimensions": [[]],
             "Metrics": [
                 {"Name": "EventsAccepted", "Unit": "Count"},
                 {"Name": "EventsRefused", "Unit": "Count"},
@@ -271,8 +293,13 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         .iter()
         .filter(|d| d.get("RowsExported").is_some())
         .collect();
-    assert_eq!(exports.len(), 2, "{exports:#?}");
-    for (export, channel) in [(exports[0], "admin_csv"), (exports[1], "report_download")] {
+    assert_eq!(exports.len(), 3, "{exports:#?}");
+    let channels = [
+        (exports[0], "admin_csv"),
+        (exports[1], "report_download"),
+        (exports[2], "report_email"),
+    ];
+    for (export, channel) in channels {
         assert_eq!(export["channel"], channel, "{export}");
         assert_eq!(
             export["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
@@ -286,6 +313,22 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         assert!(export["BytesExported"].as_u64().unwrap() > 0, "{export}");
     }
     assert_eq!(exports[1]["export"], "service-providers");
+    assert_eq!(exports[2]["export"], "service-providers");
+    assert_eq!(exports[2]["RowsExported"], exports[1]["RowsExported"]);
+    // The email job's run, with its outcome.
+    let jobs: Vec<&Value> = documents
+        .iter()
+        .filter(|d| d.get("JobDuration").is_some())
+        .collect();
+    assert_eq!(jobs.len(), 1, "{documents:#?}");
+    assert!(jobs[0]["JobDuration"].is_u64(), "{}", jobs[0]);
+    assert_eq!(
+        jobs[0]["_aws"]["CloudWatchMetrics"][0],
+        json!({"Namespace": "TelehealthReporting", "Dimensions": [["job", "outcome"]],
+            "Metrics": [{"Name": "JobDuration", "Unit": "Milliseconds"}]})
+    );
+    assert_eq!(jobs[0]["job"], "org_report_email");
+    assert_eq!(jobs[0]["outcome"], "done");
 }
 
 /// The lines of four requests, exactly (the timestamp and the latency aside): a public route;
@@ -366,7 +409,7 @@ async fn access_lines_denials_and_request_metrics_are_written_as_documented() {
     let metrics = |route: &str| {
         json!({
             "_aws": {"Timestamp": null, "CloudWatchMetrics": [{
-                "Namespace": "Telehealth", "Dimensions": [["route"]],
+                "Namespace": "TelehealthReporting", "Dimensions": [["route"]],
                 "Metrics": [
                     {"Name": "Requests", "Unit": "Count"},
                     {"Name": "Latency", "Unit": "Milliseconds"},

@@ -50,7 +50,7 @@ pub const LAMBDA_SPAN: &str = "Lambda runtime invoke";
 const LAMBDA_SPAN_TARGET: &str = "lambda_runtime::layers::trace";
 
 /// The CloudWatch namespace of the metrics when `METRICS_NAMESPACE` is not set.
-pub const DEFAULT_METRICS_NAMESPACE: &str = "Telehealth";
+pub const DEFAULT_METRICS_NAMESPACE: &str = "TelehealthReporting";
 
 static INIT: Once = Once::new();
 
@@ -725,7 +725,7 @@ mod tests {
                 "_aws": {
                     "Timestamp": null,
                     "CloudWatchMetrics": [{
-                        "Namespace": "Telehealth",
+                        "Namespace": "TelehealthReporting",
                         "Dimensions": [["route"]],
                         "Metrics": [
                             {"Name": "Requests", "Unit": "Count"},
