@@ -14,13 +14,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move {
-            let request_id = event.context.request_id.clone();
+            // Lambda's request id is on every line already (the runtime's invocation span).
             let result = ingest_events::handle(&deps, event.payload).await;
             match &result {
-                Ok(status) => tracing::info!(request_id = %request_id, ?status, "event ingested"),
-                Err(e) => {
-                    tracing::error!(request_id = %request_id, error = %e, "event not ingested")
-                }
+                Ok(status) => tracing::info!(?status, "event ingested"),
+                Err(e) => tracing::error!(error = %e, "event not ingested"),
             }
             result.map_err(|e| e.to_string())
         }

@@ -131,14 +131,8 @@ pub fn init_logging() {
         let format = LogFormat::from_env(var("AWS_LAMBDA_LOG_FORMAT").as_deref());
         let json = (format == LogFormat::Json)
             .then(|| json_layer(std::io::stdout).with_filter(filter.clone()));
-        let text = (format == LogFormat::Text).then(|| {
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_target(false)
-                .event_format(MetricsRaw(format::Format::default().with_target(false)))
-                .with_writer(std::io::stdout)
-                .with_filter(filter)
-        });
+        let text =
+            (format == LogFormat::Text).then(|| text_layer(std::io::stdout).with_filter(filter));
         let _ = tracing_subscriber::registry()
             .with(ColdStart::default())
             .with(json)
@@ -221,6 +215,18 @@ where
     tracing_subscriber::fmt::layer()
         .fmt_fields(JsonFields::new())
         .event_format(FlatJson)
+        .with_writer(writer)
+}
+
+/// tracing's plain text lines (no colours), metric documents as they are ([`MetricsRaw`]).
+fn text_layer<S, W>(writer: W) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .event_format(MetricsRaw(format::Format::default().with_target(false)))
         .with_writer(writer)
 }
 
@@ -740,6 +746,29 @@ mod tests {
                 "BytesExported": 10,
             })
         );
+    }
+
+    /// `AWS_LAMBDA_LOG_FORMAT=Text`: text lines with the spans' fields, metric documents still
+    /// JSON lines of their own.
+    #[test]
+    fn text_lines_keep_metric_documents_json() {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::registry().with(text_layer(move || writer.clone()));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let span = tracing::error_span!("request", request_id = "api-1");
+        let _in = span.enter();
+        tracing::info!(status = 200_u16, "request");
+        emit_metrics(&[], &[Metric::count("EventsAccepted", 1)]);
+        let text = buffer.text();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(
+            lines[0].ends_with(" INFO request{request_id=\"api-1\"}: request status=200"),
+            "{text}"
+        );
+        let document: Value = serde_json::from_str(lines[1]).expect("a JSON document");
+        assert_eq!(document["EventsAccepted"], 1);
     }
 
     #[test]
