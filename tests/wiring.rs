@@ -14,7 +14,6 @@
 
 use crate::support::wiring_of;
 use api::routes::ROUTES;
-use domain::deps::Wiring;
 use serde_yaml::Value;
 use std::path::{Path, PathBuf};
 
