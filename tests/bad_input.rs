@@ -15,6 +15,7 @@
 use crate::support::app::{local_now, LocalTestApp, TestServer};
 use crate::support::events::two_organisations;
 use crate::support::TempDir;
+use api::routes::ROUTES;
 use domain::auth::Role;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -105,4 +106,84 @@ async fn an_id_past_its_documented_length_is_refused_by_name() {
         .send("GET", "/admin/threads/thr-a", Some(&admin), None)
         .await;
     assert_eq!(status, 200, "{body}");
+}
+
+/// Every path parameter that names an id, on every route of the table, is held to the
+/// documented 1 to 128 characters: past it the answer is a 400 naming the parameter (never the
+/// store's refusal of a long key as a 500), and at it the id is looked up like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_path_id_past_its_length_is_refused_by_name() {
+    let dir = TempDir::new("bad-input-path-ids");
+    let server = LocalTestApp::open(dir.path(), local_now());
+    server.ingest(two_organisations()).await;
+    let fill = |path: &str, long: Option<(&str, &str)>| {
+        let mut path = path.replace("{report_type}", "organisation").to_string();
+        for (name, value) in [
+            ("org_id", "org-1"),
+            ("clinic_id", "clinic-1"),
+            ("referral_id", "ref-none"),
+            ("practitioner_id", "prac-a"),
+            ("thread_id", "thr-a"),
+            ("report_id", "rep-none"),
+            ("job_id", "job-none"),
+        ] {
+            let value = match long {
+                Some((n, v)) if n == name => v,
+                _ => value,
+            };
+            path = path.replace(&format!("{{{name}}}"), value);
+        }
+        assert!(
+            !path.contains('{'),
+            "a path parameter this test does not know: {path}"
+        );
+        path
+    };
+    let mut checked = 0;
+    for route in ROUTES.iter() {
+        let params: Vec<&str> = route
+            .path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .filter(|p| *p != "report_type")
+            .collect();
+        let Some(&role) = route.roles.first() else {
+            continue;
+        };
+        let token = server.token_for("acc-1", role, &["org-1"], &["clinic-1"]);
+        let body = if route.path.ends_with("/availability") {
+            json!({ "availability": "away" })
+        } else if route.path.ends_with("-decision") {
+            json!({ "decision": "accept" })
+        } else if route.path.ends_with("/config") {
+            json!({ "time_zone": "UTC", "min_duration_seconds": 0, "version": 0 })
+        } else {
+            json!({ "from": "2026-11-01", "to": "2026-11-02" })
+        };
+        let body = (route.method != "GET").then_some(&body);
+        for param in params {
+            for length in [129, 2040] {
+                let long = "x".repeat(length);
+                let path = fill(route.path, Some((param, &long)));
+                let (status, problem) = server.send(route.method, &path, Some(&token), body).await;
+                let what = format!(
+                    "{} {} with a {length}-character {param}",
+                    route.method, route.path
+                );
+                assert_eq!(status, 400, "{what}: {problem}");
+                assert_eq!(problem["field"], param, "{what}: {problem}");
+            }
+            let at_limit = "x".repeat(128);
+            let path = fill(route.path, Some((param, &at_limit)));
+            let (status, problem) = server.send(route.method, &path, Some(&token), body).await;
+            let what = format!(
+                "{} {} with a 128-character {param}",
+                route.method, route.path
+            );
+            assert!([403, 404].contains(&status), "{what}: {problem}");
+            checked += 1;
+        }
+    }
+    eprintln!("path ids: {checked} parameters");
+    assert!(checked >= 15, "{checked}");
 }

@@ -1058,14 +1058,18 @@ async fn bad_input_is_refused_naming_the_field(store: Arc<dyn Store>) {
             "{path}"
         );
     }
-    // An id that cannot be a referral's is simply not found.
+    // An id past 128 characters, or with characters no id has, is refused naming the path
+    // parameter; a well-formed id of no referral is not found.
     let long = "r".repeat(300);
-    assert_eq!(w.get(&referrer(), &long).await.0, 404);
-    assert_eq!(w.get(&referrer(), "ref%20x").await.0, 404);
+    let refused = |(status, problem): (u16, Value)| (status, problem["field"].clone());
+    let expected = (400, json!("referral_id"));
+    assert_eq!(refused(w.get(&referrer(), &long).await), expected);
+    assert_eq!(refused(w.get(&referrer(), "ref%20x").await), expected);
     assert_eq!(
-        w.decide(&the_patient(), &long, "patient", "accept").await.0,
-        404
+        refused(w.decide(&the_patient(), &long, "patient", "accept").await),
+        expected
     );
+    assert_eq!(w.get(&referrer(), &"r".repeat(128)).await.0, 404);
 }
 
 /// B7: a retried step with the same Idempotency-Key answers the first answer and lands its

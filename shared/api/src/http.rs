@@ -33,6 +33,19 @@ impl ApiRequest {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The path parameter `name`, when the route has one, checked as an id (1 to 128
+    /// characters of `[A-Za-z0-9_.:-]`, as every id the API takes; the report types' words fit
+    /// it too): a 400 naming the parameter otherwise, before anything is looked up. Handlers
+    /// read their path parameters through here.
+    pub fn path_id(&self, name: &str) -> Result<Option<&str>, Problem> {
+        let Some(value) = self.path_param(name) else {
+            return Ok(None);
+        };
+        domain::events::types::Id::parse(value)
+            .map(|_| Some(value))
+            .map_err(|reason| Problem::bad_request(name, reason))
+    }
+
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query
             .iter()

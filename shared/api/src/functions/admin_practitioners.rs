@@ -23,8 +23,8 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let now = deps.clock.now();
     if req.method.eq_ignore_ascii_case("PUT") {
         let id = req
-            .path_param("practitioner_id")
-            .ok_or_else(|| Problem::bad_request("practitioner_id", "is required"))?;
+            .path_id("practitioner_id")?
+            .ok_or_else(|| Problem::not_found("practitioner"))?;
         let body = req.json::<OverrideRequest>()?;
         let row = override_availability(&*deps.store, actor, now, id, body).await?;
         tracing::info!(request_id = %req.request_id, practitioner_id = %row.practitioner_id, "availability overridden");

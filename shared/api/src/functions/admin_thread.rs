@@ -19,9 +19,9 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("admin
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     authorize(req.principal.as_ref())?;
     let id = req
-        .path_param("thread_id")
+        .path_id("thread_id")?
         .and_then(|t| Id::parse(t).ok())
-        .ok_or_else(|| Problem::bad_request("thread_id", "is not a thread id"))?;
+        .ok_or_else(|| Problem::not_found("thread"))?;
     let mut params = list_params(&req, &[])?;
     if params.period.is_some() || params.q.is_some() {
         return Err(Problem::bad_request(

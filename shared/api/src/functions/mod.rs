@@ -66,7 +66,7 @@ async fn authorise_report(
     org_roles: &[Role],
     clinic_roles: &[Role],
 ) -> Result<(Principal, ReportScope), Problem> {
-    let target = match (req.path_param("org_id"), req.path_param("clinic_id")) {
+    let target = match (req.path_id("org_id")?, req.path_id("clinic_id")?) {
         (Some(org_id), _) => ReportTarget::Org(org_id),
         (None, Some(clinic_id)) => ReportTarget::Clinic(clinic_id),
         (None, None) => return Err(Problem::not_found("resource")),

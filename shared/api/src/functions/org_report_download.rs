@@ -20,7 +20,7 @@ pub const WIRING: domain::deps::Wiring =
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
     let report_type = ReportType::parse(
-        req.path_param("report_type")
+        req.path_id("report_type")?
             .ok_or_else(|| Problem::not_found("report type"))?,
     )?;
     let input: ParamsInput = req.json()?;

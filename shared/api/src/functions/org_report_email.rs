@@ -20,12 +20,12 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 /// Queues an emailed report (POST) or shows a job (GET).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
-    if let Some(job_id) = req.path_param("job_id") {
+    if let Some(job_id) = req.path_id("job_id")? {
         let view = find_job(&deps, &scope, job_id).await?;
         return Ok(ApiResponse::json(200, &view));
     }
     let report_type = ReportType::parse(
-        req.path_param("report_type")
+        req.path_id("report_type")?
             .ok_or_else(|| Problem::not_found("report type"))?,
     )?;
     let input: ParamsInput = req.json()?;

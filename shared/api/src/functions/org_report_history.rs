@@ -20,7 +20,7 @@ pub const WIRING: domain::deps::Wiring =
 /// Lists the history or re-links one entry.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;
-    match req.path_param("report_id") {
+    match req.path_id("report_id")? {
         Some(report_id) => {
             let link = relink(&deps, &actor, &scope, report_id).await?;
             Ok(ApiResponse::json(200, &link))

@@ -20,7 +20,7 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         Scope::Any,
     )?;
     let referral_id = req
-        .path_param("referral_id")
+        .path_id("referral_id")?
         .ok_or_else(|| Problem::not_found("referral"))?;
     let view = flow::get(&deps, caller, referral_id).await?;
     Ok(ApiResponse::json(200, &view))

@@ -30,7 +30,7 @@ pub(crate) async fn decide(
 ) -> HandlerResult {
     let caller = require(req.principal.as_ref(), &[role], Scope::Any)?;
     let referral_id = req
-        .path_param("referral_id")
+        .path_id("referral_id")?
         .ok_or_else(|| Problem::not_found("referral"))?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
     let body: DecisionRequest = req.json()?;
