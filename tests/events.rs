@@ -150,6 +150,12 @@ fn status_of(result: &EventResult) -> &'static str {
 
 // ---- the catalogue document ----
 
+/// When the doc's examples are received: a day after [`now`] (their latest happens on
+/// 2026-03-04).
+fn doc_examples_received() -> DateTime<Utc> {
+    now() + Duration::days(1)
+}
+
 /// Every ```json block of `docs/events.md`, with the line it starts on.
 fn doc_examples() -> Vec<(usize, Value)> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/events.md");
@@ -187,7 +193,7 @@ fn every_doc_example_is_valid_and_the_examples_cover_the_catalogue() {
     let mut types = Vec::new();
     let mut ids = std::collections::BTreeSet::new();
     for (line, value) in &examples {
-        let event = parse_event(value).unwrap_or_else(|(_, r)| {
+        let event = parse_event(value, doc_examples_received()).unwrap_or_else(|(_, r)| {
             panic!(
                 "docs/events.md line {line}: example refused on `{}`: {}",
                 r.field, r.reason
@@ -220,13 +226,17 @@ fn every_event_type_has_a_section_in_the_doc() {
 /// The doc's examples also ingest: every one is accepted, and a second time a duplicate.
 async fn doc_examples_ingest(store: Arc<dyn Store>) {
     let events: Vec<Value> = doc_examples().into_iter().map(|(_, v)| v).collect();
-    let first = ingest(store.as_ref(), &events).await;
+    let first = ingest_batch(store.as_ref(), doc_examples_received(), &events)
+        .await
+        .unwrap();
     assert_eq!(
         (first.accepted, first.duplicates, first.rejected),
         (events.len(), 0, 0),
         "{first:#?}"
     );
-    let again = ingest(store.as_ref(), &events).await;
+    let again = ingest_batch(store.as_ref(), doc_examples_received(), &events)
+        .await
+        .unwrap();
     assert_eq!(
         (again.accepted, again.duplicates, again.rejected),
         (0, events.len(), 0)
@@ -569,6 +579,46 @@ fn bad_events() -> Vec<Bad> {
             value: "09:17:43",
         },
         Bad {
+            what: "occurred_at in year 9999",
+            event: with(
+                good_rating(),
+                &["occurred_at"],
+                json!("9999-12-31T23:59:59Z"),
+            ),
+            field: "occurred_at",
+            value: "9999",
+        },
+        Bad {
+            what: "occurred_at before 2000",
+            event: with(
+                good_rating(),
+                &["occurred_at"],
+                json!("1999-12-31T23:59:59Z"),
+            ),
+            field: "occurred_at",
+            value: "1999",
+        },
+        Bad {
+            what: "amount past 10^12 minor units",
+            event: with(
+                good_payment(),
+                &["data", "total", "amount_minor"],
+                json!(i64::MAX),
+            ),
+            field: "data.total.amount_minor",
+            value: "9223372036854775807",
+        },
+        Bad {
+            what: "price past 10^12 minor units",
+            event: with(
+                good_practitioner(),
+                &["data", "price", "amount_minor"],
+                json!(1_000_000_000_001_i64),
+            ),
+            field: "data.price.amount_minor",
+            value: "1000000000001",
+        },
+        Bad {
             what: "missing occurred_at",
             event: without(good_rating(), &["occurred_at"]),
             field: "occurred_at",
@@ -618,7 +668,7 @@ fn bad_events() -> Vec<Bad> {
 #[test]
 fn bad_events_are_refused_on_the_exact_field_without_echoing_the_value() {
     for bad in bad_events() {
-        let (_, rejection) = match parse_event(&bad.event) {
+        let (_, rejection) = match parse_event(&bad.event, now()) {
             Ok(event) => panic!("{}: accepted: {event:?}", bad.what),
             Err(e) => e,
         };
@@ -646,18 +696,18 @@ fn the_good_events_the_table_mutates_are_valid() {
         good_participant_message(),
         good_caller(),
     ] {
-        parse_event(&event).unwrap_or_else(|(_, r)| panic!("{event}: {r:?}"));
+        parse_event(&event, now()).unwrap_or_else(|(_, r)| panic!("{event}: {r:?}"));
     }
 }
 
 #[test]
 fn an_invalid_event_id_is_not_echoed_back() {
     let bad = with(good_rating(), &["id"], json!("evt Jonas Lindqvist"));
-    let (id, _) = parse_event(&bad).unwrap_err();
+    let (id, _) = parse_event(&bad, now()).unwrap_err();
     assert_eq!(id, None);
     // A valid id is given back with a rejection elsewhere, so the caller can match it up.
     let bad = with(good_rating(), &["data", "stars"], json!(9));
-    let (id, r) = parse_event(&bad).unwrap_err();
+    let (id, r) = parse_event(&bad, now()).unwrap_err();
     assert_eq!(
         (id.as_deref(), r.field.as_str()),
         (Some("evt_r1"), "data.stars")
@@ -676,7 +726,10 @@ fn equivalent_spellings_parse_to_the_same_event() {
         &["data", "name"],
         json!("  Dr. Ángela Müller "),
     );
-    assert_eq!(parse_event(&a).unwrap(), parse_event(&b).unwrap());
+    assert_eq!(
+        parse_event(&a, now()).unwrap(),
+        parse_event(&b, now()).unwrap()
+    );
 }
 
 // ---- ingest, on both adapters ----

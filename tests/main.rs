@@ -10,6 +10,7 @@ mod bad_input;
 mod contract;
 mod demo;
 mod events;
+mod events_bounds;
 mod events_segments;
 mod input_limits;
 mod local_server;

@@ -2461,7 +2461,7 @@ mod tests {
         let now = config.now;
         let earliest = now - Duration::days(DST_LOOKBACK_DAYS + 2000);
         for raw in &events {
-            let event = parse_event(raw).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
+            let event = parse_event(raw, now).unwrap_or_else(|e| panic!("{raw}: {e:?}"));
             assert!(
                 ids.insert(event.id.to_string()),
                 "duplicate id {}",

@@ -39,10 +39,11 @@ pub struct PaymentsRow {
     pub totals: Vec<CurrencyTotals>,
 }
 
-/// Sums payments per currency (the pure part of the tab).
+/// Sums payments per currency (the pure part of the tab), in checked arithmetic: a sum past
+/// the range of `i64` is an error, never a wrapped or saturated figure.
 pub fn totals_per_currency<'a>(
     payments: impl IntoIterator<Item = &'a Payment>,
-) -> Vec<CurrencyTotals> {
+) -> Result<Vec<CurrencyTotals>, StoreError> {
     let mut by: BTreeMap<String, CurrencyTotals> = BTreeMap::new();
     for p in payments {
         let c = p.total.currency.as_str().to_string();
@@ -54,11 +55,19 @@ pub fn totals_per_currency<'a>(
         if p.payment_type.opens_consultation() {
             t.consultations += 1;
         }
-        t.total_minor += p.total.amount_minor;
-        t.specialist_minor += p.specialist_minor;
-        t.commission_minor += p.commission_minor;
+        let add = |sum: i64, amount: i64| {
+            sum.checked_add(amount).ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "payment totals of practitioner {} out of range",
+                    p.practitioner_id
+                ))
+            })
+        };
+        t.total_minor = add(t.total_minor, p.total.amount_minor)?;
+        t.specialist_minor = add(t.specialist_minor, p.specialist_minor)?;
+        t.commission_minor = add(t.commission_minor, p.commission_minor)?;
     }
-    by.into_values().collect()
+    Ok(by.into_values().collect())
 }
 
 /// The per-currency totals of a totals item (`<currency>#<total>` names), in currency order;
@@ -194,7 +203,46 @@ impl Tab for PaymentsTab {
                 id: p.practitioner_id,
                 name: p.name,
             },
-            totals: totals_per_currency(&payments),
+            totals: totals_per_currency(&payments)?,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::types::{Currency, Money, PaymentType};
+
+    fn payment(id: &str, amount_minor: i64) -> Payment {
+        Payment {
+            payment_id: id.into(),
+            payment_type: PaymentType::BookedAppointment,
+            consultation_id: Some(format!("c-{id}")),
+            thread_id: "thr".into(),
+            patient_id: "pat".into(),
+            practitioner_id: "prac".into(),
+            total: Money {
+                amount_minor,
+                currency: Currency::parse("EUR").expect("a currency"),
+            },
+            commission_minor: 0,
+            specialist_minor: amount_minor,
+            request_id: None,
+            voucher_code: None,
+            paid_at: chrono::DateTime::from_timestamp(1_772_452_800, 0).expect("an instant"),
+            names: Default::default(),
+        }
+    }
+
+    /// Totals are summed with checks: a sum past `i64` is an error, never a wrapped figure.
+    #[test]
+    fn sums_past_the_range_are_an_error() {
+        let sums = totals_per_currency(&[payment("a", 4), payment("b", 5)]).expect("summed");
+        assert_eq!((sums[0].total_minor, sums[0].payments), (9, 2));
+        let near = [payment("a", i64::MAX - 1), payment("b", 2)];
+        assert!(matches!(
+            totals_per_currency(&near),
+            Err(StoreError::Invalid(_))
+        ));
     }
 }

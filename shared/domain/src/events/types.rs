@@ -109,6 +109,22 @@ pub struct Money {
     pub currency: Currency,
 }
 
+/// Largest absolute amount of one money value an event may carry, in minor units: 10^12
+/// (ten billion in a currency of two decimals). Far below `i64::MAX`, so that millions of
+/// them add up without overflow; sums are still added with checks.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
+
+/// Checks an amount of minor units against [`MAX_AMOUNT_MINOR`] (either sign).
+pub fn check_amount_minor(amount: i64) -> Result<(), String> {
+    if (-MAX_AMOUNT_MINOR..=MAX_AMOUNT_MINOR).contains(&amount) {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be between -{MAX_AMOUNT_MINOR} and {MAX_AMOUNT_MINOR} minor units"
+        ))
+    }
+}
+
 /// Who sent a message or acted in a thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

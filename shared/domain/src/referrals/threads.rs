@@ -204,7 +204,7 @@ pub async fn deliver(
     r: &Referral,
 ) -> Result<(), StoreError> {
     for raw in events_for(r) {
-        let event = parse_event(&raw).map_err(|(_, rejection)| {
+        let event = parse_event(&raw, now).map_err(|(_, rejection)| {
             StoreError::Invalid(format!(
                 "referral event refused on {}: {}",
                 rejection.field, rejection.reason
@@ -319,10 +319,16 @@ mod tests {
     use crate::referrals::model::tests::referral;
 
     fn ids(r: &Referral) -> Vec<(String, String)> {
+        let now = r
+            .transitions
+            .iter()
+            .map(|t| t.at)
+            .max()
+            .expect("a transition");
         events_for(r)
             .iter()
             .map(|e| {
-                let event = parse_event(e).expect("every referral event is a valid event");
+                let event = parse_event(e, now).expect("every referral event is a valid event");
                 (event.id.to_string(), event.body.type_name().to_string())
             })
             .collect()

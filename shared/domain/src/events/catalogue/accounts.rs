@@ -39,6 +39,12 @@ impl Validate for AccountUpserted {
             _ => Ok(()),
         }
     }
+
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        let mut at = vec![("created_at", self.created_at)];
+        at.extend(self.deactivated_at.map(|d| ("deactivated_at", d)));
+        at
+    }
 }
 
 /// An account's membership of a clinic and its role there.
@@ -53,7 +59,13 @@ pub struct MembershipUpserted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
-impl Validate for MembershipUpserted {}
+impl Validate for MembershipUpserted {
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        let mut at = vec![("granted_at", self.granted_at)];
+        at.extend(self.revoked_at.map(|r| ("revoked_at", r)));
+        at
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

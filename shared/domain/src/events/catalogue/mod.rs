@@ -74,9 +74,13 @@ macro_rules! catalogue {
                 match self { $( EventBody::$variant(_) => $name, )* }
             }
 
-            fn parse(kind: &str, data: serde_json::Value) -> Result<EventBody, Rejection> {
+            fn parse(
+                kind: &str,
+                data: serde_json::Value,
+                now: DateTime<Utc>,
+            ) -> Result<EventBody, Rejection> {
                 match kind {
-                    $( $name => decode::<$payload>(data).map(EventBody::$variant), )*
+                    $( $name => decode::<$payload>(data, now).map(EventBody::$variant), )*
                     _ => Err(Rejection::new("type", "unknown event type")),
                 }
             }
@@ -120,6 +124,7 @@ catalogue! {
 
 fn decode<T: serde::de::DeserializeOwned + Validate>(
     data: serde_json::Value,
+    now: DateTime<Utc>,
 ) -> Result<T, Rejection> {
     let value: T = serde_path_to_error::deserialize(data).map_err(|e| {
         let path = e.path().to_string();
@@ -144,6 +149,9 @@ fn decode<T: serde::de::DeserializeOwned + Validate>(
     value
         .validate()
         .map_err(|(field, reason)| Rejection::new(format!("data.{field}"), reason))?;
+    for (field, at) in value.instants() {
+        check_instant(at, now).map_err(|r| Rejection::new(format!("data.{field}"), r))?;
+    }
     Ok(value)
 }
 
@@ -152,13 +160,45 @@ trait Validate {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         Ok(())
     }
+
+    /// The payload's instants of things that happened (creations, deletions, grants), by
+    /// field: each is held to the same bounds as `occurred_at` ([`check_instant`]).
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        Vec::new()
+    }
+}
+
+/// The earliest instant an event may carry: 2000-01-01T00:00:00Z.
+pub fn earliest_instant() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// How far past the receiving clock an instant may lie (the platform's clock may run ahead of
+/// this backend's): one day. Further on, an instant is refused: it would win every
+/// newest-wins merge until then.
+pub fn max_ahead() -> chrono::Duration {
+    chrono::Duration::days(1)
+}
+
+/// Checks that `at` lies between [`earliest_instant`] and `now` + [`max_ahead`] (both
+/// included); the reason never repeats the value.
+pub fn check_instant(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+    if at < earliest_instant() || at > now + max_ahead() {
+        return Err(
+            "must lie between 2000-01-01T00:00:00Z and one day past the time it is received".into(),
+        );
+    }
+    Ok(())
 }
 
 /// Parses and validates one envelope: a JSON object with `id`, `type`, `occurred_at` and
-/// `data` (other members are ignored). On refusal, gives back the event id too when it is a
-/// valid one (so the caller can match the answer up), never an invalid one (which is a value
-/// like any other).
-pub fn parse_event(raw: &serde_json::Value) -> Result<Event, (Option<String>, Rejection)> {
+/// `data` (other members are ignored), received at `now` (the bound of its instants,
+/// [`check_instant`]). On refusal, gives back the event id too when it is a valid one (so the
+/// caller can match the answer up), never an invalid one (which is a value like any other).
+pub fn parse_event(
+    raw: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Event, (Option<String>, Rejection)> {
     let Some(env) = raw.as_object() else {
         return Err((
             None,
@@ -195,12 +235,17 @@ pub fn parse_event(raw: &serde_json::Value) -> Result<Event, (Option<String>, Re
                     Rejection::new("occurred_at", "must be an RFC 3339 time with offset")
                 })
         })
+        .and_then(|at| {
+            check_instant(at, now)
+                .map(|()| at)
+                .map_err(|r| Rejection::new("occurred_at", r))
+        })
         .map_err(fail)?;
     let data = member("data").map_err(fail)?;
     if !data.is_object() {
         return Err(fail(Rejection::new("data", "must be an object")));
     }
-    let body = EventBody::parse(kind, data.clone()).map_err(fail)?;
+    let body = EventBody::parse(kind, data.clone(), now).map_err(fail)?;
     Ok(Event {
         id,
         occurred_at,
@@ -213,8 +258,13 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The receiving clock of these tests: 2026-03-02T12:00:00Z.
+    fn now() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_772_452_800, 0).expect("an instant")
+    }
+
     fn refusal(raw: serde_json::Value) -> (Option<String>, Rejection) {
-        match parse_event(&raw) {
+        match parse_event(&raw, now()) {
             Ok(e) => panic!("accepted: {e:?}"),
             Err(e) => e,
         }
@@ -233,7 +283,7 @@ mod tests {
     fn a_valid_envelope_parses_and_ignores_other_members() {
         let mut raw = rating();
         raw["source"] = json!("telehealth.platform");
-        let event = parse_event(&raw).expect("valid");
+        let event = parse_event(&raw, now()).expect("valid");
         assert_eq!(event.id.as_str(), "evt_1");
         assert_eq!(event.body.type_name(), "rating.submitted");
         assert_eq!(event.occurred_at.to_rfc3339(), "2026-03-02T08:00:00+00:00");
@@ -275,5 +325,85 @@ mod tests {
         let (id, r) = refusal(raw);
         assert_eq!((id, r.field.as_str()), (None, "id"));
         assert!(!r.reason.contains("Jonas"));
+    }
+
+    /// Instants from 2000-01-01 to one day past the receiving clock, both included, in the
+    /// envelope and in the data; one second further either way is refused naming the field.
+    #[test]
+    fn instants_are_held_between_2000_and_a_day_ahead() {
+        let at = |occurred_at: DateTime<Utc>| {
+            let mut raw = rating();
+            raw["occurred_at"] = json!(occurred_at.to_rfc3339());
+            raw
+        };
+        let earliest = earliest_instant();
+        let latest = now() + max_ahead();
+        for ok in [earliest, latest] {
+            parse_event(&at(ok), now()).expect("at the bound");
+        }
+        let second = chrono::Duration::seconds(1);
+        for bad in [earliest - second, latest + second] {
+            assert_eq!(refusal(at(bad)).1.field, "occurred_at", "{bad}");
+        }
+        let mut raw = rating();
+        raw["occurred_at"] = json!("9999-12-31T23:59:59Z");
+        let (id, r) = refusal(raw);
+        assert_eq!(
+            (id.as_deref(), r.field.as_str()),
+            (Some("evt_1"), "occurred_at")
+        );
+        assert!(!r.reason.contains("9999"), "{}", r.reason);
+
+        let clinic = |created_at: &str, deleted_at: Option<&str>| {
+            json!({
+                "id": "evt_c", "type": "clinic.upserted", "occurred_at": "2026-03-02T09:00:00Z",
+                "data": {"clinic_id": "c", "org_id": "o", "name": "C", "subdomain": "c",
+                    "waiting_area_status": "open", "state": "S", "specialty": "P",
+                    "contract": "K", "created_at": created_at, "deleted_at": deleted_at},
+            })
+        };
+        parse_event(
+            &clinic("2000-01-01T00:00:00Z", Some("2026-03-03T12:00:00Z")),
+            now(),
+        )
+        .expect("at the bounds");
+        assert_eq!(
+            refusal(clinic("1999-12-31T23:59:59Z", None)).1.field,
+            "data.created_at"
+        );
+        assert_eq!(
+            refusal(clinic("2026-01-01T00:00:00Z", Some("9999-01-01T00:00:00Z")))
+                .1
+                .field,
+            "data.deleted_at"
+        );
+    }
+
+    /// Money is held to |amount| <= 10^12 minor units, on every money field.
+    #[test]
+    fn amounts_are_held_to_their_bound() {
+        let payment = |total: i64, commission: i64| {
+            json!({
+                "id": "evt_p", "type": "payment.completed", "occurred_at": "2026-03-02T09:00:00Z",
+                "data": {"payment_id": "p", "payment_type": "no_show_fee", "thread_id": "t",
+                    "patient_id": "a", "practitioner_id": "d",
+                    "total": {"amount_minor": total, "currency": "EUR"},
+                    "commission_minor": commission},
+            })
+        };
+        let max = crate::events::types::MAX_AMOUNT_MINOR;
+        parse_event(&payment(max, max), now()).expect("at the bound");
+        for (total, commission, field) in [
+            (max + 1, 0, "data.total.amount_minor"),
+            (i64::MAX, 0, "data.total.amount_minor"),
+            (max, max + 1, "data.commission_minor"),
+            (max, i64::MIN, "data.commission_minor"),
+        ] {
+            assert_eq!(
+                refusal(payment(total, commission)).1.field,
+                field,
+                "{total} {commission}"
+            );
+        }
     }
 }

@@ -22,6 +22,10 @@ impl Validate for OrganisationUpserted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         check_deleted(self.created_at, self.deleted_at)
     }
+
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        lifetime(self.created_at, self.deleted_at)
+    }
 }
 
 /// A deletion time must not come before the creation time.
@@ -33,6 +37,16 @@ fn check_deleted(
         Some(d) if d < created => Err(("deleted_at", "must not be before created_at".into())),
         _ => Ok(()),
     }
+}
+
+/// The instants of a snapshot's creation and deletion, by field.
+fn lifetime(
+    created: DateTime<Utc>,
+    deleted: Option<DateTime<Utc>>,
+) -> Vec<(&'static str, DateTime<Utc>)> {
+    let mut at = vec![("created_at", created)];
+    at.extend(deleted.map(|d| ("deleted_at", d)));
+    at
 }
 
 /// A clinic, which is also its waiting area.
@@ -54,6 +68,10 @@ pub struct ClinicUpserted {
 impl Validate for ClinicUpserted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         check_deleted(self.created_at, self.deleted_at)
+    }
+
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        lifetime(self.created_at, self.deleted_at)
     }
 }
 
@@ -78,5 +96,9 @@ impl Validate for RoomUpserted {
             return Err(("owner_account_id", "set exactly for user rooms".into()));
         }
         check_deleted(self.created_at, self.deleted_at)
+    }
+
+    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+        lifetime(self.created_at, self.deleted_at)
     }
 }

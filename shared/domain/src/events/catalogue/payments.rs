@@ -16,6 +16,7 @@ pub struct PaymentRequestSent {
 }
 impl Validate for PaymentRequestSent {
     fn validate(&self) -> Result<(), (&'static str, String)> {
+        check_amount_minor(self.amount.amount_minor).map_err(|r| ("amount.amount_minor", r))?;
         if self.amount.amount_minor <= 0 {
             return Err(("amount.amount_minor", "must be positive".into()));
         }
@@ -57,6 +58,8 @@ pub struct PaymentCompleted {
 impl Validate for PaymentCompleted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         let t = self.total.amount_minor;
+        check_amount_minor(t).map_err(|r| ("total.amount_minor", r))?;
+        check_amount_minor(self.commission_minor).map_err(|r| ("commission_minor", r))?;
         match self.payment_type {
             PaymentType::Refund if t >= 0 => {
                 return Err(("total.amount_minor", "a refund is negative".into()))

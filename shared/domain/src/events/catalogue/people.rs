@@ -19,6 +19,7 @@ pub struct PractitionerUpserted {
 }
 impl Validate for PractitionerUpserted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
+        check_amount_minor(self.price.amount_minor).map_err(|r| ("price.amount_minor", r))?;
         if self.price.amount_minor < 0 {
             return Err(("price.amount_minor", "must not be negative".into()));
         }

@@ -245,7 +245,8 @@ pub(super) async fn retag(
             None,
             &deltas,
         )
-        .await?;
+        .await
+        .map_err(super::totals::TotalsError::into_store_error)?;
     }
     Ok(())
 }

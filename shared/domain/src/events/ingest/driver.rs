@@ -2,8 +2,9 @@
 //! in the same transaction as its effects), retrying a lost race after a jittered backoff.
 
 use super::effects::{resolve, to_json};
-use super::{consultations, names, plan, segments, statistics, totals};
-use crate::events::catalogue::{parse_event, Event};
+use super::totals::{self, TotalsError};
+use super::{consultations, names, plan, segments, statistics};
+use crate::events::catalogue::{parse_event, Event, EventBody};
 use crate::ports::{Condition, Item, Store, StoreError, TxOp};
 use crate::readmodels::{self as rm, keys};
 use chrono::{DateTime, Utc};
@@ -55,7 +56,7 @@ pub async fn ingest_batch(
 ) -> Result<BatchReport, StoreError> {
     let mut report = BatchReport::default();
     for (index, value) in raw.iter().enumerate() {
-        let (id, status) = match parse_event(value) {
+        let (id, status) = match parse_event(value, now) {
             Err((id, r)) => (
                 id,
                 EventStatus::Rejected {
@@ -144,7 +145,16 @@ pub async fn ingest_event(
         segments::sync_segments(store, &mut ops, &finals).await?;
         statistics::move_stats(store, &mut ops, &finals).await?;
         consultations::retag(store, event, &mut ops, &finals).await?;
-        let moved = totals::move_totals(store, &mut ops, &finals).await?;
+        let moved = match totals::move_totals(store, &mut ops, &finals).await {
+            Ok(moved) => moved,
+            Err(TotalsError::Store(e)) => return Err(e),
+            Err(TotalsError::OutOfRange(total)) => {
+                return Ok(EventStatus::Rejected {
+                    field: totalled_field(event).into(),
+                    reason: format!("would take the running total {total} out of range"),
+                })
+            }
+        };
         totals::move_rating_totals(store, &mut ops, &finals).await?;
         let early = names::copy_names(store, &mut ops, &finals, &moved).await?;
         let mut lost = false;
@@ -175,6 +185,17 @@ pub async fn ingest_event(
         }
     }
     Err(StoreError::Conflict)
+}
+
+/// The field of an event whose value moves running totals (what a refusal of a total out of
+/// range names).
+fn totalled_field(event: &Event) -> &'static str {
+    match &event.body {
+        EventBody::PaymentCompleted(_) => "data.total.amount_minor",
+        EventBody::RatingSubmitted(_) => "data.stars",
+        EventBody::CallJoined(_) | EventBody::CallLeft(_) => "occurred_at",
+        _ => "data",
+    }
 }
 
 fn content_hash(event: &Event) -> String {

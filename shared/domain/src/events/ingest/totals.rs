@@ -170,6 +170,42 @@ pub(super) async fn move_rating_totals(
 /// Who a totals item belongs to: the field naming the owner and its id.
 type Owner = (&'static str, String);
 
+/// Why running totals could not be moved.
+#[derive(Debug)]
+pub(super) enum TotalsError {
+    Store(StoreError),
+    /// The move would take the named total past the range of its integer: the event is
+    /// refused and nothing is written (amounts are bounded, so only totals that an earlier,
+    /// unbounded version of ingest left near the end of the range can get here).
+    OutOfRange(String),
+}
+
+impl From<StoreError> for TotalsError {
+    fn from(e: StoreError) -> Self {
+        TotalsError::Store(e)
+    }
+}
+
+impl TotalsError {
+    /// For totals that cannot come near the end of the range (counts): a failure like any other.
+    pub(super) fn into_store_error(self) -> StoreError {
+        match self {
+            TotalsError::Store(e) => e,
+            TotalsError::OutOfRange(total) => {
+                StoreError::Invalid(format!("the total {total} is out of range"))
+            }
+        }
+    }
+}
+
+/// `total` + `sign` × `amount`, or the total's name when it leaves the range.
+fn moved(total: i64, sign: i64, amount: i64, name: &str) -> Result<i64, TotalsError> {
+    amount
+        .checked_mul(sign)
+        .and_then(|d| total.checked_add(d))
+        .ok_or_else(|| TotalsError::OutOfRange(name.to_string()))
+}
+
 /// Moves the running totals ([`contributions`]) by the difference between what every item
 /// this transaction merged into contributed before and after: each total's item is read and
 /// written back on a version condition (created when missing, with no index key but its own
@@ -178,7 +214,7 @@ pub(super) async fn move_totals(
     store: &dyn Store,
     ops: &mut Vec<TxOp>,
     finals: &BTreeMap<Key, Merged>,
-) -> Result<BTreeMap<Key, Option<Item>>, StoreError> {
+) -> Result<BTreeMap<Key, Option<Item>>, TotalsError> {
     let mut moves: BTreeMap<Key, (Owner, BTreeMap<String, i64>)> = BTreeMap::new();
     for (key, m) in finals {
         let Some(new) = &m.new else { continue };
@@ -187,7 +223,8 @@ pub(super) async fn move_totals(
                 let entry = moves
                     .entry(c.key)
                     .or_insert_with(|| (c.owner, BTreeMap::new()));
-                *entry.1.entry(c.total).or_default() += sign * c.amount;
+                let total = entry.1.entry(c.total.clone()).or_default();
+                *total = moved(*total, sign, c.amount, &c.total)?;
             }
         }
     }
@@ -210,16 +247,16 @@ pub(super) async fn add_totals(
     key: &Key,
     owner: Option<(&'static str, String)>,
     deltas: &BTreeMap<String, i64>,
-) -> Result<Option<Option<Item>>, StoreError> {
+) -> Result<Option<Option<Item>>, TotalsError> {
     if deltas.values().all(|d| *d == 0) {
         return Ok(None);
     }
-    let apply = |body: &mut serde_json::Value| {
+    let apply = |body: &mut serde_json::Value| -> Result<(), TotalsError> {
         if !body.is_object() {
             *body = serde_json::json!({});
         }
         let Some(obj) = body.as_object_mut() else {
-            return;
+            return Ok(());
         };
         if let Some((field, id)) = &owner {
             obj.entry(*field)
@@ -231,7 +268,12 @@ pub(super) async fn add_totals(
         }
         if let Some(t) = totals.as_object_mut() {
             for (name, d) in deltas {
-                let n = t.get(name).and_then(|v| v.as_i64()).unwrap_or(0) + d;
+                let n = moved(
+                    t.get(name).and_then(|v| v.as_i64()).unwrap_or(0),
+                    1,
+                    *d,
+                    name,
+                )?;
                 if n == 0 {
                     t.remove(name);
                 } else {
@@ -242,9 +284,10 @@ pub(super) async fn add_totals(
                 obj.remove("totals");
             }
         }
+        Ok(())
     };
     if let Some(TxOp::Put { item, .. }) = ops.iter_mut().find(|op| op.key() == *key) {
-        apply(&mut item.body);
+        apply(&mut item.body)?;
         return Ok(None);
     }
     let stored = store.get(key).await?;
@@ -259,7 +302,7 @@ pub(super) async fn add_totals(
             Condition::NotExists,
         ),
     };
-    apply(&mut item.body);
+    apply(&mut item.body)?;
     ops.push(TxOp::put(item, condition));
     Ok(Some(stored))
 }
