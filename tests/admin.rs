@@ -163,7 +163,7 @@ pub async fn world(store: Arc<dyn Store>) -> World {
 
 /// A world loaded with these events (all accepted).
 pub async fn world_with(store: Arc<dyn Store>, events: &[Value]) -> World {
-    let report = ingest_batch(&*store, t(-2000), events).await.unwrap();
+    let report = ingest_batch(&*store, now(), events).await.unwrap();
     assert_eq!(report.accepted, events.len(), "{:?}", report.results);
     let dir = TempDir::new("admin");
     let clock = Arc::new(FixedClock::new(now()));
@@ -878,10 +878,10 @@ async fn ratings_follow_edits_and_redeliveries(w: World) {
         // rat_4 re-sent under a new event id: counted once.
         rating("e45", "rat_4", "pat_2", "prac_b", 5, 53),
     ];
-    let report = ingest_batch(store, t(-2000), &batch).await.unwrap();
+    let report = ingest_batch(store, now(), &batch).await.unwrap();
     assert_eq!(report.accepted, 6, "{:?}", report.results);
     // e40 delivered again: a duplicate.
-    let report = ingest_batch(store, t(-2000), &batch[..1]).await.unwrap();
+    let report = ingest_batch(store, now(), &batch[..1]).await.unwrap();
     assert_eq!(report.duplicates, 1, "{:?}", report.results);
 
     // Brute force: every rating as listed, summed per practitioner, the average rounded half
