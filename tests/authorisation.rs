@@ -372,3 +372,93 @@ fn org_callers(server: &LocalTestApp, route: &Route) -> Vec<(Role, String)> {
         })
         .collect()
 }
+
+/// An org role reaches a clinic only through the clinic's organisation as the data records it:
+/// an `org-1` reporter (or admin, or coordinator) whose token names `org-2`'s `clinic-2` in its
+/// `clinics` claim gets, on every clinic route, exactly the answer of a clinic that does not
+/// exist; a clinic admin reaches only the clinics its claim names, whatever its `orgs` claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clinic_claim_does_not_reach_another_organisations_clinic() {
+    let dir = TempDir::new("authorisation-clinic-claims");
+    let server = LocalTestApp::open(dir.path(), local_now());
+    server.ingest(two_organisations()).await;
+    let range = json!({ "from": "2026-11-01", "to": "2026-11-15" });
+    // clinic-2 has a history: one report, downloaded by its own organisation's admin.
+    let org2 = server.token_for("acc-9", Role::OrgAdmin, &["org-2"], &[]);
+    let (status, made) = server
+        .send(
+            "POST",
+            "/clinics/clinic-2/reports/clinics/download",
+            Some(&org2),
+            Some(&range),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let (status, history) = server
+        .send(
+            "GET",
+            "/clinics/clinic-2/reports/history",
+            Some(&org2),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, history["items"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+
+    let mut callers: Vec<(Role, String)> =
+        [Role::OrgAdmin, Role::OrgCoordinator, Role::OrgReporter]
+            .into_iter()
+            .map(|role| {
+                (
+                    role,
+                    server.token_for("acc-1", role, &["org-1"], &["clinic-2"]),
+                )
+            })
+            .collect();
+    callers.push((
+        Role::ClinicAdmin,
+        server.token_for("acc-4", Role::ClinicAdmin, &["org-2"], &["clinic-1"]),
+    ));
+    let mut checked = 0;
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.path.starts_with("/clinics/{clinic_id}"))
+    {
+        for (role, token) in callers
+            .iter()
+            .filter(|(role, _)| route.roles.contains(role))
+        {
+            let body = body_for(route);
+            let path = |clinic: &str| {
+                let mut params = BTreeMap::new();
+                params.insert("clinic_id", clinic.to_string());
+                fill(route, &params)
+            };
+            let (theirs, missing) = (path("clinic-2"), path("clinic-999"));
+            let (sa, ba) = server
+                .send(route.method, &theirs, Some(token), body.as_ref())
+                .await;
+            let (sb, bb) = server
+                .send(route.method, &missing, Some(token), body.as_ref())
+                .await;
+            assert_eq!(sa, 404, "{} {theirs} as {role}: {ba}", route.method);
+            assert_eq!((sa, &ba), (sb, &bb), "{} {theirs} as {role}", route.method);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} calls");
+    // The same tokens reach their own clinic-1.
+    for (role, token) in &callers {
+        let (status, body) = server
+            .send(
+                "GET",
+                "/clinics/clinic-1/reports/history",
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{role}: {body}");
+    }
+}

@@ -142,8 +142,9 @@ pub enum Scope<'a> {
     Any,
     /// The caller's `orgs` claim must name this organisation.
     Org(&'a str),
-    /// The caller's `clinics` claim must name this clinic, or (for org roles) the clinic's
-    /// organisation must be in `orgs`.
+    /// A clinic and the organisation the data says it belongs to: a clinic admin's `clinics`
+    /// claim must name the clinic; an org role's `orgs` claim must name that organisation
+    /// (a clinic an org role's token names in `clinics` is not thereby its own).
     Clinic { clinic_id: &'a str, org_id: &'a str },
     /// The caller must be this very subject.
     Subject(&'a str),
@@ -166,7 +167,7 @@ pub fn require<'p>(
         Scope::Org(org) => p.has_org(org),
         Scope::Clinic { clinic_id, org_id } => match p.role {
             Role::ClinicAdmin => p.has_clinic(clinic_id),
-            _ => p.has_org(org_id) || p.has_clinic(clinic_id),
+            _ => p.has_org(org_id),
         },
         Scope::Subject(sub) => p.sub == sub,
     };
@@ -220,6 +221,36 @@ mod tests {
         assert_eq!(
             require(None, &[Role::Service], Scope::Any),
             Err(Error::Unauthenticated)
+        );
+    }
+
+    /// An org role reaches a clinic through the clinic's organisation only, whatever its
+    /// `clinics` claim names; a clinic admin through its `clinics` claim only.
+    #[test]
+    fn a_clinic_is_reached_through_the_organisation_the_data_names() {
+        let clinic = |clinic_id, org_id| Scope::Clinic { clinic_id, org_id };
+        let reporter = Principal {
+            role: Role::OrgReporter,
+            orgs: vec!["org-1".into()],
+            clinics: vec!["clinic-4".into()],
+            ..admin()
+        };
+        let roles = [Role::OrgReporter, Role::ClinicAdmin];
+        assert!(require(Some(&reporter), &roles, clinic("clinic-1", "org-1")).is_ok());
+        assert_eq!(
+            require(Some(&reporter), &roles, clinic("clinic-4", "org-2")),
+            Err(Error::NotFound("resource"))
+        );
+        let clinic_admin = Principal {
+            role: Role::ClinicAdmin,
+            orgs: vec!["org-2".into()],
+            clinics: vec!["clinic-1".into()],
+            ..admin()
+        };
+        assert!(require(Some(&clinic_admin), &roles, clinic("clinic-1", "org-1")).is_ok());
+        assert_eq!(
+            require(Some(&clinic_admin), &roles, clinic("clinic-4", "org-2")),
+            Err(Error::NotFound("resource"))
         );
     }
 }
