@@ -312,8 +312,10 @@ async fn page_sizes_ranges_and_lengths_are_enforced_at_their_limits() {
         "tag name of 101",
     );
     served(
-        config(json!({ "time_zone": "UTC", "min_duration_seconds": 86_400,
-            "tags": [{ "name": "t".repeat(100), "clinic_ids": ["clinic-1"], "room_ids": [] }] }))
+        config(
+            json!({ "time_zone": "UTC", "min_duration_seconds": 86_400, "version": 0,
+            "tags": [{ "name": "t".repeat(100), "clinic_ids": ["clinic-1"], "room_ids": [] }] }),
+        )
         .await,
         200,
         "at the limits",

@@ -162,8 +162,10 @@ async fn scenario(server: &LocalTestApp) -> usize {
             "PUT",
             "/orgs/org-1/reports/config",
             Some(&org_admin),
-            Some(&json!({ "time_zone": "UTC", "min_duration_seconds": 0,
-                "tags": [{ "name": TAG, "clinic_ids": ["clinic-1"], "room_ids": [] }] })),
+            Some(
+                &json!({ "time_zone": "UTC", "min_duration_seconds": 0, "version": 0,
+                "tags": [{ "name": TAG, "clinic_ids": ["clinic-1"], "room_ids": [] }] }),
+            ),
         )
         .await;
     requests += 1;

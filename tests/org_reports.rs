@@ -1297,9 +1297,23 @@ async fn configuration(w: World) {
         json!({"org_id": ORG, "time_zone": "UTC", "min_duration_seconds": 0,
         "tags": [], "version": 0})
     );
-    // Only org admins change it.
+    // Only org admins change it, and only from the version they read: without it, 428 naming
+    // `version`, and nothing changes.
+    let without_version = json!({"time_zone": "Australia/Sydney", "min_duration_seconds": 60});
+    let (status, p) = call(
+        &w,
+        &admin(),
+        "PUT",
+        "/orgs/org-hh/reports/config",
+        Some(without_version),
+    )
+    .await;
+    assert_eq!((status, p["field"].as_str()), (428, Some("version")), "{p}");
+    let (_, read) = call(&w, &admin(), "GET", "/orgs/org-hh/reports/config", None).await;
+    assert_eq!(read["version"], 0);
     let change = json!({"time_zone": "Australia/Sydney", "min_duration_seconds": 60,
-        "tags": [{"name": "Telehealth East", "clinic_ids": ["cl-a"], "room_ids": ["room-1"]}]});
+        "tags": [{"name": "Telehealth East", "clinic_ids": ["cl-a"], "room_ids": ["room-1"]}],
+        "version": 0});
     let (status, _) = call(
         &w,
         &principal(Role::OrgReporter, &[ORG], &[]),
@@ -1722,7 +1736,7 @@ fn expected_provider_summary_rows() -> Vec<Vec<Cell>> {
 async fn six_workbooks_and_tiles(w: World) {
     let config = json!({"time_zone": "Australia/Sydney", "min_duration_seconds": 60, "tags": [
         {"name": "Telehealth East", "clinic_ids": ["cl-a"], "room_ids": ["room-1"]},
-        {"name": "Meeting rooms", "room_ids": ["room-1"]}]});
+        {"name": "Meeting rooms", "room_ids": ["room-1"]}], "version": 0});
     let (status, body) = call(
         &w,
         &admin(),

@@ -239,6 +239,20 @@ impl From<Error> for Problem {
             Error::NotYourStep(detail) => Problem::new(403, "forbidden", "Forbidden", detail),
             Error::NotFound(what) => Problem::not_found(what),
             Error::Conflict(detail) => Problem::conflict(detail),
+            Error::PreconditionRequired(field) => {
+                let mut p = Problem::new(
+                    428,
+                    "precondition-required",
+                    "Precondition required",
+                    e.to_string(),
+                );
+                p.field = Some(field.to_string());
+                p.errors.push(FieldError {
+                    field: field.to_string(),
+                    reason: "required: the version the change was made from".into(),
+                });
+                p
+            }
             Error::Refused {
                 kind,
                 title,
@@ -318,6 +332,7 @@ mod tests {
             (Error::NotYourStep("the specialist decides"), 403),
             (Error::NotFound("referral"), 404),
             (Error::Conflict("already decided".into()), 409),
+            (Error::PreconditionRequired("version"), 428),
             (Error::Unavailable, 503),
             (Error::Internal, 500),
         ];

@@ -26,6 +26,10 @@ pub enum Error {
     /// The object is not in the state this step needs, or a concurrent change won.
     #[error("{0}")]
     Conflict(String),
+    /// A change of something others change too, sent without the version it was made from
+    /// (the named field): it could silently undo a change the caller never saw.
+    #[error("{0}: required; send the version that was read")]
+    PreconditionRequired(&'static str),
     /// Well-formed, but a business rule refuses it: `kind` names the rule (a stable slug),
     /// `title` says it in a few words, `detail` what to do instead.
     #[error("{detail}")]
@@ -59,6 +63,7 @@ impl Error {
         match self {
             Error::Invalid { field, .. } => Some(field),
             Error::Refused { field, .. } => *field,
+            Error::PreconditionRequired(field) => Some(field),
             _ => None,
         }
     }

@@ -98,7 +98,8 @@ pub struct ConfigChange {
     pub min_duration_seconds: u32,
     #[serde(default)]
     pub tags: Vec<Tag>,
-    /// The version the change was made from; when given and no longer current, 409.
+    /// The version the change was made from (0 before the first save): required (428 without
+    /// it), and 409 when no longer current.
     #[serde(default)]
     pub version: Option<u64>,
 }
@@ -216,7 +217,9 @@ async fn check_change(store: &dyn Store, org_id: &str, change: &ConfigChange) ->
 }
 
 /// Validates and saves a change with its audit record (`report_config.updated`); answers the
-/// saved configuration. A stale `version` (or a concurrent change) answers 409.
+/// saved configuration. A change without `version` answers 428 (every org admin of the
+/// organisation shares the configuration: a write that does not say what it was made from
+/// could undo another's change unseen); a stale one (or a concurrent change) 409.
 pub async fn save_config(
     store: &dyn Store,
     actor: &Principal,
@@ -225,8 +228,11 @@ pub async fn save_config(
     change: ConfigChange,
 ) -> Result<ReportConfig, Error> {
     check_change(store, org_id, &change).await?;
+    let Some(version) = change.version else {
+        return Err(Error::PreconditionRequired("version"));
+    };
     let current = load_config(store, org_id).await?;
-    if change.version.is_some_and(|v| v != current.version) {
+    if version != current.version {
         return Err(Error::Conflict(
             "the configuration changed since that version was read; read it again".into(),
         ));
