@@ -1503,7 +1503,10 @@ async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) 
     assert_eq!(status, 200);
     assert_eq!(pending(&*w.store(), 10).await.unwrap(), vec![rid.clone()]);
     assert_eq!(settle_all(&*w.store(), t0(), 10).await.unwrap(), 1);
-    assert_eq!(pending(&*w.store(), 10).await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        pending(&*w.store(), 10).await.unwrap(),
+        Vec::<String>::new()
+    );
     // Another decision than the one taken is still refused.
     let reject = Some(json!({ "decision": "reject" }));
     assert_eq!(

@@ -566,7 +566,9 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     let marker = json!({"Records": [{"eventID": "1", "eventName": "INSERT", "awsRegion": "local",
         "dynamodb": {"Keys": {"pk": {"S": "REFERRAL#iam-ref"}, "sk": {"S": "DELIVERY"}},
                      "SequenceNumber": "1", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}}]});
-    let answer = referral_delivery::handle(&delivery_deps, marker).await.unwrap();
+    let answer = referral_delivery::handle(&delivery_deps, marker)
+        .await
+        .unwrap();
     assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     let swept = referral_delivery::handle(&delivery_deps, json!({"source": "aws.scheduler"}))
         .await
