@@ -114,6 +114,12 @@ mod tests {
     use domain::deps::Wiring;
     use serde_json::{json, Value};
 
+    /// The tests that route requests run one at a time: tracing caches per call site whether
+    /// any subscriber wants its spans, and a request served on another thread while one test
+    /// installs its capturing subscriber can leave the request span's cache stale for that
+    /// test, dropping `request_id` from its lines.
+    static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     /// Answers what it was handed.
     async fn echo(_: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         if req.path_param("thing_id") == Some("boom") {
@@ -236,6 +242,7 @@ mod tests {
 
     #[tokio::test]
     async fn api_gateway_requests_carry_the_authorizer_claims() {
+        let _one = SERIAL.lock().await;
         let resp = invoke(FIXTURE).await;
         assert_eq!(resp["statusCode"], 201);
         let v = body(&resp);
@@ -255,6 +262,7 @@ mod tests {
 
     #[tokio::test]
     async fn requests_without_usable_claims_have_no_principal() {
+        let _one = SERIAL.lock().await;
         let no_role = FIXTURE.replace(r#""role": "org_admin", "#, "");
         assert_ne!(no_role, FIXTURE);
         assert_eq!(body(&invoke(&no_role).await)["principal"], Value::Null);
@@ -264,6 +272,7 @@ mod tests {
     /// Gateway's cookies as one `cookie` header.
     #[tokio::test]
     async fn queries_bodies_and_cookies_arrive_as_sent() {
+        let _one = SERIAL.lock().await;
         let json = FIXTURE
             .replace(
                 r#""rawQueryString": "limit=10&q=Zo%C3%AB""#,
@@ -297,6 +306,7 @@ mod tests {
     /// could, and a request with a good body passes whatever its headers say.
     #[tokio::test]
     async fn only_the_guard_refuses_a_body() {
+        let _one = SERIAL.lock().await;
         let json = FIXTURE.replace(
             r#""headers": {"#,
             r#""headers": {"telehealth_unreadable_body": "yes", "#,
@@ -308,6 +318,7 @@ mod tests {
     /// `cookies`, the other headers in `headers`.
     #[tokio::test]
     async fn binary_bodies_and_cookies_go_where_api_gateway_reads_them() {
+        let _one = SERIAL.lock().await;
         let v = invoke(&FIXTURE.replace("t%201", "binary").replace("t 1", "binary")).await;
         assert_eq!(v["statusCode"], 200);
         assert_eq!(v["isBase64Encoded"], true);
@@ -321,6 +332,7 @@ mod tests {
     /// it; a panicking handler is a 500 problem too.
     #[tokio::test]
     async fn unrepresentable_headers_and_panics_are_500_problems() {
+        let _one = SERIAL.lock().await;
         for thing in ["bad-header", "boom"] {
             let v = invoke(&FIXTURE.replace("t%201", thing).replace("t 1", thing)).await;
             assert_eq!(v["statusCode"], 500, "{thing}");
@@ -334,6 +346,7 @@ mod tests {
     /// writes a denial line with the reason; each request writes its metric document.
     #[tokio::test]
     async fn lines_carry_the_invocation_s_ids_and_denials_their_reason() {
+        let _one = SERIAL.lock().await;
         use tracing::Instrument;
         let buffer = domain::telemetry::LogBuffer::default();
         let _guard = domain::telemetry::capture(buffer.clone());
@@ -418,6 +431,7 @@ mod tests {
     /// Unknown paths and methods are problems too.
     #[tokio::test]
     async fn unknown_paths_and_methods_are_404_and_405_problems() {
+        let _one = SERIAL.lock().await;
         let v = invoke(&FIXTURE.replace("/orgs/org-1/things/t%201", "/nowhere")).await;
         assert_eq!(v["statusCode"], 404);
         assert_eq!(v["headers"]["content-type"], "application/problem+json");
