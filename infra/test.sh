@@ -24,7 +24,7 @@
 #      it cannot rot; its figures mean nothing (the real run is `infra/bench.sh`).
 #   9. the smoke test of a deployed API (`infra/smoke.sh`: health, a tab, a downloaded and an
 #      emailed report) against the local server with the demo data (about a minute), so it
-#      cannot rot either.
+#      cannot rot either; curl is installed with apt when missing.
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -208,17 +208,22 @@ fuzz_api() {
 # Browser tests of the web console (step 6): Debian's Chromium at /usr/bin/chromium (apt, when
 # missing), playwright-core from web/tests/package-lock.json, the local server's debug build.
 # Fails if any of them cannot be had; never downloads a browser of its own.
+# Installs a Debian package with apt-get (updating the lists if the first try fails).
+apt_install() {
+    echo "installing Debian's $1 with apt-get"
+    # sudo (never prompting) only when not root; it would drop an exported variable.
+    local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+    [[ $(id -u) -eq 0 ]] || apt=(sudo -n "${apt[@]}")
+    "${apt[@]}" install -y -qq --no-install-recommends "$1" >/dev/null || {
+        "${apt[@]}" update -qq &&
+            "${apt[@]}" install -y -qq --no-install-recommends "$1" >/dev/null
+    }
+}
+
 console_browser_tests() {
     local chromium=/usr/bin/chromium
     if [[ ! -x $chromium ]]; then
-        echo "installing Debian's chromium with apt-get"
-        # sudo (never prompting) only when not root; it would drop an exported variable.
-        local apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
-        [[ $(id -u) -eq 0 ]] || apt=(sudo -n "${apt[@]}")
-        "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null || {
-            "${apt[@]}" update -qq &&
-                "${apt[@]}" install -y -qq --no-install-recommends chromium >/dev/null
-        }
+        apt_install chromium
     fi
     [[ -x $chromium ]] || {
         echo "$chromium is missing and could not be installed" >&2
@@ -255,6 +260,12 @@ step "schemathesis against the local server" fuzz_api
 step "web console in Chromium (playwright-core)" console_browser_tests
 step "clean logs (steps 4 to 6)" scan_logs
 step "benchmark harness, tiny volume" bash infra/bench.sh --tiny
-step "smoke test against the local server" bash infra/smoke.sh --local
+# The smoke test (step 9) speaks HTTP with curl (Debian's, installed with apt when missing).
+smoke_test() {
+    command -v curl >/dev/null || apt_install curl
+    bash infra/smoke.sh --local
+}
+
+step "smoke test against the local server" smoke_test
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"
