@@ -2,8 +2,8 @@
 # The project's one test command (CI runs it through .ci/run).
 #
 # Needs only the Rust toolchain and Python 3 with venv/pip. Steps:
-#   1. python tools: .venv at the repo root with moto (the tests' AWS emulator), cfn-lint and
-#      the SAM CLI, installed once and again only when a requirements file changes;
+#   1. python tools: .venv at the repo root with moto (the tests' AWS emulator), cfn-lint, the
+#      SAM CLI, schemathesis, cargo-lambda and zig, installed once and again only when a requirements file changes;
 #   2. cfn-lint on template.yaml (any error or warning fails);
 #   3. sam validate --lint on template.yaml (same);
 #   4. cargo test for the whole workspace, with .venv/bin on PATH so the Rust tests' moto
@@ -25,6 +25,14 @@
 #   9. the smoke test of a deployed API (`infra/smoke.sh`: health, a tab, a downloaded and an
 #      emailed report) against the local server with the demo data (about a minute), so it
 #      cannot rot either; curl is installed with apt when missing.
+#  10. the arm64 artifacts: `infra/build-arm64.sh --profile dev` cross-builds an HTTP function
+#      (`health`) and the export job (`org-report-email-job`) with cargo-lambda and zig, as
+#      `sam build` does, and checks each ELF (AArch64, the glibc loader, no library or glibc
+#      symbol Amazon Linux 2023 lacks); then the bench harness starts both under qemu-user:
+#      each reaches the runtime API, and `health` answers a GET 200 and a bad body 400. The dev
+#      profile: the same toolchain and C code as the release build in about 3 minutes instead
+#      of about 4 per function plus the dependencies (`infra/build-arm64.sh` alone builds the
+#      release artifacts of every function, docs/deploy.md).
 # Set PYTHON to pick the interpreter that creates the venv (default python3).
 set -euo pipefail
 
@@ -32,7 +40,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 venv="$root/.venv"
 python=${PYTHON:-python3}
-requirements=(infra/python/requirements-moto.txt infra/python/requirements-lint.txt infra/python/requirements-fuzz.txt)
+requirements=(infra/python/requirements-moto.txt infra/python/requirements-lint.txt infra/python/requirements-fuzz.txt infra/python/requirements-build.txt)
 # Holds the hash of the requirement files the venv was last installed from.
 stamp="$venv/.requirements.sha256"
 
@@ -83,7 +91,8 @@ EOF
 }
 
 tools_present() {
-    [[ -x $venv/bin/moto_server && -x $venv/bin/cfn-lint && -x $venv/bin/sam && -x $venv/bin/st ]]
+    [[ -x $venv/bin/moto_server && -x $venv/bin/cfn-lint && -x $venv/bin/sam && -x $venv/bin/st &&
+        -x $venv/bin/cargo-lambda ]]
 }
 
 python_tools() {
@@ -95,15 +104,16 @@ python_tools() {
     want=$(requirements_hash)
     have=$(cat "$stamp" 2>/dev/null || true)
     if [[ $want == "$have" ]] && tools_present; then
-        echo "up to date (moto_server, cfn-lint, sam in .venv/bin)"
+        echo "up to date (moto_server, cfn-lint, sam, st, cargo-lambda in .venv/bin)"
         return
     fi
     echo "installing ${requirements[*]} into .venv (a few minutes the first time)"
     rm -f "$stamp"
-    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet \
-        -r "${requirements[0]}" -r "${requirements[1]}" -r "${requirements[2]}"
+    local files=()
+    for r in "${requirements[@]}"; do files+=(-r "$r"); done
+    "$venv/bin/python" -m pip install --disable-pip-version-check --quiet "${files[@]}"
     tools_present || {
-        echo "moto_server, cfn-lint, sam or st is still missing from .venv/bin" >&2
+        echo "moto_server, cfn-lint, sam, st or cargo-lambda is still missing from .venv/bin" >&2
         return 1
     }
     echo "$want" >"$stamp"
@@ -267,5 +277,20 @@ smoke_test() {
 }
 
 step "smoke test against the local server" smoke_test
+
+# The arm64 artifacts (step 10): see the header. qemu-user and the AArch64 glibc come from
+# Debian's packages, installed with apt when missing.
+arm64_artifacts() {
+    bash infra/build-arm64.sh --profile dev health org-report-email-job
+    command -v qemu-aarch64-static >/dev/null || apt_install qemu-user-static
+    [[ -e /usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1 ]] || apt_install libc6-arm64-cross
+    local target=${CARGO_TARGET_DIR:-$root/target}
+    "$target/debug/bench" --no-exports --runs 1 \
+        --functions-dir "$target/lambda" --functions health,org-report-email-job \
+        --emulator qemu-aarch64-static --emulator-sysroot /usr/aarch64-linux-gnu \
+        --out "$target/bench/arm64.md"
+}
+
+step "arm64 artifacts (cargo-lambda, zig), started under qemu-user" arm64_artifacts
 
 printf '\n==== all passed in %ds ====\n' "$((SECONDS - started_all))"

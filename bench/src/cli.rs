@@ -48,6 +48,13 @@ pub struct Cli {
     /// Skips the cold starts.
     #[arg(long)]
     pub no_cold_start: bool,
+    /// Starts every function binary under this user-mode emulator (`qemu-aarch64-static` for
+    /// the arm64 artifacts on x86_64): they start and answer; the times are the emulator's.
+    #[arg(long, value_name = "PROGRAM")]
+    pub emulator: Option<PathBuf>,
+    /// The target's root for the emulator's loader and libraries (qemu's `-L`).
+    #[arg(long, value_name = "DIR", requires = "emulator")]
+    pub emulator_sysroot: Option<PathBuf>,
 }
 
 /// What to run, with the defaults filled in.
@@ -66,6 +73,8 @@ pub struct Args {
     pub stages: bool,
     pub exports: bool,
     pub cold_start: bool,
+    pub emulator: Option<PathBuf>,
+    pub emulator_sysroot: Option<PathBuf>,
 }
 
 impl Cli {
@@ -90,6 +99,8 @@ impl Cli {
             stages: self.stages,
             exports: !self.no_exports,
             cold_start: !self.no_cold_start,
+            emulator: self.emulator,
+            emulator_sysroot: self.emulator_sysroot,
         }
     }
 }
@@ -174,6 +185,17 @@ mod tests {
         assert_eq!(a.functions_dir, Some(PathBuf::from("target/debug")));
         assert!(!a.exports && a.cold_start && a.stages);
         assert!(!args(&["--no-cold-start"]).cold_start);
+        assert!(a.emulator.is_none() && a.emulator_sysroot.is_none());
+        let e = args(&[
+            "--emulator=qemu-aarch64-static",
+            "--emulator-sysroot",
+            "/usr/aarch64-linux-gnu",
+        ]);
+        assert_eq!(e.emulator, Some(PathBuf::from("qemu-aarch64-static")));
+        assert_eq!(
+            e.emulator_sysroot,
+            Some(PathBuf::from("/usr/aarch64-linux-gnu"))
+        );
     }
 
     #[test]
@@ -185,6 +207,11 @@ mod tests {
         assert_eq!(error(&["--runs", "0"]), ErrorKind::ValueValidation);
         assert_eq!(error(&["--rounds=0"]), ErrorKind::ValueValidation);
         assert_eq!(error(&["--out"]), ErrorKind::InvalidValue);
+        // A sysroot means nothing without the emulator that reads it.
+        assert_eq!(
+            error(&["--emulator-sysroot", "/usr/aarch64-linux-gnu"]),
+            ErrorKind::MissingRequiredArgument
+        );
         let message = parse(&["--rowz", "5"]).expect_err("refused").to_string();
         assert!(message.contains("--rows"), "{message}");
         assert_eq!(parse(&["--rowz"]).expect_err("refused").exit_code(), 2);

@@ -126,8 +126,48 @@ fn lambda_env(cmd: &mut Command, name: &str, api: &str) {
         .env("RUST_LOG", "info");
 }
 
+/// How the function binaries are found and started.
+#[derive(Debug, Clone, Default)]
+pub struct Launcher {
+    /// A user-mode emulator every binary runs under: `qemu-aarch64-static` for the arm64
+    /// artifacts on an x86_64 machine (start times and memory are then the emulator's).
+    pub emulator: Option<PathBuf>,
+    /// The target's root for the emulator's dynamic loader and libraries (qemu's `-L`).
+    pub sysroot: Option<PathBuf>,
+}
+
+impl Launcher {
+    /// The binary of function `name` under `dir`: `dir/name`, as cargo builds it, or
+    /// cargo-lambda's `dir/name/bootstrap`.
+    pub fn binary(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        if path.is_dir() {
+            path.join("bootstrap")
+        } else {
+            path
+        }
+    }
+
+    /// The command that starts `bin` as function `name` against the runtime API at `api`.
+    fn command(&self, bin: &Path, name: &str, api: &str) -> Command {
+        let mut cmd = match &self.emulator {
+            Some(emulator) => {
+                let mut cmd = Command::new(emulator);
+                if let Some(root) = &self.sysroot {
+                    cmd.arg("-L").arg(root);
+                }
+                cmd.arg(bin);
+                cmd
+            }
+            None => Command::new(bin),
+        };
+        lambda_env(&mut cmd, name, api);
+        cmd
+    }
+}
+
 /// Measures one binary `runs` times.
-pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
+pub fn measure(launcher: &Launcher, bin: &Path, name: &str, runs: usize) -> ColdStart {
     let size_bytes = std::fs::metadata(bin).map(|m| m.len()).unwrap_or(0);
     let mut ready_rss_kib = None;
     let result = (|| -> Result<Vec<Duration>, String> {
@@ -139,8 +179,7 @@ pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
         std::thread::spawn(move || stub(listener, tx));
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
-            let mut cmd = Command::new(bin);
-            lambda_env(&mut cmd, name, &api);
+            let mut cmd = launcher.command(bin, name, &api);
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped());
@@ -183,13 +222,18 @@ pub fn measure(bin: &Path, name: &str, runs: usize) -> ColdStart {
 }
 
 /// Measures every function binary under `bin_dir`.
-pub fn measure_all(bin_dir: &Path, names: &[String], runs: usize) -> Vec<ColdStart> {
+pub fn measure_all(
+    launcher: &Launcher,
+    bin_dir: &Path,
+    names: &[String],
+    runs: usize,
+) -> Vec<ColdStart> {
     names
         .iter()
         .map(|n| {
-            let bin: PathBuf = bin_dir.join(n);
+            let bin = Launcher::binary(bin_dir, n);
             eprintln!("cold start: {n}");
-            measure(&bin, n, runs)
+            measure(launcher, &bin, n, runs)
         })
         .collect()
 }
@@ -282,7 +326,12 @@ fn serve_invocation(
 /// function, an API Gateway payload 2.0 request), and returns the response it posted back:
 /// the whole way an event takes through the function (lambda_runtime, the glue of
 /// `aws_adapters::lambda`, the handler), as in Lambda.
-pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String> {
+pub fn invoke_once(
+    launcher: &Launcher,
+    bin: &Path,
+    name: &str,
+    event: &str,
+) -> Result<String, String> {
     let (listener, api) = loopback()?;
     let (tx, rx) = mpsc::channel();
     let event = std::sync::Arc::new(event.to_string());
@@ -294,8 +343,7 @@ pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String
             std::thread::spawn(move || serve_invocation(conn, event, served, tx));
         }
     });
-    let mut cmd = Command::new(bin);
-    lambda_env(&mut cmd, name, &api);
+    let mut cmd = launcher.command(bin, name, &api);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
@@ -309,4 +357,36 @@ pub fn invoke_once(bin: &Path, name: &str, event: &str) -> Result<String, String
     let _ = child.kill();
     let _ = child.wait();
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_function_is_a_file_or_cargo_lambdas_bootstrap() {
+        let dir = std::env::temp_dir().join(format!("bench-layout-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("org-report-email-job")).expect("dirs");
+        assert_eq!(Launcher::binary(&dir, "health"), dir.join("health"));
+        assert_eq!(
+            Launcher::binary(&dir, "org-report-email-job"),
+            dir.join("org-report-email-job/bootstrap")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_emulator_runs_the_binary_with_the_sysroot() {
+        let launcher = Launcher {
+            emulator: Some(PathBuf::from("qemu-aarch64-static")),
+            sysroot: Some(PathBuf::from("/usr/aarch64-linux-gnu")),
+        };
+        let cmd = launcher.command(Path::new("/f/bootstrap"), "health", "127.0.0.1:9");
+        assert_eq!(cmd.get_program(), "qemu-aarch64-static");
+        let args: Vec<_> = cmd.get_args().collect();
+        assert_eq!(args, ["-L", "/usr/aarch64-linux-gnu", "/f/bootstrap"]);
+        let native = Launcher::default().command(Path::new("/f/health"), "health", "a");
+        assert_eq!(native.get_program(), "/f/health");
+        assert_eq!(native.get_args().count(), 0);
+    }
 }

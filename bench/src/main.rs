@@ -3,7 +3,7 @@
 //! ```text
 //! bench [--rows N] [--tiny] [--out FILE] [--workdir DIR] [--python PY]
 //!       [--functions-dir DIR] [--functions a,b] [--runs N] [--rounds N] [--no-exports]
-//!       [--no-cold-start] [--stages]
+//!       [--no-cold-start] [--stages] [--emulator PROGRAM [--emulator-sysroot DIR]]
 //! ```
 //!
 //! (`bench --help`, and `src/cli.rs`, for each flag.)
@@ -14,7 +14,9 @@
 //!   names an interpreter that has it) writing the same rows already in memory. `--rounds N`
 //!   runs every export N times, interleaved, and keeps each one's best wall time (default 1).
 //! - Cold start and size (`coldstart`): every binary under `--functions-dir` named after the
-//!   crates of `functions/` (`--functions` picks some), `--runs` starts each.
+//!   crates of `functions/` (`--functions` picks some), `--runs` starts each; a directory of
+//!   cargo-lambda's layout (`<name>/bootstrap`) serves too, and `--emulator` starts the binaries
+//!   of another architecture (the arm64 artifacts under qemu-user: they start and answer).
 //! - `--tiny`: 2,000 rows and the smallest demo world, 3 starts per function: the test command
 //!   runs it so the harness cannot rot (its figures mean nothing).
 //!
@@ -91,11 +93,23 @@ fn main() -> ExitCode {
             .functions_dir
             .clone()
             .unwrap_or_else(|| root.join("target/release"));
-        let results = coldstart::measure_all(&dir, &names, args.runs);
+        let launcher = coldstart::Launcher {
+            emulator: args.emulator.clone(),
+            sysroot: args.emulator_sysroot.clone(),
+        };
+        if let Some(emulator) = &launcher.emulator {
+            table.row(
+                "functions started under an emulator (start times and memory below are the emulator's)",
+                &emulator.display().to_string(),
+                "",
+                "",
+            );
+        }
+        let results = coldstart::measure_all(&launcher, &dir, &names, args.runs);
         failed |= results.iter().any(|r| r.runs.is_err());
         table.cold_starts(&results, args.runs);
         if names.iter().any(|n| n == "health") {
-            let answered = invocations(&dir.join("health"));
+            let answered = invocations(&launcher, &coldstart::Launcher::binary(&dir, "health"));
             failed |= answered.is_err();
             table.row(
                 "`health` invoked through the runtime API stub with API Gateway payload 2.0 events (a `GET /health`; a `POST` whose body is marked base64 and is not)",
@@ -152,7 +166,7 @@ fn health_event(method: &str, body: Option<&str>, base64: bool) -> String {
 /// Two invocations of the `health` binary through the runtime API stub: a `GET /health`
 /// answered 200 with `{"status":"ok"}` as text JSON, and a body marked base64 that is not,
 /// answered 400 naming `body` — the Lambda glue (`aws_adapters::lambda`) on the real binary.
-fn invocations(bin: &std::path::Path) -> Result<String, String> {
+fn invocations(launcher: &coldstart::Launcher, bin: &std::path::Path) -> Result<String, String> {
     let parse = |text: &str| -> Result<serde_json::Value, String> {
         serde_json::from_str(text).map_err(|e| format!("{e}: {text}"))
     };
@@ -160,6 +174,7 @@ fn invocations(bin: &std::path::Path) -> Result<String, String> {
         parse(resp["body"].as_str().ok_or("no text body")?)
     };
     let ok = parse(&coldstart::invoke_once(
+        launcher,
         bin,
         "health",
         &health_event("GET", None, false),
@@ -174,6 +189,7 @@ fn invocations(bin: &std::path::Path) -> Result<String, String> {
         return Err(format!("GET /health answered {ok}"));
     }
     let refused = parse(&coldstart::invoke_once(
+        launcher,
         bin,
         "health",
         &health_event("POST", Some("not base64!"), true),
