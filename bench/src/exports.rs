@@ -33,6 +33,19 @@ pub struct Measured {
 }
 
 impl Measured {
+    /// The figures of an export that wrote `rows` rows to the file at `path` in `taken`,
+    /// printed; the file is removed.
+    fn of_file(rows: u64, taken: Taken, path: &Path) -> Self {
+        let measured = Self {
+            rows,
+            taken,
+            bytes: file_len(path),
+        };
+        eprintln!("  {measured:?}");
+        let _ = std::fs::remove_file(path);
+        measured
+    }
+
     pub fn rows_per_s(&self) -> f64 {
         self.rows as f64 / self.taken.wall.as_secs_f64().max(1e-9)
     }
@@ -294,26 +307,14 @@ async fn export_round(
     .await
     .map_err(|p| format!("our xlsx export: {p:?}"))?;
     let taken = probe.stop();
-    let xlsx_ours = Measured {
-        rows: written.rows,
-        taken,
-        bytes: file_len(&path),
-    };
-    eprintln!("  {:?}", xlsx_ours);
-    let _ = std::fs::remove_file(&path);
+    let xlsx_ours = Measured::of_file(written.rows, taken, &path);
 
     // 1b. The same on one thread: the store read and the workbook written in turn.
     eprintln!("xlsx: our export, one thread...");
     let probe = Probe::start();
     let (path, rows_written) = xlsx_one_thread(store, params, &opts.workdir).await?;
     let taken = probe.stop();
-    let xlsx_one_thread = Measured {
-        rows: rows_written,
-        taken,
-        bytes: file_len(&path),
-    };
-    eprintln!("  {:?}", xlsx_one_thread);
-    let _ = std::fs::remove_file(&path);
+    let xlsx_one_thread = Measured::of_file(rows_written, taken, &path);
 
     // 2. Our CSV export: the same rows, each page of the store decoded and formatted on
     //    `CsvStream`'s threads, into a streamed upload (the blob adapter of the local run, a
@@ -378,15 +379,7 @@ fn measure_raw(
     eprintln!("{what}...");
     let probe = Probe::start();
     write(rows, path)?;
-    let taken = probe.stop();
-    let measured = Measured {
-        rows: rows.len() as u64,
-        taken,
-        bytes: file_len(path),
-    };
-    eprintln!("  {:?}", measured);
-    let _ = std::fs::remove_file(path);
-    Ok(measured)
+    Ok(Measured::of_file(rows.len() as u64, probe.stop(), path))
 }
 
 /// Our XLSX exporter on one thread: the store's row stream and [`XlsxReport::push_row`]

@@ -44,6 +44,32 @@ pub struct FieldDescription {
     pub unit: &'static str,
 }
 
+impl FieldDescription {
+    /// `first`'s columns then `then`'s, as one array: a report's own columns followed by a
+    /// group of columns several reports share. `N` is `A + B`, checked when compiled.
+    pub const fn join<const A: usize, const B: usize, const N: usize>(
+        first: [Self; A],
+        then: [Self; B],
+    ) -> [Self; N] {
+        assert!(A + B == N, "N must be A + B");
+        let mut out = [Self {
+            name: "",
+            meaning: "",
+            unit: "",
+        }; N];
+        let mut i = 0;
+        while i < A {
+            out[i] = first[i];
+            i += 1;
+        }
+        while i < N {
+            out[i] = then[i - A];
+            i += 1;
+        }
+        out
+    }
+}
+
 /// How a workbook is written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct XlsxOptions {

@@ -16,11 +16,7 @@ use std::collections::HashMap;
 
 /// The columns, in order.
 pub const FIELDS: &[FieldDescription] = &[
-    FieldDescription {
-        name: "Organisation",
-        meaning: "Organisation name",
-        unit: "",
-    },
+    super::ORGANISATION_FIELD,
     FieldDescription {
         name: "Clinic",
         meaning: "Clinic name",

@@ -50,12 +50,12 @@ pub struct ConsultationFilter {
 }
 
 /// The columns, in order (their descriptions make the field-descriptions sheet).
-pub const FIELDS: &[FieldDescription] = &[
-    FieldDescription {
-        name: "Organisation",
-        meaning: "Organisation name",
-        unit: "",
-    },
+pub const FIELDS: &[FieldDescription] =
+    &FieldDescription::join::<21, 6, 27>(OWN_FIELDS, BANDWIDTH_FIELDS);
+
+/// The columns before the bandwidth group.
+const OWN_FIELDS: [FieldDescription; 21] = [
+    super::ORGANISATION_FIELD,
     FieldDescription {
         name: "Clinic",
         meaning: "Clinic (waiting area) of this segment",
@@ -106,11 +106,7 @@ pub const FIELDS: &[FieldDescription] = &[
         meaning: "When the participant last left the segment",
         unit: "date-time in the report's time zone",
     },
-    FieldDescription {
-        name: "Attendance duration",
-        meaning: "Left minus joined",
-        unit: "duration [h]:mm:ss",
-    },
+    ATTENDANCE_FIELD,
     FieldDescription {
         name: "Segment start",
         meaning: "When the segment began in this clinic",
@@ -155,36 +151,6 @@ pub const FIELDS: &[FieldDescription] = &[
         name: "Abandon time",
         meaning: "When the caller left unanswered",
         unit: "date-time in the report's time zone",
-    },
-    FieldDescription {
-        name: "Send average",
-        meaning: "Average sending bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Receive average",
-        meaning: "Average receiving bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Send maximum",
-        meaning: "Highest sending bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Receive maximum",
-        meaning: "Highest receiving bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Packet loss",
-        meaning: "Packets lost per thousand sent",
-        unit: "‰",
-    },
-    FieldDescription {
-        name: "Round trip average",
-        meaning: "Average network round-trip time",
-        unit: "ms",
     },
 ];
 
@@ -525,6 +491,47 @@ pub fn build_rows(input: &ConsultationInput, filter: &ConsultationFilter) -> Vec
         .collect()
 }
 
+/// A participant's time in the segment or call, shared with the Room calls report.
+pub(crate) const ATTENDANCE_FIELD: FieldDescription = FieldDescription {
+    name: "Attendance duration",
+    meaning: "Left minus joined",
+    unit: "duration [h]:mm:ss",
+};
+
+/// The six bandwidth columns, described in the order of [`bandwidth_cells`].
+pub(crate) const BANDWIDTH_FIELDS: [FieldDescription; 6] = [
+    FieldDescription {
+        name: "Send average",
+        meaning: "Average sending bandwidth of the participant",
+        unit: "kbit/s",
+    },
+    FieldDescription {
+        name: "Receive average",
+        meaning: "Average receiving bandwidth of the participant",
+        unit: "kbit/s",
+    },
+    FieldDescription {
+        name: "Send maximum",
+        meaning: "Highest sending bandwidth of the participant",
+        unit: "kbit/s",
+    },
+    FieldDescription {
+        name: "Receive maximum",
+        meaning: "Highest receiving bandwidth of the participant",
+        unit: "kbit/s",
+    },
+    FieldDescription {
+        name: "Packet loss",
+        meaning: "Packets lost per thousand sent",
+        unit: "‰",
+    },
+    FieldDescription {
+        name: "Round trip average",
+        meaning: "Average network round-trip time",
+        unit: "ms",
+    },
+];
+
 /// The six bandwidth columns of a participant (empty while it has not left), shared by the
 /// Consultations and the room-call reports.
 pub(crate) fn bandwidth_cells(bandwidth: Option<crate::events::types::Bandwidth>) -> [Cell; 6] {
@@ -544,6 +551,70 @@ pub(crate) fn bandwidth_cells(bandwidth: Option<crate::events::types::Bandwidth>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_columns_of_the_consultations_and_room_calls_reports() {
+        let names =
+            |fields: &[FieldDescription]| -> Vec<&str> { fields.iter().map(|f| f.name).collect() };
+        let network = [
+            "Send average",
+            "Receive average",
+            "Send maximum",
+            "Receive maximum",
+            "Packet loss",
+            "Round trip average",
+        ];
+        let consultations = [
+            "Organisation",
+            "Clinic",
+            "Queued call ID",
+            "Session ID",
+            "Segment ID",
+            "Participant ID",
+            "Waiting-area entry",
+            "User name",
+            "Participant type",
+            "Joined",
+            "Left",
+            "Attendance duration",
+            "Segment start",
+            "Segment end",
+            "Segment duration",
+            "Transfer time",
+            "Transferred to clinic",
+            "Transferred to segment ID",
+            "Participants in segment",
+            "Abandoned",
+            "Abandon time",
+        ];
+        assert_eq!(names(FIELDS), [&consultations[..], &network].concat());
+        let room_calls = [
+            "Organisation",
+            "Room type",
+            "Room",
+            "Clinic",
+            "Call ID",
+            "Participant ID",
+            "Team member",
+            "Participant kind",
+            "Joined",
+            "Left",
+            "Attendance duration",
+            "Call start",
+            "Call end",
+            "Call duration",
+            "Participants in call",
+            "Tags",
+        ];
+        assert_eq!(
+            names(super::super::room_calls::FIELDS),
+            [&room_calls[..], &network].concat()
+        );
+        // Every column is described: nothing of the join's placeholder is left.
+        for f in FIELDS.iter().chain(super::super::room_calls::FIELDS) {
+            assert!(!f.name.is_empty() && !f.meaning.is_empty(), "{f:?}");
+        }
+    }
 
     fn input() -> ConsultationInput {
         let mut input = ConsultationInput::default();

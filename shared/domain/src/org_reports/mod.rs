@@ -25,6 +25,14 @@ pub mod stats;
 pub mod tiles;
 
 use crate::auth::Role;
+use crate::export::xlsx::FieldDescription;
+
+/// The first column of every report but the Organisation report's, which is the organisation.
+pub(crate) const ORGANISATION_FIELD: FieldDescription = FieldDescription {
+    name: "Organisation",
+    meaning: "Organisation name",
+    unit: "",
+};
 
 /// Roles that read an organisation's reports, configuration and history.
 pub const ORG_READERS: &[Role] = &[Role::OrgAdmin, Role::OrgCoordinator, Role::OrgReporter];

@@ -11,11 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The columns, in order.
 pub const FIELDS: &[FieldDescription] = &[
-    FieldDescription {
-        name: "Organisation",
-        meaning: "Organisation name",
-        unit: "",
-    },
+    super::ORGANISATION_FIELD,
     FieldDescription {
         name: "Platform role",
         meaning: "The account's platform role (All: every role)",

@@ -10,12 +10,12 @@ use crate::export::cells::Cell;
 use crate::export::xlsx::FieldDescription;
 
 /// The columns, in order.
-pub const FIELDS: &[FieldDescription] = &[
-    FieldDescription {
-        name: "Organisation",
-        meaning: "Organisation name",
-        unit: "",
-    },
+pub const FIELDS: &[FieldDescription] =
+    &FieldDescription::join::<16, 6, 22>(OWN_FIELDS, super::consultations::BANDWIDTH_FIELDS);
+
+/// The columns before the bandwidth group.
+const OWN_FIELDS: [FieldDescription; 16] = [
+    super::ORGANISATION_FIELD,
     FieldDescription {
         name: "Room type",
         meaning: "meeting, user or group",
@@ -61,11 +61,7 @@ pub const FIELDS: &[FieldDescription] = &[
         meaning: "When the participant last left the call",
         unit: "date-time in the report's time zone",
     },
-    FieldDescription {
-        name: "Attendance duration",
-        meaning: "Left minus joined",
-        unit: "duration [h]:mm:ss",
-    },
+    super::consultations::ATTENDANCE_FIELD,
     FieldDescription {
         name: "Call start",
         meaning: "First join of the call",
@@ -90,36 +86,6 @@ pub const FIELDS: &[FieldDescription] = &[
         name: "Tags",
         meaning: "Tags of the report configuration on the room or its clinic",
         unit: "names separated by ; ",
-    },
-    FieldDescription {
-        name: "Send average",
-        meaning: "Average sending bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Receive average",
-        meaning: "Average receiving bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Send maximum",
-        meaning: "Highest sending bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Receive maximum",
-        meaning: "Highest receiving bandwidth of the participant",
-        unit: "kbit/s",
-    },
-    FieldDescription {
-        name: "Packet loss",
-        meaning: "Packets lost per thousand sent",
-        unit: "‰",
-    },
-    FieldDescription {
-        name: "Round trip average",
-        meaning: "Average network round-trip time",
-        unit: "ms",
     },
 ];
 
