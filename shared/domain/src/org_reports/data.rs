@@ -157,28 +157,16 @@ pub async fn load_entities(
     scope: &ReportScope,
     params: &ReportParams,
 ) -> Result<ReportData, StoreError> {
-    let (start, end) = (params.start_utc(), params.end_utc());
     let org_id = scope.org_id();
     let all_clinics = super::load::clinics(store, org_id).await?;
     let (clinics, rooms, memberships) = scoped_entities(store, scope, &all_clinics).await?;
+    let organisation = super::load::organisation(store, org_id).await?;
     Ok(ReportData {
-        scope: scope.clone(),
-        start,
-        end,
-        min_duration_seconds: params.min_duration_seconds,
-        organisation: super::load::organisation(store, org_id).await?,
-        all_clinics,
         clinics,
         rooms,
         accounts: super::load::accounts(store, org_id).await?,
-        account_names: HashMap::new(),
         memberships,
-        segments: Vec::new(),
-        room_calls: Vec::new(),
-        logged_in: BTreeSet::new(),
-        last_login: HashMap::new(),
-        last_hosted: HashMap::new(),
-        last_consultation: HashMap::new(),
+        ..ReportData::empty(scope, params, organisation, all_clinics)
     })
 }
 
@@ -240,23 +228,11 @@ pub async fn load_room_call_data(
     let room_calls = period_room_calls(store, org_id, &rooms, start, end).await?;
     let account_names = participant_names(store, org_id, &room_calls).await?;
     Ok(ReportData {
-        scope: scope.clone(),
-        start,
-        end,
-        min_duration_seconds: params.min_duration_seconds,
-        organisation,
-        all_clinics,
         clinics,
         rooms,
-        accounts: HashMap::new(),
         account_names,
-        memberships: Vec::new(),
-        segments: Vec::new(),
         room_calls,
-        logged_in: BTreeSet::new(),
-        last_login: HashMap::new(),
-        last_hosted: HashMap::new(),
-        last_consultation: HashMap::new(),
+        ..ReportData::empty(scope, params, organisation, all_clinics)
     })
 }
 
@@ -319,16 +295,9 @@ pub async fn load_report_data(
     let (last_login, last_hosted) = last_activity(store, base.accounts.keys(), end).await?;
     let last_consultation = last_consultations(store, &clinics, end).await?;
     Ok(ReportData {
-        scope: scope.clone(),
-        start,
-        end,
-        min_duration_seconds: params.min_duration_seconds,
-        organisation: base.organisation,
-        all_clinics: base.clinics,
         clinics,
         rooms,
         accounts: base.accounts,
-        account_names: HashMap::new(),
         memberships,
         segments: base.segments,
         room_calls,
@@ -336,6 +305,7 @@ pub async fn load_report_data(
         last_login,
         last_hosted,
         last_consultation,
+        ..ReportData::empty(scope, params, base.organisation, base.clinics)
     })
 }
 
@@ -445,6 +415,35 @@ impl WaitingAreaFacts {
 }
 
 impl ReportData {
+    /// The period and organisation of a report, every list of what the period holds empty:
+    /// the start each loader fills in with what its report reads.
+    fn empty(
+        scope: &ReportScope,
+        params: &ReportParams,
+        organisation: Organisation,
+        all_clinics: HashMap<String, Clinic>,
+    ) -> Self {
+        Self {
+            scope: scope.clone(),
+            start: params.start_utc(),
+            end: params.end_utc(),
+            min_duration_seconds: params.min_duration_seconds,
+            organisation,
+            all_clinics,
+            clinics: Vec::new(),
+            rooms: Vec::new(),
+            accounts: HashMap::new(),
+            account_names: HashMap::new(),
+            memberships: Vec::new(),
+            segments: Vec::new(),
+            room_calls: Vec::new(),
+            logged_in: BTreeSet::new(),
+            last_login: HashMap::new(),
+            last_hosted: HashMap::new(),
+            last_consultation: HashMap::new(),
+        }
+    }
+
     /// The filter the Consultations report applies, for the same data.
     pub fn consultation_filter(&self) -> ConsultationFilter {
         ConsultationFilter {
