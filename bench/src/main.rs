@@ -107,7 +107,7 @@ fn main() -> ExitCode {
         }
         let results = coldstart::measure_all(&launcher, &dir, &names, args.runs);
         failed |= results.iter().any(|r| r.runs.is_err());
-        table.cold_starts(&results, args.runs);
+        table.cold_starts(&results, args.runs, launcher.emulator.is_some());
         if names.iter().any(|n| n == "health") {
             let answered = invocations(&launcher, &coldstart::Launcher::binary(&dir, "health"));
             failed |= answered.is_err();
@@ -417,12 +417,18 @@ impl Table {
         }
     }
 
-    fn cold_starts(&mut self, results: &[coldstart::ColdStart], runs: usize) {
+    /// Under an emulator the times are the emulator's: only the size is held to its target.
+    fn cold_starts(&mut self, results: &[coldstart::ColdStart], runs: usize, emulated: bool) {
+        let target = if emulated {
+            "≤ 12 MB (times emulated)"
+        } else {
+            "≤ 30 ms, ≤ 12 MB"
+        };
         for r in results {
             let size_mb = r.size_bytes as f64 / 1e6;
             match (&r.runs, r.median(), r.max()) {
                 (Ok(_), Some(med), Some(max)) => {
-                    let ok = med.as_secs_f64() <= 0.030 && size_mb <= 12.0;
+                    let ok = (emulated || med.as_secs_f64() <= 0.030) && size_mb <= 12.0;
                     self.row(
                         &format!("cold start and size: `{}`", r.name),
                         &format!(
@@ -433,20 +439,20 @@ impl Table {
                             mib(r.ready_rss_kib),
                             size_mb
                         ),
-                        "≤ 30 ms, ≤ 12 MB",
+                        target,
                         yes(ok),
                     );
                 }
                 (Err(e), _, _) => self.row(
                     &format!("cold start and size: `{}`", r.name),
                     &format!("failed: {e}"),
-                    "≤ 30 ms, ≤ 12 MB",
+                    target,
                     "**no**",
                 ),
                 _ => self.row(
                     &format!("cold start and size: `{}`", r.name),
                     "no runs",
-                    "≤ 30 ms, ≤ 12 MB",
+                    target,
                     "",
                 ),
             }
