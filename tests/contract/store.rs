@@ -741,7 +741,40 @@ async fn cursors_are_checked(store: &dyn Store) {
         sk: "A".into(),
         ..next.clone()
     };
+    // Keys DynamoDB would refuse as a start key: over its sizes, or empty.
+    let long_sk = Cursor {
+        sk: format!("S#{}", "9".repeat(1100)),
+        ..next.clone()
+    };
+    let empty_sk = Cursor {
+        sk: String::new(),
+        ..next.clone()
+    };
+    for sk in ["a", "b"] {
+        let item = Item::new("G#1", sk, json!(1)).with_gsi1("CURSOR#g", format!("T#{sk}"));
+        store.put(item, Condition::None).await.unwrap();
+    }
+    let gsi = Query::partition(Index::Gsi1, "CURSOR#g").limit(1);
+    let gsi_next = store.query(&gsi).await.unwrap().next.unwrap();
+    let long_table_pk = Cursor {
+        pk: "P".repeat(2100),
+        ..gsi_next.clone()
+    };
+    let half_index_keys = Cursor {
+        isk: None,
+        ..gsi_next.clone()
+    };
     let bad = [
+        (q.clone().after(Some(long_sk)), "a sort key over 1024 bytes"),
+        (q.clone().after(Some(empty_sk)), "an empty sort key"),
+        (
+            gsi.clone().after(Some(long_table_pk)),
+            "a gsi1 cursor whose table key is over 2048 bytes",
+        ),
+        (
+            gsi.clone().after(Some(half_index_keys)),
+            "a gsi1 cursor without its index sort key",
+        ),
         (q.clone().after(Some(foreign)), "another partition"),
         (
             q.clone()

@@ -581,7 +581,7 @@ pub fn check_transaction(ops: &[TxOp]) -> Result<(), StoreError> {
 
 /// Checks a query the same way in every adapter: a page size of at least 1, and a cursor
 /// that lies in the queried partition and sort-key range (DynamoDB refuses a start key
-/// outside the query's key condition).
+/// outside the query's key condition) with every key it carries within DynamoDB's sizes.
 pub fn check_query(query: &Query) -> Result<(), StoreError> {
     if query.limit == Some(0) {
         return Err(StoreError::Invalid("a page holds at least one item".into()));
@@ -595,7 +595,14 @@ pub fn check_query(query: &Query) -> Result<(), StoreError> {
             Index::Gsi1 | Index::Gsi2 => (c.ipk.as_ref(), c.isk.as_ref()),
         };
         let inside = pk == Some(&query.pk) && sk.is_some_and(|sk| query.sk.contains(sk));
-        if !inside {
+        // Every key a cursor carries goes to DynamoDB as the start key: one it would refuse
+        // (empty, or over its sizes) is not a cursor any page handed out.
+        let index_keys_fit = match (&c.ipk, &c.isk) {
+            (None, None) => true,
+            (Some(ipk), Some(isk)) => check_key_parts("cursor", ipk, isk).is_ok(),
+            _ => false,
+        };
+        if !inside || check_key_parts("cursor", &c.pk, &c.sk).is_err() || !index_keys_fit {
             return Err(StoreError::InvalidCursor);
         }
     }
