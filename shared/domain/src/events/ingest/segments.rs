@@ -6,6 +6,7 @@ use crate::events::catalogue::{
     ParticipantJoined, ParticipantLeft, QueuedCallAbandoned, QueuedCallEntered, SegmentEnded,
     SegmentStarted, SegmentTransferred,
 };
+use crate::events::types::Id;
 use crate::ports::{Condition, Item, Key, Store, StoreError, TxOp};
 use crate::readmodels::{self as rm, keys, lists, max_time, min_time, sort_time};
 use chrono::{DateTime, Utc};
@@ -14,133 +15,151 @@ use std::collections::BTreeMap;
 /// `queued_call.entered`: the queued call (the earliest entry stands).
 pub(super) fn queued_call_entered(e: &QueuedCallEntered, at: DateTime<Utc>) -> Vec<Effect> {
     let e = e.clone();
-    vec![merge(
-        keys::queued_call(e.session_id.as_str()),
+    vec![queued_call_merge(
+        &e.session_id,
+        &e.queued_call_id,
         move |q: &mut rm::QueuedCall| {
-            q.queued_call_id = s(&e.queued_call_id);
-            q.session_id = s(&e.session_id);
             q.org_id = Some(s(&e.org_id));
             q.clinic_id = Some(s(&e.clinic_id));
             q.entered_at = min_time(q.entered_at, at);
         },
-        queued_index,
     )]
 }
 
 /// `queued_call.abandoned`: the earliest abandonment, on the queued call and the segment.
 pub(super) fn queued_call_abandoned(e: &QueuedCallAbandoned, at: DateTime<Utc>) -> Vec<Effect> {
-    let q = e.clone();
-    let g = e.clone();
     vec![
-        merge(
-            keys::queued_call(e.session_id.as_str()),
-            move |c: &mut rm::QueuedCall| {
-                c.queued_call_id = s(&q.queued_call_id);
-                c.session_id = s(&q.session_id);
-                c.abandoned_at = min_time(c.abandoned_at, at);
-            },
-            queued_index,
-        ),
-        merge(
-            keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
-            move |seg: &mut rm::Segment| {
-                seg.session_id = s(&g.session_id);
-                seg.segment_id = s(&g.segment_id);
-                seg.abandoned_at = min_time(seg.abandoned_at, at);
-            },
-            segment_index,
-        ),
+        queued_call_merge(&e.session_id, &e.queued_call_id, move |c| {
+            c.abandoned_at = min_time(c.abandoned_at, at);
+        }),
+        segment_merge(&e.session_id, &e.segment_id, move |seg| {
+            seg.abandoned_at = min_time(seg.abandoned_at, at);
+        }),
     ]
 }
 
 /// `segment.started`: the segment's queued call, organisation, clinic and earliest start.
 pub(super) fn segment_started(e: &SegmentStarted, at: DateTime<Utc>) -> Vec<Effect> {
     let e = e.clone();
-    vec![merge(
-        keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+    vec![segment_merge(
+        &e.session_id,
+        &e.segment_id,
         move |seg: &mut rm::Segment| {
-            seg.session_id = s(&e.session_id);
-            seg.segment_id = s(&e.segment_id);
             seg.queued_call_id = Some(s(&e.queued_call_id));
             seg.org_id = Some(s(&e.org_id));
             seg.clinic_id = Some(s(&e.clinic_id));
             seg.started_at = min_time(seg.started_at, at);
         },
-        segment_index,
     )]
 }
 
 /// `segment.transferred`: where the call went.
 pub(super) fn segment_transferred(e: &SegmentTransferred, at: DateTime<Utc>) -> Vec<Effect> {
     let e = e.clone();
-    vec![merge(
-        keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
+    vec![segment_merge(
+        &e.session_id,
+        &e.segment_id,
         move |seg: &mut rm::Segment| {
-            seg.session_id = s(&e.session_id);
-            seg.segment_id = s(&e.segment_id);
             seg.transferred_at = Some(at);
             seg.to_clinic_id = Some(s(&e.to_clinic_id));
             seg.to_segment_id = Some(s(&e.to_segment_id));
         },
-        segment_index,
     )]
 }
 
 /// `segment.ended`: the latest end.
 pub(super) fn segment_ended(e: &SegmentEnded, at: DateTime<Utc>) -> Vec<Effect> {
-    let e = e.clone();
-    vec![merge(
-        keys::segment(e.session_id.as_str(), e.segment_id.as_str()),
-        move |seg: &mut rm::Segment| {
-            seg.session_id = s(&e.session_id);
-            seg.segment_id = s(&e.segment_id);
-            seg.ended_at = max_time(seg.ended_at, at);
-        },
-        segment_index,
-    )]
+    vec![segment_merge(&e.session_id, &e.segment_id, move |seg| {
+        seg.ended_at = max_time(seg.ended_at, at);
+    })]
 }
 
 /// `participant.joined`: the participant's earliest join.
 pub(super) fn participant_joined(e: &ParticipantJoined, at: DateTime<Utc>) -> Vec<Effect> {
     let e = e.clone();
-    vec![merge(
-        keys::participant(
-            e.session_id.as_str(),
-            e.segment_id.as_str(),
-            e.participant_id.as_str(),
-        ),
+    vec![participant_merge(
+        &e.session_id,
+        &e.segment_id,
+        &e.participant_id,
         move |p: &mut rm::SegmentParticipant| {
-            p.session_id = s(&e.session_id);
-            p.segment_id = s(&e.segment_id);
-            p.participant_id = s(&e.participant_id);
             p.participant_type = Some(e.participant_type);
             p.account_id = e.account_id.as_ref().map(s);
             p.joined_at = min_time(p.joined_at, at);
         },
-        participant_index,
     )]
 }
 
 /// `participant.left`: the latest leave and its bandwidth.
 pub(super) fn participant_left(e: &ParticipantLeft, at: DateTime<Utc>) -> Vec<Effect> {
-    let e = e.clone();
-    vec![merge(
-        keys::participant(
-            e.session_id.as_str(),
-            e.segment_id.as_str(),
-            e.participant_id.as_str(),
-        ),
+    let bandwidth = e.bandwidth;
+    vec![participant_merge(
+        &e.session_id,
+        &e.segment_id,
+        &e.participant_id,
         move |p: &mut rm::SegmentParticipant| {
-            p.session_id = s(&e.session_id);
-            p.segment_id = s(&e.segment_id);
-            p.participant_id = s(&e.participant_id);
             if p.left_at.is_none_or(|t| t <= at) {
                 p.left_at = Some(at);
-                p.bandwidth = Some(e.bandwidth);
+                p.bandwidth = Some(bandwidth);
             }
         },
-        participant_index,
     )]
+}
+
+/// A merge into a session's queued call, which always carries its own ids.
+fn queued_call_merge(
+    session_id: &Id,
+    queued_call_id: &Id,
+    update: impl Fn(&mut rm::QueuedCall) + Send + Sync + 'static,
+) -> Effect {
+    let (session_id, queued_call_id) = (s(session_id), s(queued_call_id));
+    merge(
+        keys::queued_call(&session_id),
+        move |q: &mut rm::QueuedCall| {
+            q.queued_call_id.clone_from(&queued_call_id);
+            q.session_id.clone_from(&session_id);
+            update(q);
+        },
+        queued_index,
+    )
+}
+
+/// A merge into one segment, which always carries its own ids.
+fn segment_merge(
+    session_id: &Id,
+    segment_id: &Id,
+    update: impl Fn(&mut rm::Segment) + Send + Sync + 'static,
+) -> Effect {
+    let (session_id, segment_id) = (s(session_id), s(segment_id));
+    merge(
+        keys::segment(&session_id, &segment_id),
+        move |seg: &mut rm::Segment| {
+            seg.session_id.clone_from(&session_id);
+            seg.segment_id.clone_from(&segment_id);
+            update(seg);
+        },
+        segment_index,
+    )
+}
+
+/// A merge into one participant of a segment, which always carries its own ids.
+fn participant_merge(
+    session_id: &Id,
+    segment_id: &Id,
+    participant_id: &Id,
+    update: impl Fn(&mut rm::SegmentParticipant) + Send + Sync + 'static,
+) -> Effect {
+    let (session_id, segment_id, participant_id) =
+        (s(session_id), s(segment_id), s(participant_id));
+    merge(
+        keys::participant(&session_id, &segment_id, &participant_id),
+        move |p: &mut rm::SegmentParticipant| {
+            p.session_id.clone_from(&session_id);
+            p.segment_id.clone_from(&segment_id);
+            p.participant_id.clone_from(&participant_id);
+            update(p);
+        },
+        participant_index,
+    )
 }
 
 /// An organisation's sessions, by waiting-area entry.
