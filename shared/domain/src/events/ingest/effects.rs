@@ -46,12 +46,7 @@ where
 {
     let k = key.clone();
     let apply: Apply = Box::new(move |old: Option<&Item>| {
-        let before: T = match old {
-            Some(item) => item.decode()?,
-            None => T::default(),
-        };
-        let mut after = serde_json::from_value::<T>(to_json(&before))
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let (before, mut after) = decoded_twice::<T>(old)?;
         update(&mut after);
         if old.is_some() && after == before {
             return Ok(None);
@@ -179,17 +174,7 @@ pub(super) async fn resolve(
                 *deltas.entry(key).or_default() += n;
             }
         }
-        let condition = match &slot.old {
-            Some(o) => {
-                item.version = o.version + 1;
-                item.expires_at = o.expires_at;
-                Condition::VersionIs(o.version)
-            }
-            None => {
-                item.version = 1;
-                Condition::NotExists
-            }
-        };
+        let condition = rewrite_over(&mut item, slot.old.as_ref());
         finals.insert(
             key,
             Merged {
@@ -252,29 +237,14 @@ where
         Some(m) => m.old.clone(),
         None => store.get(key).await?,
     };
-    let before: T = match &stored {
-        Some(item) => item.decode()?,
-        None => T::default(),
-    };
-    let mut after = serde_json::from_value::<T>(to_json(&before))
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let (before, mut after) = decoded_twice::<T>(stored.as_ref())?;
     change(&mut after);
     if stored.is_some() && after == before {
         return Ok((after, false));
     }
     let mut item = Item::new(key.pk.clone(), key.sk.clone(), to_json(&after));
     (item.gsi1, item.gsi2) = index(&after);
-    let condition = match &stored {
-        Some(o) => {
-            item.version = o.version + 1;
-            item.expires_at = o.expires_at;
-            Condition::VersionIs(o.version)
-        }
-        None => {
-            item.version = 1;
-            Condition::NotExists
-        }
-    };
+    let condition = rewrite_over(&mut item, stored.as_ref());
     let created = stored.is_none();
     ops.push(TxOp::put(item, condition));
     Ok((after, created))
@@ -283,7 +253,14 @@ where
 /// The put of `item` over what is `stored` at its key: the next version on the stored one's
 /// (a lost race fails the transaction), or version 1 where nothing is stored yet.
 pub(super) fn versioned_put(mut item: Item, stored: Option<&Item>) -> TxOp {
-    let condition = match stored {
+    let condition = next_version(&mut item, stored);
+    TxOp::put(item, condition)
+}
+
+/// Gives `item` the version after the `stored` one's (1 where nothing is stored yet) and
+/// answers the condition that holds it to that: a lost race fails the transaction.
+fn next_version(item: &mut Item, stored: Option<&Item>) -> Condition {
+    match stored {
         Some(o) => {
             item.version = o.version + 1;
             Condition::VersionIs(o.version)
@@ -292,6 +269,29 @@ pub(super) fn versioned_put(mut item: Item, stored: Option<&Item>) -> TxOp {
             item.version = 1;
             Condition::NotExists
         }
+    }
+}
+
+/// [`next_version`] for a read model written back over its stored self: it also keeps the
+/// stored item's expiry, which the model's body does not carry.
+fn rewrite_over(item: &mut Item, stored: Option<&Item>) -> Condition {
+    if let Some(o) = stored {
+        item.expires_at = o.expires_at;
+    }
+    next_version(item, stored)
+}
+
+/// A read model as stored (its default where nothing is), and a second copy of it, taken
+/// through JSON, to change: comparing the two after the change says whether the item changed.
+fn decoded_twice<T>(stored: Option<&Item>) -> Result<(T, T), StoreError>
+where
+    T: Default + Serialize + DeserializeOwned,
+{
+    let before: T = match stored {
+        Some(item) => item.decode()?,
+        None => T::default(),
     };
-    TxOp::put(item, condition)
+    let after = serde_json::from_value::<T>(to_json(&before))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok((before, after))
 }
