@@ -108,6 +108,37 @@ impl RawPage {
     }
 }
 
+/// The range from `lo` to `hi` narrowed to what lies past the cursor position `after` in the
+/// query's direction; `None` when nothing is left of it.
+fn past_cursor<K: Ord>(
+    mut lo: Bound<K>,
+    mut hi: Bound<K>,
+    after: Option<K>,
+    forward: bool,
+) -> Option<(Bound<K>, Bound<K>)> {
+    if let Some(at) = after {
+        let at = Bound::Excluded(at);
+        if forward {
+            lo = at;
+        } else {
+            hi = at;
+        }
+    }
+    nonempty(&lo, &hi).then_some((lo, hi))
+}
+
+/// A range's items in the query's direction.
+fn directed<'a>(
+    run: impl DoubleEndedIterator<Item = &'a Arc<Stored>> + 'a,
+    forward: bool,
+) -> Run<'a> {
+    if forward {
+        Box::new(run)
+    } else {
+        Box::new(run.rev())
+    }
+}
+
 /// Reads one page off an ordered run of matching items.
 fn page(run: Run<'_>, query: &Query) -> RawPage {
     let want = query.limit.unwrap_or(usize::MAX);
@@ -134,30 +165,21 @@ impl Inner {
         let pk = &query.pk;
         match query.index {
             Index::Primary => {
-                let mut lo = Bound::Included(Key::new(pk.clone(), lo.unwrap_or_default()));
-                let mut hi = match hi {
+                let lo = Bound::Included(Key::new(pk.clone(), lo.unwrap_or_default()));
+                let hi = match hi {
                     None => Bound::Excluded(Key::new(just_after(pk), "")),
                     Some((b, true)) => Bound::Included(Key::new(pk.clone(), b)),
                     Some((b, false)) => Bound::Excluded(Key::new(pk.clone(), b)),
                 };
-                if let Some(c) = &query.after {
-                    let at = Bound::Excluded(Key::new(c.pk.clone(), c.sk.clone()));
-                    if query.forward {
-                        lo = at;
-                    } else {
-                        hi = at;
-                    }
-                }
-                if !nonempty(&lo, &hi) {
+                let after = query
+                    .after
+                    .as_ref()
+                    .map(|c| Key::new(c.pk.clone(), c.sk.clone()));
+                let Some(range) = past_cursor(lo, hi, after, query.forward) else {
                     return Ok(empty);
-                }
-                let run = self.items.range::<Key, _>((lo, hi)).map(|e| &e.0);
-                let run: Run<'_> = if query.forward {
-                    Box::new(run)
-                } else {
-                    Box::new(run.rev())
                 };
-                Ok(page(run, query))
+                let run = self.items.range::<Key, _>(range).map(|e| &e.0);
+                Ok(page(directed(run, query.forward), query))
             }
             Index::Gsi1 | Index::Gsi2 => {
                 let set = if query.index == Index::Gsi1 {
@@ -166,8 +188,8 @@ impl Inner {
                     &self.gsi2
                 };
                 let pos = |ipk: String, isk: String| (IndexKey::new(ipk, isk), min_key());
-                let mut lo = Bound::Included(pos(pk.clone(), lo.unwrap_or_default()));
-                let mut hi = match hi {
+                let lo = Bound::Included(pos(pk.clone(), lo.unwrap_or_default()));
+                let hi = match hi {
                     None => Bound::Excluded(pos(just_after(pk), String::new())),
                     Some((b, true)) => Bound::Excluded(pos(pk.clone(), just_after(&b))),
                     Some((b, false)) => Bound::Excluded(pos(pk.clone(), b)),
@@ -179,24 +201,11 @@ impl Inner {
                     )),
                     _ => None,
                 });
-                if let Some(at) = at {
-                    let at = Bound::Excluded(at);
-                    if query.forward {
-                        lo = at;
-                    } else {
-                        hi = at;
-                    }
-                }
-                if !nonempty(&lo, &hi) {
+                let Some(range) = past_cursor(lo, hi, at, query.forward) else {
                     return Ok(empty);
-                }
-                let run = set.range((lo, hi)).map(|(_, stored)| stored);
-                let run: Run<'_> = if query.forward {
-                    Box::new(run)
-                } else {
-                    Box::new(run.rev())
                 };
-                Ok(page(run, query))
+                let run = set.range(range).map(|(_, stored)| stored);
+                Ok(page(directed(run, query.forward), query))
             }
         }
     }
