@@ -53,7 +53,7 @@ use domain::auth::{Principal, Role};
 use domain::events::ingest::{ingest_batch, EventStatus, MAX_BATCH};
 use domain::ports::{Store, StoreError};
 use domain::readmodels::fold_name;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -82,7 +82,7 @@ const DAY: i64 = 86_400;
 // ---- Configuration ----
 
 /// How much to generate. Values below the documented minimums are raised to them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scale {
     /// Organisations (at least 1; the first four have hand-written names).
     pub organisations: u32,
@@ -153,8 +153,9 @@ impl Scale {
     }
 }
 
-/// What to generate: the seed, the volume, and the instant the data leads up to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What to generate: the seed, the volume, and the instant the data leads up to. Kept as JSON
+/// by whoever must generate the same events again (the local run resuming an interrupted load).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DemoConfig {
     pub seed: u64,
     pub scale: Scale,
