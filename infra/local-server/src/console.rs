@@ -3,11 +3,19 @@
 //! redirecting there, and one development-only endpoint, `GET /console/identities`, that hands
 //! the console a short-lived token per demo identity, minted with the local development key.
 //!
+//! The identities endpoint answers only a request addressed to the loopback name and port the
+//! server is reached on (`localhost`, `127.0.0.1` or `[::1]`, see [`is_own_loopback_host`]):
+//! a web page of another name that its DNS later points at 127.0.0.1 (DNS rebinding) is
+//! same-origin with itself, not with the console, and its requests carry its own name, so it
+//! gets a 403 instead of the tokens. The static files hold no secret and are served to any
+//! Host.
+//!
 //! None of this is part of the API: it is not in the route table, the SAM template or the
 //! OpenAPI document. Deployed, the same files are served by any static host and the console
 //! asks for the API's base URL and a token from the platform's sign-in instead.
 
 use crate::LocalApp;
+use api::http::Problem;
 use axum::body::Body;
 use axum::response::Response;
 use domain::auth::{Principal, Role};
@@ -86,8 +94,9 @@ pub fn identities() -> Vec<Identity> {
     out
 }
 
-/// Serves a console path (see [`handles`]).
-pub fn serve(app: &LocalApp, method: &str, path: &str) -> Response {
+/// Serves a console path (see [`handles`]) of a request addressed to `host` (the authority of
+/// its target, else its Host header).
+pub fn serve(app: &LocalApp, method: &str, path: &str, host: Option<&str>) -> Response {
     if method != "GET" && method != "HEAD" {
         return plain(405, "method not allowed");
     }
@@ -100,6 +109,9 @@ pub fn serve(app: &LocalApp, method: &str, path: &str) -> Response {
     }
     let name = path.trim_start_matches("/console/");
     if name == "identities" {
+        if !host.is_some_and(|h| is_own_loopback_host(h, app.port)) {
+            return foreign_host();
+        }
         return identities_answer(app);
     }
     let name = if name.is_empty() { "index.html" } else { name };
@@ -117,6 +129,42 @@ pub fn serve(app: &LocalApp, method: &str, path: &str) -> Response {
             .unwrap_or_else(|_| Response::new(Body::empty())),
         None => plain(404, "no such console file"),
     }
+}
+
+/// Whether `host` (a Host header's value) names this server's loopback address: `localhost`
+/// (any case), `127.0.0.1` or `[::1]`, with `port` (a Host without a port means 80).
+pub fn is_own_loopback_host(host: &str, port: u16) -> bool {
+    let (name, rest) = match host.find(']') {
+        Some(end) if host.starts_with('[') => host.split_at(end + 1),
+        _ => host.split_at(host.find(':').unwrap_or(host.len())),
+    };
+    let loopback = name.eq_ignore_ascii_case("localhost") || name == "127.0.0.1" || name == "[::1]";
+    let named_port = match rest {
+        "" => Some(80),
+        _ => rest
+            .strip_prefix(':')
+            .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u16>().ok()),
+    };
+    loopback && named_port == Some(port)
+}
+
+fn foreign_host() -> Response {
+    tracing::warn!(
+        route = "/console/identities",
+        status = 403,
+        reason = "not addressed to the server's loopback name and port",
+        "request denied"
+    );
+    let mut problem = Problem::new(
+        403,
+        "foreign-host",
+        "Forbidden",
+        "the identities are handed out only to requests addressed to this server's loopback \
+         address (localhost, 127.0.0.1 or [::1] with its port)",
+    );
+    problem.field = Some("Host".into());
+    api::problem(problem)
 }
 
 fn identities_answer(app: &LocalApp) -> Response {
@@ -179,23 +227,29 @@ mod tests {
     #[tokio::test]
     async fn serves_the_files_redirects_the_root_and_refuses_the_rest() {
         let (app, dir) = app();
-        let root = serve(&app, "GET", "/");
+        let root = serve(&app, "GET", "/", None);
         assert_eq!(root.status(), 302);
         assert_eq!(root.headers()["location"], "/console/");
-        let index = serve(&app, "GET", "/console/");
+        let index = serve(&app, "GET", "/console/", None);
         assert_eq!(index.status(), 200);
         assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
         assert!(String::from_utf8(body(index).await)
             .expect("utf-8")
             .contains("<script src=\"console.js\" defer></script>"));
-        let js = serve(&app, "GET", "/console/console.js");
+        let js = serve(&app, "GET", "/console/console.js", None);
         assert_eq!(
             js.headers()["content-type"],
             "text/javascript; charset=utf-8"
         );
-        assert_eq!(serve(&app, "GET", "/console/../Cargo.toml").status(), 404);
-        assert_eq!(serve(&app, "GET", "/console/nope.js").status(), 404);
-        assert_eq!(serve(&app, "POST", "/console/identities").status(), 405);
+        assert_eq!(
+            serve(&app, "GET", "/console/../Cargo.toml", None).status(),
+            404
+        );
+        assert_eq!(serve(&app, "GET", "/console/nope.js", None).status(), 404);
+        assert_eq!(
+            serve(&app, "POST", "/console/identities", Some("127.0.0.1:1")).status(),
+            405
+        );
         assert!(!handles("/consoles"));
         assert!(!handles("/health"));
         let _ = std::fs::remove_dir_all(dir);
@@ -204,7 +258,7 @@ mod tests {
     #[tokio::test]
     async fn identities_carry_tokens_of_their_principals_for_an_hour() {
         let (app, dir) = app();
-        let resp = serve(&app, "GET", "/console/identities");
+        let resp = serve(&app, "GET", "/console/identities", Some("127.0.0.1:1"));
         assert_eq!(resp.status(), 200);
         let json: serde_json::Value = serde_json::from_slice(&body(resp).await).expect("json");
         assert_eq!(json["ttl_seconds"], 3600);
@@ -240,6 +294,36 @@ mod tests {
             ]
         );
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn only_the_loopback_names_with_the_served_port_are_its_own_host() {
+        for host in [
+            "localhost:8080",
+            "LocalHost:8080",
+            "127.0.0.1:8080",
+            "[::1]:8080",
+        ] {
+            assert!(is_own_loopback_host(host, 8080), "{host}");
+        }
+        for host in [
+            "evil.example:8080",
+            "localhost.evil.example:8080",
+            "127.0.0.1.nip.io:8080",
+            "localhost:8081",
+            "localhost",
+            "localhost:",
+            "localhost:+8080",
+            "127.0.0.2:8080",
+            "[::1]",
+            "[::2]:8080",
+            "0.0.0.0:8080",
+            "",
+        ] {
+            assert!(!is_own_loopback_host(host, 8080), "{host}");
+        }
+        assert!(is_own_loopback_host("localhost", 80));
+        assert!(is_own_loopback_host("[::1]", 80));
     }
 
     /// The console and its identities endpoint belong to the local run only: no route of the

@@ -36,6 +36,8 @@ pub struct LocalApp {
     pub deps: Arc<Deps>,
     pub dev_key: DevKey,
     pub blobs: Arc<DirBlobs>,
+    /// The port the server is reached on (its base URL's; 80 when that names none).
+    pub port: u16,
     counter: Arc<AtomicU64>,
     /// Wakes the email-job worker when a report email is requested.
     email_jobs: Arc<tokio::sync::Notify>,
@@ -132,6 +134,11 @@ impl LocalApp {
             deps: Arc::new(deps),
             dev_key: data.dev_key()?,
             blobs,
+            port: base_url
+                .parse::<http::Uri>()
+                .ok()
+                .and_then(|u| u.port_u16())
+                .unwrap_or(80),
             counter: Arc::new(AtomicU64::new(0)),
             email_jobs: Arc::new(tokio::sync::Notify::new()),
         })
@@ -258,7 +265,15 @@ async fn wake_email_worker(
 }
 
 async fn console_page(State(app): State<LocalApp>, req: Request) -> Response {
-    console::serve(&app, req.method().as_str(), req.uri().path())
+    // The target's authority when it has one (RFC 9112 3.2.2), else the Host header.
+    let host = match req.uri().authority() {
+        Some(authority) => Some(authority.as_str()),
+        None => req
+            .headers()
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    };
+    console::serve(&app, req.method().as_str(), req.uri().path(), host)
 }
 
 async fn serve_blob(
