@@ -413,3 +413,75 @@ async fn eventbridge_entry_point_takes_the_detail_through_the_same_path() {
         .unwrap();
     assert_eq!(summary.message_count, 1);
 }
+
+/// The console's identities (a token per demo identity) go only to a request addressed to the
+/// server's own loopback name and port; a page of another name whose DNS points at 127.0.0.1
+/// (DNS rebinding) sends its own name and gets a 403 problem, as does a request without Host.
+#[tokio::test]
+async fn console_identities_answer_only_the_servers_own_loopback_host() {
+    let dir = TempDir::new("local-console-host");
+    let s = TestServer::start(dir.path(), local_now()).await;
+    let port: u16 = s.base.rsplit(':').next().unwrap().parse().unwrap();
+    let url = format!("{}/console/identities", s.base);
+    let resp = s.client.get(&url).send().await.unwrap();
+    assert_eq!(
+        resp.status().as_u16(),
+        200,
+        "a browser on the console's own address"
+    );
+    for host in [
+        format!("localhost:{port}"),
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let headers: [(&str, &[u8]); 1] = [("host", host.as_bytes())];
+        let answer = s
+            .request("GET", "/console/identities", None, &headers, Vec::new())
+            .await;
+        assert_eq!(answer.status, 200, "{host}");
+        assert!(
+            answer.json()["identities"][0]["token"].is_string(),
+            "{host}"
+        );
+    }
+    let foreign = [
+        Some(format!("evil.example:{port}")),
+        Some(format!("localhost.evil.example:{port}")),
+        Some(format!("localhost:{}", port.wrapping_add(1))),
+        Some(format!("127.0.0.2:{port}")),
+        Some("localhost".to_string()),
+        None,
+    ];
+    for host in foreign {
+        let headers: Vec<(&str, &[u8])> = host.iter().map(|h| ("host", h.as_bytes())).collect();
+        let answer = s
+            .request("GET", "/console/identities", None, &headers, Vec::new())
+            .await;
+        assert_eq!(answer.status, 403, "{host:?}");
+        assert_eq!(
+            answer.headers["content-type"], "application/problem+json",
+            "{host:?}"
+        );
+        let problem = answer.json();
+        assert_eq!(
+            (problem["status"].as_u64(), problem["field"].as_str()),
+            (Some(403), Some("Host"))
+        );
+        assert!(!problem.to_string().contains("token"), "{problem}");
+    }
+    // Over the socket too, with the Host a rebinding page's request carries.
+    let resp = s
+        .client
+        .get(&url)
+        .header("host", format!("evil.example:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 403);
+    // The console's files hold no secret: any Host gets them.
+    let headers: [(&str, &[u8]); 1] = [("host", b"evil.example")];
+    let page = s
+        .request("GET", "/console/", None, &headers, Vec::new())
+        .await;
+    assert_eq!(page.status, 200);
+}
