@@ -8,6 +8,7 @@ mod admin_readmodels;
 mod authorisation;
 mod bad_input;
 mod contract;
+mod crash_recovery;
 mod demo;
 mod events;
 mod events_bounds;

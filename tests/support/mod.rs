@@ -1,6 +1,7 @@
 //! Test harness shared by the scenario modules: temporary directories, unique names, the
 //! moto server ([`moto`]), a tiny HTTP server for the embedded blob links ([`links`]), the
-//! ways to reach the HTTP layer ([`app`]) and builders of platform events ([`events`]).
+//! ways to reach the HTTP layer ([`app`]), the local server as a process of its own
+//! ([`process`]) and builders of platform events ([`events`]).
 
 #![allow(clippy::unwrap_used)]
 #![allow(dead_code)]
@@ -9,6 +10,7 @@ pub mod app;
 pub mod events;
 pub mod links;
 pub mod moto;
+pub mod process;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
