@@ -88,7 +88,10 @@ async fn serve(args: &Serve) -> ExitCode {
         match local_server::demo::load_once(&app, scale).await {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("cannot load the demo data: {e}");
+                eprintln!(
+                    "cannot load the demo data: {e} (delete the data directory to start \
+                     again from fresh demo data)"
+                );
                 return ExitCode::FAILURE;
             }
         }
