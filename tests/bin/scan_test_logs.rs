@@ -92,6 +92,7 @@ impl Needles {
 /// token per role, counts.
 fn is_banner(line: &str) -> bool {
     if line == "loading demo data through ingest (first start only)..."
+        || line == "resuming the demo load an earlier start began (the same events)..."
         || line.starts_with("demo data loaded: ")
         || line.starts_with("Telehealth reporting API (local) at http://127.0.0.1:")
         || line.starts_with("data directory: ")
@@ -328,6 +329,7 @@ mod tests {
     fn the_server_banner_is_allowed_outside_jsonl_files_only() {
         let banner = [
             "loading demo data through ingest (first start only)...",
+            "resuming the demo load an earlier start began (the same events)...",
             "demo data loaded: 70131 events (3000 threads, 24000 messages, 4000 consultation rows) in 29.2 s",
             "Telehealth reporting API (local) at http://127.0.0.1:41234",
             "data directory: /tmp/x/data",
@@ -338,7 +340,7 @@ mod tests {
         ]
         .join("\n");
         assert_eq!(run("server.log", &banner).0, vec![]);
-        assert_eq!(run("server.jsonl", &banner).0.len(), 7);
+        assert_eq!(run("server.jsonl", &banner).0.len(), 8);
         let (findings, _) = run("server.log", "  wizard   eyJhbGciOi.abc.def");
         assert_eq!(findings.len(), 1, "{findings:?}");
     }
