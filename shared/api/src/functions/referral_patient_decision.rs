@@ -1,6 +1,6 @@
 //! `POST /referrals/{referral_id}/patient-decision` (role `patient`, SPEC B3, B7):
 //! the referral's patient accepts or declines it while it awaits them. Body
-//! `{"decision": "accept" | "reject"}`. Another party of the referral gets 403,
+//! `{"decision": "accept" | "reject"}` (no reason: that is the specialist's). Another party of the referral gets 403,
 //! anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes a retry
 //! answer the first answer. 200 with the referral as the caller sees it.
 

@@ -1,6 +1,7 @@
 //! `POST /referrals/{referral_id}/specialist-decision` (role `practitioner`, SPEC B5, B7):
 //! the referral's specialist accepts or declines it while it awaits them. Body
-//! `{"decision": "accept" | "reject"}`. Another party of the referral gets 403,
+//! `{"decision": "accept"}` or `{"decision": "reject", "reason": {"code", "text"?}}` (B8: a
+//! decline names a code of the closed list; `text` is required for `other`). Another party of the referral gets 403,
 //! anyone else 404, a referral in another state 409; an `Idempotency-Key` header makes a retry
 //! answer the first answer. 200 with the referral as the caller sees it.
 

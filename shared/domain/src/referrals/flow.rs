@@ -14,7 +14,8 @@
 
 use super::delivery::{marker_op, settle};
 use super::model::{
-    keys, to_json, PartyAs, PartyNames, Referral, ReferralView, State, StoredAnswer, Transition,
+    keys, to_json, DeclineReason, PartyAs, PartyNames, ReasonCode, Referral, ReferralView, State,
+    StoredAnswer, Transition,
 };
 use super::threads::{pair_thread, shared_thread, specialist_thread_id};
 use super::ReferralError;
@@ -30,6 +31,9 @@ use sha2::{Digest, Sha256};
 
 /// Longest note a referrer may add for the specialist (characters).
 pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// Longest free text of a decline reason (characters, as sent).
+pub const MAX_REASON_TEXT_CHARS: usize = 500;
 
 /// Longest `Idempotency-Key` accepted (characters).
 pub const MAX_IDEMPOTENCY_KEY: usize = 100;
@@ -61,6 +65,69 @@ pub enum Decision {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     pub decision: Decision,
+    /// The specialist's reason for declining (B8): required on their `reject`, refused on an
+    /// `accept` and on the patient's decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DeclineReason>,
+}
+
+impl DecisionRequest {
+    /// The request as it is taken and compared: the reason checked against the step and the
+    /// decision, its text trimmed (blank is none). Two requests with the same normal form are
+    /// the same decision.
+    pub fn normalised(&self, step: Step) -> Result<DecisionRequest, ReferralError> {
+        let invalid = |field: &'static str, reason: &str| ReferralError::Invalid {
+            field,
+            reason: reason.to_string(),
+        };
+        let reason = match (step, self.decision, &self.reason) {
+            (Step::Patient, _, Some(_)) => {
+                return Err(invalid("reason", "the patient's decision takes no reason"))
+            }
+            (Step::Specialist, Decision::Accept, Some(_)) => {
+                return Err(invalid("reason", "only a decline takes a reason"))
+            }
+            (Step::Specialist, Decision::Reject, None) => {
+                return Err(invalid(
+                    "reason",
+                    "required to decline: an object with a `code` (outside_specialty, \
+                     no_capacity, needs_more_information, better_served_elsewhere or other) \
+                     and, for `other`, a `text`",
+                ))
+            }
+            (_, _, None) => None,
+            (_, _, Some(r)) => Some(normalised_reason(r)?),
+        };
+        Ok(DecisionRequest {
+            decision: self.decision,
+            reason,
+        })
+    }
+}
+
+/// A decline reason checked: text of at most [`MAX_REASON_TEXT_CHARS`] characters, without
+/// control characters (but new lines and tabs), trimmed, required for `other`.
+fn normalised_reason(r: &DeclineReason) -> Result<DeclineReason, ReferralError> {
+    let text_error = |reason: String| ReferralError::Invalid {
+        field: "reason.text",
+        reason,
+    };
+    let text = match r.text.as_deref() {
+        None => None,
+        Some(t) if t.chars().count() > MAX_REASON_TEXT_CHARS => {
+            return Err(text_error(format!(
+                "must be at most {MAX_REASON_TEXT_CHARS} characters"
+            )))
+        }
+        Some(t) if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') => {
+            return Err(text_error("must not hold control characters".into()))
+        }
+        Some(t) => Some(t.trim()).filter(|t| !t.is_empty()).map(str::to_string),
+    };
+    if r.code == ReasonCode::Other && text.is_none() {
+        return Err(text_error("required when the code is `other`".into()));
+    }
+    Ok(DeclineReason { code: r.code, text })
 }
 
 /// Which decision step.
@@ -162,6 +229,10 @@ fn audit(caller: &Principal, r: &Referral, t: &Transition, action: &str) -> TxOp
         "specialist_id": r.specialist_id,
         "patient_id": r.patient_id,
     });
+    // The code only: the free text is the referrer's to read, not the audit trail's.
+    if let Some(reason) = &t.reason {
+        record.params["reason_code"] = serde_json::json!(reason.code.as_str());
+    }
     audit_op(&record)
 }
 
@@ -270,6 +341,7 @@ pub async fn create(
             by: caller.sub.clone(),
             by_role: caller.role,
             at: now,
+            reason: None,
         }],
     };
     if state == State::PendingSpecialist {
@@ -329,6 +401,7 @@ pub async fn decide(
     request: &DecisionRequest,
     idempotency_key: Option<&str>,
 ) -> Result<Answer, ReferralError> {
+    let request = &request.normalised(step)?;
     let hash = request_hash(step.name(), referral_id, request);
     let answer_key =
         idempotency_key.map(|k| keys::decision_answer(referral_id, step.name(), &caller.sub, k));
@@ -367,6 +440,11 @@ pub async fn decide(
             // The same party's same decision again (a retry without a key): its answer.
             if let Some(t) = r.transitions.iter().find(|t| t.from == Some(awaiting)) {
                 if t.by == caller.sub && t.to == decided(step, request.decision) {
+                    if t.reason != request.reason {
+                        return Err(ReferralError::Conflict(
+                            "the referral was already declined with another reason".into(),
+                        ));
+                    }
                     return Ok(Answer {
                         status: 200,
                         body: to_json(&r.view(capacity)),
@@ -394,6 +472,7 @@ pub async fn decide(
             by: caller.sub.clone(),
             by_role: caller.role,
             at: now,
+            reason: request.reason.clone(),
         };
         r.state = to;
         r.updated_at = now;
@@ -438,7 +517,13 @@ pub async fn decide(
         );
         match store.transact(ops).await {
             Ok(()) => {
-                tracing::info!(referral_id = %r.referral_id, from = awaiting.as_str(), to = to.as_str(), "referral transition");
+                tracing::info!(
+                    referral_id = %r.referral_id,
+                    from = awaiting.as_str(),
+                    to = to.as_str(),
+                    reason_code = transition.reason.as_ref().map(|x| x.code.as_str()),
+                    "referral transition"
+                );
                 settle_after_commit(store, now, &r, version + 1).await;
                 return Ok(answer);
             }
@@ -658,14 +743,125 @@ mod tests {
     fn the_request_hash_tells_requests_apart() {
         let accept = DecisionRequest {
             decision: Decision::Accept,
+            reason: None,
         };
         let reject = DecisionRequest {
             decision: Decision::Reject,
+            reason: None,
         };
         let a = request_hash("patient-decision", "ref-1", &accept);
         assert_eq!(a, request_hash("patient-decision", "ref-1", &accept));
         assert_ne!(a, request_hash("patient-decision", "ref-1", &reject));
         assert_ne!(a, request_hash("patient-decision", "ref-2", &accept));
         assert_ne!(a, request_hash("specialist-decision", "ref-1", &accept));
+        let why = |code, text: Option<&str>| DecisionRequest {
+            decision: Decision::Reject,
+            reason: Some(DeclineReason {
+                code,
+                text: text.map(str::to_string),
+            }),
+        };
+        let full = request_hash("s", "r", &why(ReasonCode::Other, Some("elsewhere")));
+        assert_ne!(
+            full,
+            request_hash("s", "r", &why(ReasonCode::Other, Some("later")))
+        );
+        assert_ne!(
+            full,
+            request_hash("s", "r", &why(ReasonCode::NoCapacity, None))
+        );
+    }
+
+    fn reject_with(code: ReasonCode, text: Option<&str>) -> DecisionRequest {
+        DecisionRequest {
+            decision: Decision::Reject,
+            reason: Some(DeclineReason {
+                code,
+                text: text.map(str::to_string),
+            }),
+        }
+    }
+
+    fn refused_field(request: &DecisionRequest, step: Step) -> Option<&'static str> {
+        match request.normalised(step) {
+            Err(ReferralError::Invalid { field, .. }) => Some(field),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_decline_reason_is_checked_and_trimmed() {
+        let taken = reject_with(ReasonCode::Other, Some("  seen by a colleague \n"))
+            .normalised(Step::Specialist)
+            .expect("taken");
+        assert_eq!(
+            taken.reason,
+            Some(DeclineReason {
+                code: ReasonCode::Other,
+                text: Some("seen by a colleague".into())
+            })
+        );
+        let blank = reject_with(ReasonCode::NoCapacity, Some("  "))
+            .normalised(Step::Specialist)
+            .expect("taken");
+        assert_eq!(blank.reason.expect("a reason").text, None);
+        let longest = "é".repeat(MAX_REASON_TEXT_CHARS);
+        assert!(reject_with(ReasonCode::Other, Some(&longest))
+            .normalised(Step::Specialist)
+            .is_ok());
+        let too_long = "é".repeat(MAX_REASON_TEXT_CHARS + 1);
+        for (request, step, field) in [
+            (
+                reject_with(ReasonCode::Other, None),
+                Step::Specialist,
+                "reason.text",
+            ),
+            (
+                reject_with(ReasonCode::Other, Some(" \t")),
+                Step::Specialist,
+                "reason.text",
+            ),
+            (
+                reject_with(ReasonCode::NoCapacity, Some(&too_long)),
+                Step::Specialist,
+                "reason.text",
+            ),
+            (
+                reject_with(ReasonCode::Other, Some("a\u{7}b")),
+                Step::Specialist,
+                "reason.text",
+            ),
+            (
+                reject_with(ReasonCode::NoCapacity, None),
+                Step::Patient,
+                "reason",
+            ),
+            (
+                DecisionRequest {
+                    decision: Decision::Reject,
+                    reason: None,
+                },
+                Step::Specialist,
+                "reason",
+            ),
+            (
+                DecisionRequest {
+                    decision: Decision::Accept,
+                    reason: Some(DeclineReason {
+                        code: ReasonCode::NoCapacity,
+                        text: None,
+                    }),
+                },
+                Step::Specialist,
+                "reason",
+            ),
+        ] {
+            assert_eq!(refused_field(&request, step), Some(field), "{request:?}");
+        }
+        let patient_reject = DecisionRequest {
+            decision: Decision::Reject,
+            reason: None,
+        };
+        assert!(patient_reject.normalised(Step::Patient).is_ok());
     }
 }

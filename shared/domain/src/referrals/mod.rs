@@ -42,6 +42,10 @@
 //! - The threads and messages of a step land after its transaction (through ingest, each
 //!   event once). Should that fail, the step is still taken; a retry — with the same key (the
 //!   stored answer) or without (409) — lands what is missing.
+//! - The specialist's decline names a reason (B8, [`model::DeclineReason`]): a code of a closed
+//!   list, with a few words of text (required for `other`, at most
+//!   [`flow::MAX_REASON_TEXT_CHARS`] characters). It is kept on the decline's transition; the
+//!   same decline with another reason is a conflict (409), not a retry.
 //! - No self-referral; the specialist must be an approved practitioner; the patient must exist
 //!   and have a thread with the referrer (all 400, naming the field).
 //!
@@ -50,7 +54,9 @@
 //! - The referrer sees every state. The specialist sees the referral once it has reached them
 //!   (`pending_specialist` and after). The patient sees it when they were asked, or once it is
 //!   accepted; the specialist's refusal is never shown to them (their view stays at
-//!   `pending_specialist`), nor is the referrer's note.
+//!   `pending_specialist`), nor is the referrer's note, nor the specialist's decline reason
+//!   (the referrer and the specialist see it; system messages and the audit trail carry at
+//!   most its code, never its text).
 //! - Messages: see [`threads`].
 //!
 //! Items and keys: `docs/dynamodb.md`, section "Referrals".

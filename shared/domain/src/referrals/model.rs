@@ -51,6 +51,59 @@ pub struct Transition {
     pub by: String,
     pub by_role: Role,
     pub at: DateTime<Utc>,
+    /// Why the specialist declined (B8): only on the transition to `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DeclineReason>,
+}
+
+/// The reasons a specialist may give for declining a referral (B8): a closed list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    /// The patient's need lies outside the specialist's specialty.
+    OutsideSpecialty,
+    /// The specialist cannot take on new patients now.
+    NoCapacity,
+    /// The specialist needs more information before they could accept.
+    NeedsMoreInformation,
+    /// Another practitioner or service would serve the patient better.
+    BetterServedElsewhere,
+    /// Another reason, said in the free text (required for this code).
+    Other,
+}
+
+impl ReasonCode {
+    /// Every code, in the order a form offers them.
+    pub const ALL: [ReasonCode; 5] = [
+        ReasonCode::OutsideSpecialty,
+        ReasonCode::NoCapacity,
+        ReasonCode::NeedsMoreInformation,
+        ReasonCode::BetterServedElsewhere,
+        ReasonCode::Other,
+    ];
+
+    /// The code's name in requests, answers, audit records and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::OutsideSpecialty => "outside_specialty",
+            ReasonCode::NoCapacity => "no_capacity",
+            ReasonCode::NeedsMoreInformation => "needs_more_information",
+            ReasonCode::BetterServedElsewhere => "better_served_elsewhere",
+            ReasonCode::Other => "other",
+        }
+    }
+}
+
+/// A specialist's reason for declining: a code and, optionally (required for
+/// [`ReasonCode::Other`]), a few words for the referrer. The text is shown to the referrer and
+/// the specialist only: never to the patient, never in a system message (admins read those,
+/// A2), never in a log or an audit record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineReason {
+    pub code: ReasonCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 /// A referral as stored.
@@ -235,6 +288,14 @@ impl Referral {
             .cloned()
             .collect();
         let state = transitions.last().map(|t| t.to).unwrap_or(self.state);
+        let decline_reason = if patient {
+            None
+        } else {
+            transitions
+                .iter()
+                .find(|t| t.to == State::Rejected)
+                .and_then(|t| t.reason.clone())
+        };
         ReferralView {
             referral_id: self.referral_id.clone(),
             state,
@@ -265,6 +326,7 @@ impl Referral {
             } else {
                 None
             },
+            decline_reason,
             transitions,
         }
     }
@@ -291,6 +353,10 @@ pub struct ReferralView {
     pub specialist_thread_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_url: Option<String>,
+    /// The specialist's reason, on a declined referral (the referrer's and the specialist's
+    /// views only; the patient's never has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<DeclineReason>,
     pub transitions: Vec<Transition>,
 }
 
@@ -324,6 +390,10 @@ pub(crate) mod tests {
             by: by.into(),
             by_role: role,
             at: at(minute),
+            reason: (to == State::Rejected).then(|| DeclineReason {
+                code: ReasonCode::Other,
+                text: Some("seen elsewhere".into()),
+            }),
         }
     }
 
@@ -375,8 +445,25 @@ pub(crate) mod tests {
         assert_eq!(patient.updated_at, at(1));
         assert_eq!(patient.message, None);
         assert_eq!(patient.pair_thread_id, None);
+        assert_eq!(patient.decline_reason, None);
+        assert!(patient.transitions.iter().all(|t| t.reason.is_none()));
+        let json = serde_json::to_string(&patient).expect("json");
+        assert!(
+            !json.contains("reason") && !json.contains("seen elsewhere"),
+            "{json}"
+        );
         let referrer = r.view(PartyAs::Referrer);
         assert_eq!(referrer.state, State::Rejected);
+        let reason = referrer
+            .decline_reason
+            .as_ref()
+            .expect("the referrer sees the reason");
+        assert_eq!(reason.code, ReasonCode::Other);
+        assert_eq!(reason.text.as_deref(), Some("seen elsewhere"));
+        assert_eq!(
+            r.view(PartyAs::Specialist).decline_reason.as_ref(),
+            Some(reason)
+        );
         assert_eq!(referrer.transitions.len(), 3);
         assert_eq!(referrer.message.as_deref(), Some("note"));
         assert_eq!(r.view(PartyAs::Specialist).patient_thread_id, None);
