@@ -576,6 +576,23 @@ function threadsOf(r) {
   ].filter(Boolean).map((t) => h('div', { class: 'thread-id', text: t }));
 }
 
+// The specialist's reasons for declining (B8): the API's closed list, in the form's order.
+const DECLINE_REASONS = [
+  ['outside_specialty', 'Outside my specialty'],
+  ['no_capacity', 'No capacity to take the patient'],
+  ['needs_more_information', 'Needs more information'],
+  ['better_served_elsewhere', 'Better served elsewhere'],
+  ['other', 'Other'],
+];
+const DECLINE_TEXT_MAX = 500;
+
+// "Other" says its reason in the text alone.
+function declineReasonText(reason) {
+  const label = (DECLINE_REASONS.find(([code]) => code === reason.code) || [reason.code, reason.code])[1];
+  if (reason.code === 'other' && reason.text) return reason.text;
+  return reason.text ? `${label}: ${reason.text}` : label;
+}
+
 function referralTable(id, decide) {
   const body = h('tbody');
   const table = h('table', { id, class: 'referrals' },
@@ -586,7 +603,8 @@ function referralTable(id, decide) {
     h('td', { text: r.patient_id || '' }),
     h('td', { text: r.referrer_id || '' }),
     h('td', { text: r.specialist_id || '' }),
-    h('td', { class: 'state', text: r.state }),
+    h('td', { class: 'state' }, r.state,
+      r.decline_reason ? h('div', { class: 'decline-reason hint', dataset: { code: r.decline_reason.code }, text: `Reason: ${declineReasonText(r.decline_reason)}` }) : null),
     h('td', { text: fmtTime(r.updated_at) }),
     h('td', {}, threadsOf(r), r.message ? h('div', { class: 'hint', text: `Note: ${r.message}` }) : null),
     h('td', {}, decide ? decide(r) : null));
@@ -601,21 +619,42 @@ function referralsView(view) {
   const decideButtons = (kind) => (r) => {
     const waiting = kind === 'patient' ? r.state === 'pending_patient' : r.state === 'pending_specialist';
     if (!waiting) return null;
-    const decide = async (decision, button) => {
+    const decide = async (decision, button, reason) => {
       button.disabled = true;
       try {
+        const body = reason ? { decision, reason } : { decision };
         const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/${kind}-decision`,
-          { body: { decision }, headers: { 'Idempotency-Key': idempotencyKey() } });
+          { body, headers: { 'Idempotency-Key': idempotencyKey() } });
         clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
       } catch (e) {
         clear(out, problemBox(e));
+        button.disabled = false;
+        return;
       }
       reloadLists();
     };
-    return [
-      h('button', { type: 'button', class: 'small', text: 'Accept', onclick: (ev) => decide('accept', ev.currentTarget) }), ' ',
-      h('button', { type: 'button', class: 'secondary small', text: 'Decline', onclick: (ev) => decide('reject', ev.currentTarget) }),
-    ];
+    const accept = h('button', { type: 'button', class: 'small', text: 'Accept', onclick: (ev) => decide('accept', ev.currentTarget) });
+    if (kind === 'patient') {
+      return [accept, ' ', h('button', { type: 'button', class: 'secondary small', text: 'Decline', onclick: (ev) => decide('reject', ev.currentTarget) })];
+    }
+    // The specialist's decline names a reason (the text is required for "other").
+    const text = h('textarea', { name: 'text', rows: '2', cols: '30', maxlength: String(DECLINE_TEXT_MAX), placeholder: 'A few words for the referrer' });
+    const code = h('select', { name: 'code', required: true },
+      h('option', { value: '', text: 'Choose a reason…' }),
+      DECLINE_REASONS.map(([value, label]) => h('option', { value, text: value === 'other' ? 'Other (say why)' : label })));
+    const form = h('form', { class: 'decline-form', hidden: true },
+      h('label', {}, 'Reason', code), ' ',
+      h('label', {}, 'Note for the referrer', text), ' ',
+      h('button', { type: 'submit', class: 'secondary small', text: 'Decline referral' }));
+    code.addEventListener('change', () => { text.required = code.value === 'other'; });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const note = text.value.trim();
+      decide('reject', form.querySelector('button[type=submit]'), note ? { code: code.value, text: note } : { code: code.value });
+    });
+    const open = h('button', { type: 'button', class: 'secondary small', text: 'Decline',
+      onclick: (ev) => { ev.currentTarget.hidden = true; form.hidden = false; code.focus(); } });
+    return [accept, ' ', open, form];
   };
   const lists = [];
   const addList = (title, as, decide) => {

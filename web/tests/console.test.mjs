@@ -367,6 +367,57 @@ test('referrals: the practitioner sends, the patient accepts, the specialist acc
   await declining.context().close();
 });
 
+test('referrals: the specialist declines with a reason, the referrer sees it, the patient does not', async () => {
+  const created = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2' });
+  assert.equal(created.status, 201, JSON.stringify(created.data));
+  const id = created.data.referral_id;
+  const asked = await apiAs('pat-1', 'POST', `/referrals/${id}/patient-decision`, { decision: 'accept' });
+  assert.equal(asked.data.state, 'pending_specialist');
+  const why = 'Best seen by a paediatric cardiologist.';
+
+  const spec = await signIn('prac-2');
+  const incoming = spec.locator(`#referrals-specialist tr[data-referral="${id}"]`);
+  await incoming.waitFor();
+  await incoming.getByRole('button', { name: 'Decline', exact: true }).click();
+  const form = incoming.locator('form.decline-form');
+  assert.deepEqual(await form.locator('select[name=code] option').evaluateAll((os) => os.map((o) => o.value)),
+    ['', 'outside_specialty', 'no_capacity', 'needs_more_information', 'better_served_elsewhere', 'other']);
+  // "Other" needs its text: the form does not send without it.
+  await form.locator('select[name=code]').selectOption('other');
+  await form.getByRole('button', { name: 'Decline referral' }).click();
+  assert.equal(await form.locator('textarea[name=text]').evaluate((t) => t.validity.valueMissing), true);
+  assert.equal(await incoming.getAttribute('data-state'), 'pending_specialist');
+  await form.locator('textarea[name=text]').fill(why);
+  await form.getByRole('button', { name: 'Decline referral' }).click();
+  await spec.waitForFunction((rid) => document.querySelector(`#referrals-specialist tr[data-referral="${rid}"]`)?.dataset.state === 'rejected', id);
+  assert.equal(await spec.locator('#referral-result .notice').textContent(), `Referral ${id} is now rejected.`);
+  await shot(spec, 'referrals-specialist-declined');
+  assert.deepEqual(spec.errors, []);
+  await spec.context().close();
+
+  const referrer = await signIn('prac-1');
+  const sent = referrer.locator(`#referrals-referrer tr[data-referral="${id}"]`);
+  await sent.waitFor();
+  assert.equal(await sent.getAttribute('data-state'), 'rejected');
+  assert.equal(await sent.locator('.decline-reason').textContent(), `Reason: ${why}`);
+  assert.deepEqual((await apiAs('prac-1', 'GET', `/referrals/${id}`)).data.decline_reason, { code: 'other', text: why });
+  await shot(referrer, 'referrals-referrer-declined');
+  await referrer.context().close();
+
+  const patient = await signIn('pat-1');
+  const mine = patient.locator(`#referrals-patient tr[data-referral="${id}"]`);
+  await mine.waitFor();
+  assert.equal(await mine.getAttribute('data-state'), 'pending_specialist');
+  assert.equal(await patient.locator('#view .decline-reason').count(), 0);
+  const screen = await patient.locator('#view').textContent();
+  assert.doesNotMatch(screen, /paediatric|Reason:/, 'the patient never sees the reason');
+  const seen = (await apiAs('pat-1', 'GET', `/referrals/${id}`)).data;
+  assert.equal(seen.state, 'pending_specialist');
+  assert.doesNotMatch(JSON.stringify(seen), /reason|paediatric/);
+  assert.doesNotMatch(JSON.stringify((await apiAs('pat-1', 'GET', '/referrals')).data), /reason|paediatric/);
+  await patient.context().close();
+});
+
 test('org admin: tiles, a workbook download with its indicator, an emailed report followed to the end, history and re-download', async () => {
   const [from, to] = previousMonth();
   const page = await signIn('acc-1');
