@@ -1422,7 +1422,11 @@ async fn decline_reasons_are_checked_naming_the_field(store: Arc<dyn Store>) {
         ),
         (
             json!({ "decision": "reject", "reason": { "code": "other", "text": "x", "extra": 1 } }),
-            "extra",
+            "reason.extra",
+        ),
+        (
+            json!({ "decision": "reject", "reason": { "text": "x" } }),
+            "reason.code",
         ),
         (
             json!({ "decision": "accept", "reason": { "code": "no_capacity" } }),

@@ -69,12 +69,21 @@ impl Error {
     }
 
     /// A malformed JSON document, naming the field serde stopped at (`path`, or the field a
-    /// "missing"/"unknown field" message names; `body` for the document as a whole).
+    /// "missing"/"unknown field" message names, under the object it is missing from or
+    /// unknown in, e.g. `reason.code`; `body` for the document as a whole).
     pub fn from_json(path: &str, e: &serde_json::Error) -> Error {
         let inner = e.to_string();
+        let at_root = path.is_empty() || path == "." || path == "?";
         let field = if inner.starts_with("missing field") || inner.starts_with("unknown field") {
-            inner.split('`').nth(1).unwrap_or("body").to_string()
-        } else if e.is_syntax() || e.is_eof() || path.is_empty() || path == "." || path == "?" {
+            match inner.split('`').nth(1) {
+                None => "body".to_string(),
+                Some(name) if at_root => name.to_string(),
+                Some(name) if path == name || path.ends_with(&format!(".{name}")) => {
+                    path.to_string()
+                }
+                Some(name) => format!("{path}.{name}"),
+            }
+        } else if e.is_syntax() || e.is_eof() || at_root {
             "body".to_string()
         } else {
             path.to_string()
@@ -164,6 +173,14 @@ mod tests {
         assert_eq!(
             parse(r#"{"name":"x","inner":{"at":false}}"#),
             Error::invalid("inner.at", "must be a string")
+        );
+        assert_eq!(
+            parse(r#"{"name":"x","inner":{}}"#),
+            Error::invalid("inner.at", "is required")
+        );
+        assert_eq!(
+            parse(r#"{"name":"x","inner":{"at":"t","zz":1}}"#),
+            Error::invalid("inner.zz", "is not a known field")
         );
         let Error::Invalid { reason, .. } = parse(r#"{"name": "#) else {
             panic!("not invalid")
