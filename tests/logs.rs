@@ -32,6 +32,7 @@ const CIPHER_PLAIN: &str = "LEAKMARKER-7f3a";
 const SYSTEM_TEXT: &str = "SYSTEXT-LEAK-91";
 const COMMENT: &str = "COMMENT-LEAK-55";
 const NOTE: &str = "REFNOTE-LEAK-33";
+const DECLINE_TEXT: &str = "DECLINE-LEAK-48";
 const TAG: &str = "TAGLEAK-Zebra";
 const BAD_ZONE: &str = "Mars/LEAKZONE";
 const BAD_CIPHER: &str = "!!LEAKCIPHER!!";
@@ -128,6 +129,47 @@ async fn scenario(server: &LocalTestApp) -> usize {
         .await;
     requests += 1;
     assert_eq!(status, 201, "{body}");
+    // Its patient accepts; the specialist declines with a reason's free text, once with a code
+    // that is not one.
+    let rid = body["referral_id"].as_str().unwrap().to_string();
+    let patient_token = server.token_for("pat-l", Role::Patient, &[], &[]);
+    let (status, body) = server
+        .send(
+            "POST",
+            &format!("/referrals/{rid}/patient-decision"),
+            Some(&patient_token),
+            Some(&json!({ "decision": "accept" })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 200, "{body}");
+    let specialist = server.token_for("prac-l", Role::Practitioner, &[], &[]);
+    let decision = format!("/referrals/{rid}/specialist-decision");
+    let (status, body) = server
+        .send(
+            "POST",
+            &decision,
+            Some(&specialist),
+            Some(&json!({ "decision": "reject", "reason": { "code": DECLINE_TEXT, "text": DECLINE_TEXT } })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(
+        (status, &body["field"]),
+        (400, &json!("reason.code")),
+        "{body}"
+    );
+    assert!(!body.to_string().contains(DECLINE_TEXT), "{body}");
+    let (status, body) = server
+        .send(
+            "POST",
+            &decision,
+            Some(&specialist),
+            Some(&json!({ "decision": "reject", "reason": { "code": "other", "text": DECLINE_TEXT } })),
+        )
+        .await;
+    requests += 1;
+    assert_eq!(status, 200, "{body}");
     let (status, _) = server
         .send(
             "POST",
@@ -248,6 +290,7 @@ async fn logs_hold_no_names_emails_or_message_content_and_carry_request_ids() {
         SYSTEM_TEXT,
         COMMENT,
         NOTE,
+        DECLINE_TEXT,
         TAG,
         "LEAKZONE",
         "LEAKCIPHER",
