@@ -22,6 +22,7 @@ mod org_reports_email;
 mod org_reports_xlsx;
 mod org_tiles_stats;
 mod referrals;
+mod referrals_decline;
 mod referrals_http;
 mod safe_exports;
 mod support;
