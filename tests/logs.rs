@@ -21,7 +21,7 @@ use crate::support::events::{
 };
 use crate::support::TempDir;
 use domain::auth::Role;
-use domain::org_reports::email::{queued_jobs, run_job, JobOutcome};
+use domain::org_reports::email::{due_jobs, run_job, JobOutcome, Takeover};
 use domain::telemetry::{capture, LogBuffer};
 use serde_json::{json, Value};
 
@@ -247,7 +247,9 @@ async fn scenario(server: &LocalTestApp) -> usize {
     assert_eq!(status, 202, "{body}");
     let deps = &server.app.deps;
     let tempdir = TempDir::new("logs-email");
-    let jobs = queued_jobs(&*deps.store, 10).await.unwrap();
+    let jobs = due_jobs(&*deps.store, local_now(), Takeover::Expired, 10)
+        .await
+        .unwrap();
     assert_eq!(jobs.len(), 1);
     for job in jobs {
         let outcome = run_job(deps, &job, tempdir.path()).await.unwrap();

@@ -10,6 +10,7 @@ mod bad_input;
 mod contract;
 mod crash_recovery;
 mod demo;
+mod email_jobs_always_end;
 mod events;
 mod events_bounds;
 mod events_segments;

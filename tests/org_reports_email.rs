@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 /// Where a world's mail lands.
-enum Mailbox {
+pub(crate) enum Mailbox {
     Outbox(TempDir),
     /// The sender identity on the mail moto (its messages are told apart by it).
     Moto(String),
@@ -39,14 +39,14 @@ enum Mailbox {
 
 /// One delivered message: recipient and body text.
 #[derive(Debug, Clone)]
-struct Delivered {
+pub(crate) struct Delivered {
     to: String,
     subject: String,
     body: String,
 }
 
 impl Mailbox {
-    async fn messages(&self) -> Vec<Delivered> {
+    pub(crate) async fn messages(&self) -> Vec<Delivered> {
         match self {
             Mailbox::Outbox(dir) => read_outbox(dir.path())
                 .unwrap()
@@ -71,20 +71,95 @@ impl Mailbox {
     }
 }
 
-/// A blob store that fails the next `fail_parts` part writes (then behaves).
+/// A process that stops after a number of side effects: every write of the store, every part,
+/// completion, abort or removal of an upload and every mail send is a step; once armed with
+/// `n`, the first `n` steps happen and from then on every call of every port fails (reads too),
+/// as if the process had been killed there, until [`Crash::restart`].
+#[derive(Default)]
+pub(crate) struct Crash {
+    /// Steps still allowed while armed; `None` when not armed.
+    left: std::sync::Mutex<Option<u64>>,
+    down: std::sync::atomic::AtomicBool,
+    /// Steps taken since the last arming or restart.
+    taken: std::sync::atomic::AtomicU64,
+}
+
+impl Crash {
+    /// Stops the process after `steps` more side effects.
+    pub(crate) fn arm(&self, steps: u64) {
+        *self.left.lock().unwrap() = Some(steps);
+        self.taken.store(0, Ordering::SeqCst);
+    }
+
+    /// A new process: every port works again, nothing armed.
+    pub(crate) fn restart(&self) {
+        *self.left.lock().unwrap() = None;
+        self.down.store(false, Ordering::SeqCst);
+        self.taken.store(0, Ordering::SeqCst);
+    }
+
+    /// Steps taken since the last arming or restart.
+    pub(crate) fn taken(&self) -> u64 {
+        self.taken.load(Ordering::SeqCst)
+    }
+
+    /// Whether the process stopped.
+    pub(crate) fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+
+    /// A call that reads: fails once the process stopped.
+    fn read(&self) -> Result<(), String> {
+        if self.is_down() {
+            return Err("the process stopped".into());
+        }
+        Ok(())
+    }
+
+    /// A side effect: happens unless the process stopped, or stops it when no step is left.
+    fn step(&self) -> Result<(), String> {
+        self.read()?;
+        let mut left = self.left.lock().unwrap();
+        match *left {
+            Some(0) => {
+                self.down.store(true, Ordering::SeqCst);
+                Err("the process stopped".into())
+            }
+            Some(n) => {
+                *left = Some(n - 1);
+                self.taken.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            None => {
+                self.taken.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A blob store that fails the next `fail_parts` part writes (then behaves), and stops with
+/// the process ([`Crash`]).
 struct FailingBlobs {
     inner: Arc<dyn BlobStore>,
     fail_parts: Arc<AtomicU32>,
+    crash: Arc<Crash>,
 }
 
 struct FailingUpload {
     inner: Box<dyn BlobUpload>,
     fail_parts: Arc<AtomicU32>,
+    crash: Arc<Crash>,
+}
+
+fn blob_crash(crash: &Crash) -> Result<(), BlobError> {
+    crash.step().map_err(BlobError::Unavailable)
 }
 
 #[async_trait]
 impl BlobUpload for FailingUpload {
     async fn write(&mut self, chunk: Bytes) -> Result<(), BlobError> {
+        blob_crash(&self.crash)?;
         let failing = self
             .fail_parts
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -97,9 +172,11 @@ impl BlobUpload for FailingUpload {
         Ok(())
     }
     async fn complete(self: Box<Self>) -> Result<u64, BlobError> {
+        blob_crash(&self.crash)?;
         self.inner.complete().await
     }
     async fn abort(self: Box<Self>) -> Result<(), BlobError> {
+        blob_crash(&self.crash)?;
         self.inner.abort().await
     }
 }
@@ -107,9 +184,11 @@ impl BlobUpload for FailingUpload {
 #[async_trait]
 impl BlobStore for FailingBlobs {
     async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), BlobError> {
+        blob_crash(&self.crash)?;
         self.inner.put(key, body, content_type).await
     }
     async fn get(&self, key: &str) -> Result<Bytes, BlobError> {
+        self.crash.read().map_err(BlobError::Unavailable)?;
         self.inner.get(key).await
     }
     async fn start_upload(
@@ -117,9 +196,11 @@ impl BlobStore for FailingBlobs {
         key: &str,
         content_type: &str,
     ) -> Result<Box<dyn BlobUpload>, BlobError> {
+        self.crash.read().map_err(BlobError::Unavailable)?;
         Ok(Box::new(FailingUpload {
             inner: self.inner.start_upload(key, content_type).await?,
             fail_parts: self.fail_parts.clone(),
+            crash: self.crash.clone(),
         }))
     }
     async fn presign_get(
@@ -128,9 +209,11 @@ impl BlobStore for FailingBlobs {
         ttl: StdDuration,
         filename: &str,
     ) -> Result<String, BlobError> {
+        self.crash.read().map_err(BlobError::Unavailable)?;
         self.inner.presign_get(key, ttl, filename).await
     }
     async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        blob_crash(&self.crash)?;
         self.inner.delete(key).await
     }
     async fn incomplete_uploads(&self) -> Result<Vec<String>, BlobError> {
@@ -138,15 +221,28 @@ impl BlobStore for FailingBlobs {
     }
 }
 
-/// A mailer that fails the next `fail_sends` sends as unavailable (then sends).
+/// A mailer that fails the next `fail_sends` sends as unavailable (then sends), the next
+/// `no_answer` sends without an answer after sending them, and stops with the process
+/// ([`Crash`]: a process stopped at the send never sends).
 struct FailingMailer {
     inner: Arc<dyn Mailer>,
     fail_sends: Arc<AtomicU32>,
+    no_answer: Arc<AtomicU32>,
+    crash: Arc<Crash>,
 }
 
 #[async_trait]
 impl Mailer for FailingMailer {
     async fn send(&self, email: &Email) -> Result<String, MailError> {
+        self.crash.step().map_err(MailError::Unavailable)?;
+        if self
+            .no_answer
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            self.inner.send(email).await?;
+            return Err(MailError::Uncertain("injected: no answer".into()));
+        }
         if self
             .fail_sends
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -168,6 +264,11 @@ struct TestStore {
     inner: Arc<dyn Store>,
     lock: Option<tokio::sync::Mutex<()>>,
     fail_job_reads: Arc<AtomicU32>,
+    crash: Arc<Crash>,
+}
+
+fn store_crash(result: Result<(), String>) -> Result<(), StoreError> {
+    result.map_err(StoreError::Unavailable)
 }
 
 impl TestStore {
@@ -182,6 +283,7 @@ impl TestStore {
 #[async_trait]
 impl Store for TestStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        store_crash(self.crash.read())?;
         if key.sk == "JOB"
             && self
                 .fail_job_reads
@@ -194,41 +296,49 @@ impl Store for TestStore {
     }
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         let _one = self.one_at_a_time().await;
+        store_crash(self.crash.step())?;
         self.inner.put(item, condition).await
     }
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         let _one = self.one_at_a_time().await;
+        store_crash(self.crash.step())?;
         self.inner.delete(key, condition).await
     }
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
         let _one = self.one_at_a_time().await;
+        store_crash(self.crash.step())?;
         self.inner.transact(ops).await
     }
     async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
         let _one = self.one_at_a_time().await;
+        store_crash(self.crash.step())?;
         self.inner.add(key, delta).await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        store_crash(self.crash.read())?;
         self.inner.query(query).await
     }
     async fn put_many(&self, items: Vec<Item>) -> Result<(), StoreError> {
         let _one = self.one_at_a_time().await;
+        store_crash(self.crash.step())?;
         self.inner.put_many(items).await
     }
 }
 
-struct World {
-    deps: Arc<Deps>,
-    clock: Arc<FixedClock>,
-    mailbox: Mailbox,
+pub(crate) struct World {
+    pub(crate) deps: Arc<Deps>,
+    pub(crate) clock: Arc<FixedClock>,
+    pub(crate) mailbox: Mailbox,
     fail_parts: Arc<AtomicU32>,
     fail_sends: Arc<AtomicU32>,
+    pub(crate) no_answer: Arc<AtomicU32>,
     fail_job_reads: Arc<AtomicU32>,
-    tempdir: TempDir,
+    pub(crate) crash: Arc<Crash>,
+    pub(crate) tempdir: TempDir,
     _served: Option<support::links::ServedBlobs>,
 }
 
-async fn world(moto: bool) -> World {
+pub(crate) async fn world(moto: bool) -> World {
     let (store, blobs, mailer, mailbox, served): (
         Arc<dyn Store>,
         Arc<dyn BlobStore>,
@@ -258,10 +368,13 @@ async fn world(moto: bool) -> World {
     let fail_parts = Arc::new(AtomicU32::new(0));
     let fail_sends = Arc::new(AtomicU32::new(0));
     let fail_job_reads = Arc::new(AtomicU32::new(0));
+    let no_answer = Arc::new(AtomicU32::new(0));
+    let crash = Arc::new(Crash::default());
     let store: Arc<dyn Store> = Arc::new(TestStore {
         inner: store,
         lock: moto.then(|| tokio::sync::Mutex::new(())),
         fail_job_reads: fail_job_reads.clone(),
+        crash: crash.clone(),
     });
     let clock = Arc::new(FixedClock::new(now()));
     let deps = Arc::new(Deps {
@@ -269,10 +382,13 @@ async fn world(moto: bool) -> World {
         blobs: Arc::new(FailingBlobs {
             inner: blobs,
             fail_parts: fail_parts.clone(),
+            crash: crash.clone(),
         }),
         mailer: Arc::new(FailingMailer {
             inner: mailer,
             fail_sends: fail_sends.clone(),
+            no_answer: no_answer.clone(),
+            crash: crash.clone(),
         }),
         clock: clock.clone(),
         settings: local_server::local_settings("https://platform.example").unwrap(),
@@ -287,14 +403,16 @@ async fn world(moto: bool) -> World {
         mailbox,
         fail_parts,
         fail_sends,
+        no_answer,
         fail_job_reads,
+        crash,
         tempdir: TempDir::new("email-job"),
         _served: served,
     }
 }
 
 /// Ana Lima (acc-1, `acc-1@example.org`), an org admin of the fixture's organisation.
-fn requester() -> Principal {
+pub(crate) fn requester() -> Principal {
     Principal {
         sub: "acc-1".into(),
         role: Role::OrgAdmin,
@@ -304,7 +422,7 @@ fn requester() -> Principal {
 }
 
 /// Calls a route through the API's Router.
-async fn call(
+pub(crate) async fn call(
     w: &World,
     who: &Principal,
     method: &str,
@@ -323,12 +441,12 @@ async fn call(
     )
 }
 
-fn params(from: &str, to: &str) -> Value {
+pub(crate) fn params(from: &str, to: &str) -> Value {
     json!({"from": from, "to": to, "time_zone": "Australia/Sydney", "min_duration_seconds": 60})
 }
 
 /// The stream event DynamoDB would deliver for the job item as stored now (`NEW_IMAGE`).
-async fn stream_event(w: &World, job_id: &str, sequence: &str) -> Value {
+pub(crate) async fn stream_event(w: &World, job_id: &str, sequence: &str) -> Value {
     let item = w.deps.store.get(&job_key(job_id)).await.unwrap().unwrap();
     let keys = json!({"pk": {"S": item.pk}, "sk": {"S": item.sk}});
     json!({"Records": [{
@@ -352,9 +470,13 @@ async fn stream_event(w: &World, job_id: &str, sequence: &str) -> Value {
 
 /// Runs the stream-triggered handler on the job's record; answers the batch item failures'
 /// identifiers.
-async fn delivery_failures(w: &World, job_id: &str, sequence: &str) -> Vec<Option<String>> {
+pub(crate) async fn delivery_failures(
+    w: &World,
+    job_id: &str,
+    sequence: &str,
+) -> Vec<Option<String>> {
     let event = serde_json::from_value(stream_event(w, job_id, sequence).await).unwrap();
-    org_report_email_job::handle(&w.deps, event, w.tempdir.path())
+    org_report_email_job::handle_stream(&w.deps, event, w.tempdir.path())
         .await
         .batch_item_failures
         .into_iter()
@@ -363,11 +485,11 @@ async fn delivery_failures(w: &World, job_id: &str, sequence: &str) -> Vec<Optio
 }
 
 /// Runs the stream-triggered handler on the job's record; answers the number of failures.
-async fn deliver(w: &World, job_id: &str, sequence: &str) -> usize {
+pub(crate) async fn deliver(w: &World, job_id: &str, sequence: &str) -> usize {
     delivery_failures(w, job_id, sequence).await.len()
 }
 
-async fn job(w: &World, job_id: &str) -> Value {
+pub(crate) async fn job(w: &World, job_id: &str) -> Value {
     let (status, body) = call(
         w,
         &requester(),
@@ -380,7 +502,7 @@ async fn job(w: &World, job_id: &str) -> Value {
     body["job"].clone()
 }
 
-async fn request(w: &World, body: Value) -> (u16, Value) {
+pub(crate) async fn request(w: &World, body: Value) -> (u16, Value) {
     call(
         w,
         &requester(),
@@ -399,7 +521,7 @@ fn first_link(body: &str) -> String {
         .replace("&amp;", "&")
 }
 
-async fn history_count(w: &World) -> usize {
+pub(crate) async fn history_count(w: &World) -> usize {
     let (status, body) = call(
         w,
         &requester(),
@@ -412,7 +534,7 @@ async fn history_count(w: &World) -> usize {
     body["items"].as_array().unwrap().len()
 }
 
-async fn audit_actions(w: &World) -> Vec<String> {
+pub(crate) async fn audit_actions(w: &World) -> Vec<String> {
     let items = domain::ports::store::query_all(
         &*w.deps.store,
         &domain::ports::Query::partition(domain::ports::Index::Primary, format!("AUDIT#ORG#{ORG}")),
@@ -711,7 +833,7 @@ async fn faults_are_retried_then_fail_the_job_without_a_dead_link(w: World) {
     let job_d = d["job"]["job_id"].as_str().unwrap().to_string();
     let event = stream_event(&w, &job_d, "4").await;
     w.fail_job_reads.store(1, Ordering::SeqCst);
-    let failures = org_report_email_job::handle(
+    let failures = org_report_email_job::handle_stream(
         &w.deps,
         serde_json::from_value(event).unwrap(),
         w.tempdir.path(),

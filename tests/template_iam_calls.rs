@@ -543,13 +543,24 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     w.calls.serve("org-report-email-job");
     let tempdir = TempDir::new("iam-calls-job");
     let job_deps = w.deps.wired_as(&org_report_email_job::WIRING);
-    let response = org_report_email_job::handle(
+    let response = org_report_email_job::handle_stream(
         &job_deps,
         org_report_email_job::insert_event(std::slice::from_ref(&job)),
         tempdir.path(),
     )
     .await;
     assert!(response.batch_item_failures.is_empty());
+    let swept = org_report_email_job::handle(
+        &job_deps,
+        json!({"source": "aws.scheduler"}),
+        tempdir.path(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        swept,
+        json!({"done": 0, "failed": 0, "skipped": 0, "retry": 0})
+    );
     let status = w
         .call("org-report-email", Some(&org_admin), "GET", &path, None)
         .await;

@@ -1,7 +1,7 @@
 //! `template.yaml` as something to operate: every function logs to its own log group with the
 //! retention parameter and has an errors and a throttles alarm; every queue has a depth alarm;
-//! the export job has reserved concurrency, a lag alarm and a failed-jobs alarm fed by the log
-//! line its code writes; the HTTP API allows the console's origin, headers and methods, writes
+//! the export job has reserved concurrency, a sweep on a schedule, a lag alarm and a
+//! failed-jobs alarm fed by the log line its code writes; the HTTP API allows the console's origin, headers and methods, writes
 //! access logs and throttles its routes; the SES identity is a parameter.
 
 #![allow(clippy::unwrap_used)]
@@ -148,6 +148,41 @@ fn source_holds(dir: &std::path::Path, needle: &str) -> bool {
                     && std::fs::read_to_string(&path).is_ok_and(|t| t.contains(needle))
             }
         })
+}
+
+/// The schedule expressions of a function's `Schedule` events.
+fn schedules(function: &Value) -> Vec<&str> {
+    props(function)
+        .get("Events")
+        .and_then(Value::as_mapping)
+        .map(|events| {
+            events
+                .values()
+                .filter(|e| str_at(e, &["Type"]) == Some("Schedule"))
+                .filter_map(|e| str_at(e, &["Properties", "Schedule"]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Jobs always end (SPEC Q6): the export job runs from the stream and from a schedule that
+/// sweeps the jobs left queued or stopped, as often as the referral deliveries are swept.
+#[test]
+fn the_export_job_is_swept_on_a_schedule() {
+    let template = template();
+    let resources = template.get("Resources").unwrap();
+    let job = resources.get("OrgReportEmailJobFunction").unwrap();
+    let delivery = resources.get("ReferralDeliveryFunction").unwrap();
+    assert_eq!(schedules(job), vec!["rate(5 minutes)"]);
+    assert_eq!(schedules(job), schedules(delivery));
+    let event_types: BTreeSet<&str> = props(job)
+        .get("Events")
+        .and_then(Value::as_mapping)
+        .unwrap()
+        .values()
+        .filter_map(|e| str_at(e, &["Type"]))
+        .collect();
+    assert_eq!(event_types, BTreeSet::from(["DynamoDB", "Schedule"]));
 }
 
 #[test]

@@ -1,18 +1,25 @@
-//! The export job of emailed reports (SPEC D2), triggered in AWS by the table's stream
-//! (`NEW_IMAGE`, filtered to inserted job items) and locally by the local server's worker,
-//! both through [`run_job`](domain::org_reports::email::run_job).
+//! The export job of emailed reports (SPEC D2, Q6), triggered in AWS by the table's stream
+//! (`NEW_IMAGE`, filtered to inserted job items) and by a schedule that sweeps the jobs left
+//! behind (a queued job whose record never came, a running one whose runner stopped), both
+//! through [`run_job`](domain::org_reports::email::run_job); locally the local server's worker
+//! runs the same sweep.
 //!
 //! Each record names a job by its keys. A job that ran (done, or failed with its reason) or
 //! that was already claimed reports success: the claim on the job's version makes a second
 //! delivery do nothing. A record whose job could not be claimed or recorded for a transient
 //! reason is returned as a batch item failure (its sequence number), so Lambda delivers it
-//! again from there (and, when the retries run out, sends it to the on-failure destination).
+//! again from there (and, when the retries run out, sends it to the on-failure destination);
+//! the sweep finds its job in any case.
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use domain::deps::Deps;
-use domain::org_reports::email::{job_id_of_keys, run_job, JobOutcome};
+use domain::org_reports::email::{job_id_of_keys, run_job, sweep, JobOutcome, Takeover};
 use std::path::Path;
+
+/// Jobs run per scheduled sweep, one after the other (the stream runs the others; what a
+/// sweep leaves is due at the next one, 5 minutes later).
+pub const SWEEP_BATCH: usize = 5;
 
 /// The store, the blob store (the report file) and the mailer (the email): see
 /// [`domain::deps::Wiring`].
@@ -40,8 +47,7 @@ pub fn job_id_of(record: &EventRecord) -> Option<String> {
 }
 
 /// The stream event DynamoDB delivers when these job items are inserted (keys and the key
-/// attributes of the new image; the handler reads the job itself). The local worker feeds
-/// queued jobs to [`handle`] this way, so both runs take the same path.
+/// attributes of the new image; the handler reads the job itself).
 pub fn insert_event(job_ids: &[String]) -> Event {
     let records: Vec<serde_json::Value> = job_ids
         .iter()
@@ -62,9 +68,35 @@ pub fn insert_event(job_ids: &[String]) -> Event {
     serde_json::from_value(serde_json::json!({ "Records": records })).unwrap_or_default()
 }
 
+/// Handles one invocation: a stream batch (it has `Records`), or the scheduled sweep (any other
+/// event). Answers the batch item failures of a stream batch, or what the sweep did
+/// (`{"done": n, "failed": n, "skipped": n, "retry": n}`).
+pub async fn handle(
+    deps: &Deps,
+    event: serde_json::Value,
+    tempdir: &Path,
+) -> Result<serde_json::Value, domain::ports::StoreError> {
+    let invalid = |e: serde_json::Error| domain::ports::StoreError::Invalid(e.to_string());
+    if event.get("Records").is_some() {
+        let batch: Event = serde_json::from_value(event).map_err(invalid)?;
+        return serde_json::to_value(handle_stream(deps, batch, tempdir).await).map_err(invalid);
+    }
+    let swept = sweep(deps, tempdir, Takeover::Expired, SWEEP_BATCH).await?;
+    tracing::info!(
+        done = swept.done,
+        failed = swept.failed,
+        skipped = swept.skipped,
+        retry = swept.retry,
+        "email job sweep"
+    );
+    Ok(serde_json::json!({
+        "done": swept.done, "failed": swept.failed, "skipped": swept.skipped, "retry": swept.retry,
+    }))
+}
+
 /// Runs the job of every record in order; stops at the first record to deliver again and
 /// reports it (and so everything after it) as a batch item failure.
-pub async fn handle(deps: &Deps, event: Event, tempdir: &Path) -> DynamoDbEventResponse {
+pub async fn handle_stream(deps: &Deps, event: Event, tempdir: &Path) -> DynamoDbEventResponse {
     let mut response = DynamoDbEventResponse::default();
     for record in &event.records {
         if record.event_name != "INSERT" {
@@ -78,7 +110,9 @@ pub async fn handle(deps: &Deps, event: Event, tempdir: &Path) -> DynamoDbEventR
             Ok(JobOutcome::Failed(reason)) => {
                 tracing::warn!(job_id = %job_id, reason = %reason, "job failed")
             }
-            Ok(JobOutcome::Skipped) => tracing::info!(job_id = %job_id, "job already claimed"),
+            Ok(JobOutcome::Skipped) => {
+                tracing::info!(job_id = %job_id, "job finished or claimed elsewhere")
+            }
             Err(e) => {
                 tracing::error!(job_id = %job_id, error = %e, "job to be delivered again");
                 let mut failure = DynamoDbBatchItemFailure::default();

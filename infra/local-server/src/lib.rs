@@ -20,6 +20,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use domain::auth::{AuthError, Principal};
 use domain::deps::{Deps, Settings};
+use domain::org_reports::email::{sweep, Takeover};
 use domain::ports::{Clock, SystemClock};
 use local_adapters::dev_tokens::DevKey;
 use local_adapters::dir_blobs::DirBlobs;
@@ -29,6 +30,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Email jobs the local worker runs per sweep.
+const EMAIL_SWEEP_BATCH: usize = 10;
 
 /// The local app's state: the wiring, the token key, the blob adapter (for serving links).
 #[derive(Clone)]
@@ -170,26 +174,27 @@ impl LocalApp {
             .layer(middleware::from_fn_with_state(wake, wake_email_worker))
     }
 
-    /// Starts the in-process worker of emailed reports (SPEC D2, R3): it runs the queued jobs
-    /// through the same handler as the stream-triggered function (`org-report-email-job`),
-    /// woken by each email request and at least once a second. Claims make a job run once
-    /// even if the worker and another runner race.
+    /// Starts the in-process worker of emailed reports (SPEC D2, R3, Q6): the sweep the job
+    /// function runs on a schedule in AWS (`org-report-email-job`), through the same runner,
+    /// woken by each email request and at least once a second. Its first sweep also takes over
+    /// every running job: a job running when the server starts was left by a process that
+    /// stopped (were another server running on the same data directory, its run would stop at
+    /// its next write on the job, and a job whose email was attempted is never mailed again).
     pub fn start_email_worker(&self) -> tokio::task::JoinHandle<()> {
         let deps = self.deps.wired_as(&org_report_email_job::WIRING);
         let wake = self.email_jobs.clone();
         tokio::spawn(async move {
             let tempdir = domain::org_reports::download::report_tempdir();
+            let mut takeover = Takeover::All;
             loop {
-                match domain::org_reports::email::queued_jobs(&*deps.store, 10).await {
-                    Ok(jobs) if !jobs.is_empty() => {
-                        let event = org_report_email_job::insert_event(&jobs);
-                        let response = org_report_email_job::handle(&deps, event, &tempdir).await;
-                        if !response.batch_item_failures.is_empty() {
-                            tracing::error!("email jobs to be run again");
+                match sweep(&deps, &tempdir, takeover, EMAIL_SWEEP_BATCH).await {
+                    Ok(swept) => {
+                        takeover = Takeover::Expired;
+                        if swept.retry > 0 {
+                            tracing::error!(jobs = swept.retry, "email jobs to be run again");
                         }
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::error!(error = %e, "queued email jobs not read"),
+                    Err(e) => tracing::error!(error = %e, "open email jobs not read"),
                 }
                 let _ =
                     tokio::time::timeout(std::time::Duration::from_secs(1), wake.notified()).await;

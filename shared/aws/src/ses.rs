@@ -3,10 +3,17 @@
 //!
 //! Errors that retrying cannot fix (message rejected, unverified sender, bad request,
 //! suspended account or paused sending, any other 4xx) become [`MailError::Rejected`];
-//! throttling, limits, 5xx and network failures become [`MailError::Unavailable`].
+//! throttling, limits and 5xx answers become [`MailError::Unavailable`] (the service said it
+//! did not take the message). A request that got no answer (a timeout, a connection lost)
+//! may have been sent: [`MailError::Uncertain`].
+//!
+//! The SDK's client does not retry `SendEmail` (its retry configuration is turned off for this
+//! client): a retry after a timeout could send a second message, and an emailed report's job
+//! sends at most one. Retrying a send the service refused is the caller's choice.
 
 use async_trait::async_trait;
-use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sesv2::config::retry::RetryConfig;
+use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sesv2::Client;
@@ -20,9 +27,18 @@ pub struct SesMailer {
 }
 
 impl SesMailer {
-    /// A mailer sending as `from` (an identity verified in SES).
+    /// A mailer sending as `from` (an identity verified in SES), on `client` with its retries
+    /// turned off (one `send` is one request at most).
     pub fn new(client: Client, from: String) -> Self {
-        Self { client, from }
+        let config = client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build();
+        Self {
+            client: Client::from_conf(config),
+            from,
+        }
     }
 }
 
@@ -87,9 +103,55 @@ impl Mailer for SesMailer {
                         MailError::Rejected(text)
                     }
                 }
-                None => MailError::Unavailable(format!("SendEmail: {}", DisplayErrorContext(&err))),
+                // The request was never made.
+                None if matches!(err, SdkError::ConstructionFailure(_)) => {
+                    MailError::Rejected(format!("SendEmail: {}", DisplayErrorContext(&err)))
+                }
+                // No answer: the request may have reached the service.
+                None => MailError::Uncertain(format!("SendEmail: {}", DisplayErrorContext(&err))),
             })?;
         out.message_id
-            .ok_or_else(|| MailError::Unavailable("SendEmail returned no message id".into()))
+            .ok_or_else(|| MailError::Uncertain("SendEmail returned no message id".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncReadExt;
+
+    /// A service that reads each request and hangs up without answering: the message may
+    /// have gone out, so the send is made once and reported as uncertain, never retried.
+    #[tokio::test]
+    async fn a_send_without_an_answer_is_made_once_and_reported_uncertain() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free port");
+        let endpoint = format!("http://{}", listener.local_addr().expect("its address"));
+        let requests = Arc::new(AtomicU32::new(0));
+        let seen = requests.clone();
+        let server = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                seen.fetch_add(1, Ordering::SeqCst);
+                let mut buffer = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut buffer).await;
+            }
+        });
+        let client = crate::config::clients_for_endpoint(&endpoint).ses;
+        let mailer = SesMailer::new(client, "reports@example.org".into());
+        let email = Email {
+            to: "someone@example.org".into(),
+            subject: "Your report".into(),
+            text: "ready".into(),
+            html: None,
+        };
+        let err = mailer.send(&email).await.expect_err("no answer");
+        assert!(matches!(err, MailError::Uncertain(_)), "{err:?}");
+        // Long enough for the SDK's standard retries (backoff under a second each) to show.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        server.abort();
     }
 }

@@ -1,6 +1,7 @@
 //! The mail of an emailed report: its recipient (the requester's account address, read when
 //! mailing and never stored on the job), its text (a presigned link, and the history page for
-//! after the link expires), and its sending, tried again while the failure is transient.
+//! after the link expires), and its sending, tried again only while the service answers that
+//! it did not take the message.
 
 use super::job::EmailJob;
 use super::run::{backoff, MAX_ATTEMPTS};
@@ -72,8 +73,13 @@ pub(super) fn ready_email(
     }
 }
 
-/// Sends `email`, up to [`MAX_ATTEMPTS`] times while the failure is transient: the message id,
-/// or why the mail was not sent.
+/// The reason of a job whose one send got no answer from the mail service.
+pub(super) const NO_ANSWER: &str = "the mail service did not confirm the email: it may have \
+     been sent. Check your inbox; the report is in the history, or ask for it again";
+
+/// Sends `email`, up to [`MAX_ATTEMPTS`] times while the service answers that it did not take
+/// it (a send that may have reached it is never repeated): the message id, or why the mail was
+/// not (or may not have been) sent.
 pub(super) async fn send(mailer: &dyn Mailer, email: &Email) -> Result<String, String> {
     let mut sent = Err("mail not sent".to_string());
     for attempt in 1..=MAX_ATTEMPTS {
@@ -85,6 +91,7 @@ pub(super) async fn send(mailer: &dyn Mailer, email: &Email) -> Result<String, S
             Err(e) => {
                 // The service's own message may quote the address: only its kind is kept.
                 let kind = match e {
+                    MailError::Uncertain(_) => return Err(NO_ANSWER.to_string()),
                     MailError::Rejected(_) => "rejected",
                     MailError::Unavailable(_) => "service unavailable",
                     MailError::NotWired(_) => "no mailer wired",

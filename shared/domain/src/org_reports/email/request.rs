@@ -59,7 +59,9 @@ fn dedup_key(
 
 /// Handles an email request: validates the parameters (any range up to the longest allowed),
 /// and answers the job — a new queued one, or the one the same request made within
-/// [`DEDUP_WINDOW_MINUTES`] (unless that one failed). Returns whether the job is new.
+/// [`DEDUP_WINDOW_MINUTES`] if that one is live (queued, running under its lease, or done): a
+/// queued or running job is still to end (the sweep runs it if its record or runner is lost),
+/// a failed one is replaced. Returns whether the job is new.
 pub async fn request_email(
     deps: &Deps,
     actor: &Principal,
@@ -104,11 +106,13 @@ pub async fn request_email(
             reason: None,
             started_at: None,
             finished_at: None,
+            runs: 0,
+            email_attempted_at: None,
         };
         let until = now + Duration::minutes(DEDUP_WINDOW_MINUTES);
         let existing = store.get(&dedup).await?;
-        // Reuse a live entry whose job has not failed; otherwise (re)place the entry, on
-        // absence or on the version read: two racing requests agree on one job.
+        // Reuse a live entry whose job is live; otherwise (re)place the entry, on absence or on
+        // the version read: two racing requests agree on one job.
         let condition = match &existing {
             None => Condition::NotExists,
             Some(item) => {
@@ -117,9 +121,8 @@ pub async fn request_email(
                     match store.get(&job_key(&entry.job_id)).await? {
                         Some(found) => {
                             let found: EmailJob = found.decode()?;
-                            let found = found.as_of(now);
-                            if found.state != JobState::Failed {
-                                return Ok((false, view(found, now)));
+                            if found.is_live(now) {
+                                return Ok((false, view(found)));
                             }
                         }
                         // A live entry's job is written in the same transaction (and kept far
@@ -169,7 +172,7 @@ pub async fn request_email(
         {
             Ok(()) => {
                 tracing::info!(job_id = %job.job_id, "email job queued");
-                return Ok((true, view(job, now)));
+                return Ok((true, view(job)));
             }
             // Another request placed the entry first: read it again.
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => continue,

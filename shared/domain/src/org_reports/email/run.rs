@@ -1,16 +1,25 @@
-//! The emailed-report job runner (SPEC D3, D4): a delivery claims the job on its version (a
-//! second delivery finds it claimed and does nothing), builds the workbook in constant
-//! memory, uploads it, records it in the history with its audit record, mails the link, and
-//! writes each step's state on the job; an upload or a mail send is tried a few times.
+//! The emailed-report job runner (SPEC D2, D4, Q6): a delivery claims the job on its version
+//! (a second delivery finds it claimed and does nothing; a runner whose lease expired is taken
+//! over, up to [`super::MAX_RUNS`] runs), builds the workbook in constant memory, uploads it, records
+//! it in the history with its audit record, records the email's attempt, mails the link once,
+//! and writes each step's state on the job, each write on the version the runner holds (a
+//! runner taken over stops at its next write). An upload, or a send the service refused, is
+//! tried a few times.
+//!
+//! At most one email per job: the attempt is written before the one send, and a job found with
+//! an attempt but not done is ended ([`super::MAYBE_SENT`]), never mailed again. A run taken over
+//! after the report was recorded mails that report: one file per job.
 
-use super::job::{job_key, EmailJob, JobPhase, JobState};
+use super::job::{job_key, EmailJob, JobPhase, JobState, Next, Takeover};
 use super::mail::{history_url, ready_email, requester_email, send, EMAIL_LINK_TTL};
 use crate::audit::{audit_op, AuditRecord};
 use crate::deps::Deps;
 use crate::export::xlsx::remove_quietly;
 use crate::org_reports::config::load_config;
 use crate::org_reports::download::{stream_file, write_workbook, ReportType};
-use crate::org_reports::history::{Delivery, ReportRecord, ReportState, HISTORY_WINDOW_HOURS};
+use crate::org_reports::history::{
+    report_key, Delivery, ReportRecord, ReportState, HISTORY_WINDOW_HOURS,
+};
 use crate::org_reports::params::{ParamsInput, ReportParams};
 use crate::ports::{Condition, Store, StoreError, TxOp};
 use chrono::Duration;
@@ -24,9 +33,11 @@ pub const MAX_ATTEMPTS: u32 = 3;
 pub enum JobOutcome {
     /// This delivery ran the job and mailed the link.
     Done,
-    /// This delivery ran the job and it failed for good (reason recorded on the job).
+    /// This delivery ran the job, or ended one that cannot run again, and it failed for good
+    /// (reason recorded on the job).
     Failed(String),
-    /// The job was already claimed, finished or gone: nothing done.
+    /// The job was finished, gone, running under another runner's lease, or taken over by
+    /// another runner while this one ran: nothing (more) done.
     Skipped,
 }
 
@@ -39,14 +50,55 @@ pub struct RetryableJobError {
     pub cause: String,
 }
 
-/// Runs one job: claims it (`queued → running` on its version), builds and uploads the
-/// workbook, records it in the history, audits, mails the link, and marks it done — or failed
-/// with its reason when the upload or the mail send fails [`MAX_ATTEMPTS`] times (then no mail
-/// goes out). A job found claimed, finished or missing is left alone.
+/// Why a run stopped before the job was done.
+enum Stop {
+    /// The job failed for good, for this reason.
+    Failed(String),
+    /// Another runner took the job over (a write on the held version failed its condition):
+    /// this run writes nothing more.
+    TakenOver,
+}
+
+impl From<String> for Stop {
+    fn from(reason: String) -> Self {
+        Stop::Failed(reason)
+    }
+}
+
+impl From<&str> for Stop {
+    fn from(reason: &str) -> Self {
+        Stop::Failed(reason.to_string())
+    }
+}
+
+fn store_failed(e: StoreError) -> Stop {
+    match e {
+        StoreError::ConditionFailed { .. } => Stop::TakenOver,
+        e => Stop::Failed(format!("store failed: {e}")),
+    }
+}
+
+/// Runs one job as a delivery of its stream record does: see [`run_job_with`] with
+/// [`Takeover::Expired`].
 pub async fn run_job(
     deps: &Deps,
     job_id: &str,
     tempdir: &Path,
+) -> Result<JobOutcome, RetryableJobError> {
+    run_job_with(deps, job_id, tempdir, Takeover::Expired).await
+}
+
+/// Runs one job: claims it (`queued → running`, or a running one `takeover` allows, on its
+/// version), builds and uploads the workbook, records it in the history, audits, records the
+/// email's attempt, mails the link, and marks it done — or failed with its reason when the
+/// upload or the mail send fails [`MAX_ATTEMPTS`] times (then no mail goes out), or when the
+/// job cannot run again (see [`EmailJob`]'s `next`). A job finished, missing, or running under
+/// a live lease is left alone.
+pub async fn run_job_with(
+    deps: &Deps,
+    job_id: &str,
+    tempdir: &Path,
+    takeover: Takeover,
 ) -> Result<JobOutcome, RetryableJobError> {
     let retry = |cause: String| RetryableJobError {
         job_id: job_id.to_string(),
@@ -61,32 +113,57 @@ pub async fn run_job(
         return Ok(JobOutcome::Skipped);
     };
     let mut job: EmailJob = item.decode().map_err(|e| retry(e.to_string()))?;
-    if job.state != JobState::Queued {
-        return Ok(JobOutcome::Skipped);
-    }
     let now = deps.clock.now();
+    let mut version = item.version;
+    match job.next(now, takeover) {
+        Next::Leave => return Ok(JobOutcome::Skipped),
+        Next::End(reason) => {
+            job.state = JobState::Failed;
+            job.reason = Some(reason.clone());
+            job.finished_at = Some(now);
+            return match write_step(store, &job, &mut version).await {
+                Ok(()) => {
+                    tracing::warn!(job_id, reason = %reason, "email job failed");
+                    crate::telemetry::job_finished(
+                        "org_report_email",
+                        "failed",
+                        std::time::Duration::ZERO,
+                    );
+                    Ok(JobOutcome::Failed(reason))
+                }
+                Err(StoreError::ConditionFailed { .. }) => Ok(JobOutcome::Skipped),
+                Err(e) => Err(retry(e.to_string())),
+            };
+        }
+        Next::Claim => {}
+    }
+    let resumed = job.report_id.is_some();
     job.state = JobState::Running;
-    job.phase = JobPhase::Building;
+    job.phase = if resumed {
+        JobPhase::Mailing
+    } else {
+        JobPhase::Building
+    };
     job.started_at = Some(now);
-    let mut version = item.version + 1;
-    match store
-        .put(job.item(version), Condition::VersionIs(item.version))
-        .await
-    {
+    job.runs += 1;
+    match write_step(store, &job, &mut version).await {
         Ok(()) => {}
         Err(StoreError::ConditionFailed { .. }) => return Ok(JobOutcome::Skipped),
         Err(e) => return Err(retry(e.to_string())),
     }
-    tracing::info!(job_id, "email job claimed");
+    tracing::info!(job_id, run = job.runs, "email job claimed");
     let started = std::time::Instant::now();
-    let result = execute(deps, &mut job, &mut version, tempdir).await;
-    let outcome = match result {
+    let outcome = match execute(deps, &mut job, &mut version, tempdir).await {
         Ok(()) => {
             job.state = JobState::Done;
             job.phase = JobPhase::Finished;
             JobOutcome::Done
         }
-        Err(reason) => {
+        Err(Stop::TakenOver) => {
+            tracing::warn!(job_id, "email job taken over by another runner");
+            return Ok(JobOutcome::Skipped);
+        }
+        Err(Stop::Failed(reason)) => {
             tracing::warn!(job_id, reason = %reason, "email job failed");
             job.state = JobState::Failed;
             job.reason = Some(reason.clone());
@@ -94,9 +171,20 @@ pub async fn run_job(
         }
     };
     job.finished_at = Some(deps.clock.now());
-    write_step(store, &job, &mut version)
-        .await
-        .map_err(|e| retry(e.to_string()))?;
+    // The outcome must not be lost to a transient store failure (a mail that went out and a
+    // job left running would end as "may have been sent").
+    let mut attempt = 1;
+    loop {
+        match write_step(store, &job, &mut version).await {
+            Ok(()) => break,
+            Err(StoreError::ConditionFailed { .. }) => return Ok(JobOutcome::Skipped),
+            Err(e) if attempt == MAX_ATTEMPTS => return Err(retry(e.to_string())),
+            Err(_) => {
+                backoff(attempt).await;
+                attempt += 1;
+            }
+        }
+    }
     let ended = if outcome == JobOutcome::Done {
         "done"
     } else {
@@ -106,7 +194,7 @@ pub async fn run_job(
     Ok(outcome)
 }
 
-/// Writes the running job's next state on the version it holds.
+/// Writes the job's next state on the version it holds.
 async fn write_step(
     store: &dyn Store,
     job: &EmailJob,
@@ -124,16 +212,22 @@ pub(super) async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(100 * u64::from(attempt))).await;
 }
 
+/// The report a job mails: its history entry's id, object, file name and rows.
+struct Built {
+    report_id: String,
+    object_key: String,
+    file_name: String,
+    rows: u64,
+}
+
 async fn execute(
     deps: &Deps,
     job: &mut EmailJob,
     version: &mut u64,
     tempdir: &Path,
-) -> Result<(), String> {
+) -> Result<(), Stop> {
     let store = &*deps.store;
-    let store_failed = |e: StoreError| format!("store failed: {e}");
     let report_type = ReportType::parse(&job.report_type).map_err(|_| "unknown report type")?;
-    let scope = job.scope();
     let config = load_config(store, &job.org_id)
         .await
         .map_err(store_failed)?;
@@ -144,25 +238,51 @@ async fn execute(
         min_duration_seconds: Some(job.params.min_duration_seconds),
     };
     let params = ReportParams::resolve(&input, &config).map_err(|e| e.to_string())?;
-    let now = deps.clock.now();
-    let report_id = crate::ids::new_id("rep", now);
-    let (path, summary) = write_workbook(
-        store,
-        &scope,
-        report_type,
-        &params,
-        &config,
-        tempdir,
-        &report_id,
-        None,
-    )
-    .await
-    .map_err(|e| format!("workbook not built: {e}"))?;
-    let object_key = format!("reports/{report_id}.xlsx");
+    let built = match job.report_id.clone() {
+        // An earlier run recorded the report and stopped before mailing: mail that one.
+        Some(report_id) => recorded(store, &report_id).await?,
+        None => {
+            let now = deps.clock.now();
+            let report_id = crate::ids::new_id("rep", now);
+            let (path, summary) = write_workbook(
+                store,
+                &job.scope(),
+                report_type,
+                &params,
+                &config,
+                tempdir,
+                &report_id,
+                None,
+            )
+            .await
+            .map_err(|e| format!("workbook not built: {e}"))?;
+            let object_key = format!("reports/{report_id}.xlsx");
+            let uploaded = upload(deps, &path, &object_key).await;
+            remove_quietly(&path);
+            let built = Built {
+                file_name: format!(
+                    "{}_{}_{}.xlsx",
+                    report_type.as_str(),
+                    params.from,
+                    params.to
+                ),
+                report_id,
+                object_key,
+                rows: summary.rows,
+            };
+            record(deps, job, version, &built, uploaded?).await?;
+            built
+        }
+    };
+    mail(deps, job, version, report_type, &params, built).await
+}
+
+/// Streams the workbook at `path` to `object_key`, up to [`MAX_ATTEMPTS`] times: its size.
+async fn upload(deps: &Deps, path: &Path, object_key: &str) -> Result<u64, String> {
     let mut uploaded = Err("not uploaded".to_string());
     for attempt in 1..=MAX_ATTEMPTS {
         // A failed part aborts its multipart upload (stream_file); the next attempt starts over.
-        match stream_file(&*deps.blobs, &path, &object_key).await {
+        match stream_file(&*deps.blobs, path, object_key).await {
             Ok(size) => {
                 uploaded = Ok(size);
                 break;
@@ -175,16 +295,38 @@ async fn execute(
             }
         }
     }
-    remove_quietly(&path);
-    let size = uploaded?;
-    let file_name = format!(
-        "{}_{}_{}.xlsx",
-        report_type.as_str(),
-        params.from,
-        params.to
-    );
+    uploaded
+}
+
+/// The report an earlier run of the job recorded in the history.
+async fn recorded(store: &dyn Store, report_id: &str) -> Result<Built, Stop> {
+    let record: ReportRecord = store
+        .get(&report_key(report_id))
+        .await
+        .map_err(store_failed)?
+        .ok_or("the report is no longer in the history")?
+        .decode()
+        .map_err(store_failed)?;
+    Ok(Built {
+        object_key: record.object_key.ok_or("the report has no file")?,
+        report_id: record.report_id,
+        file_name: record.file_name,
+        rows: record.row_count.unwrap_or(0),
+    })
+}
+
+/// Records the uploaded report in the history with its audit record and the job's `mailing`
+/// phase, in one transaction (the object is removed when that fails).
+async fn record(
+    deps: &Deps,
+    job: &mut EmailJob,
+    version: &mut u64,
+    built: &Built,
+    size: u64,
+) -> Result<(), Stop> {
+    let now = deps.clock.now();
     let record = ReportRecord {
-        report_id: report_id.clone(),
+        report_id: built.report_id.clone(),
         org_id: job.org_id.clone(),
         clinic_id: job.clinic_id.clone(),
         report_type: job.report_type.clone(),
@@ -195,18 +337,17 @@ async fn execute(
         delivery: Delivery::Email,
         state: ReportState::Ready,
         size_bytes: Some(size),
-        row_count: Some(summary.rows),
-        object_key: Some(object_key.clone()),
-        file_name: file_name.clone(),
+        row_count: Some(built.rows),
+        object_key: Some(built.object_key.clone()),
+        file_name: built.file_name.clone(),
         expires_at: now + Duration::hours(HISTORY_WINDOW_HOURS),
     };
-    let actor = job.actor();
     let mut audit = AuditRecord::new(
-        &actor,
+        &job.actor(),
         now,
         "report.generated",
         &format!("ORG#{}", job.org_id),
-        &report_id,
+        &built.report_id,
     );
     audit.org_id = Some(job.org_id.clone());
     audit.params = serde_json::json!({
@@ -217,13 +358,14 @@ async fn execute(
         "job_id": job.job_id,
         "delivery": "email",
     });
-    audit.row_count = Some(summary.rows);
-    audit.object_key = Some(object_key.clone());
+    audit.row_count = Some(built.rows);
+    audit.object_key = Some(built.object_key.clone());
     job.phase = JobPhase::Mailing;
-    job.row_count = Some(summary.rows);
+    job.row_count = Some(built.rows);
     job.size_bytes = Some(size);
-    job.report_id = Some(report_id.clone());
-    let recorded = store
+    job.report_id = Some(built.report_id.clone());
+    let recorded = deps
+        .store
         .transact(vec![
             TxOp::put(record.item(), Condition::NotExists),
             audit_op(&audit),
@@ -231,28 +373,46 @@ async fn execute(
         ])
         .await;
     if let Err(e) = recorded {
-        let _ = deps.blobs.delete(&object_key).await;
+        let _ = deps.blobs.delete(&built.object_key).await;
         return Err(store_failed(e));
     }
     *version += 1;
+    Ok(())
+}
+
+/// Mails the report's link to the requester: records the attempt on the job first (a runner
+/// taken over by then sends nothing), then sends once, and audits the message.
+async fn mail(
+    deps: &Deps,
+    job: &mut EmailJob,
+    version: &mut u64,
+    report_type: ReportType,
+    params: &ReportParams,
+    built: Built,
+) -> Result<(), Stop> {
+    let store = &*deps.store;
     let to = requester_email(store, &job.requested_by, &job.org_id)
         .await
         .map_err(store_failed)?
         .ok_or("the requester has no active account with an email address")?;
     let url = deps
         .blobs
-        .presign_get(&object_key, EMAIL_LINK_TTL, &file_name)
+        .presign_get(&built.object_key, EMAIL_LINK_TTL, &built.file_name)
         .await
         .map_err(|e| format!("link not signed: {e}"))?;
     let history_url = history_url(&deps.settings.platform_base_url, job);
-    let email = ready_email(to, report_type, &params, summary.rows, &url, &history_url);
+    let email = ready_email(to, report_type, params, built.rows, &url, &history_url);
+    job.email_attempted_at = Some(deps.clock.now());
+    write_step(store, job, version)
+        .await
+        .map_err(store_failed)?;
     let message_id = send(&*deps.mailer, &email).await?;
     let mut audit = AuditRecord::new(
-        &actor,
+        &job.actor(),
         deps.clock.now(),
         "report.emailed",
         &format!("ORG#{}", job.org_id),
-        &report_id,
+        &built.report_id,
     );
     audit.org_id = Some(job.org_id.clone());
     audit.params = serde_json::json!({
@@ -262,8 +422,8 @@ async fn execute(
         "message_id": message_id,
         "link_ttl_seconds": EMAIL_LINK_TTL.as_secs(),
     });
-    audit.row_count = Some(summary.rows);
-    audit.object_key = Some(object_key);
+    audit.row_count = Some(built.rows);
+    audit.object_key = Some(built.object_key);
     // The mail is out: the audit record must not be lost to a transient store failure.
     for attempt in 1..=MAX_ATTEMPTS {
         match store.transact(vec![audit_op(&audit)]).await {
@@ -274,7 +434,12 @@ async fn execute(
             Err(_) => backoff(attempt).await,
         }
     }
-    tracing::info!(job_id = %job.job_id, report_id = %report_id, rows = summary.rows, "report emailed");
-    crate::telemetry::exported("report_email", report_type.as_str(), summary.rows, size);
+    tracing::info!(job_id = %job.job_id, report_id = %built.report_id, rows = built.rows, "report emailed");
+    crate::telemetry::exported(
+        "report_email",
+        report_type.as_str(),
+        built.rows,
+        job.size_bytes.unwrap_or(0),
+    );
     Ok(())
 }

@@ -1,11 +1,11 @@
-//! What the caller sees of an emailed-report job: the job as of now with the route to follow
-//! it, and the job route itself (a job of another scope is not found).
+//! What the caller sees of an emailed-report job: the job as stored (a job whose runner
+//! stopped is taken over or ended by the sweep, which writes what happened) with the route to
+//! follow it, and the job route itself (a job of another scope is not found).
 
 use super::job::{job_key, EmailJob};
 use crate::deps::Deps;
 use crate::error::Error;
 use crate::org_reports::ReportScope;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The answer of an email request and of the job route.
@@ -23,8 +23,7 @@ fn status_path(job: &EmailJob) -> String {
     }
 }
 
-pub(super) fn view(job: EmailJob, now: DateTime<Utc>) -> JobView {
-    let job = job.as_of(now);
+pub(super) fn view(job: EmailJob) -> JobView {
     JobView {
         status_url: status_path(&job),
         job,
@@ -42,5 +41,5 @@ pub async fn find_job(deps: &Deps, scope: &ReportScope, job_id: &str) -> Result<
     if !job.visible_in(scope) {
         return Err(Error::NotFound("job"));
     }
-    Ok(view(job, deps.clock.now()))
+    Ok(view(job))
 }
