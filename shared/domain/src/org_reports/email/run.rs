@@ -153,11 +153,11 @@ pub async fn run_job_with(
     }
     tracing::info!(job_id, run = job.runs, "email job claimed");
     let started = std::time::Instant::now();
-    let outcome = match execute(deps, &mut job, &mut version, tempdir).await {
-        Ok(()) => {
+    let (outcome, emailed) = match execute(deps, &mut job, &mut version, tempdir).await {
+        Ok(emailed) => {
             job.state = JobState::Done;
             job.phase = JobPhase::Finished;
-            JobOutcome::Done
+            (JobOutcome::Done, Some(emailed))
         }
         Err(Stop::TakenOver) => {
             tracing::warn!(job_id, "email job taken over by another runner");
@@ -167,15 +167,21 @@ pub async fn run_job_with(
             tracing::warn!(job_id, reason = %reason, "email job failed");
             job.state = JobState::Failed;
             job.reason = Some(reason.clone());
-            JobOutcome::Failed(reason)
+            (JobOutcome::Failed(reason), None)
         }
     };
     job.finished_at = Some(deps.clock.now());
-    // The outcome must not be lost to a transient store failure (a mail that went out and a
-    // job left running would end as "may have been sent").
+    // The outcome, with the `report.emailed` audit record in the same transaction, must not be
+    // lost to a transient store failure: a mail that went out and a job left running would end
+    // as "may have been sent".
     let mut attempt = 1;
     loop {
-        match write_step(store, &job, &mut version).await {
+        let mut ops = vec![TxOp::put(
+            job.item(version + 1),
+            Condition::VersionIs(version),
+        )];
+        ops.extend(emailed.iter().map(audit_op));
+        match store.transact(ops).await {
             Ok(()) => break,
             Err(StoreError::ConditionFailed { .. }) => return Ok(JobOutcome::Skipped),
             Err(e) if attempt == MAX_ATTEMPTS => return Err(retry(e.to_string())),
@@ -220,12 +226,14 @@ struct Built {
     rows: u64,
 }
 
+/// Runs a claimed job to its sent email: the `report.emailed` audit record to write with the
+/// job's outcome.
 async fn execute(
     deps: &Deps,
     job: &mut EmailJob,
     version: &mut u64,
     tempdir: &Path,
-) -> Result<(), Stop> {
+) -> Result<AuditRecord, Stop> {
     let store = &*deps.store;
     let report_type = ReportType::parse(&job.report_type).map_err(|_| "unknown report type")?;
     let config = load_config(store, &job.org_id)
@@ -381,7 +389,7 @@ async fn record(
 }
 
 /// Mails the report's link to the requester: records the attempt on the job first (a runner
-/// taken over by then sends nothing), then sends once, and audits the message.
+/// taken over by then sends nothing), then sends once; answers the message's audit record.
 async fn mail(
     deps: &Deps,
     job: &mut EmailJob,
@@ -389,7 +397,7 @@ async fn mail(
     report_type: ReportType,
     params: &ReportParams,
     built: Built,
-) -> Result<(), Stop> {
+) -> Result<AuditRecord, Stop> {
     let store = &*deps.store;
     let to = requester_email(store, &job.requested_by, &job.org_id)
         .await
@@ -424,16 +432,6 @@ async fn mail(
     });
     audit.row_count = Some(built.rows);
     audit.object_key = Some(built.object_key);
-    // The mail is out: the audit record must not be lost to a transient store failure.
-    for attempt in 1..=MAX_ATTEMPTS {
-        match store.transact(vec![audit_op(&audit)]).await {
-            Ok(()) => break,
-            Err(e) if attempt == MAX_ATTEMPTS => {
-                tracing::error!(job_id = %job.job_id, error = %e, "emailed audit not written");
-            }
-            Err(_) => backoff(attempt).await,
-        }
-    }
     tracing::info!(job_id = %job.job_id, report_id = %built.report_id, rows = built.rows, "report emailed");
     crate::telemetry::exported(
         "report_email",
@@ -441,5 +439,5 @@ async fn mail(
         built.rows,
         job.size_bytes.unwrap_or(0),
     );
-    Ok(())
+    Ok(audit)
 }
