@@ -2,8 +2,8 @@
 //! sets: the export job's process stopped after each of its side effects in turn ([`Crash`]),
 //! then a new process — a redelivery of the stream record and the scheduled sweep once the
 //! lease expired — runs it again; a job stopped on every run ends failed after the runs
-//! allowed; a send the mail service never answered is not repeated; and a job whose record
-//! never came is found by the sweep.
+//! allowed; a send the mail service never answered is not repeated (and the same request gets
+//! a new job); and a job whose record never came is found by the sweep.
 
 #![allow(clippy::unwrap_used)]
 
@@ -204,11 +204,17 @@ async fn a_send_without_an_answer_is_not_repeated(w: World) {
     );
     assert_eq!(w.mailbox.messages().await.len(), 1);
     assert_eq!(history_count(&w).await, 1);
-    // Nothing runs it again.
+    // Within the window the same request does not get the failed job back.
+    let again = new_job(&w, 1).await;
+    assert_ne!(again, job_id);
+    assert_eq!(job(&w, &again).await["state"], "queued");
+    // Nothing runs the failed one again.
     past_the_lease(&w);
     assert_eq!(deliver(&w, &job_id, "1").await, 0);
     sweep(&w).await;
-    assert_eq!(w.mailbox.messages().await.len(), 1);
+    assert_eq!(job(&w, &job_id).await["state"], "failed");
+    assert_eq!(job(&w, &again).await["state"], "done");
+    assert_eq!(w.mailbox.messages().await.len(), 2);
 }
 
 #[tokio::test]
