@@ -189,7 +189,12 @@ impl LocalApp {
             loop {
                 match sweep(&deps, &tempdir, takeover, EMAIL_SWEEP_BATCH).await {
                     Ok(swept) => {
-                        takeover = Takeover::Expired;
+                        // Until the jobs left by the last process are all taken over.
+                        if swept.done + swept.failed + swept.skipped + swept.retry
+                            < EMAIL_SWEEP_BATCH
+                        {
+                            takeover = Takeover::Expired;
+                        }
                         if swept.retry > 0 {
                             tracing::error!(jobs = swept.retry, "email jobs to be run again");
                         }
