@@ -11,8 +11,9 @@
 //! again from there (and, when the retries run out, sends it to the on-failure destination);
 //! the sweep finds its job in any case.
 
+use aws_adapters::stream::{batch_item_failure, string_keys, Invocation};
 use aws_lambda_events::dynamodb::{Event, EventRecord};
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::deps::Deps;
 use domain::org_reports::email::{job_id_of_keys, run_job, sweep, JobOutcome, Takeover};
 use std::path::Path;
@@ -27,23 +28,10 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
     .with_blobs()
     .with_mailer();
 
-/// A string attribute (`{"S": ...}`) of a stream image.
-fn string_attribute(image: &serde_json::Value, name: &str) -> Option<String> {
-    image.get(name)?.get("S")?.as_str().map(str::to_string)
-}
-
 /// The job id a stream record is about, if it is a job item.
 pub fn job_id_of(record: &EventRecord) -> Option<String> {
-    for image in [&record.change.keys, &record.change.new_image] {
-        let image = serde_json::to_value(image).ok()?;
-        if let (Some(pk), Some(sk)) = (
-            string_attribute(&image, "pk"),
-            string_attribute(&image, "sk"),
-        ) {
-            return job_id_of_keys(&pk, &sk);
-        }
-    }
-    None
+    let (pk, sk) = string_keys(record)?;
+    job_id_of_keys(&pk, &sk)
 }
 
 /// The stream event DynamoDB delivers when these job items are inserted (keys and the key
@@ -77,8 +65,7 @@ pub async fn handle(
     tempdir: &Path,
 ) -> Result<serde_json::Value, domain::ports::StoreError> {
     let invalid = |e: serde_json::Error| domain::ports::StoreError::Invalid(e.to_string());
-    if event.get("Records").is_some() {
-        let batch: Event = serde_json::from_value(event).map_err(invalid)?;
+    if let Invocation::Stream(batch) = Invocation::of(event).map_err(invalid)? {
         return serde_json::to_value(handle_stream(deps, batch, tempdir).await).map_err(invalid);
     }
     let swept = sweep(deps, tempdir, Takeover::Expired, SWEEP_BATCH).await?;
@@ -115,13 +102,9 @@ pub async fn handle_stream(deps: &Deps, event: Event, tempdir: &Path) -> DynamoD
             }
             Err(e) => {
                 tracing::error!(job_id = %job_id, error = %e, "job to be delivered again");
-                let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = record
-                    .change
-                    .sequence_number
-                    .clone()
-                    .or_else(|| Some(record.event_id.clone()));
-                response.batch_item_failures.push(failure);
+                response
+                    .batch_item_failures
+                    .push(batch_item_failure(record));
                 break;
             }
         }

@@ -8,8 +8,9 @@
 //! returned as a batch item failure, so Lambda delivers it again from there; a marker the
 //! retries could not clear stays for the scheduled sweep.
 
+use aws_adapters::stream::{batch_item_failure, string_keys, Invocation};
 use aws_lambda_events::dynamodb::{Event, EventRecord};
-use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::deps::Deps;
 use domain::referrals::delivery::{settle_all, settle_pending};
 
@@ -21,14 +22,11 @@ pub const SWEEP_BATCH: usize = 25;
 
 /// The referral a stream record's delivery marker is about.
 pub fn referral_of(record: &EventRecord) -> Option<String> {
-    let keys = serde_json::to_value(&record.change.keys).ok()?;
-    let attribute = |name: &str| keys.get(name)?.get("S")?.as_str().map(str::to_string);
-    if attribute("sk")? != "DELIVERY" {
+    let (pk, sk) = string_keys(record)?;
+    if sk != "DELIVERY" {
         return None;
     }
-    attribute("pk")?
-        .strip_prefix("REFERRAL#")
-        .map(str::to_string)
+    pk.strip_prefix("REFERRAL#").map(str::to_string)
 }
 
 /// Settles the marker of every inserted or replaced record in order; stops at the first that
@@ -44,13 +42,9 @@ pub async fn handle_stream(deps: &Deps, event: Event) -> DynamoDbEventResponse {
         };
         if let Err(e) = settle_pending(&*deps.store, deps.clock.now(), &referral_id).await {
             tracing::error!(referral_id = %referral_id, error = %e, "delivery to be run again");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record
-                .change
-                .sequence_number
-                .clone()
-                .or_else(|| Some(record.event_id.clone()));
-            response.batch_item_failures.push(failure);
+            response
+                .batch_item_failures
+                .push(batch_item_failure(record));
             break;
         }
     }
@@ -63,12 +57,9 @@ pub async fn handle(
     deps: &Deps,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, domain::ports::StoreError> {
-    if event.get("Records").is_some() {
-        let batch: Event = serde_json::from_value(event)
-            .map_err(|e| domain::ports::StoreError::Invalid(format!("stream event: {e}")))?;
-        let response = handle_stream(deps, batch).await;
-        return serde_json::to_value(response)
-            .map_err(|e| domain::ports::StoreError::Invalid(e.to_string()));
+    let invalid = |e: serde_json::Error| domain::ports::StoreError::Invalid(e.to_string());
+    if let Invocation::Stream(batch) = Invocation::of(event).map_err(invalid)? {
+        return serde_json::to_value(handle_stream(deps, batch).await).map_err(invalid);
     }
     let settled = settle_all(&*deps.store, deps.clock.now(), SWEEP_BATCH).await?;
     tracing::info!(referrals = settled, "referral delivery sweep");

@@ -1,12 +1,14 @@
 //! The AWS adapters of the ports (official SDK crates): [`dynamo::DynamoStore`] (DynamoDB),
 //! [`s3::S3Blobs`] (S3), [`ses::SesMailer`] (SES v2), the SDK configuration they are built
 //! from ([`config`]), and [`AwsWiring`], which builds a function's [`Deps`] from the Lambda
-//! environment with only the clients its [`Wiring`] names.
+//! environment with only the clients its [`Wiring`] names; and the Lambda side of the functions
+//! fed by the table's stream ([`stream`]).
 
 pub mod config;
 pub mod dynamo;
 pub mod s3;
 pub mod ses;
+pub mod stream;
 
 use aws_types::SdkConfig;
 use domain::deps::{ConfigError, Deps, NotWired, Settings, Wiring};
