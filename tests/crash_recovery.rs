@@ -1,7 +1,8 @@
 //! The local server killed with SIGKILL (`kill -9`) in the middle of its work, then started
 //! again on the same data directory: during the first start's demo load, and while referral
 //! decisions are being taken. Each restart must come up and converge to the state an
-//! uninterrupted run would have left — nothing lost, nothing doubled (SPEC Q6).
+//! uninterrupted run would have left — nothing lost, nothing doubled (SPEC Q6); while it runs
+//! emailed reports, every job must end with at most one email.
 
 #![allow(clippy::unwrap_used)]
 
@@ -413,4 +414,127 @@ async fn referral(store: &EmbeddedStore, rid: &str) -> domain::referrals::model:
 async fn thread(store: &EmbeddedStore, thread_id: &str) -> Option<ThreadSummary> {
     let item = store.get(&keys::thread(thread_id)).await.unwrap();
     item.map(|i| i.decode().unwrap())
+}
+
+/// `.eml` files in the data directory's outbox: the emails the local mailer sent.
+fn emails(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("outbox")).map_or(0, |entries| {
+        entries
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+            .count()
+    })
+}
+
+/// An emailed report requested, the server killed a little later after each request (2 ms
+/// more each time) and started again on the same data directory, until kills have landed
+/// while a job ran three times: every job ends — done with one email, or failed with its
+/// reason and at most one email — and at least one kill came mid-run (the job claimed again,
+/// or failed without a second email because its email had been attempted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emailed_reports_killed_midway_end_with_at_most_one_email_each() {
+    let dir = TempDir::new("crash-email-jobs");
+    let client = reqwest::Client::new();
+    let mut server = ServerProcess::start(dir.path(), &["--no-demo"], &[]);
+    let mut base = server.wait_serving(Duration::from_secs(120)).await;
+    let service = token_of(dir.path(), "svc-1", Role::Service);
+    let events = json!({"events": [
+        {"id": "e-org", "type": "organisation.upserted", "occurred_at": "2026-01-15T03:00:00Z",
+         "data": {"org_id": "org-k", "name": "Northside", "state": "Victoria",
+                  "specialty": "General practice", "contract": "Enterprise",
+                  "created_at": "2023-06-01T00:00:00Z"}},
+        {"id": "e-acc", "type": "account.upserted", "occurred_at": "2026-02-02T05:40:00Z",
+         "data": {"account_id": "acc-k", "org_id": "org-k", "email": "acc-k@example.org",
+                  "name": "Kim", "platform_role": "standard", "access_level": "full",
+                  "created_at": "2024-03-18T00:00:00Z"}}
+    ]});
+    let (status, report) = call(
+        &client,
+        &base,
+        &service,
+        "POST",
+        "/ingest/events",
+        Some(events),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, report["accepted"].as_u64()),
+        (200, Some(2)),
+        "{report}"
+    );
+    let requester = token(
+        dir.path(),
+        &Principal {
+            sub: "acc-k".into(),
+            role: Role::OrgAdmin,
+            orgs: vec!["org-k".into()],
+            clinics: vec![],
+        },
+    );
+
+    let (mut killed_mid_run, mut endings) = (0, Vec::new());
+    for attempt in 0..60u32 {
+        let before = emails(dir.path());
+        let params = json!({"from": "2025-01-01", "to": "2025-12-31",
+                            "min_duration_seconds": attempt});
+        let (status, body) = call(
+            &client,
+            &base,
+            &requester,
+            "POST",
+            "/orgs/org-k/reports/organisation/email",
+            Some(params),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 202, "{body}");
+        let path = body["status_url"].as_str().expect("status url").to_string();
+        tokio::time::sleep(Duration::from_millis(2 * u64::from(attempt))).await;
+        server.kill();
+        server = ServerProcess::start(dir.path(), &["--no-demo"], &[]);
+        base = server.wait_serving(Duration::from_secs(120)).await;
+
+        // The job once it ended (done or failed), polled through its status route.
+        let started = std::time::Instant::now();
+        let job = loop {
+            let (status, body) = call(&client, &base, &requester, "GET", &path, None)
+                .await
+                .unwrap();
+            assert_eq!(status, 200, "{body}");
+            let job = body["job"].clone();
+            if job["state"] == "done" || job["state"] == "failed" {
+                break job;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "a job that never ends after a restart: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let sent = emails(dir.path()) - before;
+        if job["state"] == "done" {
+            assert_eq!(sent, 1, "{job}");
+        } else {
+            assert!(
+                job["reason"].as_str().is_some_and(|r| !r.is_empty()),
+                "{job}"
+            );
+            assert!(sent <= 1, "{job}");
+        }
+        let mid_run = job["runs"].as_u64().unwrap_or(0) > 1
+            || job["email_attempted_at"].is_string() && job["state"] == "failed";
+        endings.push((attempt, job["state"].clone(), job["runs"].clone(), sent));
+        if mid_run {
+            killed_mid_run += 1;
+            if killed_mid_run == 3 {
+                break;
+            }
+        }
+    }
+    eprintln!("(attempt, state, runs, emails): {endings:?}");
+    assert!(
+        killed_mid_run > 0,
+        "no kill landed while a job ran: {endings:?}"
+    );
 }
