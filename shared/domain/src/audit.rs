@@ -63,6 +63,23 @@ impl AuditRecord {
         }
     }
 
+    /// A record of `action` on `object_id` in organisation `org_id`'s scope (`ORG#<org_id>`),
+    /// with its `params`.
+    pub fn in_org(
+        actor: &Principal,
+        at: DateTime<Utc>,
+        action: &str,
+        org_id: &str,
+        object_id: &str,
+        params: serde_json::Value,
+    ) -> Self {
+        Self {
+            org_id: Some(org_id.to_string()),
+            params,
+            ..Self::new(actor, at, action, &format!("ORG#{org_id}"), object_id)
+        }
+    }
+
     /// The partition holding a scope's records.
     pub fn partition(scope: &str) -> String {
         format!("AUDIT#{scope}")
@@ -98,7 +115,13 @@ mod tests {
             clinics: vec![],
         };
         let at = DateTime::from_timestamp(1_700_000_000, 0).expect("t");
-        let r = AuditRecord::new(&actor, at, "report.downloaded", "ORG#org-1", "rep-1");
+        let params = serde_json::json!({"report_type": "clinics"});
+        let r = AuditRecord::in_org(&actor, at, "report.downloaded", "org-1", "rep-1", params);
+        assert_eq!(
+            (r.scope.as_str(), r.org_id.as_deref(), r.object_id.as_str()),
+            ("ORG#org-1", Some("org-1"), "rep-1")
+        );
+        assert_eq!(r.params["report_type"], "clinics");
         let item = r.item();
         assert_eq!(item.pk, "AUDIT#ORG#org-1");
         assert!(item.sk.starts_with("2023-11-14T22:13:20.000Z#aud-"));

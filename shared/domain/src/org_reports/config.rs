@@ -258,21 +258,20 @@ pub async fn save_config(
     } else {
         Condition::VersionIs(current.version)
     };
-    let mut record = AuditRecord::new(
+    let record = AuditRecord::in_org(
         actor,
         now,
         "report_config.updated",
-        &format!("ORG#{org_id}"),
         org_id,
+        org_id,
+        serde_json::json!({
+            "from_version": current.version,
+            "to_version": next.version,
+            "time_zone": next.time_zone,
+            "min_duration_seconds": next.min_duration_seconds,
+            "tag_count": next.tags.len(),
+        }),
     );
-    record.org_id = Some(org_id.to_string());
-    record.params = serde_json::json!({
-        "from_version": current.version,
-        "to_version": next.version,
-        "time_zone": next.time_zone,
-        "min_duration_seconds": next.min_duration_seconds,
-        "tag_count": next.tags.len(),
-    });
     match store
         .transact(vec![TxOp::put(item, condition), audit_op(&record)])
         .await

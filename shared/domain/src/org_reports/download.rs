@@ -396,20 +396,19 @@ pub async fn download_within(
         file_name,
         expires_at: now + Duration::hours(HISTORY_WINDOW_HOURS),
     };
-    let mut audit = AuditRecord::new(
+    let mut audit = AuditRecord::in_org(
         actor,
         now,
         "report.downloaded",
-        &format!("ORG#{}", record.org_id),
+        &record.org_id,
         &report_id,
+        serde_json::json!({
+            "report_type": record.report_type,
+            "clinic_id": record.clinic_id,
+            "params": record.params,
+            "size_bytes": size,
+        }),
     );
-    audit.org_id = Some(record.org_id.clone());
-    audit.params = serde_json::json!({
-        "report_type": record.report_type,
-        "clinic_id": record.clinic_id,
-        "params": record.params,
-        "size_bytes": size,
-    });
     audit.row_count = Some(summary.rows);
     audit.object_key = Some(object_key.clone());
     if let Err(e) = store
@@ -464,16 +463,14 @@ pub async fn relink(
         .await?
         .filter(|r| r.state == ReportState::Ready)
         .ok_or(Error::NotFound("report"))?;
-    let mut audit = AuditRecord::new(
+    let mut audit = AuditRecord::in_org(
         actor,
         now,
         "report.redownloaded",
-        &format!("ORG#{}", record.org_id),
+        &record.org_id,
         &record.report_id,
+        serde_json::json!({ "report_type": record.report_type, "clinic_id": record.clinic_id }),
     );
-    audit.org_id = Some(record.org_id.clone());
-    audit.params =
-        serde_json::json!({ "report_type": record.report_type, "clinic_id": record.clinic_id });
     audit.row_count = record.row_count;
     audit.object_key = record.object_key.clone();
     deps.store.transact(vec![audit_op(&audit)]).await?;

@@ -149,19 +149,18 @@ pub async fn request_email(
         )
         .with_version(version)
         .with_expiry(until.timestamp());
-        let mut audit = AuditRecord::new(
+        let audit = AuditRecord::in_org(
             actor,
             now,
             "report.email_requested",
-            &format!("ORG#{}", job.org_id),
+            &job.org_id,
             &job.job_id,
+            serde_json::json!({
+                "report_type": job.report_type,
+                "clinic_id": job.clinic_id,
+                "params": job.params,
+            }),
         );
-        audit.org_id = Some(job.org_id.clone());
-        audit.params = serde_json::json!({
-            "report_type": job.report_type,
-            "clinic_id": job.clinic_id,
-            "params": job.params,
-        });
         match store
             .transact(vec![
                 TxOp::put(entry, condition),

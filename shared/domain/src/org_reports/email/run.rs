@@ -350,22 +350,21 @@ async fn record(
         file_name: built.file_name.clone(),
         expires_at: now + Duration::hours(HISTORY_WINDOW_HOURS),
     };
-    let mut audit = AuditRecord::new(
+    let mut audit = AuditRecord::in_org(
         &job.actor(),
         now,
         "report.generated",
-        &format!("ORG#{}", job.org_id),
+        &job.org_id,
         &built.report_id,
+        serde_json::json!({
+            "report_type": job.report_type,
+            "clinic_id": job.clinic_id,
+            "params": job.params,
+            "size_bytes": size,
+            "job_id": job.job_id,
+            "delivery": "email",
+        }),
     );
-    audit.org_id = Some(job.org_id.clone());
-    audit.params = serde_json::json!({
-        "report_type": job.report_type,
-        "clinic_id": job.clinic_id,
-        "params": job.params,
-        "size_bytes": size,
-        "job_id": job.job_id,
-        "delivery": "email",
-    });
     audit.row_count = Some(built.rows);
     audit.object_key = Some(built.object_key.clone());
     job.phase = JobPhase::Mailing;
@@ -415,21 +414,20 @@ async fn mail(
         .await
         .map_err(store_failed)?;
     let message_id = send(&*deps.mailer, &email).await?;
-    let mut audit = AuditRecord::new(
+    let mut audit = AuditRecord::in_org(
         &job.actor(),
         deps.clock.now(),
         "report.emailed",
-        &format!("ORG#{}", job.org_id),
+        &job.org_id,
         &built.report_id,
+        serde_json::json!({
+            "report_type": job.report_type,
+            "clinic_id": job.clinic_id,
+            "job_id": job.job_id,
+            "message_id": message_id,
+            "link_ttl_seconds": EMAIL_LINK_TTL.as_secs(),
+        }),
     );
-    audit.org_id = Some(job.org_id.clone());
-    audit.params = serde_json::json!({
-        "report_type": job.report_type,
-        "clinic_id": job.clinic_id,
-        "job_id": job.job_id,
-        "message_id": message_id,
-        "link_ttl_seconds": EMAIL_LINK_TTL.as_secs(),
-    });
     audit.row_count = Some(built.rows);
     audit.object_key = Some(built.object_key);
     tracing::info!(job_id = %job.job_id, report_id = %built.report_id, rows = built.rows, "report emailed");
