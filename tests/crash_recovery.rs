@@ -136,6 +136,28 @@ async fn a_demo_load_killed_midway_is_finished_by_the_next_start() {
 }
 
 /// A token of `dir`'s development key for `sub` in `role`.
+/// `batch` posted to `/ingest/events` with a service token: answered 200 with nothing
+/// rejected; its report.
+async fn ingest(client: &reqwest::Client, base: &str, dir: &Path, batch: Value) -> Value {
+    let service = token_of(dir, "svc", Role::Service);
+    let (status, report) = call(
+        client,
+        base,
+        &service,
+        "POST",
+        "/ingest/events",
+        Some(batch),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (status, report["rejected"].as_u64()),
+        (200, Some(0)),
+        "{report}"
+    );
+    report
+}
+
 fn token_of(dir: &Path, sub: &str, role: Role) -> String {
     token(
         dir,
@@ -212,22 +234,7 @@ async fn referral_decisions_killed_midway_end_with_one_thread_each() {
                 .push(thread_created(&thr, &[&pat], &["prac-ref"]).event(&format!("c-{thr}"), at));
         }
         let batch = json!({ "events": std::mem::take(&mut events) });
-        let service = who("svc", Role::Service);
-        let (status, report) = call(
-            &client,
-            &base,
-            &service,
-            "POST",
-            "/ingest/events",
-            Some(batch),
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            (status, report["rejected"].as_u64()),
-            (200, Some(0)),
-            "{report}"
-        );
+        ingest(&client, &base, dir.path(), batch).await;
         for n in 0..REFERRALS {
             let pat = format!("pat-{round}-{n}");
             let body = json!({ "patient_id": pat, "specialist_id": "prac-spec" });
@@ -437,7 +444,6 @@ async fn emailed_reports_killed_midway_end_with_at_most_one_email_each() {
     let client = reqwest::Client::new();
     let mut server = ServerProcess::start(dir.path(), &["--no-demo"], &[]);
     let mut base = server.wait_serving(Duration::from_secs(120)).await;
-    let service = token_of(dir.path(), "svc-1", Role::Service);
     let events = json!({"events": [
         {"id": "e-org", "type": "organisation.upserted", "occurred_at": "2026-01-15T03:00:00Z",
          "data": {"org_id": "org-k", "name": "Northside", "state": "Victoria",
@@ -448,21 +454,8 @@ async fn emailed_reports_killed_midway_end_with_at_most_one_email_each() {
                   "name": "Kim", "platform_role": "standard", "access_level": "full",
                   "created_at": "2024-03-18T00:00:00Z"}}
     ]});
-    let (status, report) = call(
-        &client,
-        &base,
-        &service,
-        "POST",
-        "/ingest/events",
-        Some(events),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        (status, report["accepted"].as_u64()),
-        (200, Some(2)),
-        "{report}"
-    );
+    let report = ingest(&client, &base, dir.path(), events).await;
+    assert_eq!(report["accepted"].as_u64(), Some(2), "{report}");
     let requester = token(
         dir.path(),
         &Principal {

@@ -237,7 +237,8 @@ impl World {
         .await
     }
 
-    async fn list(&self, caller: &Principal, as_: &str) -> Vec<String> {
+    /// The items of `caller`'s referral list as `as_` (200).
+    pub(crate) async fn list_items(&self, caller: &Principal, as_: &str) -> Vec<Value> {
         let (status, page) = self
             .call(
                 Some(caller),
@@ -248,9 +249,12 @@ impl World {
             )
             .await;
         assert_eq!(status, 200, "{page}");
-        page["items"]
-            .as_array()
-            .unwrap()
+        page["items"].as_array().unwrap().clone()
+    }
+
+    async fn list(&self, caller: &Principal, as_: &str) -> Vec<String> {
+        self.list_items(caller, as_)
+            .await
             .iter()
             .map(|r| r["referral_id"].as_str().unwrap().to_string())
             .collect()

@@ -11,7 +11,6 @@ use crate::referrals::{
     embedded, moto, msg, on_both_stores, pair, referrer, specialist, the_patient, world, World,
 };
 use chrono::Duration;
-use domain::auth::Principal;
 use domain::ports::store::query_all;
 use domain::ports::{Index, Key, Query, Store};
 use serde_json::{json, Value};
@@ -29,20 +28,6 @@ impl World {
             key,
         )
         .await
-    }
-
-    async fn list_items(&self, caller: &Principal, as_: &str) -> Vec<Value> {
-        let (status, page) = self
-            .call(
-                Some(caller),
-                "GET",
-                &format!("/referrals?as={as_}"),
-                None,
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        page["items"].as_array().unwrap().clone()
     }
 
     async fn stored(&self, rid: &str) -> Value {
