@@ -69,16 +69,9 @@ pub struct ExportFigures {
     pub load_events: u64,
     pub load_s: f64,
     pub store_rss_kib: Option<u64>,
-    pub xlsx_ours: Measured,
-    /// The same on one thread: store read and workbook written in turn.
-    pub xlsx_one_thread: Measured,
-    pub xlsx_raw: Measured,
-    /// The raw writer at our zip level ([`domain::export::xlsx::ZIP_LEVEL`]) instead of its
-    /// default: the like-for-like comparison.
-    pub xlsx_raw_our_level: Measured,
+    /// Ours and the raw writers: the best of the rounds.
+    pub best: Round,
     pub python: Result<PythonMeasured, String>,
-    pub csv_ours: Measured,
-    pub csv_raw: Measured,
     /// Items read per row of every organisation report, and by the summary tiles.
     pub reads: Result<(Vec<crate::reads::ReportReads>, u64), String>,
 }
@@ -195,23 +188,15 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
             Some(b) => b.best_with(r),
         });
     }
-    let Some(Round {
-        xlsx_ours,
-        xlsx_one_thread,
-        csv_ours,
-        xlsx_raw,
-        xlsx_raw_our_level,
-        csv_raw,
-    }) = best
-    else {
+    let Some(best) = best else {
         return Err("no round ran".into());
     };
-    if rows.len() as u64 != xlsx_ours.rows || csv_ours.rows != xlsx_ours.rows {
+    if rows.len() as u64 != best.xlsx_ours.rows || best.csv_ours.rows != best.xlsx_ours.rows {
         return Err(format!(
             "the raw rows ({}) differ from the exports' ({}, {})",
             rows.len(),
-            xlsx_ours.rows,
-            csv_ours.rows
+            best.xlsx_ours.rows,
+            best.csv_ours.rows
         ));
     }
 
@@ -235,26 +220,24 @@ pub async fn run(opts: &ExportOptions) -> Result<ExportFigures, String> {
         load_events: summary.total_events(),
         load_s,
         store_rss_kib,
-        xlsx_ours,
-        xlsx_one_thread,
-        xlsx_raw,
-        xlsx_raw_our_level,
+        best,
         python,
-        csv_ours,
-        csv_raw,
         reads,
     })
 }
 
 /// One round of the exports: ours (XLSX on two threads and on one, CSV) from the store, then
 /// the raw writers from the rows in memory.
-struct Round {
-    xlsx_ours: Measured,
-    xlsx_one_thread: Measured,
-    csv_ours: Measured,
-    xlsx_raw: Measured,
-    xlsx_raw_our_level: Measured,
-    csv_raw: Measured,
+pub struct Round {
+    pub xlsx_ours: Measured,
+    /// The same on one thread: store read and workbook written in turn.
+    pub xlsx_one_thread: Measured,
+    pub csv_ours: Measured,
+    pub xlsx_raw: Measured,
+    /// The raw writer at our zip level ([`domain::export::xlsx::ZIP_LEVEL`]) instead of its
+    /// default: the like-for-like comparison.
+    pub xlsx_raw_our_level: Measured,
+    pub csv_raw: Measured,
 }
 
 /// Of two measures of the same export, the one with the shorter wall time, with the higher

@@ -269,8 +269,8 @@ impl Table {
             "",
             "",
         );
-        let ours = &f.xlsx_ours;
-        let raw = &f.xlsx_raw;
+        let ours = &f.best.xlsx_ours;
+        let raw = &f.best.xlsx_raw;
         let peak_ok = ours.taken.peak_kib.is_some_and(|k| k <= 64 * 1024);
         self.row(
             "XLSX, ours: Consultations report from the store to the finished file (`write_workbook`, the download and email path)",
@@ -278,7 +278,7 @@ impl Table {
             "peak ≤ 64 MiB",
             yes(peak_ok),
         );
-        let one = &f.xlsx_one_thread;
+        let one = &f.best.xlsx_one_thread;
         self.row(
             "XLSX, ours on one thread (store read and workbook written in turn, instead of the store read on the runtime beside the writing thread)",
             &export_figure(one),
@@ -300,7 +300,7 @@ impl Table {
             "",
             "",
         );
-        let level = &f.xlsx_raw_our_level;
+        let level = &f.best.xlsx_raw_our_level;
         self.row(
             &format!(
                 "XLSX, raw writer at our zip level ({}, Excel's; the default is 6), same rows",
@@ -351,8 +351,8 @@ impl Table {
             }
             Err(e) => self.row("XLSX, Python XlsxWriter", e, "", ""),
         }
-        let cours = &f.csv_ours;
-        let craw = &f.csv_raw;
+        let cours = &f.best.csv_ours;
+        let craw = &f.best.csv_raw;
         self.row(
             "CSV, ours: the same report from the store into a streamed upload (file), each page of the store decoded and formatted on `CsvStream`'s threads, one per core (`load::stream_consultation_csv`)",
             &export_figure(cours),

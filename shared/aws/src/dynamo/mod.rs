@@ -203,6 +203,25 @@ struct Expr {
     values: Option<Attrs>,
 }
 
+/// Sets an [`Expr`] on a request builder: a condition's as its ConditionExpression, an
+/// `ADD`'s (from [`add_expr`]) as its UpdateExpression. The SDK's request builders share these
+/// setters by name, not by a trait.
+macro_rules! with_expr {
+    ($builder:expr, condition = $condition:expr) => {
+        with_expr!(@set $builder, set_condition_expression, condition_expr($condition))
+    };
+    ($builder:expr, update = $expr:expr) => {
+        with_expr!(@set $builder, set_update_expression, $expr)
+    };
+    (@set $builder:expr, $setter:ident, $expr:expr) => {{
+        let expr: Expr = $expr;
+        $builder
+            .$setter(expr.text)
+            .set_expression_attribute_names(expr.names)
+            .set_expression_attribute_values(expr.values)
+    }};
+}
+
 fn condition_expr(condition: &Condition) -> Expr {
     let names = |pairs: &[(&str, &str)]| {
         Some(
@@ -320,6 +339,11 @@ where
     )))
 }
 
+/// What a batch request left unprocessed on `table` (batch answers are maps by table name).
+fn left_of<T>(unprocessed: Option<HashMap<String, T>>, table: &str) -> Option<T> {
+    unprocessed.and_then(|mut left| left.remove(table))
+}
+
 /// Reads one batch of at most [`GET_BATCH`] distinct keys (strongly consistent, as
 /// [`Store::get`]), retrying the unprocessed ones: the items found.
 async fn read_batch(
@@ -348,10 +372,7 @@ async fn read_batch(
                 .iter()
                 .map(from_attrs)
                 .collect::<Result<Vec<_>, _>>()?;
-            let left = out
-                .unprocessed_keys
-                .and_then(|mut left| left.remove(&table))
-                .filter(|left| !left.keys().is_empty());
+            let left = left_of(out.unprocessed_keys, &table).filter(|l| !l.keys().is_empty());
             Ok((found, left))
         }
     })
@@ -379,10 +400,7 @@ async fn write_batch(client: Client, table: String, batch: Vec<Attrs>) -> Result
                 .send()
                 .await
                 .map_err(|e| sdk_error("BatchWriteItem", e))?;
-            let left = out
-                .unprocessed_items
-                .and_then(|mut left| left.remove(&table))
-                .filter(|left| !left.is_empty());
+            let left = left_of(out.unprocessed_items, &table).filter(|l| !l.is_empty());
             Ok((Vec::<()>::new(), left))
         }
     })
@@ -436,14 +454,12 @@ impl Store for DynamoStore {
 
     async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         check_item(&item)?;
-        let expr = condition_expr(&condition);
-        self.client
+        let request = self
+            .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(to_attrs(&item)?))
-            .set_condition_expression(expr.text)
-            .set_expression_attribute_names(expr.names)
-            .set_expression_attribute_values(expr.values)
+            .set_item(Some(to_attrs(&item)?));
+        with_expr!(request, condition = &condition)
             .send()
             .await
             .map_err(|e| sdk_error("PutItem", e))?;
@@ -452,14 +468,12 @@ impl Store for DynamoStore {
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
         check_key(key)?;
-        let expr = condition_expr(&condition);
-        self.client
+        let request = self
+            .client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key_attrs(key)))
-            .set_condition_expression(expr.text)
-            .set_expression_attribute_names(expr.names)
-            .set_expression_attribute_values(expr.values)
+            .set_key(Some(key_attrs(key)));
+        with_expr!(request, condition = &condition)
             .send()
             .await
             .map_err(|e| sdk_error("DeleteItem", e))?;
@@ -474,41 +488,32 @@ impl Store for DynamoStore {
         for (i, op) in ops.iter().enumerate() {
             let item = match op {
                 TxOp::Put { item, condition } => {
-                    let expr = condition_expr(condition);
                     let put = Put::builder()
                         .table_name(&self.table)
-                        .set_item(Some(to_attrs(item)?))
-                        .set_condition_expression(expr.text)
-                        .set_expression_attribute_names(expr.names)
-                        .set_expression_attribute_values(expr.values)
+                        .set_item(Some(to_attrs(item)?));
+                    let put = with_expr!(put, condition = condition);
+                    TransactWriteItem::builder()
+                        .put(put.build().map_err(build_error)?)
                         .build()
-                        .map_err(build_error)?;
-                    TransactWriteItem::builder().put(put).build()
                 }
                 TxOp::Delete { key, condition } => {
-                    let expr = condition_expr(condition);
                     let delete = Delete::builder()
                         .table_name(&self.table)
-                        .set_key(Some(key_attrs(key)))
-                        .set_condition_expression(expr.text)
-                        .set_expression_attribute_names(expr.names)
-                        .set_expression_attribute_values(expr.values)
+                        .set_key(Some(key_attrs(key)));
+                    let delete = with_expr!(delete, condition = condition);
+                    TransactWriteItem::builder()
+                        .delete(delete.build().map_err(build_error)?)
                         .build()
-                        .map_err(build_error)?;
-                    TransactWriteItem::builder().delete(delete).build()
                 }
                 TxOp::Check { condition, .. } if *condition == Condition::None => continue,
                 TxOp::Check { key, condition } => {
-                    let expr = condition_expr(condition);
                     let check = ConditionCheck::builder()
                         .table_name(&self.table)
-                        .set_key(Some(key_attrs(key)))
-                        .set_condition_expression(expr.text)
-                        .set_expression_attribute_names(expr.names)
-                        .set_expression_attribute_values(expr.values)
+                        .set_key(Some(key_attrs(key)));
+                    let check = with_expr!(check, condition = condition);
+                    TransactWriteItem::builder()
+                        .condition_check(check.build().map_err(build_error)?)
                         .build()
-                        .map_err(build_error)?;
-                    TransactWriteItem::builder().condition_check(check).build()
                 }
                 TxOp::Add {
                     key,
@@ -516,16 +521,16 @@ impl Store for DynamoStore {
                     gsi1,
                     expires_at,
                 } => {
-                    let expr = add_expr(*delta, gsi1.as_ref(), *expires_at);
                     let update = Update::builder()
                         .table_name(&self.table)
-                        .set_key(Some(key_attrs(key)))
-                        .set_update_expression(expr.text)
-                        .set_expression_attribute_names(expr.names)
-                        .set_expression_attribute_values(expr.values)
+                        .set_key(Some(key_attrs(key)));
+                    let update = with_expr!(
+                        update,
+                        update = add_expr(*delta, gsi1.as_ref(), *expires_at)
+                    );
+                    TransactWriteItem::builder()
+                        .update(update.build().map_err(build_error)?)
                         .build()
-                        .map_err(build_error)?;
-                    TransactWriteItem::builder().update(update).build()
                 }
             };
             positions.push(i);
@@ -581,15 +586,12 @@ impl Store for DynamoStore {
 
     async fn add(&self, key: &Key, delta: i64) -> Result<i64, StoreError> {
         check_key(key)?;
-        let expr = add_expr(delta, None, None);
-        let out = self
+        let request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key_attrs(key)))
-            .set_update_expression(expr.text)
-            .set_expression_attribute_names(expr.names)
-            .set_expression_attribute_values(expr.values)
+            .set_key(Some(key_attrs(key)));
+        let out = with_expr!(request, update = add_expr(delta, None, None))
             // ALL_NEW rather than UPDATED_NEW: moto leaves out of UPDATED_NEW the attributes
             // whose value did not change (an ADD of 0), where DynamoDB returns them all.
             .return_values(ReturnValue::AllNew)

@@ -142,22 +142,33 @@ pub async fn load_rows(
     scope: &ReportScope,
     params: &ReportParams,
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
-    let mut data = load_entities(store, scope, params).await?;
-    let Some(figures) = clinic_figures(store, &data).await? else {
-        return Ok(build_rows(&load_report_data(store, scope, params).await?));
-    };
-    data.last_consultation = last_consultations(store, &data.clinics, data.end).await?;
-    Ok(build_rows_from(&data, &figures))
+    let (mut data, figures) = load_with_figures(store, scope, params).await?;
+    if figures.from_statistics {
+        data.last_consultation = last_consultations(store, &data.clinics, data.end).await?;
+    }
+    Ok(build_rows_from(&data, &figures.by_clinic))
 }
 
-/// Each clinic in scope's period figures from its statistics items
-/// ([`stats::read_clinic_figures`]), by clinic id; `None` when the period's bounds are not on
-/// UTC quarter hours (the caller then reads the raw lists).
-pub async fn clinic_figures(
+/// Each clinic in scope's period figures, by clinic id.
+pub struct ClinicFigures {
+    pub by_clinic: HashMap<String, PeriodFigures>,
+    /// Read from the statistics items, beside the entities alone; `false` when the period's
+    /// bounds are not on UTC quarter hours: then the report data are the raw lists, which
+    /// hold everything the rows need, and the figures are counted from them.
+    pub from_statistics: bool,
+}
+
+/// What a report by clinic starts from: the organisation's size ([`load_entities`]) and each
+/// clinic's period figures from its statistics items ([`stats::read_clinic_figures`]), or,
+/// when the period's bounds are not on UTC quarter hours, the raw lists
+/// ([`load_report_data`]) and the figures counted from them ([`raw_clinic_figures`]).
+pub async fn load_with_figures(
     store: &dyn Store,
-    data: &ReportData,
-) -> Result<Option<HashMap<String, PeriodFigures>>, StoreError> {
-    let mut figures = HashMap::new();
+    scope: &ReportScope,
+    params: &ReportParams,
+) -> Result<(ReportData, ClinicFigures), StoreError> {
+    let data = load_entities(store, scope, params).await?;
+    let mut by_clinic = HashMap::new();
     for c in &data.clinics {
         let read = stats::read_clinic_figures(
             store,
@@ -167,14 +178,22 @@ pub async fn clinic_figures(
             data.min_duration_seconds,
         )
         .await?;
-        match read {
-            Some(f) => {
-                figures.insert(c.clinic_id.clone(), f);
-            }
-            None => return Ok(None),
-        }
+        let Some(f) = read else {
+            let raw = load_report_data(store, scope, params).await?;
+            let by_clinic = raw_clinic_figures(&raw);
+            let figures = ClinicFigures {
+                by_clinic,
+                from_statistics: false,
+            };
+            return Ok((raw, figures));
+        };
+        by_clinic.insert(c.clinic_id.clone(), f);
     }
-    Ok(Some(figures))
+    let figures = ClinicFigures {
+        by_clinic,
+        from_statistics: true,
+    };
+    Ok((data, figures))
 }
 
 /// The report's rows: the clinics, their members and last consultation from `data`, each

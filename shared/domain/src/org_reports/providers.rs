@@ -10,8 +10,8 @@
 //! — [`load_rows`], the same number of reads at any activity; [`build_rows`] on the raw lists
 //! (every segment of the period) is its oracle.
 
-use super::clinics::{clinic_figures, raw_clinic_figures};
-use super::data::{last_activity, load_entities, load_report_data, ReportData};
+use super::clinics::{load_with_figures, raw_clinic_figures};
+use super::data::{last_activity, ReportData};
 use super::params::ReportParams;
 use super::stats::PeriodFigures;
 use super::ReportScope;
@@ -87,23 +87,22 @@ pub fn build_rows(data: &ReportData) -> Vec<Vec<Cell>> {
     build_rows_from(data, &raw_clinic_figures(data))
 }
 
-/// Loads what the report reads and builds its rows: the organisation's size
-/// ([`load_entities`]), each clinic's statistics items ([`clinic_figures`]: the tiles' keys
-/// of the period per clinic in scope) and each account's last login and last consultation
-/// ([`last_activity`]). A period whose bounds are not on UTC quarter hours reads the raw lists
-/// ([`load_report_data`]). Rows equal [`build_rows`] on the raw lists, cell for cell.
+/// Loads what the report reads and builds its rows: the organisation's size and each clinic's
+/// statistics items ([`load_with_figures`]: the tiles' keys of the period per clinic in
+/// scope) and each account's last login and last consultation ([`last_activity`]). A period
+/// whose bounds are not on UTC quarter hours reads the raw lists. Rows equal [`build_rows`] on
+/// the raw lists, cell for cell.
 pub async fn load_rows(
     store: &dyn Store,
     scope: &ReportScope,
     params: &ReportParams,
 ) -> Result<Vec<Vec<Cell>>, StoreError> {
-    let mut data = load_entities(store, scope, params).await?;
-    let Some(figures) = clinic_figures(store, &data).await? else {
-        return Ok(build_rows(&load_report_data(store, scope, params).await?));
-    };
-    (data.last_login, data.last_hosted) =
-        last_activity(store, data.accounts.keys(), data.end).await?;
-    Ok(build_rows_from(&data, &figures))
+    let (mut data, figures) = load_with_figures(store, scope, params).await?;
+    if figures.from_statistics {
+        (data.last_login, data.last_hosted) =
+            last_activity(store, data.accounts.keys(), data.end).await?;
+    }
+    Ok(build_rows_from(&data, &figures.by_clinic))
 }
 
 /// The report's rows: account holders by name, their memberships by clinic name; per

@@ -6,6 +6,22 @@ use crate::events::types::*;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// The checks of a snapshot whose only rule is its lifetime: `created_at` and an optional
+/// `deleted_at`, not before it.
+macro_rules! snapshot_with_lifetime {
+    ($event:ty) => {
+        impl Validate for $event {
+            fn validate(&self) -> Result<(), (&'static str, String)> {
+                check_deleted(self.created_at, self.deleted_at)
+            }
+
+            fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
+                lifetime(self.created_at, self.deleted_at)
+            }
+        }
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationUpserted {
@@ -18,15 +34,7 @@ pub struct OrganisationUpserted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
-impl Validate for OrganisationUpserted {
-    fn validate(&self) -> Result<(), (&'static str, String)> {
-        check_deleted(self.created_at, self.deleted_at)
-    }
-
-    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
-        lifetime(self.created_at, self.deleted_at)
-    }
-}
+snapshot_with_lifetime!(OrganisationUpserted);
 
 /// A deletion time must not come before the creation time.
 fn check_deleted(
@@ -49,7 +57,9 @@ fn lifetime(
     at
 }
 
-/// A clinic, which is also its waiting area.
+/// A clinic, which is also its waiting area. The fields it shares with
+/// [`OrganisationUpserted`] are spelled out in both: serde's `flatten` cannot be combined with
+/// `deny_unknown_fields`, which every event needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClinicUpserted {
@@ -65,15 +75,7 @@ pub struct ClinicUpserted {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
 }
-impl Validate for ClinicUpserted {
-    fn validate(&self) -> Result<(), (&'static str, String)> {
-        check_deleted(self.created_at, self.deleted_at)
-    }
-
-    fn instants(&self) -> Vec<(&'static str, DateTime<Utc>)> {
-        lifetime(self.created_at, self.deleted_at)
-    }
-}
+snapshot_with_lifetime!(ClinicUpserted);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
