@@ -18,6 +18,7 @@ mod input_limits;
 mod local_server;
 mod logs;
 mod openapi;
+mod org_report_places;
 mod org_reports;
 mod org_reports_email;
 mod org_reports_xlsx;

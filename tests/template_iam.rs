@@ -187,6 +187,7 @@ const GRANTS: &[Grants] = &[
     },
     Grants {
         table: &["GetItem", "PutItem"],
+        indexes: &["gsi1"],
         ..grants("org-report-config")
     },
     Grants {

@@ -807,8 +807,16 @@ function reportsView(view, kindArg, idArg) {
         id: 'scope', 'aria-label': 'Scope',
         onchange: (ev) => { location.hash = `#/reports/${ev.currentTarget.value}`; },
       }, scopes.map((s) => h('option', { value: `${s.kind}/${s.id}`, selected: s.kind === scope.kind && s.id === scope.id, text: `${s.kind === 'org' ? 'Organisation' : 'Clinic'} ${s.id}` }))) : null),
-    ORG_ROLES.includes(c.role) ? clinicPicker() : null,
+    ORG_ROLES.includes(c.role) && scope.kind === 'org' ? clinicPicker(scope.id) : null,
     form, messages, configBox, historyBox, tiles);
+  // A clinic is named by its name once read; a clinic admin's choice of clinics too.
+  if (scope.kind === 'clinic') {
+    clinicName(scope.id).then((name) => { $('#scope-name', panel).textContent = `Reports — Clinic ${name}`; });
+  }
+  for (const option of panel.querySelectorAll('#scope option')) {
+    const [kind, id] = option.value.split('/');
+    if (kind === 'clinic') clinicName(id).then((name) => { option.textContent = `Clinic ${name}`; });
+  }
 
   if (scope.kind === 'org') {
     // The configuration's zone and minimum duration are the defaults.
@@ -945,17 +953,91 @@ function reportsView(view, kindArg, idArg) {
   });
 }
 
-// Organisation roles may also run the reports of one clinic of their organisation (the API
-// answers 404 for a clinic of another organisation).
-function clinicPicker() {
+// Organisation roles may also run the reports of one clinic of their organisation, picked by
+// name from the organisation's clinics (C13).
+function clinicPicker(orgId) {
+  const select = h('select', { name: 'clinic', id: 'clinic-select', required: true, 'aria-label': 'Clinic' },
+    h('option', { value: '', text: 'Loading clinics…' }));
   const form = h('form', { class: 'form', id: 'clinic-picker' },
-    h('label', {}, 'Reports of one clinic', h('input', { name: 'clinic', placeholder: 'clinic id', required: true, size: '12' })),
+    h('label', {}, 'Reports of one clinic', select),
     h('button', { type: 'submit', class: 'secondary small', text: 'Open' }));
+  orgPlaces(orgId).then(({ clinics }) => {
+    clear(select, h('option', { value: '', text: clinics.length ? 'Choose a clinic' : 'No clinics' }),
+      clinics.map((c) => h('option', { value: c.clinic_id, text: placeName(c) })));
+  }).catch((e) => form.append(problemBox(e)));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    location.hash = `#/reports/clinic/${encodeURIComponent(String(new FormData(form).get('clinic')).trim())}`;
+    const clinic = String(new FormData(form).get('clinic'));
+    if (clinic) location.hash = `#/reports/clinic/${encodeURIComponent(clinic)}`;
   });
   return form;
+}
+
+// The organisation's clinics and rooms by name (every page of both lists), kept for the
+// session: the clinic picker and the tags editor choose from them.
+const placesCache = new Map();
+
+async function allPages(path) {
+  const items = [];
+  let cursor = '';
+  do {
+    const { data } = await api('GET', path, { query: [['limit', '500'], ['cursor', cursor]] });
+    items.push(...data.items);
+    cursor = data.next_cursor || '';
+  } while (cursor);
+  return items;
+}
+
+function orgPlaces(orgId) {
+  if (!placesCache.has(orgId)) {
+    const base = `/orgs/${encodeURIComponent(orgId)}`;
+    const byName = (a, b) => a.name.localeCompare(b.name);
+    const loading = Promise.all([allPages(`${base}/clinics`), allPages(`${base}/rooms`)])
+      .then(([clinics, rooms]) => ({ clinics: clinics.sort(byName), rooms: rooms.sort(byName) }));
+    loading.catch(() => placesCache.delete(orgId));
+    placesCache.set(orgId, loading);
+  }
+  return placesCache.get(orgId);
+}
+
+function placeName(p) {
+  return p.deleted ? `${p.name} (deleted)` : p.name;
+}
+
+// A clinic's name for a clinic scope (a clinic admin's own clinics, or an opened clinic);
+// its id when it cannot be read.
+async function clinicName(clinicId) {
+  try {
+    const { data } = await api('GET', `/clinics/${encodeURIComponent(clinicId)}`);
+    return placeName(data);
+  } catch {
+    return clinicId;
+  }
+}
+
+// The tags editor of the configuration (C13): each tag names clinics and rooms, picked by name.
+function tagsEditor(tags, places, editable) {
+  const list = h('div', { id: 'tags-editor' });
+  const clinicName = new Map(places.clinics.map((c) => [c.clinic_id, c.name]));
+  const row = (tag) => {
+    const pick = (name, options, chosen) => h('select', { name, multiple: true, size: '4', disabled: !editable, 'aria-label': name === 'clinic_ids' ? 'Clinics' : 'Rooms' },
+      options.map(([id, text]) => h('option', { value: id, text, selected: chosen.includes(id) })));
+    const clinics = pick('clinic_ids', places.clinics.map((c) => [c.clinic_id, placeName(c)]), tag.clinic_ids || []);
+    const rooms = pick('room_ids', places.rooms.map((r) => [r.room_id, `${placeName(r)} — ${clinicName.get(r.clinic_id) || r.clinic_id}`]), tag.room_ids || []);
+    const el = h('fieldset', { class: 'tag' },
+      h('label', {}, 'Tag', h('input', { name: 'tag_name', value: tag.name || '', maxlength: '100', required: true, disabled: !editable })),
+      h('label', {}, 'Clinics', clinics), h('label', {}, 'Rooms', rooms),
+      editable ? h('button', { type: 'button', class: 'secondary small', text: 'Remove', onclick: () => el.remove() }) : null);
+    return el;
+  };
+  list.append(...tags.map(row));
+  const add = editable ? h('button', { type: 'button', class: 'secondary small', id: 'add-tag', text: 'Add tag', onclick: () => list.append(row({ name: '' })) }) : null;
+  const read = () => [...list.querySelectorAll('fieldset.tag')].map((f) => ({
+    name: f.querySelector('[name=tag_name]').value.trim(),
+    clinic_ids: [...f.querySelector('[name=clinic_ids]').selectedOptions].map((o) => o.value),
+    room_ids: [...f.querySelector('[name=room_ids]').selectedOptions].map((o) => o.value),
+  }));
+  return { el: h('div', {}, h('h4', { text: 'Tags' }), list, add), read };
 }
 
 // The organisation's report configuration (C1): read by every organisation role, changed by
@@ -964,11 +1046,14 @@ async function configPanel(box, base, paramsForm) {
   clear(box, h('h3', { text: 'Report configuration' }), busy('Loading…'));
   try {
     const { data } = await api('GET', `${base}/config`);
+    const places = await orgPlaces(data.org_id);
     const editable = state.claims.role === 'org_admin';
     const out = h('div');
+    const tags = tagsEditor(data.tags, places, editable);
     const form = h('form', { class: 'form', id: 'config-form' },
       h('label', {}, 'Time zone', h('input', { name: 'time_zone', value: data.time_zone, size: '16', list: 'zones', disabled: !editable })),
       h('label', {}, 'Minimum duration (s)', h('input', { name: 'min_duration_seconds', type: 'number', min: '0', max: '86400', value: String(data.min_duration_seconds), disabled: !editable })),
+      tags.el,
       editable ? h('button', { type: 'submit', text: 'Save configuration' }) : h('span', { class: 'hint', text: 'Only organisation admins change it.' }));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -978,7 +1063,7 @@ async function configPanel(box, base, paramsForm) {
           body: {
             time_zone: String(fd.get('time_zone')).trim(),
             min_duration_seconds: Number(fd.get('min_duration_seconds')),
-            tags: data.tags,
+            tags: tags.read(),
             version: data.version,
           },
         });
@@ -994,11 +1079,18 @@ async function configPanel(box, base, paramsForm) {
       h('dl', { class: 'kv' },
         h('dt', { text: 'Version' }), h('dd', { id: 'config-version', text: String(data.version) }),
         h('dt', { text: 'Updated' }), h('dd', { text: data.updated_at ? `${fmtTime(data.updated_at)} by ${data.updated_by}` : 'never (defaults)' }),
-        h('dt', { text: 'Tags' }), h('dd', { text: data.tags.length ? data.tags.map((t) => t.name).join(', ') : 'none' })),
+        h('dt', { text: 'Tags' }), h('dd', { id: 'config-tags', text: data.tags.length ? data.tags.map((t) => tagSummary(t, places)).join('; ') : 'none' })),
       form, out);
   } catch (e) {
     clear(box, h('h3', { text: 'Report configuration' }), problemBox(e));
   }
+}
+
+// A tag with the names of what it labels: "Metro: Clinic A, Room B".
+function tagSummary(tag, places) {
+  const names = new Map([...places.clinics.map((c) => [c.clinic_id, c.name]), ...places.rooms.map((r) => [r.room_id, r.name])]);
+  const named = [...(tag.clinic_ids || []), ...(tag.room_ids || [])].map((id) => names.get(id) || id);
+  return named.length ? `${tag.name}: ${named.join(', ')}` : tag.name;
 }
 
 const PHASES = ['queued', 'building', 'mailing', 'finished'];

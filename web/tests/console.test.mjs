@@ -496,15 +496,17 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Email report' }).count(), 6);
   assert.equal(await page.locator('#tiles .tile button', { hasText: 'Download' }).count(), 0);
 
-  // One clinic of the organisation, through the clinic picker; a clinic of org-2 is refused.
-  await page.fill('#clinic-picker input[name=clinic]', 'clinic-2');
+  // One clinic of the organisation, through the clinic picker; a clinic of org-2 (opened by
+  // its address: the picker lists only org-1's) is refused.
+  const clinic2 = (await apiAs('acc-1', 'GET', '/clinics/clinic-2')).data.name;
+  await page.locator('#clinic-select option[value="clinic-2"]').waitFor({ state: 'attached' });
+  await page.selectOption('#clinic-select', 'clinic-2');
   await page.click('#clinic-picker button[type=submit]');
-  await page.waitForFunction(() => document.querySelector('#scope-name')?.textContent === 'Reports — Clinic clinic-2');
+  await page.waitForFunction((name) => document.querySelector('#scope-name')?.textContent === `Reports — Clinic ${name}`, clinic2);
   await page.click('#generate');
   await page.locator('#tiles .tile').first().waitFor();
   assert.equal(await page.locator('#tiles .tile[data-report=clinics] dd[data-figure=clinics]').textContent(), '1');
-  await page.fill('#clinic-picker input[name=clinic]', 'clinic-4');
-  await page.click('#clinic-picker button[type=submit]');
+  await page.goto(`${base}/console/#/reports/clinic/clinic-4`);
   await page.waitForFunction(() => document.querySelector('#scope-name')?.textContent === 'Reports — Clinic clinic-4');
   await page.click('#generate');
   await page.locator('#tiles .problem').waitFor();
@@ -561,8 +563,10 @@ test('clinic admin: only its clinic', async () => {
   const [from, to] = previousMonth();
   const page = await signIn('acc-4');
   assert.deepEqual(await page.locator('#nav a:visible').allTextContents(), ['Reports']);
-  assert.equal(await page.locator('#scope-name').textContent(), 'Reports — Clinic clinic-1');
+  const clinic1 = (await apiAs('acc-4', 'GET', '/clinics/clinic-1')).data.name;
+  await page.waitForFunction((name) => document.querySelector('#scope-name')?.textContent === `Reports — Clinic ${name}`, clinic1);
   assert.equal(await page.locator('#scope').count(), 0, 'one clinic, no scope choice');
+  assert.equal(await page.locator('#clinic-picker').count(), 0, 'no other clinic to pick');
   await page.click('#generate');
   await page.locator('#tiles .tile').first().waitFor();
   assert.equal(await page.locator('#tiles .tile[data-report=clinics] dd[data-figure=clinics]').textContent(), '1');
@@ -603,5 +607,48 @@ test("an organisation's admin cannot see another organisation's reports", async 
   assert.equal(await page.locator('#history .problem').getAttribute('data-status'), '404');
   assert.equal(await page.locator('#history table').count(), 0);
   await shot(page, 'reports-other-org-refused');
+  await page.context().close();
+});
+
+test('org admin: clinics and rooms by name in the clinic picker and the tags editor', async () => {
+  const clinics = (await apiAs('acc-1', 'GET', '/orgs/org-1/clinics?limit=500')).data.items;
+  const rooms = (await apiAs('acc-1', 'GET', '/orgs/org-1/rooms?limit=500')).data.items;
+  assert.ok(clinics.length >= 2 && rooms.length >= 1);
+  const named = (p) => (p.deleted ? `${p.name} (deleted)` : p.name);
+  const page = await signIn('acc-1');
+  await page.goto(`${base}/console/#/reports`);
+  await page.locator(`#clinic-select option[value="${clinics[0].clinic_id}"]`).waitFor({ state: 'attached' });
+  // The picker names the organisation's clinics, by name, and nothing of another organisation.
+  const byName = [...clinics].sort((a, b) => a.name.localeCompare(b.name));
+  assert.deepEqual((await page.locator('#clinic-select option').allTextContents()).slice(1), byName.map(named));
+  assert.equal(await page.locator('#clinic-select option[value="clinic-4"]').count(), 0);
+
+  // A tag on a clinic and a room, each picked by name; the configuration stores their ids.
+  const clinic = clinics.find((c) => !c.deleted);
+  const room = rooms.find((r) => !r.deleted);
+  await page.click('#config-button');
+  await page.locator('#config-form').waitFor();
+  await page.click('#add-tag');
+  const tag = page.locator('#tags-editor fieldset.tag').last();
+  await tag.locator('input[name=tag_name]').fill('Metro');
+  await tag.locator('select[name=clinic_ids]').selectOption({ label: named(clinic) });
+  const roomLabel = `${named(room)} — ${clinics.find((c) => c.clinic_id === room.clinic_id)?.name ?? room.clinic_id}`;
+  await tag.locator('select[name=room_ids]').selectOption({ label: roomLabel });
+  await page.click('#config-form button[type=submit]');
+  await page.locator('#config .notice').waitFor();
+  assert.match(await page.locator('#config .notice').textContent(), /^Configuration saved \(version \d+\)\.$/);
+  const config = (await apiAs('acc-1', 'GET', '/orgs/org-1/reports/config')).data;
+  const metro = config.tags.find((t) => t.name === 'Metro');
+  assert.deepEqual(metro, { name: 'Metro', clinic_ids: [clinic.clinic_id], room_ids: [room.room_id] });
+  assert.ok((await page.locator('#config-tags').textContent()).includes(`Metro: ${clinic.name}, ${room.name}`));
+  await shot(page, 'reports-tags-by-name');
+
+  // Removed again: the tag is gone from the stored configuration.
+  await page.locator('#tags-editor fieldset.tag', { has: page.locator('input[name=tag_name][value="Metro"]') }).locator('button', { hasText: 'Remove' }).click();
+  await page.click('#config-form button[type=submit]');
+  await page.locator('#config .notice').waitFor();
+  const after = (await apiAs('acc-1', 'GET', '/orgs/org-1/reports/config')).data;
+  assert.equal(after.tags.find((t) => t.name === 'Metro'), undefined);
+  assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -18,6 +18,7 @@ pub mod history;
 pub mod load;
 pub mod organisation;
 pub mod params;
+pub mod places;
 pub mod provider_summary;
 pub mod providers;
 pub mod room_calls;
