@@ -166,7 +166,7 @@ async fn a_job_stopped_on_every_run_fails_after_the_runs_allowed(w: World) {
     // The job view and the next sweep leave a failed job failed.
     assert_eq!(
         sweep(&w).await,
-        json!({"done": 0, "failed": 0, "skipped": 0, "retry": 0})
+        json!({"done": 0, "failed": 0, "skipped": 0, "retry": 0, "scheduled_runs": 0})
     );
     // The same request again is a new job, which runs.
     w.clock.advance(Duration::minutes(1));
@@ -233,7 +233,7 @@ async fn a_job_whose_record_never_came_is_run_by_the_sweep(w: World) {
     // No stream record: the sweep finds both queued jobs and runs them, once.
     assert_eq!(
         sweep(&w).await,
-        json!({"done": 2, "failed": 0, "skipped": 0, "retry": 0})
+        json!({"done": 2, "failed": 0, "skipped": 0, "retry": 0, "scheduled_runs": 0})
     );
     assert_eq!(sweep(&w).await["done"], 0);
     for id in [&a, &b] {

@@ -19,6 +19,7 @@ mod local_server;
 mod logs;
 mod openapi;
 mod org_report_places;
+mod org_report_schedules;
 mod org_reports;
 mod org_reports_email;
 mod org_reports_xlsx;

@@ -40,7 +40,7 @@ pub(crate) enum Mailbox {
 /// One delivered message: recipient and body text.
 #[derive(Debug, Clone)]
 pub(crate) struct Delivered {
-    to: String,
+    pub(crate) to: String,
     subject: String,
     body: String,
 }

@@ -209,7 +209,7 @@ const GRANTS: &[Grants] = &[
         ..grants("org-report-summary")
     },
     Grants {
-        table: &["GetItem", "PutItem"],
+        table: &["GetItem", "Query", "PutItem", "DeleteItem"],
         ..grants("org-report-email")
     },
     Grants {

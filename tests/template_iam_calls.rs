@@ -559,7 +559,7 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     .unwrap();
     assert_eq!(
         swept,
-        json!({"done": 0, "failed": 0, "skipped": 0, "retry": 0})
+        json!({"done": 0, "failed": 0, "skipped": 0, "retry": 0, "scheduled_runs": 0})
     );
     let status = w
         .call("org-report-email", Some(&org_admin), "GET", &path, None)

@@ -58,7 +58,7 @@ pub fn insert_event(job_ids: &[String]) -> Event {
 
 /// Handles one invocation: a stream batch (it has `Records`), or the scheduled sweep (any other
 /// event). Answers the batch item failures of a stream batch, or what the sweep did
-/// (`{"done": n, "failed": n, "skipped": n, "retry": n}`).
+/// (`{"done": n, "failed": n, "skipped": n, "retry": n, "scheduled_runs": n}`).
 pub async fn handle(
     deps: &Deps,
     event: serde_json::Value,
@@ -74,10 +74,12 @@ pub async fn handle(
         failed = swept.failed,
         skipped = swept.skipped,
         retry = swept.retry,
+        scheduled_runs = swept.scheduled_runs,
         "email job sweep"
     );
     Ok(serde_json::json!({
         "done": swept.done, "failed": swept.failed, "skipped": swept.skipped, "retry": swept.retry,
+        "scheduled_runs": swept.scheduled_runs,
     }))
 }
 

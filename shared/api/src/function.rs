@@ -47,6 +47,13 @@ impl Endpoint {
             roles,
         }
     }
+    pub const fn delete(path: &'static str, roles: &'static [Role]) -> Endpoint {
+        Endpoint {
+            method: "DELETE",
+            path,
+            roles,
+        }
+    }
 }
 
 /// An HTTP function: the unit deployed as one Lambda (`functions/<name>`).

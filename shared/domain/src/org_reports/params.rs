@@ -56,7 +56,13 @@ fn parse_date(field: &str, text: Option<&str>) -> Result<NaiveDate, Error> {
 
 /// The first instant of a local day (the first valid local time when midnight falls in a gap).
 pub fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
-    let mut t = day.and_time(chrono::NaiveTime::MIN);
+    local_instant(zone, day, chrono::NaiveTime::MIN)
+}
+
+/// The instant of a local time on a local day: the first of the two in a repeated hour, the
+/// first valid local time after it when it falls in a gap.
+pub fn local_instant(zone: Tz, day: NaiveDate, time: chrono::NaiveTime) -> DateTime<Utc> {
+    let mut t = day.and_time(time);
     // A DST gap never lasts a whole day; step by 15 minutes until the local time exists.
     for _ in 0..(4 * 24) {
         if let Some(at) = zone.from_local_datetime(&t).earliest() {
@@ -64,7 +70,7 @@ pub fn day_start(zone: Tz, day: NaiveDate) -> DateTime<Utc> {
         }
         t += chrono::Duration::minutes(15);
     }
-    Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))
+    Utc.from_utc_datetime(&day.and_time(time))
 }
 
 impl ReportParams {

@@ -21,12 +21,14 @@
 //!
 //! Modules: `request` (the request and its dedup), `job` (the job item, its states, its lease
 //! and its keys), `run` (the job runner), `sweep` (finding the jobs to run), `mail` (the
-//! recipient, text and sending of the mail) and `status` (the job as the caller sees it).
+//! recipient, text and sending of the mail), `status` (the job as the caller sees it) and
+//! [`schedule`] (scheduled reports, whose runs are jobs).
 
 mod job;
 mod mail;
 mod request;
 mod run;
+pub mod schedule;
 mod status;
 mod sweep;
 

@@ -1,4 +1,5 @@
-//! The sweep of emailed-report jobs (SPEC Q6): runs the open jobs due at `now` — a queued job
+//! The sweep of emailed-report jobs (SPEC Q6): queues the runs of the scheduled reports due
+//! (D7), then runs the open jobs due at `now` — a queued job
 //! whose stream record never came (or was given up on), a running job whose runner stopped —
 //! through the same runner as a stream delivery. In AWS the job function runs it on a
 //! schedule; locally the worker runs it at start ([`Takeover::All`]) and every second.
@@ -20,6 +21,8 @@ pub struct Swept {
     pub skipped: usize,
     /// Jobs whose state could not be read or written (found again by a later sweep).
     pub retry: usize,
+    /// Runs of scheduled reports this sweep queued ([`super::schedule::sweep_schedules`]).
+    pub scheduled_runs: usize,
 }
 
 /// Runs, one after the other, up to `batch` of the jobs due (the longest due first).
@@ -30,6 +33,9 @@ pub async fn sweep(
     batch: usize,
 ) -> Result<Swept, StoreError> {
     let mut swept = Swept::default();
+    // The schedules due first: their runs are jobs this sweep then finds.
+    let runs = super::schedule::sweep_schedules(&*deps.store, deps.clock.now(), batch).await?;
+    swept.scheduled_runs = runs.runs;
     for job_id in due_jobs(&*deps.store, deps.clock.now(), takeover, batch).await? {
         match run_job_with(deps, &job_id, tempdir, takeover).await {
             Ok(JobOutcome::Done) => swept.done += 1,
