@@ -187,6 +187,26 @@ async fn the_lists_refuse_bad_input_other_tenants_and_other_roles() {
         let (status, _) = app.send("GET", path, Some(&admin), None).await;
         assert_eq!(status, 404, "{path}");
     }
+    // The accounts (a schedule's recipients): org admins only, names and never addresses.
+    let admin2 = app.token_for("acc-9", Role::OrgAdmin, &["org-2"], &[]);
+    let (status, accounts) = app
+        .send("GET", "/orgs/org-2/accounts", Some(&admin2), None)
+        .await;
+    assert_eq!(status, 200, "{accounts}");
+    assert_eq!(
+        accounts,
+        json!({"items": [{"account_id": "acc-9", "name": "Org Two Admin", "deactivated": false}]})
+    );
+    let reporter2 = app.token_for("acc-9", Role::OrgReporter, &["org-2"], &[]);
+    let (status, _) = app
+        .send("GET", "/orgs/org-2/accounts", Some(&reporter2), None)
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = app
+        .send("GET", "/orgs/org-2/accounts", Some(&admin), None)
+        .await;
+    assert_eq!(status, 404);
+
     // Clinic admins have no organisation lists; practitioners none of these routes.
     let clinic_admin = app.token_for("acc-5", Role::ClinicAdmin, &[], &["clinic-1"]);
     let (status, _) = app

@@ -796,11 +796,13 @@ function reportsView(view, kindArg, idArg) {
     h('label', {}, 'Minimum duration (s)', h('input', { name: 'min_duration_seconds', type: 'number', min: '0', max: '86400', value: '0' })),
     h('button', { type: 'submit', id: 'generate', text: 'Generate' }),
     h('button', { type: 'button', class: 'secondary', id: 'history-button', text: 'History' }),
-    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'config-button', text: 'Configuration' }) : null);
+    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'config-button', text: 'Configuration' }) : null,
+    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'schedules-button', text: 'Schedules' }) : null);
   const messages = h('div', { id: 'report-messages' });
   const tiles = h('div', { id: 'tiles' });
   const historyBox = h('div', { id: 'history', hidden: true });
   const configBox = h('div', { id: 'config', hidden: true });
+  const schedulesBox = h('div', { id: 'schedules', hidden: true });
   panel.append(
     h('div', { class: 'section-head' }, h('h2', { id: 'scope-name', text: `Reports — ${scopeName}` }),
       scopes.length > 1 ? h('select', {
@@ -808,7 +810,7 @@ function reportsView(view, kindArg, idArg) {
         onchange: (ev) => { location.hash = `#/reports/${ev.currentTarget.value}`; },
       }, scopes.map((s) => h('option', { value: `${s.kind}/${s.id}`, selected: s.kind === scope.kind && s.id === scope.id, text: `${s.kind === 'org' ? 'Organisation' : 'Clinic'} ${s.id}` }))) : null),
     ORG_ROLES.includes(c.role) && scope.kind === 'org' ? clinicPicker(scope.id) : null,
-    form, messages, configBox, historyBox, tiles);
+    form, messages, configBox, schedulesBox, historyBox, tiles);
   // A clinic is named by its name once read; a clinic admin's choice of clinics too.
   if (scope.kind === 'clinic') {
     clinicName(scope.id).then((name) => { $('#scope-name', panel).textContent = `Reports — Clinic ${name}`; });
@@ -827,6 +829,10 @@ function reportsView(view, kindArg, idArg) {
     $('#config-button', form).addEventListener('click', () => {
       configBox.hidden = !configBox.hidden;
       if (!configBox.hidden) configPanel(configBox, base, form);
+    });
+    $('#schedules-button', form).addEventListener('click', () => {
+      schedulesBox.hidden = !schedulesBox.hidden;
+      if (!schedulesBox.hidden) schedulesPanel(schedulesBox, scope.id);
     });
   }
   const params = () => {
@@ -1083,6 +1089,91 @@ async function configPanel(box, base, paramsForm) {
       form, out);
   } catch (e) {
     clear(box, h('h3', { text: 'Report configuration' }), problemBox(e));
+  }
+}
+
+// Scheduled reports (D7): listed for every organisation role; created, paused, resumed and
+// deleted by organisation admins. Each run emails the report to each recipient.
+const PERIODS = { yesterday: 'Yesterday', last_7_days: 'Last 7 days', last_30_days: 'Last 30 days', last_week: 'Last week', last_month: 'Last month' };
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+
+async function schedulesPanel(box, orgId) {
+  const path = `/orgs/${encodeURIComponent(orgId)}/reports/schedules`;
+  const editable = state.claims.role === 'org_admin';
+  clear(box, h('h3', { text: 'Scheduled reports' }), busy('Loading…'));
+  try {
+    const [{ data }, places, accounts] = await Promise.all([
+      api('GET', path), orgPlaces(orgId),
+      editable ? allPages(`/orgs/${encodeURIComponent(orgId)}/accounts`) : Promise.resolve([]),
+    ]);
+    const names = new Map([...places.clinics.map((c) => [c.clinic_id, c.name]), ...accounts.map((a) => [a.account_id, a.name])]);
+    const out = h('div');
+    const reload = async (text) => { await schedulesPanel(box, orgId); if (text) box.append(notice(text)); };
+    const act = async (method, url, body, text) => {
+      try {
+        await api(method, url, body ? { body } : {});
+        await reload(text);
+      } catch (e) {
+        clear(out, problemBox(e));
+      }
+    };
+    const when = (s) => (s.frequency === 'weekly' ? `weekly on ${s.weekday}` : s.frequency === 'monthly' ? `monthly on day ${s.day_of_month}` : 'daily');
+    const table = data.items.length ? h('table', { class: 'data', id: 'schedules-table' },
+      h('thead', {}, h('tr', {}, ['Report', 'Runs', 'Period', 'Recipients', 'State', 'Next run', ''].map((c) => h('th', { text: c })))),
+      h('tbody', {}, data.items.map((s) => h('tr', { dataset: { schedule: s.schedule_id } },
+        h('td', { text: `${REPORTS[s.report_type] ? REPORTS[s.report_type][0] : s.report_type}${s.clinic_id ? ` (${names.get(s.clinic_id) || s.clinic_id})` : ''}` }),
+        h('td', { text: `${when(s)} at ${s.run_at} ${s.time_zone}` }),
+        h('td', { text: PERIODS[s.period] || s.period }),
+        h('td', { text: s.recipients.map((r) => names.get(r) || r).join(', ') }),
+        h('td', { class: 'state', text: s.state }),
+        h('td', { text: s.state === 'active' ? fmtTime(s.next_run_at) : '—' }),
+        h('td', {}, editable ? [
+          h('button', { type: 'button', class: 'secondary small', text: s.state === 'active' ? 'Pause' : 'Resume',
+            onclick: () => act('PUT', `${path}/${encodeURIComponent(s.schedule_id)}/state`, { state: s.state === 'active' ? 'paused' : 'active' }, `Schedule ${s.state === 'active' ? 'paused' : 'resumed'}.`) }),
+          h('button', { type: 'button', class: 'secondary small', text: 'Delete',
+            onclick: async () => { if (await confirmDialog('Delete this schedule? Runs already queued go on.')) act('DELETE', `${path}/${encodeURIComponent(s.schedule_id)}`, null, 'Schedule deleted.'); } }),
+        ] : null))))) : h('p', { class: 'hint', text: 'No scheduled reports.' });
+    let form = null;
+    if (editable) {
+      const select = (name, label, options, attrs = {}) => h('label', {}, label, h('select', { name, ...attrs }, options.map(([v, t]) => h('option', { value: v, text: t }))));
+      form = h('form', { class: 'form', id: 'schedule-form' },
+        select('report_type', 'Report', Object.entries(REPORTS).map(([k, [t]]) => [k, t])),
+        select('clinic_id', 'Scope', [['', 'Whole organisation'], ...places.clinics.filter((c) => !c.deleted).map((c) => [c.clinic_id, c.name])]),
+        select('frequency', 'Frequency', [['daily', 'Daily'], ['weekly', 'Weekly'], ['monthly', 'Monthly']]),
+        select('weekday', 'Weekday', WEEKDAYS.map((d) => [d, d[0].toUpperCase() + d.slice(1)])),
+        h('label', {}, 'Day of month', h('input', { name: 'day_of_month', type: 'number', min: '1', max: '28', value: '1' })),
+        h('label', {}, 'At', h('input', { name: 'run_at', type: 'time', value: '06:00', required: true })),
+        select('period', 'Period', Object.entries(PERIODS)),
+        h('label', {}, 'Time zone', h('input', { name: 'time_zone', type: 'text', size: '16', list: 'zones', placeholder: 'configured zone' })),
+        h('label', {}, 'Minimum duration (s)', h('input', { name: 'min_duration_seconds', type: 'number', min: '0', max: '86400', placeholder: 'configured' })),
+        select('recipients', 'Recipients', accounts.filter((a) => !a.deactivated).sort((a, b) => a.name.localeCompare(b.name)).map((a) => [a.account_id, a.name]), { multiple: true, size: '4', required: true }),
+        h('button', { type: 'submit', text: 'Schedule' }));
+      const frequency = form.elements.frequency;
+      const showDays = () => {
+        form.elements.weekday.closest('label').hidden = frequency.value !== 'weekly';
+        form.elements.day_of_month.closest('label').hidden = frequency.value !== 'monthly';
+      };
+      frequency.addEventListener('change', showDays);
+      showDays();
+      form.addEventListener('submit', (ev) => {
+        ev.preventDefault();
+        const fd = new FormData(form);
+        const body = {
+          report_type: fd.get('report_type'), frequency: fd.get('frequency'), period: fd.get('period'),
+          run_at: fd.get('run_at'), recipients: fd.getAll('recipients'),
+        };
+        if (fd.get('clinic_id')) body.clinic_id = fd.get('clinic_id');
+        if (body.frequency === 'weekly') body.weekday = fd.get('weekday');
+        if (body.frequency === 'monthly') body.day_of_month = Number(fd.get('day_of_month'));
+        if (String(fd.get('time_zone')).trim()) body.time_zone = String(fd.get('time_zone')).trim();
+        if (fd.get('min_duration_seconds') !== '') body.min_duration_seconds = Number(fd.get('min_duration_seconds'));
+        act('POST', path, body, 'Schedule created.');
+      });
+    }
+    clear(box, h('h3', { text: 'Scheduled reports' }), table,
+      editable ? h('h4', { text: 'New schedule' }) : h('p', { class: 'hint', text: 'Only organisation admins change schedules.' }), form, out);
+  } catch (e) {
+    clear(box, h('h3', { text: 'Scheduled reports' }), problemBox(e));
   }
 }
 

@@ -652,3 +652,67 @@ test('org admin: clinics and rooms by name in the clinic picker and the tags edi
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('org admin: a scheduled report created, paused, resumed and deleted; a reporter only sees it', async () => {
+  const accounts = (await apiAs('acc-1', 'GET', '/orgs/org-1/accounts?limit=500')).data.items.filter((a) => !a.deactivated);
+  assert.ok(accounts.length >= 1);
+  const recipient = accounts[0];
+  const page = await signIn('acc-1');
+  await page.goto(`${base}/console/#/reports`);
+  await page.click('#schedules-button');
+  await page.locator('#schedule-form').waitFor();
+  await page.selectOption('#schedule-form select[name=report_type]', 'clinics');
+  await page.selectOption('#schedule-form select[name=frequency]', 'weekly');
+  assert.equal(await page.locator('#schedule-form select[name=weekday]').isVisible(), true);
+  assert.equal(await page.locator('#schedule-form input[name=day_of_month]').isVisible(), false);
+  await page.selectOption('#schedule-form select[name=weekday]', 'monday');
+  await page.selectOption('#schedule-form select[name=period]', 'last_week');
+  await page.selectOption('#schedule-form select[name=recipients]', [recipient.account_id]);
+  // A zone that does not exist: the API's 400 names the field, nothing is created.
+  await page.fill('#schedule-form input[name=time_zone]', 'Mars/Olympus');
+  await page.click('#schedule-form button[type=submit]');
+  await page.locator('#schedules .problem').waitFor();
+  assert.equal(await page.locator('#schedules .problem-field code').textContent(), 'time_zone');
+  assert.deepEqual((await apiAs('acc-1', 'GET', '/orgs/org-1/reports/schedules')).data.items, []);
+
+  await page.fill('#schedule-form input[name=time_zone]', 'Australia/Sydney');
+  await page.click('#schedule-form button[type=submit]');
+  await page.locator('#schedules .notice').waitFor();
+  assert.equal(await page.locator('#schedules .notice').textContent(), 'Schedule created.');
+  const [schedule] = (await apiAs('acc-1', 'GET', '/orgs/org-1/reports/schedules')).data.items;
+  assert.equal(schedule.frequency, 'weekly');
+  assert.equal(schedule.weekday, 'monday');
+  assert.equal(schedule.period, 'last_week');
+  assert.equal(schedule.time_zone, 'Australia/Sydney');
+  assert.deepEqual(schedule.recipients, [recipient.account_id]);
+  const row = page.locator(`#schedules-table tr[data-schedule="${schedule.schedule_id}"]`);
+  assert.equal(await row.locator('td').nth(3).textContent(), recipient.name);
+  assert.equal(await row.locator('td.state').textContent(), 'active');
+  await shot(page, 'reports-schedules');
+
+  await row.locator('button', { hasText: 'Pause' }).click();
+  await page.locator('#schedules .notice', { hasText: 'Schedule paused.' }).waitFor();
+  assert.equal(await page.locator(`#schedules-table tr[data-schedule="${schedule.schedule_id}"] td.state`).textContent(), 'paused');
+  await page.locator(`#schedules-table tr[data-schedule="${schedule.schedule_id}"] button`, { hasText: 'Resume' }).click();
+  await page.locator('#schedules .notice', { hasText: 'Schedule resumed.' }).waitFor();
+  assert.equal((await apiAs('acc-1', 'GET', '/orgs/org-1/reports/schedules')).data.items[0].state, 'active');
+
+  // A reporter of the organisation sees the schedule and cannot change it.
+  const reporter = await signIn('acc-3');
+  await reporter.goto(`${base}/console/#/reports`);
+  await reporter.click('#schedules-button');
+  await reporter.locator('#schedules-table').waitFor();
+  assert.equal(await reporter.locator('#schedules-table tbody tr').count(), 1);
+  assert.equal(await reporter.locator('#schedules-table button').count(), 0);
+  assert.equal(await reporter.locator('#schedule-form').count(), 0);
+  await reporter.context().close();
+
+  await page.locator(`#schedules-table tr[data-schedule="${schedule.schedule_id}"] button`, { hasText: 'Delete' }).click();
+  await page.locator('#confirm[open]').waitFor();
+  assert.equal(await page.locator('#confirm-text').textContent(), 'Delete this schedule? Runs already queued go on.');
+  await page.click('#confirm-ok');
+  await page.locator('#schedules .notice', { hasText: 'Schedule deleted.' }).waitFor();
+  assert.deepEqual((await apiAs('acc-1', 'GET', '/orgs/org-1/reports/schedules')).data.items, []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});

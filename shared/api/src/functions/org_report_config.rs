@@ -4,7 +4,8 @@
 //!
 //! And what the configuration's tags and the clinic reports name, by name (C13):
 //! `GET /orgs/{org_id}/clinics` and `GET /orgs/{org_id}/rooms` (the organisation's readers),
-//! `GET /clinics/{clinic_id}` (its readers, clinic admins of that clinic included).
+//! `GET /clinics/{clinic_id}` (its readers, clinic admins of that clinic included); and the
+//! accounts a schedule's recipients are picked from, `GET /orgs/{org_id}/accounts` (org admins).
 
 use crate::function::{Endpoint, Function};
 use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
@@ -23,11 +24,17 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
         Some(Places::Clinics)
     } else if req.path.ends_with("/rooms") {
         Some(Places::Rooms)
+    } else if req.path.ends_with("/accounts") {
+        Some(Places::Accounts)
     } else {
         None
     };
     if let Some(which) = listed {
-        let (_, scope) = super::authorise_report(&deps, &req, ORG_READERS, &[]).await?;
+        let roles = match which {
+            Places::Accounts => CONFIG_WRITERS,
+            Places::Clinics | Places::Rooms => ORG_READERS,
+        };
+        let (_, scope) = super::authorise_report(&deps, &req, roles, &[]).await?;
         let (limit, cursor) = places::page_params(
             &scope,
             which,
@@ -42,6 +49,10 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
             }
             Places::Rooms => {
                 let page = places::list_rooms(store, &scope, limit, cursor).await?;
+                ApiResponse::json(200, &page)
+            }
+            Places::Accounts => {
+                let page = places::list_accounts(store, &scope, limit, cursor).await?;
                 ApiResponse::json(200, &page)
             }
         });
@@ -89,6 +100,10 @@ pub const FUNCTION: Function = Function {
         ),
         Endpoint::get("/orgs/{org_id}/clinics", domain::org_reports::ORG_READERS),
         Endpoint::get("/orgs/{org_id}/rooms", domain::org_reports::ORG_READERS),
+        Endpoint::get(
+            "/orgs/{org_id}/accounts",
+            domain::org_reports::CONFIG_WRITERS,
+        ),
         Endpoint::get("/clinics/{clinic_id}", domain::org_reports::CLINIC_READERS),
     ],
     handler: |deps, req| Box::pin(handle(deps, req)),

@@ -1,16 +1,16 @@
-//! The organisation's clinics and rooms as the report screens pick them (SPEC C13): by name,
-//! where the report configuration's tags and the clinic reports name them by id.
+//! The organisation's clinics, rooms and accounts as the report screens pick them (SPEC C13,
+//! D7): by name, where the report configuration's tags, the clinic reports and the schedules'
+//! recipients name them by id.
 //!
-//! Two lists, each one Query page on the organisation's index partition (`gsi1
-//! ORG#<org>#CLINICS`, `gsi1 ORG#<org>#ROOMS`), in id order: the client sorts by name once it
-//! holds every page (an organisation's clinics and rooms are a few hundred at most, so a client
-//! reads them in a handful of pages).
+//! Three lists, each one Query page on the organisation's index partition (`gsi1
+//! ORG#<org>#CLINICS`, `ORG#<org>#ROOMS`, `ORG#<org>#ACCOUNTS`), in id order: the client sorts
+//! by name once it holds every page (a client reads an organisation's in a handful of pages).
 
 use super::ReportScope;
 use crate::error::Error;
 use crate::events::types::RoomType;
 use crate::ports::{Cursor, Index, Query, Store};
-use crate::readmodels::{lists, Clinic, Room};
+use crate::readmodels::{lists, Account, Clinic, Room};
 use serde::Serialize;
 
 /// Entries per page when `limit` is absent.
@@ -47,6 +47,15 @@ pub struct RoomEntry {
     pub deleted: bool,
 }
 
+/// An account as the schedule screen picks recipients: its name, never its address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountEntry {
+    pub account_id: String,
+    pub name: String,
+    /// Deactivated accounts stay listed, flagged (they cannot receive reports).
+    pub deactivated: bool,
+}
+
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PlacesPage<T> {
@@ -60,6 +69,7 @@ pub struct PlacesPage<T> {
 pub enum Places {
     Clinics,
     Rooms,
+    Accounts,
 }
 
 /// The `limit` and `cursor` parameters of a list (1 to [`MAX_PLACES`], default
@@ -101,6 +111,7 @@ fn partition(scope: &ReportScope, places: Places) -> String {
     match places {
         Places::Clinics => lists::org_clinics(scope.org_id()),
         Places::Rooms => lists::org_rooms(scope.org_id()),
+        Places::Accounts => lists::org_accounts(scope.org_id()),
     }
 }
 
@@ -178,5 +189,27 @@ pub async fn list_rooms(
             room_type: r.room_type,
         }
     })
+    .await
+}
+
+/// One page of the organisation's accounts, in id order.
+pub async fn list_accounts(
+    store: &dyn Store,
+    scope: &ReportScope,
+    limit: usize,
+    cursor: Option<Cursor>,
+) -> Result<PlacesPage<AccountEntry>, Error> {
+    page(
+        store,
+        scope,
+        Places::Accounts,
+        limit,
+        cursor,
+        |a: Account| AccountEntry {
+            deactivated: a.deactivated_at.is_some(),
+            account_id: a.account_id,
+            name: a.name,
+        },
+    )
     .await
 }
