@@ -182,6 +182,10 @@ const GRANTS: &[Grants] = &[
         ..grants("referral-get")
     },
     Grants {
+        table: REFERRAL_STEP,
+        ..grants("referral-withdraw")
+    },
+    Grants {
         table: &["Query"],
         ..grants("referral-list")
     },

@@ -31,6 +31,7 @@ pub mod referral_list;
 pub mod referral_patient_decision;
 pub mod referral_specialist_decision;
 pub mod referral_specialists;
+pub mod referral_withdraw;
 
 /// Every HTTP function, in the order the API documents them.
 pub const ALL: &[Function] = &[
@@ -51,6 +52,7 @@ pub const ALL: &[Function] = &[
     referral_specialist_decision::FUNCTION,
     referral_get::FUNCTION,
     referral_list::FUNCTION,
+    referral_withdraw::FUNCTION,
     org_report_config::FUNCTION,
     org_report_download::FUNCTION,
     org_report_summary::FUNCTION,

@@ -17,6 +17,8 @@
 //! | request reaches the specialist | practitioner pair | referrer, specialist |
 //! | specialist accepted / declined | practitioner pair | referrer, specialist |
 //! | approved referral (+ booking prompt) | new specialist–patient | specialist, patient |
+//! | withdrawn / expired while with the specialist | practitioner pair | referrer, specialist |
+//! | withdrawn / expired, approval on | referrer–patient | referrer, patient |
 //!
 //! The specialist's refusal is only ever in the practitioner pair thread: the patient sees
 //! nothing of it, and no thread is created.
@@ -152,6 +154,33 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                         t.at,
                         pair,
                         format!("{specialist} declined the referral of {patient}."),
+                    ));
+                }
+            }
+            (Some(from), to @ (State::Withdrawn | State::Expired)) => {
+                let (step, what) = if to == State::Withdrawn {
+                    ("withdrawn", format!("{referrer} withdrew the referral"))
+                } else {
+                    ("expired", "The referral expired without an answer".to_string())
+                };
+                // The specialist hears of it where the request reached them.
+                if let (State::PendingSpecialist, Some(pair)) = (from, &r.pair_thread_id) {
+                    out.push(system_message(
+                        r,
+                        step,
+                        t.at,
+                        pair,
+                        format!("{what}: {patient} to you."),
+                    ));
+                }
+                // The patient hears of it when they were asked.
+                if r.patient_approval {
+                    out.push(system_message(
+                        r,
+                        &format!("{step}-patient"),
+                        t.at,
+                        &r.patient_thread_id,
+                        format!("{what} to {specialist}."),
                     ));
                 }
             }
