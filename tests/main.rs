@@ -25,6 +25,7 @@ mod org_tiles_stats;
 mod referrals;
 mod referrals_decline;
 mod referrals_http;
+mod referrals_lifecycle;
 mod safe_exports;
 mod support;
 mod template;

@@ -43,7 +43,7 @@ pub(crate) struct World {
     _dir: TempDir,
 }
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     "2026-11-20T09:00:00Z".parse().unwrap()
 }
 
@@ -145,7 +145,7 @@ pub(crate) async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -
     }
 }
 
-fn who(sub: &str, role: Role) -> Principal {
+pub(crate) fn who(sub: &str, role: Role) -> Principal {
     Principal {
         sub: sub.into(),
         role,
@@ -273,7 +273,7 @@ impl World {
     }
 
     /// Every system message a party sees: (thread id, message id), over all their threads.
-    async fn seen_by(&self, party: &str) -> BTreeSet<(String, String)> {
+    pub(crate) async fn seen_by(&self, party: &str) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         for thread in self.threads_of(party).await {
             for m in self.messages(&thread).await {
@@ -345,7 +345,7 @@ fn decision_body(step: &str, decision: &str) -> Value {
     }
 }
 
-fn seen(pairs: &[(&str, String)]) -> BTreeSet<(String, String)> {
+pub(crate) fn seen(pairs: &[(&str, String)]) -> BTreeSet<(String, String)> {
     pairs
         .iter()
         .map(|(t, m)| (t.to_string(), m.clone()))
@@ -1549,7 +1549,7 @@ async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) 
 /// never does (tests/events.rs found it first). So on moto the writes are serialised; the
 /// decisions' reads and their races to commit on a stale version stay concurrent. The
 /// embedded store runs bare.
-struct TestStore {
+pub(crate) struct TestStore {
     inner: Arc<dyn Store>,
     one_write_at_a_time: Option<tokio::sync::Mutex<()>>,
     /// 0: no failure; n: the n-th next event transaction fails.
@@ -1557,7 +1557,7 @@ struct TestStore {
 }
 
 impl TestStore {
-    fn new(inner: Arc<dyn Store>, one_write_at_a_time: bool) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Store>, one_write_at_a_time: bool) -> Self {
         Self {
             inner,
             one_write_at_a_time: one_write_at_a_time.then(|| tokio::sync::Mutex::new(())),
