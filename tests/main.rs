@@ -26,6 +26,7 @@ mod referrals;
 mod referrals_decline;
 mod referrals_http;
 mod referrals_lifecycle;
+mod referrals_note;
 mod safe_exports;
 mod support;
 mod template;

@@ -427,6 +427,7 @@ async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: 
             ("thr_rp", msg(&rid, "asked")),
             ("thr_rp", msg(&rid, "patient-accepted")),
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
         ])
     );
@@ -442,6 +443,7 @@ async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: 
         w.seen_by("prac_spec").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
             (&sp, msg(&rid, "approved")),
         ])
@@ -642,6 +644,7 @@ async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
         w.seen_by("prac_ref").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted"))
         ])
     );
@@ -653,6 +656,7 @@ async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
         w.seen_by("prac_spec").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
             (&sp, msg(&rid, "approved")),
         ])
@@ -1204,7 +1208,8 @@ async fn a_retried_step_answers_the_first_answer(store: Arc<dyn Store>) {
     );
     assert_eq!(w.summary("thr_rp").await.unwrap().message_count, 2);
     assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
-    assert_eq!(w.summary(&pair()).await.unwrap().message_count, 2);
+    // The request, the note (B10) and the acceptance.
+    assert_eq!(w.summary(&pair()).await.unwrap().message_count, 3);
     assert_eq!(w.audit_actions(&rid).await.len(), 3);
     let (_, view) = w.get(&referrer(), &rid).await;
     assert_eq!(view["transitions"].as_array().unwrap().len(), 3);

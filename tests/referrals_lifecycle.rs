@@ -143,6 +143,7 @@ async fn withdrawn_while_the_specialist_is_asked(store: Arc<dyn Store>) {
         w.seen_by("prac_spec").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "withdrawn"))
         ])
     );

@@ -469,17 +469,15 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         .await;
     w.call("referral-list", Some(&patient), "GET", "/referrals", None)
         .await;
-    // Another referral, withdrawn by its referrer while the patient is asked.
-    let created = w
-        .call(
-            "referral-create",
-            Some(&referrer),
-            "POST",
-            "/referrals",
-            Some(json!({"patient_id": "pat-1", "specialist_id": "prac-2"})),
-        )
-        .await;
-    let referral = created["referral_id"].as_str().unwrap().to_string();
+    // Another referral (under its own key: `call`'s is one per route), withdrawn by its
+    // referrer while the patient is asked.
+    w.calls.serve("referral-create");
+    let request = serde_json::from_value(json!({"patient_id": "pat-1", "specialist_id": "prac-2"}))
+        .unwrap();
+    let created = domain::referrals::flow::create(&w.deps, &referrer, &request, Some("k-second"))
+        .await
+        .unwrap();
+    let referral = created.body["referral_id"].as_str().unwrap().to_string();
     let path = format!("/referrals/{referral}/withdraw");
     let withdrawn = w
         .call("referral-withdraw", Some(&referrer), "POST", &path, None)

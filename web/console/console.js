@@ -604,7 +604,8 @@ function referralTable(id, decide) {
     h('td', { text: r.referrer_id || '' }),
     h('td', { text: r.specialist_id || '' }),
     h('td', { class: 'state' }, r.state,
-      r.decline_reason ? h('div', { class: 'decline-reason hint', dataset: { code: r.decline_reason.code }, text: `Reason: ${declineReasonText(r.decline_reason)}` }) : null),
+      r.decline_reason ? h('div', { class: 'decline-reason hint', dataset: { code: r.decline_reason.code }, text: `Reason: ${declineReasonText(r.decline_reason)}` }) : null,
+      r.expires_at ? h('div', { class: 'expires hint', text: `Expires ${fmtTime(r.expires_at)}` }) : null),
     h('td', { text: fmtTime(r.updated_at) }),
     h('td', {}, threadsOf(r), r.message ? h('div', { class: 'hint', text: `Note: ${r.message}` }) : null),
     h('td', {}, decide ? decide(r) : null));
@@ -681,7 +682,7 @@ function referralsView(view) {
 
   if (role === 'practitioner') {
     panel.append(sendReferralForm(out, reloadLists));
-    addList('Referrals I sent', 'referrer', null);
+    addList('Referrals I sent', 'referrer', withdrawButton(out, () => reloadLists()));
     addList('Referrals to me as specialist', 'specialist', decideButtons('specialist'));
   } else if (role === 'patient') {
     addList('My referrals', 'patient', decideButtons('patient'));
@@ -690,6 +691,31 @@ function referralsView(view) {
     addList('Referrals', 'referrer', null);
   }
   reloadLists();
+}
+
+// B9: the referrer withdraws a referral while it is pending, after a confirmation.
+function withdrawButton(out, reload) {
+  return (r) => {
+    if (r.state !== 'pending_patient' && r.state !== 'pending_specialist') return null;
+    return h('button', {
+      type: 'button', class: 'secondary small', text: 'Withdraw',
+      onclick: async (ev) => {
+        const button = ev.currentTarget;
+        if (!await confirmDialog(`Withdraw referral ${r.referral_id}? The patient and the specialist can no longer answer it.`)) return;
+        button.disabled = true;
+        try {
+          const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/withdraw`,
+            { headers: { 'Idempotency-Key': idempotencyKey() } });
+          clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
+        } catch (e) {
+          clear(out, problemBox(e));
+          button.disabled = false;
+          return;
+        }
+        reload();
+      },
+    });
+  };
 }
 
 function sendReferralForm(out, reload) {

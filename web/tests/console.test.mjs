@@ -418,6 +418,54 @@ test('referrals: the specialist declines with a reason, the referrer sees it, th
   await patient.context().close();
 });
 
+test('referrals: the referrer withdraws pending referrals; the patient and the specialist see them withdrawn, with nothing to answer', async () => {
+  const note = 'Withdrawal journey note for the specialist.';
+  const asked = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2', message: note });
+  assert.equal(asked.status, 201, JSON.stringify(asked.data));
+  assert.equal(asked.data.state, 'pending_patient');
+  const withSpecialist = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2' });
+  const second = withSpecialist.data.referral_id;
+  assert.equal((await apiAs('pat-1', 'POST', `/referrals/${second}/patient-decision`, { decision: 'accept' })).data.state, 'pending_specialist');
+
+  const referrer = await signIn('prac-1');
+  for (const [id, from] of [[asked.data.referral_id, 'pending_patient'], [second, 'pending_specialist']]) {
+    const row = referrer.locator(`#referrals-referrer tr[data-referral="${id}"]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), from);
+    assert.match(await row.locator('.expires').textContent(), /^Expires /);
+    await row.getByRole('button', { name: 'Withdraw', exact: true }).click();
+    await referrer.locator('#confirm[open]').waitFor();
+    assert.match(await referrer.locator('#confirm-text').textContent(), new RegExp(`^Withdraw referral ${id}\\?`));
+    await referrer.click('#confirm-ok');
+    await referrer.waitForFunction((rid) => document.querySelector(`#referrals-referrer tr[data-referral="${rid}"]`)?.dataset.state === 'withdrawn', id);
+    assert.equal(await referrer.locator('#referral-result .notice').textContent(), `Referral ${id} is now withdrawn.`);
+    const done = referrer.locator(`#referrals-referrer tr[data-referral="${id}"]`);
+    assert.equal(await done.getByRole('button', { name: 'Withdraw', exact: true }).count(), 0);
+    assert.equal(await done.locator('.expires').count(), 0);
+  }
+  await shot(referrer, 'referrals-referrer-withdrawn');
+  assert.deepEqual(referrer.errors, []);
+  await referrer.context().close();
+
+  const patient = await signIn('pat-1');
+  const mine = patient.locator(`#referrals-patient tr[data-referral="${asked.data.referral_id}"]`);
+  await mine.waitFor();
+  assert.equal(await mine.getAttribute('data-state'), 'withdrawn');
+  assert.equal(await mine.getByRole('button', { name: 'Accept', exact: true }).count(), 0);
+  assert.doesNotMatch(await patient.locator('#view').textContent(), /Withdrawal journey note/, 'the patient never sees the note');
+  await patient.context().close();
+
+  const spec = await signIn('prac-2');
+  const incoming = spec.locator(`#referrals-specialist tr[data-referral="${second}"]`);
+  await incoming.waitFor();
+  assert.equal(await incoming.getAttribute('data-state'), 'withdrawn');
+  assert.equal(await incoming.getByRole('button').count(), 0, 'nothing to decide on a withdrawn referral');
+  assert.equal(await spec.locator(`#referrals-specialist tr[data-referral="${asked.data.referral_id}"]`).count(), 0,
+    'withdrawn before the patient approved: it never reached the specialist');
+  await shot(spec, 'referrals-specialist-withdrawn');
+  await spec.context().close();
+});
+
 test('org admin: tiles, a workbook download with its indicator, an emailed report followed to the end, history and re-download', async () => {
   const [from, to] = previousMonth();
   const page = await signIn('acc-1');

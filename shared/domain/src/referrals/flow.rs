@@ -432,6 +432,7 @@ pub async fn decide(
         reason: request.reason.clone(),
         action,
         not_yours,
+        awaited: "this decision",
     };
     take_step(deps, caller, referral_id, &step, &hash, idempotency_key).await
 }
@@ -453,6 +454,7 @@ pub async fn withdraw(
         reason: None,
         action: "referral.withdrawn",
         not_yours: "only the referring practitioner withdraws a referral",
+        awaited: "a withdrawal",
     };
     let hash = request_hash(step.name, referral_id, &serde_json::Value::Null);
     take_step(deps, caller, referral_id, &step, &hash, idempotency_key).await
@@ -467,6 +469,8 @@ struct PartyStep {
     reason: Option<DeclineReason>,
     action: &'static str,
     not_yours: &'static str,
+    /// What a referral in another state is not awaiting (the 409's detail).
+    awaited: &'static str,
 }
 
 /// Takes `step` as `caller` (or answers the first answer of the same `Idempotency-Key`): one
@@ -529,8 +533,9 @@ async fn take_step(
             // not told of the specialist's refusal (their view stays pending_specialist).
             return Err(ReferralError::Conflict(if r.visible_to(capacity) {
                 format!(
-                    "the referral is {}, not awaiting this step",
-                    r.view(capacity).state.as_str()
+                    "the referral is {}, not awaiting {}",
+                    r.view(capacity).state.as_str(),
+                    step.awaited
                 )
             } else {
                 "the referral is not awaiting this decision".to_string()

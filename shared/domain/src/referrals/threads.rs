@@ -20,6 +20,10 @@
 //! | withdrawn / expired while with the specialist | practitioner pair | referrer, specialist |
 //! | withdrawn / expired, approval on | referrer–patient | referrer, patient |
 //!
+//! The referrer's note (B10) follows the request in the practitioner pair thread as the
+//! referrer's own message ([`note_message`]): the specialist reads it there; admins see that a
+//! practitioner message was sent, never its body; the patient is not in that thread.
+//!
 //! The specialist's refusal is only ever in the practitioner pair thread: the patient sees
 //! nothing of it, and no thread is created.
 
@@ -87,6 +91,28 @@ fn system_message(
             "sender_role": "system",
             "kind": "system",
             "system_text": text,
+        },
+    })
+}
+
+/// B10: the referrer's note as their own message in the practitioner pair thread, where the
+/// specialist reads it. A practitioner's message: its body travels as the message's opaque
+/// `ciphertext` (the note's UTF-8, base64), which ingest stores and no admin answer ever
+/// carries (A2); the patient is not in the pair thread. Its id sorts after the request's
+/// (`<referral id>.request-note`), at the same time.
+fn note_message(r: &Referral, at: DateTime<Utc>, thread_id: &str, text: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    json!({
+        "id": format!("evt.{}.request-note", r.referral_id),
+        "type": "message.sent",
+        "occurred_at": sort_time(at),
+        "data": {
+            "thread_id": thread_id,
+            "message_id": format!("{}.request-note", r.referral_id),
+            "sender_id": r.referrer_id,
+            "sender_role": "practitioner",
+            "kind": "text",
+            "ciphertext": base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
         },
     })
 }
@@ -205,7 +231,7 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                         ));
                     }
                     let note = if r.message.is_some() {
-                        " The referral carries a note from the referring practitioner."
+                        " The referring practitioner's note follows."
                     } else {
                         ""
                     };
@@ -216,6 +242,9 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                         pair,
                         format!("Referral request: {referrer} refers {patient} to you.{note}"),
                     ));
+                    if let Some(text) = &r.message {
+                        out.push(note_message(r, t.at, pair, text));
+                    }
                 }
             }
             _ => {}
@@ -373,6 +402,7 @@ mod tests {
                 ("evt.ref-1.patient-accepted".into(), "message.sent".into()),
                 ("evt.pair-x.created".into(), "thread.created".into()),
                 ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.request-note".into(), "message.sent".into()),
                 ("evt.ref-1.accepted".into(), "message.sent".into()),
                 ("evt.ref-1.thread".into(), "thread.created".into()),
                 ("evt.ref-1.approved".into(), "message.sent".into()),
@@ -396,6 +426,7 @@ mod tests {
                     "thread.created".to_string()
                 ),
                 ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.request-note".into(), "message.sent".into()),
                 ("evt.ref-1.declined".into(), "message.sent".into()),
             ]
         );
