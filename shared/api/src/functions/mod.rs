@@ -15,6 +15,7 @@ pub mod admin_feed;
 pub mod admin_payment_items;
 pub mod admin_payments;
 pub mod admin_practitioners;
+pub mod admin_referral_ageing;
 pub mod admin_ratings;
 pub mod admin_thread;
 pub mod admin_vouchers;
@@ -46,6 +47,7 @@ pub const ALL: &[Function] = &[
     admin_payments::FUNCTION,
     admin_payment_items::FUNCTION,
     admin_vouchers::FUNCTION,
+    admin_referral_ageing::FUNCTION,
     referral_specialists::FUNCTION,
     referral_create::FUNCTION,
     referral_patient_decision::FUNCTION,

@@ -337,6 +337,14 @@ pub async fn create(
             specialist: specialist.name.clone(),
             patient: patient.name,
         },
+        specialties: Some(
+            specialist
+                .specialties
+                .iter()
+                .take(super::ageing::MAX_SPECIALTIES)
+                .cloned()
+                .collect(),
+        ),
         transitions: vec![Transition {
             from: None,
             to: state,
@@ -373,6 +381,10 @@ pub async fn create(
             .into_iter()
             .map(|i| TxOp::put(i, Condition::None)),
     );
+    ops.extend(super::ageing::transition_ops(
+        &referral,
+        &referral.transitions[0],
+    ));
     match store.transact(ops).await {
         Ok(()) => {}
         // The same key landed meanwhile (two copies of one request racing): its answer wins.
@@ -602,7 +614,8 @@ async fn take_step(
 }
 
 /// The writes of one transition, all in one transaction: the referral on the version it was
-/// read at (`version`), its delivery marker, the audit record and the party lists' copies.
+/// read at (`version`), its delivery marker, the audit record, the party lists' copies and the
+/// ageing counters (B11).
 fn transition_ops(
     actor: &Principal,
     r: &Referral,
@@ -620,6 +633,7 @@ fn transition_ops(
             .into_iter()
             .map(|i| TxOp::put(i, Condition::None)),
     );
+    ops.extend(super::ageing::transition_ops(r, transition));
     ops
 }
 

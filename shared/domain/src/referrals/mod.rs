@@ -71,6 +71,7 @@
 //!
 //! Items and keys: `docs/dynamodb.md`, section "Referrals".
 
+pub mod ageing;
 pub mod delivery;
 pub mod flow;
 pub mod model;

@@ -154,6 +154,10 @@ pub struct Referral {
     pub booking_url: Option<String>,
     /// Display names taken when the referral was made, for the system messages' text.
     pub names: PartyNames,
+    /// The specialist's specialties when the referral was made, the groups its ageing counters
+    /// (B11) count it in; absent on referrals made before those counters were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialties: Option<Vec<String>>,
     pub transitions: Vec<Transition>,
 }
 
@@ -477,6 +481,7 @@ pub(crate) mod tests {
             booking_url: (state == State::Accepted)
                 .then(|| "https://x/practitioners/prac_b".into()),
             expires_at: Some(at(14 * 24 * 60)),
+            specialties: Some(vec!["Cardiology".into()]),
             names: PartyNames::default(),
             transitions,
         }
