@@ -187,6 +187,11 @@ const GRANTS: &[Grants] = &[
     },
     Grants {
         table: &["Query"],
+        indexes: &["gsi1"],
+        ..grants("admin-referral-ageing")
+    },
+    Grants {
+        table: &["Query"],
         ..grants("referral-list")
     },
     Grants {
@@ -492,6 +497,7 @@ fn read_only_functions_have_no_write_action() {
             "admin-thread",
             "referral-specialists",
             "referral-get",
+            "admin-referral-ageing",
             "referral-list",
             "org-report-summary"
         ]

@@ -483,6 +483,17 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         .call("referral-withdraw", Some(&referrer), "POST", &path, None)
         .await;
     assert_eq!(withdrawn["state"], "withdrawn", "{withdrawn}");
+    // The referral ageing report (B11), by state, by specialty and by specialist.
+    for by in ["state", "specialty", "specialist"] {
+        w.call(
+            "admin-referral-ageing",
+            Some(&admin),
+            "GET",
+            &format!("/admin/referral-ageing?by={by}"),
+            None,
+        )
+        .await;
+    }
 
     // Organisation reports, for the organisation and for a clinic.
     let config = w

@@ -466,6 +466,49 @@ test('referrals: the referrer withdraws pending referrals; the patient and the s
   await spec.context().close();
 });
 
+test('platform admin: referral ageing per state and per specialist, the oldest pending referral, CSV', async () => {
+  const made = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2' });
+  assert.equal(made.status, 201, JSON.stringify(made.data));
+  const api = (await apiAs('admin-1', 'GET', '/admin/referral-ageing')).data;
+  assert.ok(api.states.find((s) => s.state === 'pending_patient').count >= 1);
+
+  const page = await signIn('admin-1');
+  await page.click('nav.tabs a[data-tab=ageing]');
+  await page.locator('#ageing-table tbody tr').first().waitFor();
+  const shown = await page.locator('#ageing-table tbody tr').evaluateAll((trs) => trs.map((tr) => [
+    tr.dataset.group, tr.dataset.state, tr.querySelector('[data-figure=count]').textContent, tr.querySelector('[data-figure=stays]').textContent]));
+  assert.deepEqual(shown, api.states.map((s) => ['all', s.state, String(s.count), String(s.stays)]));
+  assert.match(await page.locator('#oldest-pending').textContent(), new RegExp(`^Oldest pending: ${api.oldest_pending.referral_id} \\(`));
+  await shot(page, 'admin-referral-ageing');
+
+  // By specialist: seven states for each specialist with referrals, the referral's among them.
+  await page.selectOption('#ageing-form select[name=by]', 'specialist');
+  await page.click('#ageing-form button[type=submit]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#ageing-table tbody tr')].some((tr) => tr.dataset.group.endsWith('(prac-2)')));
+  const bySpecialist = (await apiAs('admin-1', 'GET', '/admin/referral-ageing?by=specialist')).data;
+  assert.equal(await page.locator('#ageing-table tbody tr').count(), bySpecialist.items.length * 7);
+  const waiting = page.locator('#ageing-table tbody tr[data-state=pending_patient]').filter({ hasText: '(prac-2)' });
+  const prac2 = bySpecialist.items.find((g) => g.key === 'prac-2');
+  assert.equal(await waiting.locator('[data-figure=count]').textContent(),
+    String(prac2.states.find((s) => s.state === 'pending_patient').count));
+  assert.equal(await page.locator('#oldest-pending').count(), 0);
+
+  // The CSV of the same rows.
+  await page.click('#ageing-export');
+  await page.locator('#ageing-csv-link').waitFor();
+  const file = await download(page, () => page.click('#ageing-csv-link'));
+  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'group,key,name,state,count,stays,median_seconds_at_most,p90_seconds_at_most');
+  assert.equal(lines.length - 1, bySpecialist.items.length * 7);
+  assert.ok(lines.some((l) => l.startsWith('specialist,prac-2,')), lines.join('\n'));
+  assert.match(await page.locator('#ageing-export-box').textContent(), new RegExp(`^CSV ready: ${lines.length - 1} rows`));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // Anyone else: the API refuses.
+  assert.equal((await apiAs('prac-1', 'GET', '/admin/referral-ageing')).status, 403);
+});
+
 test('org admin: tiles, a workbook download with its indicator, an emailed report followed to the end, history and re-download', async () => {
   const [from, to] = previousMonth();
   const page = await signIn('acc-1');

@@ -36,6 +36,9 @@
 //!   pending referrals in expiry order from an index, never a scan. Both are transitions like
 //!   a decision (same transaction, same conditional write), so a decision racing either has
 //!   exactly one winner.
+//! - Ageing (B11, [`ageing`]): every transition also updates, in its transaction, counters per
+//!   state and a histogram of stays per group (all, specialty, specialist), which the admin
+//!   report reads instead of the referrals.
 //!
 //! - Only the named party takes a step: the patient of the referral decides in
 //!   `pending_patient`, its specialist in `pending_specialist`. Another party of the referral
