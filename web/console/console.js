@@ -703,20 +703,8 @@ function referralsView(view) {
   const decideButtons = (kind) => (r) => {
     const waiting = kind === 'patient' ? r.state === 'pending_patient' : r.state === 'pending_specialist';
     if (!waiting) return null;
-    const decide = async (decision, button, reason) => {
-      button.disabled = true;
-      try {
-        const body = reason ? { decision, reason } : { decision };
-        const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/${kind}-decision`,
-          { body, headers: { 'Idempotency-Key': idempotencyKey() } });
-        clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
-      } catch (e) {
-        clear(out, problemBox(e));
-        button.disabled = false;
-        return;
-      }
-      reloadLists();
-    };
+    const decide = (decision, button, reason) =>
+      referralStep(out, r, `${kind}-decision`, reason ? { decision, reason } : { decision }, button, reloadLists);
     const accept = h('button', { type: 'button', class: 'small', text: 'Accept', onclick: (ev) => decide('accept', ev.currentTarget) });
     if (kind === 'patient') {
       return [accept, ' ', h('button', { type: 'button', class: 'secondary small', text: 'Decline', onclick: (ev) => decide('reject', ev.currentTarget) })];
@@ -776,6 +764,22 @@ function referralsView(view) {
   reloadLists();
 }
 
+// One step on a referral (a decision, a withdrawal): the button held while it is sent, the
+// answer's state (or the problem) shown, the lists reloaded.
+async function referralStep(out, r, step, body, button, reload) {
+  button.disabled = true;
+  try {
+    const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/${step}`,
+      { body, headers: { 'Idempotency-Key': idempotencyKey() } });
+    clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
+  } catch (e) {
+    clear(out, problemBox(e));
+    button.disabled = false;
+    return;
+  }
+  reload();
+}
+
 // B9: the referrer withdraws a referral while it is pending, after a confirmation.
 function withdrawButton(out, reload) {
   return (r) => {
@@ -785,17 +789,7 @@ function withdrawButton(out, reload) {
       onclick: async (ev) => {
         const button = ev.currentTarget;
         if (!await confirmDialog(`Withdraw referral ${r.referral_id}? The patient and the specialist can no longer answer it.`)) return;
-        button.disabled = true;
-        try {
-          const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/withdraw`,
-            { headers: { 'Idempotency-Key': idempotencyKey() } });
-          clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
-        } catch (e) {
-          clear(out, problemBox(e));
-          button.disabled = false;
-          return;
-        }
-        reload();
+        referralStep(out, r, 'withdraw', undefined, button, reload);
       },
     });
   };

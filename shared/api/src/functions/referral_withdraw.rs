@@ -6,8 +6,8 @@
 //! the referrer sees it.
 
 use crate::function::{Endpoint, Function};
-use crate::http::{ApiRequest, HandlerResult, Problem};
-use domain::auth::{require, Role, Scope};
+use crate::http::{ApiRequest, HandlerResult};
+use domain::auth::Role;
 use domain::deps::Deps;
 use domain::referrals::flow;
 use serde::Deserialize;
@@ -23,11 +23,8 @@ struct WithdrawRequest {}
 
 /// Withdraws the referral (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    let caller = require(req.principal.as_ref(), &[Role::Practitioner], Scope::Any)?;
-    let referral_id = req
-        .path_id("referral_id")?
-        .ok_or_else(|| Problem::not_found("referral"))?;
-    let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
+    let (caller, referral_id, key) =
+        super::referral_patient_decision::step_request(&req, Role::Practitioner)?;
     if !req.body.is_empty() {
         let WithdrawRequest {} = req.json()?;
     }

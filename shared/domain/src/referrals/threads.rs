@@ -80,19 +80,34 @@ fn system_message(
     thread_id: &str,
     text: String,
 ) -> serde_json::Value {
-    json!({
+    let sender = (SYSTEM_SENDER, "system", "system");
+    message_sent(r, step, at, thread_id, sender, ("system_text", text))
+}
+
+/// The `message.sent` event of a referral's step: sender id, role and kind, and its body
+/// field (`system_text` or `ciphertext`).
+fn message_sent(
+    r: &Referral,
+    step: &str,
+    at: DateTime<Utc>,
+    thread_id: &str,
+    (sender_id, sender_role, kind): (&str, &str, &str),
+    (body_field, body): (&str, String),
+) -> serde_json::Value {
+    let mut event = json!({
         "id": format!("evt.{}.{step}", r.referral_id),
         "type": "message.sent",
         "occurred_at": sort_time(at),
         "data": {
             "thread_id": thread_id,
             "message_id": format!("{}.{step}", r.referral_id),
-            "sender_id": SYSTEM_SENDER,
-            "sender_role": "system",
-            "kind": "system",
-            "system_text": text,
+            "sender_id": sender_id,
+            "sender_role": sender_role,
+            "kind": kind,
         },
-    })
+    });
+    event["data"][body_field] = json!(body);
+    event
 }
 
 /// B10: the referrer's note as their own message in the practitioner pair thread, where the
@@ -102,19 +117,9 @@ fn system_message(
 /// (`<referral id>.request-note`), at the same time.
 fn note_message(r: &Referral, at: DateTime<Utc>, thread_id: &str, text: &str) -> serde_json::Value {
     use base64::Engine as _;
-    json!({
-        "id": format!("evt.{}.request-note", r.referral_id),
-        "type": "message.sent",
-        "occurred_at": sort_time(at),
-        "data": {
-            "thread_id": thread_id,
-            "message_id": format!("{}.request-note", r.referral_id),
-            "sender_id": r.referrer_id,
-            "sender_role": "practitioner",
-            "kind": "text",
-            "ciphertext": base64::engine::general_purpose::STANDARD.encode(text.as_bytes()),
-        },
-    })
+    let body = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let sender = (r.referrer_id.as_str(), "practitioner", "text");
+    message_sent(r, "request-note", at, thread_id, sender, ("ciphertext", body))
 }
 
 /// Every platform event the referral's history implies so far, in order.
