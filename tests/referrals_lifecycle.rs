@@ -176,6 +176,12 @@ async fn only_the_referrer_withdraws_a_pending_referral(store: Arc<dyn Store>) {
         .await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["field"], "why");
+    for not_an_object in [json!([]), json!(null), json!("withdraw")] {
+        let (status, problem) = w
+            .call(Some(&referrer()), "POST", &path, Some(not_an_object), None)
+            .await;
+        assert_eq!((status, problem["field"].clone()), (400, json!("body")), "{problem}");
+    }
     let (_, view) = w.get(&referrer(), &rid).await;
     assert_eq!(view["state"], "pending_specialist");
 

@@ -6,27 +6,28 @@
 //! the referrer sees it.
 
 use crate::function::{Endpoint, Function};
-use crate::http::{ApiRequest, HandlerResult};
+use crate::http::{ApiRequest, HandlerResult, Problem};
 use domain::auth::Role;
 use domain::deps::Deps;
 use domain::referrals::flow;
-use serde::Deserialize;
 use std::sync::Arc;
 
 /// The store only (no blob store, no mailer): see [`domain::deps::Wiring`].
 pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-withdraw");
-
-/// The body a withdrawal may carry: nothing (any field is refused, naming it).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WithdrawRequest {}
 
 /// Withdraws the referral (or answers the first answer of the same `Idempotency-Key`).
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let (caller, referral_id, key) =
         super::referral_patient_decision::step_request(&req, Role::Practitioner)?;
     if !req.body.is_empty() {
-        let WithdrawRequest {} = req.json()?;
+        match req.json::<serde_json::Value>()? {
+            serde_json::Value::Object(fields) => {
+                if let Some(name) = fields.keys().next() {
+                    return Err(Problem::bad_request(name, "a withdrawal takes no fields"));
+                }
+            }
+            _ => return Err(Problem::bad_request("body", "must be an empty JSON object")),
+        }
     }
     let answer = flow::withdraw(&deps, caller, referral_id, key.as_deref()).await?;
     Ok(super::referral_answer(&answer))
