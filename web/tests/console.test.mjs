@@ -497,7 +497,7 @@ test('platform admin: referral ageing per state and per specialist, the oldest p
   await page.click('#ageing-export');
   await page.locator('#ageing-csv-link').waitFor();
   const file = await download(page, () => page.click('#ageing-csv-link'));
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
+  const lines = readFileSync(file, 'utf8').trim().split(/\r?\n/);
   assert.equal(lines[0], 'group,key,name,state,count,stays,median_seconds_at_most,p90_seconds_at_most');
   assert.equal(lines.length - 1, bySpecialist.items.length * 7);
   assert.ok(lines.some((l) => l.startsWith('specialist,prac-2,')), lines.join('\n'));
