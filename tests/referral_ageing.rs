@@ -82,8 +82,14 @@ async fn five_referrals(w: &World) -> Vec<String> {
     let accept = json!({ "decision": "accept" });
     let pat3 = who("pat_3", Role::Patient);
     // With the patient 2 h, then with the specialist 3 days.
-    w.step_at(Duration::hours(2), &the_patient(), &accepted, "patient-decision", accept.clone())
-        .await;
+    w.step_at(
+        Duration::hours(2),
+        &the_patient(),
+        &accepted,
+        "patient-decision",
+        accept.clone(),
+    )
+    .await;
     w.step_at(
         Duration::hours(2) + Duration::days(3),
         &specialist(),
@@ -93,8 +99,14 @@ async fn five_referrals(w: &World) -> Vec<String> {
     )
     .await;
     // With the patient 30 min, then with the specialist 10 days.
-    w.step_at(Duration::minutes(30), &pat3, &declined, "patient-decision", accept.clone())
-        .await;
+    w.step_at(
+        Duration::minutes(30),
+        &pat3,
+        &declined,
+        "patient-decision",
+        accept.clone(),
+    )
+    .await;
     w.step_at(
         Duration::minutes(30) + Duration::days(10),
         &specialist(),
@@ -104,8 +116,14 @@ async fn five_referrals(w: &World) -> Vec<String> {
     )
     .await;
     // With the patient 20 h, then withdrawn.
-    w.step_at(Duration::hours(20), &referrer(), &withdrawn, "withdraw", json!({}))
-        .await;
+    w.step_at(
+        Duration::hours(20),
+        &referrer(),
+        &withdrawn,
+        "withdraw",
+        json!({}),
+    )
+    .await;
     vec![accepted, declined, withdrawn, waiting, elsewhere]
 }
 
@@ -194,7 +212,9 @@ async fn the_csv_holds_the_same_rows(store: Arc<dyn Store>) {
     );
     assert_eq!(lines.len(), 1 + 2 * 7, "{text}");
     assert!(
-        lines.contains(&"specialist,prac_spec,Dr. Élodie Spécialiste,pending_specialist,0,2,259200,864000"),
+        lines.contains(
+            &"specialist,prac_spec,Dr. Élodie Spécialiste,pending_specialist,0,2,259200,864000"
+        ),
         "{text}"
     );
     assert!(
@@ -225,7 +245,10 @@ async fn admins_only_and_bad_parameters_named(store: Arc<dyn Store>) {
     let (status, empty) = w.ageing(&admin(), "").await;
     assert_eq!(status, 200);
     assert_eq!(empty["oldest_pending"], Value::Null);
-    assert_eq!(state(&empty["states"], "pending_patient"), (0, 0, Value::Null, Value::Null));
+    assert_eq!(
+        state(&empty["states"], "pending_patient"),
+        (0, 0, Value::Null, Value::Null)
+    );
 }
 
 /// `n` rounds of the same pattern: a referral accepted by the specialist after 2 hours, and

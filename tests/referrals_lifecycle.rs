@@ -83,7 +83,12 @@ async fn withdrawn_while_the_patient_is_asked(store: Arc<dyn Store>) {
     assert_eq!(
         steps(&answer),
         vec![
-            (json!(null), json!("pending_patient"), json!("prac_ref"), json!("practitioner")),
+            (
+                json!(null),
+                json!("pending_patient"),
+                json!("prac_ref"),
+                json!("practitioner")
+            ),
             (
                 json!("pending_patient"),
                 json!("withdrawn"),
@@ -94,7 +99,10 @@ async fn withdrawn_while_the_patient_is_asked(store: Arc<dyn Store>) {
     );
     assert_eq!(
         w.audit_actions(&rid).await.iter().collect::<BTreeSet<_>>(),
-        BTreeSet::from([&"referral.created".to_string(), &"referral.withdrawn".to_string()])
+        BTreeSet::from([
+            &"referral.created".to_string(),
+            &"referral.withdrawn".to_string()
+        ])
     );
     assert_eq!(w.expiring().await, Vec::<String>::new());
 
@@ -172,7 +180,13 @@ async fn only_the_referrer_withdraws_a_pending_referral(store: Arc<dyn Store>) {
     );
     assert_eq!(w.withdraw(&referrer(), "ref-unknown").await.0, 404);
     let (status, problem) = w
-        .call(Some(&referrer()), "POST", &path, Some(json!({"why": "x"})), None)
+        .call(
+            Some(&referrer()),
+            "POST",
+            &path,
+            Some(json!({"why": "x"})),
+            None,
+        )
         .await;
     assert_eq!(status, 400, "{problem}");
     assert_eq!(problem["field"], "why");
@@ -180,13 +194,23 @@ async fn only_the_referrer_withdraws_a_pending_referral(store: Arc<dyn Store>) {
         let (status, problem) = w
             .call(Some(&referrer()), "POST", &path, Some(not_an_object), None)
             .await;
-        assert_eq!((status, problem["field"].clone()), (400, json!("body")), "{problem}");
+        assert_eq!(
+            (status, problem["field"].clone()),
+            (400, json!("body")),
+            "{problem}"
+        );
     }
     let (_, view) = w.get(&referrer(), &rid).await;
     assert_eq!(view["state"], "pending_specialist");
 
     let (status, first) = w
-        .call(Some(&referrer()), "POST", &path, Some(json!({})), Some("w-1"))
+        .call(
+            Some(&referrer()),
+            "POST",
+            &path,
+            Some(json!({})),
+            Some("w-1"),
+        )
         .await;
     assert_eq!((status, first["state"].clone()), (200, json!("withdrawn")));
     let (status, replayed) = w
@@ -213,12 +237,25 @@ async fn a_pending_referral_expires_through_the_sweep(store: Arc<dyn Store>) {
     w.clock.advance(Duration::hours(1));
     let with_specialist = w.create("pat_3", "prac_spec", None).await;
     let (status, _) = w
-        .decide(&who("pat_3", Role::Patient), &with_specialist, "patient", "accept")
+        .decide(
+            &who("pat_3", Role::Patient),
+            &with_specialist,
+            "patient",
+            "accept",
+        )
         .await;
     assert_eq!(status, 200);
     let due = t0() + Duration::days(14);
-    assert_eq!(expire_due(w.store(), due - Duration::seconds(1), 10).await.unwrap(), 0);
-    assert_eq!(w.expiring().await, vec![asked.clone(), with_specialist.clone()]);
+    assert_eq!(
+        expire_due(w.store(), due - Duration::seconds(1), 10)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        w.expiring().await,
+        vec![asked.clone(), with_specialist.clone()]
+    );
 
     // The scheduled invocation of `referral-delivery`, as EventBridge sends it.
     w.clock.set(due);
@@ -238,8 +275,14 @@ async fn a_pending_referral_expires_through_the_sweep(store: Arc<dyn Store>) {
         )
     );
     assert_eq!(
-        w.audit_actions(&asked).await.iter().collect::<BTreeSet<_>>(),
-        BTreeSet::from([&"referral.created".to_string(), &"referral.expired".to_string()])
+        w.audit_actions(&asked)
+            .await
+            .iter()
+            .collect::<BTreeSet<_>>(),
+        BTreeSet::from([
+            &"referral.created".to_string(),
+            &"referral.expired".to_string()
+        ])
     );
     let (_, pview) = w.get(&the_patient(), &asked).await;
     assert_eq!(pview["state"], "expired");
@@ -253,20 +296,29 @@ async fn a_pending_referral_expires_through_the_sweep(store: Arc<dyn Store>) {
     assert_eq!(w.expiring().await, vec![with_specialist.clone()]);
 
     w.clock.set(due + Duration::hours(1));
-    assert_eq!(expire_due(w.store(), due + Duration::hours(1), 10).await.unwrap(), 1);
+    assert_eq!(
+        expire_due(w.store(), due + Duration::hours(1), 10)
+            .await
+            .unwrap(),
+        1
+    );
     let (_, sview) = w.get(&specialist(), &with_specialist).await;
     assert_eq!(sview["state"], "expired");
-    assert!(
-        w.seen_by("prac_spec")
-            .await
-            .contains(&(pair(), msg(&with_specialist, "expired")))
-    );
+    assert!(w
+        .seen_by("prac_spec")
+        .await
+        .contains(&(pair(), msg(&with_specialist, "expired"))));
     let (status, _) = w
         .decide(&specialist(), &with_specialist, "specialist", "accept")
         .await;
     assert_eq!(status, 409);
     assert_eq!(w.expiring().await, Vec::<String>::new());
-    assert_eq!(expire_due(w.store(), due + Duration::days(30), 10).await.unwrap(), 0);
+    assert_eq!(
+        expire_due(w.store(), due + Duration::days(30), 10)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(w.audit_actions(&with_specialist).await.len(), 3);
 }
 
@@ -280,7 +332,9 @@ async fn the_sweep_reads_due_referrals_in_rounds(store: Arc<dyn Store>) {
         ids.push(w.create(patient, "prac_spec", None).await);
         w.clock.advance(Duration::minutes(1));
     }
-    let (status, _) = w.decide(&specialist(), &ids[0], "specialist", "accept").await;
+    let (status, _) = w
+        .decide(&specialist(), &ids[0], "specialist", "accept")
+        .await;
     assert_eq!(status, 200);
     let (status, _) = w.withdraw(&referrer(), &ids[1]).await;
     assert_eq!(status, 200);
@@ -307,7 +361,11 @@ async fn a_decision_racing_the_expiry_has_one_winner(store: Arc<dyn Store>) {
     w.clock.set(t0() + Duration::days(14));
     let sweeper = {
         let w = Arc::clone(&w);
-        tokio::spawn(async move { expire_due(w.store(), t0() + Duration::days(14), 2).await.unwrap() })
+        tokio::spawn(async move {
+            expire_due(w.store(), t0() + Duration::days(14), 2)
+                .await
+                .unwrap()
+        })
     };
     let mut decisions = Vec::new();
     for rid in &ids {

@@ -472,8 +472,8 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     // Another referral (under its own key: `call`'s is one per route), withdrawn by its
     // referrer while the patient is asked.
     w.calls.serve("referral-create");
-    let request = serde_json::from_value(json!({"patient_id": "pat-1", "specialist_id": "prac-2"}))
-        .unwrap();
+    let request =
+        serde_json::from_value(json!({"patient_id": "pat-1", "specialist_id": "prac-2"})).unwrap();
     let created = domain::referrals::flow::create(&w.deps, &referrer, &request, Some("k-second"))
         .await
         .unwrap();

@@ -102,9 +102,7 @@ pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigEr
         referral_patient_approval: flag("REFERRAL_PATIENT_APPROVAL")?,
         referral_booking_prompt: flag("REFERRAL_BOOKING_PROMPT")?,
         referral_expiry: match std::env::var("REFERRAL_EXPIRY_DAYS") {
-            Err(_) => chrono::Duration::days(i64::from(
-                domain::deps::DEFAULT_REFERRAL_EXPIRY_DAYS,
-            )),
+            Err(_) => chrono::Duration::days(i64::from(domain::deps::DEFAULT_REFERRAL_EXPIRY_DAYS)),
             Ok(_) => domain::deps::env_expiry_days("REFERRAL_EXPIRY_DAYS")?,
         },
     })

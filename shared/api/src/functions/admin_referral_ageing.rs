@@ -17,15 +17,18 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// The store only (the CSV is answered inline): see [`domain::deps::Wiring`].
-pub const WIRING: domain::deps::Wiring =
-    domain::deps::Wiring::store_only("admin-referral-ageing");
+pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("admin-referral-ageing");
 
 const PARAMS: [&str; 4] = ["by", "limit", "cursor", "format"];
 
 /// Answers the ageing figures as JSON or CSV.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     authorize(req.principal.as_ref())?;
-    if let Some((name, _)) = req.query.iter().find(|(k, _)| !PARAMS.contains(&k.as_str())) {
+    if let Some((name, _)) = req
+        .query
+        .iter()
+        .find(|(k, _)| !PARAMS.contains(&k.as_str()))
+    {
         return Err(Problem::bad_request(
             name,
             "not a parameter of this report (by, limit, cursor, format)",

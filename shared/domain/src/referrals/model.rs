@@ -257,10 +257,9 @@ impl Referral {
         let key = keys::referral(&self.referral_id);
         let item = Item::new(key.pk, key.sk, to_json(self)).with_version(version);
         match self.expires_at {
-            Some(at) if self.state.is_pending() => item.with_gsi1(
-                keys::EXPIRY,
-                keys::expiry_sort(at, &self.referral_id),
-            ),
+            Some(at) if self.state.is_pending() => {
+                item.with_gsi1(keys::EXPIRY, keys::expiry_sort(at, &self.referral_id))
+            }
             _ => item,
         }
     }

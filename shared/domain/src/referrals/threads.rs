@@ -119,7 +119,14 @@ fn note_message(r: &Referral, at: DateTime<Utc>, thread_id: &str, text: &str) ->
     use base64::Engine as _;
     let body = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
     let sender = (r.referrer_id.as_str(), "practitioner", "text");
-    message_sent(r, "request-note", at, thread_id, sender, ("ciphertext", body))
+    message_sent(
+        r,
+        "request-note",
+        at,
+        thread_id,
+        sender,
+        ("ciphertext", body),
+    )
 }
 
 /// Every platform event the referral's history implies so far, in order.
@@ -192,7 +199,10 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                 let (step, what) = if to == State::Withdrawn {
                     ("withdrawn", format!("{referrer} withdrew the referral"))
                 } else {
-                    ("expired", "The referral expired without an answer".to_string())
+                    (
+                        "expired",
+                        "The referral expired without an answer".to_string(),
+                    )
                 };
                 // The specialist hears of it where the request reached them.
                 if let (State::PendingSpecialist, Some(pair)) = (from, &r.pair_thread_id) {
