@@ -155,6 +155,8 @@ async fn every_path_id_past_its_length_is_refused_by_name() {
             json!({ "availability": "away" })
         } else if route.path.ends_with("-decision") {
             json!({ "decision": "accept" })
+        } else if route.path.ends_with("/withdraw") {
+            json!({})
         } else if route.path.ends_with("/config") {
             json!({ "time_zone": "UTC", "min_duration_seconds": 0, "version": 0 })
         } else {

@@ -43,7 +43,7 @@ pub(crate) struct World {
     _dir: TempDir,
 }
 
-fn t0() -> DateTime<Utc> {
+pub(crate) fn t0() -> DateTime<Utc> {
     "2026-11-20T09:00:00Z".parse().unwrap()
 }
 
@@ -135,6 +135,7 @@ pub(crate) async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -
             platform_base_url: BASE_URL.into(),
             referral_patient_approval: approval,
             referral_booking_prompt: prompt,
+            referral_expiry: Duration::days(14),
         },
     };
     World {
@@ -144,7 +145,7 @@ pub(crate) async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -
     }
 }
 
-fn who(sub: &str, role: Role) -> Principal {
+pub(crate) fn who(sub: &str, role: Role) -> Principal {
     Principal {
         sub: sub.into(),
         role,
@@ -272,7 +273,7 @@ impl World {
     }
 
     /// Every system message a party sees: (thread id, message id), over all their threads.
-    async fn seen_by(&self, party: &str) -> BTreeSet<(String, String)> {
+    pub(crate) async fn seen_by(&self, party: &str) -> BTreeSet<(String, String)> {
         let mut out = BTreeSet::new();
         for thread in self.threads_of(party).await {
             for m in self.messages(&thread).await {
@@ -344,7 +345,7 @@ fn decision_body(step: &str, decision: &str) -> Value {
     }
 }
 
-fn seen(pairs: &[(&str, String)]) -> BTreeSet<(String, String)> {
+pub(crate) fn seen(pairs: &[(&str, String)]) -> BTreeSet<(String, String)> {
     pairs
         .iter()
         .map(|(t, m)| (t.to_string(), m.clone()))
@@ -426,6 +427,7 @@ async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: 
             ("thr_rp", msg(&rid, "asked")),
             ("thr_rp", msg(&rid, "patient-accepted")),
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
         ])
     );
@@ -441,6 +443,7 @@ async fn patient_accepts_then_specialist_accepts(store: Arc<dyn Store>, prompt: 
         w.seen_by("prac_spec").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
             (&sp, msg(&rid, "approved")),
         ])
@@ -641,6 +644,7 @@ async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
         w.seen_by("prac_ref").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted"))
         ])
     );
@@ -652,6 +656,7 @@ async fn no_approval_specialist_accepts(store: Arc<dyn Store>, prompt: bool) {
         w.seen_by("prac_spec").await,
         seen(&[
             (&pair(), msg(&rid, "request")),
+            (&pair(), msg(&rid, "request-note")),
             (&pair(), msg(&rid, "accepted")),
             (&sp, msg(&rid, "approved")),
         ])
@@ -1203,7 +1208,8 @@ async fn a_retried_step_answers_the_first_answer(store: Arc<dyn Store>) {
     );
     assert_eq!(w.summary("thr_rp").await.unwrap().message_count, 2);
     assert_eq!(w.summary(&sp).await.unwrap().message_count, 1);
-    assert_eq!(w.summary(&pair()).await.unwrap().message_count, 2);
+    // The request, the note (B10) and the acceptance.
+    assert_eq!(w.summary(&pair()).await.unwrap().message_count, 3);
     assert_eq!(w.audit_actions(&rid).await.len(), 3);
     let (_, view) = w.get(&referrer(), &rid).await;
     assert_eq!(view["transitions"].as_array().unwrap().len(), 3);
@@ -1548,7 +1554,7 @@ async fn messages_lost_after_a_commit_are_delivered_once(store: Arc<TestStore>) 
 /// never does (tests/events.rs found it first). So on moto the writes are serialised; the
 /// decisions' reads and their races to commit on a stale version stay concurrent. The
 /// embedded store runs bare.
-struct TestStore {
+pub(crate) struct TestStore {
     inner: Arc<dyn Store>,
     one_write_at_a_time: Option<tokio::sync::Mutex<()>>,
     /// 0: no failure; n: the n-th next event transaction fails.
@@ -1556,7 +1562,7 @@ struct TestStore {
 }
 
 impl TestStore {
-    fn new(inner: Arc<dyn Store>, one_write_at_a_time: bool) -> Self {
+    pub(crate) fn new(inner: Arc<dyn Store>, one_write_at_a_time: bool) -> Self {
         Self {
             inner,
             one_write_at_a_time: one_write_at_a_time.then(|| tokio::sync::Mutex::new(())),

@@ -182,6 +182,15 @@ const GRANTS: &[Grants] = &[
         ..grants("referral-get")
     },
     Grants {
+        table: REFERRAL_STEP,
+        ..grants("referral-withdraw")
+    },
+    Grants {
+        table: &["Query"],
+        indexes: &["gsi1"],
+        ..grants("admin-referral-ageing")
+    },
+    Grants {
         table: &["Query"],
         ..grants("referral-list")
     },
@@ -489,6 +498,7 @@ fn read_only_functions_have_no_write_action() {
             "admin-thread",
             "referral-specialists",
             "referral-get",
+            "admin-referral-ageing",
             "referral-list",
             "org-report-summary"
         ]

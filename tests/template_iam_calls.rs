@@ -469,6 +469,31 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         .await;
     w.call("referral-list", Some(&patient), "GET", "/referrals", None)
         .await;
+    // Another referral (under its own key: `call`'s is one per route), withdrawn by its
+    // referrer while the patient is asked.
+    w.calls.serve("referral-create");
+    let request =
+        serde_json::from_value(json!({"patient_id": "pat-1", "specialist_id": "prac-2"})).unwrap();
+    let created = domain::referrals::flow::create(&w.deps, &referrer, &request, Some("k-second"))
+        .await
+        .unwrap();
+    let referral = created.body["referral_id"].as_str().unwrap().to_string();
+    let path = format!("/referrals/{referral}/withdraw");
+    let withdrawn = w
+        .call("referral-withdraw", Some(&referrer), "POST", &path, None)
+        .await;
+    assert_eq!(withdrawn["state"], "withdrawn", "{withdrawn}");
+    // The referral ageing report (B11), by state, by specialty and by specialist.
+    for by in ["state", "specialty", "specialist"] {
+        w.call(
+            "admin-referral-ageing",
+            Some(&admin),
+            "GET",
+            &format!("/admin/referral-ageing?by={by}"),
+            None,
+        )
+        .await;
+    }
 
     // Organisation reports, for the organisation and for a clinic.
     let config = w
@@ -584,7 +609,7 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     let swept = referral_delivery::handle(&delivery_deps, json!({"source": "aws.scheduler"}))
         .await
         .unwrap();
-    assert_eq!(swept, json!({"settled": 0}));
+    assert_eq!(swept, json!({"expired": 0, "settled": 0}));
 
     // Every function ran, and every call it made is one of its grants.
     let seen = w.calls.seen.lock().unwrap().clone();

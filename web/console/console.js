@@ -370,7 +370,8 @@ const ADMIN_TABS = [
 function adminTabs(active) {
   return h('nav', { class: 'tabs', 'aria-label': 'Admin tabs' },
     ADMIN_TABS.map((t) => h('a', { href: `#/admin/${t.id}`, class: t.id === active ? 'active' : '', dataset: { tab: t.id }, text: t.label })),
-    h('a', { href: '#/admin/thread', class: active === 'thread' ? 'active' : '', dataset: { tab: 'thread' }, text: 'Thread details' }));
+    h('a', { href: '#/admin/thread', class: active === 'thread' ? 'active' : '', dataset: { tab: 'thread' }, text: 'Thread details' }),
+    h('a', { href: '#/admin/ageing', class: active === 'ageing' ? 'active' : '', dataset: { tab: 'ageing' }, text: 'Referral ageing' }));
 }
 
 function checks(name, values, legend) {
@@ -382,6 +383,10 @@ function adminView(view, tabId, arg) {
   view.append(adminTabs(tabId));
   if (tabId === 'thread') {
     threadView(view, arg);
+    return;
+  }
+  if (tabId === 'ageing') {
+    ageingView(view);
     return;
   }
   const tab = ADMIN_TABS.find((t) => t.id === tabId);
@@ -566,6 +571,84 @@ function threadView(view, threadId) {
   loadPage(null);
 }
 
+// ---------------------------------------------------------------- referral ageing (SPEC B11)
+
+const AGEING_STATES = ['pending_patient', 'pending_specialist', 'accepted', 'rejected', 'patient_rejected', 'withdrawn', 'expired'];
+
+// A histogram bound in days when whole, else in hours; none without ended stays.
+function fmtAtMost(seconds) {
+  if (seconds === null || seconds === undefined) return '—';
+  return seconds % 86400 === 0 ? `≤ ${seconds / 86400} d` : `≤ ${seconds / 3600} h`;
+}
+
+function ageingView(view) {
+  const form = h('form', { class: 'form', id: 'ageing-form' },
+    h('label', {}, 'Group by', h('select', { name: 'by' },
+      [['state', 'State'], ['specialty', 'Specialty'], ['specialist', 'Specialist']].map(([v, t]) => h('option', { value: v, text: t })))),
+    h('button', { type: 'submit', text: 'Show' }),
+    h('button', { type: 'button', class: 'secondary', id: 'ageing-export', text: 'Export CSV' }));
+  const oldest = h('div', { id: 'ageing-oldest' });
+  const exportBox = h('div', { id: 'ageing-export-box' });
+  const results = h('div', { id: 'ageing-results' });
+  view.append(h('div', { class: 'panel' }, h('h2', { text: 'Referral ageing' }),
+    h('p', { class: 'hint', text: 'Referrals now in each state, and how long the ended stays in the pending states lasted (median and 90th percentile, as histogram bounds).' }),
+    form, oldest, exportBox, results));
+  const body = h('tbody');
+  const table = h('table', { id: 'ageing-table' },
+    h('thead', {}, h('tr', {}, ['Group', 'State', 'Now', 'Ended stays', 'Median', '90th percentile'].map((c) => h('th', { text: c })))),
+    body);
+  const rowsOf = (label, states) => states.map((s) => h('tr', { dataset: { group: label, state: s.state } },
+    h('td', { text: label }),
+    h('td', { text: s.state }),
+    h('td', { class: 'num', dataset: { figure: 'count' }, text: String(s.count) }),
+    h('td', { class: 'num', dataset: { figure: 'stays' }, text: String(s.stays) }),
+    h('td', { class: 'num', dataset: { figure: 'median' }, text: fmtAtMost(s.median_seconds_at_most) }),
+    h('td', { class: 'num', dataset: { figure: 'p90' }, text: fmtAtMost(s.p90_seconds_at_most) })));
+  const load = async (cursor) => {
+    const by = new FormData(form).get('by');
+    if (!cursor) clear(results, busy('Loading…'));
+    try {
+      const query = [['by', by]];
+      if (cursor) query.push(['cursor', cursor], ['limit', '20']);
+      const { data } = await api('GET', '/admin/referral-ageing', { query });
+      if (!cursor) {
+        clear(body);
+        clear(results, table);
+        const o = data.oldest_pending;
+        clear(oldest, by !== 'state' ? null : o
+          ? h('p', { id: 'oldest-pending', text: `Oldest pending: ${o.referral_id} (${o.state}), made ${fmtTime(o.created_at)}, waiting ${Math.floor(o.age_seconds / 86400)} d ${Math.floor((o.age_seconds % 86400) / 3600)} h.` })
+          : h('p', { class: 'hint', id: 'oldest-pending', text: 'No referral is pending.' }));
+      }
+      if (data.states) body.append(...rowsOf('all', data.states));
+      for (const g of data.items || []) body.append(...rowsOf(g.name ? `${g.name} (${g.key})` : g.key, g.states));
+      if (data.next_cursor) results.append(h('button', { type: 'button', class: 'secondary small', text: 'More', onclick: (ev) => { ev.currentTarget.remove(); load(data.next_cursor); } }));
+    } catch (e) {
+      clear(results, problemBox(e));
+    }
+  };
+  form.addEventListener('submit', (ev) => { ev.preventDefault(); load(null); });
+  $('#ageing-export', form).addEventListener('click', async () => {
+    const by = new FormData(form).get('by');
+    clear(exportBox, busy('Preparing CSV…'));
+    try {
+      const url = new URL(`${state.base.replace(/\/+$/, '')}/admin/referral-ageing`);
+      url.searchParams.set('by', by);
+      url.searchParams.set('format', 'csv');
+      url.searchParams.set('limit', '100');
+      const res = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` }, cache: 'no-store' });
+      if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({ title: res.statusText })));
+      const text = await res.text();
+      const link = h('a', { id: 'ageing-csv-link', download: `referral-ageing-${by}.csv`, text: 'Download CSV',
+        href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })) });
+      clear(exportBox, `CSV ready: ${text.trim().split('\n').length - 1} rows. `, link,
+        res.headers.get('x-next-cursor') ? h('span', { class: 'hint', text: ' (the first 100 groups)' }) : null);
+    } catch (e) {
+      clear(exportBox, problemBox(e));
+    }
+  });
+  load(null);
+}
+
 // ---------------------------------------------------------------- referrals (SPEC B1-B7)
 
 function threadsOf(r) {
@@ -604,7 +687,8 @@ function referralTable(id, decide) {
     h('td', { text: r.referrer_id || '' }),
     h('td', { text: r.specialist_id || '' }),
     h('td', { class: 'state' }, r.state,
-      r.decline_reason ? h('div', { class: 'decline-reason hint', dataset: { code: r.decline_reason.code }, text: `Reason: ${declineReasonText(r.decline_reason)}` }) : null),
+      r.decline_reason ? h('div', { class: 'decline-reason hint', dataset: { code: r.decline_reason.code }, text: `Reason: ${declineReasonText(r.decline_reason)}` }) : null,
+      r.expires_at ? h('div', { class: 'expires hint', text: `Expires ${fmtTime(r.expires_at)}` }) : null),
     h('td', { text: fmtTime(r.updated_at) }),
     h('td', {}, threadsOf(r), r.message ? h('div', { class: 'hint', text: `Note: ${r.message}` }) : null),
     h('td', {}, decide ? decide(r) : null));
@@ -619,20 +703,8 @@ function referralsView(view) {
   const decideButtons = (kind) => (r) => {
     const waiting = kind === 'patient' ? r.state === 'pending_patient' : r.state === 'pending_specialist';
     if (!waiting) return null;
-    const decide = async (decision, button, reason) => {
-      button.disabled = true;
-      try {
-        const body = reason ? { decision, reason } : { decision };
-        const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/${kind}-decision`,
-          { body, headers: { 'Idempotency-Key': idempotencyKey() } });
-        clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
-      } catch (e) {
-        clear(out, problemBox(e));
-        button.disabled = false;
-        return;
-      }
-      reloadLists();
-    };
+    const decide = (decision, button, reason) =>
+      referralStep(out, r, `${kind}-decision`, reason ? { decision, reason } : { decision }, button, reloadLists);
     const accept = h('button', { type: 'button', class: 'small', text: 'Accept', onclick: (ev) => decide('accept', ev.currentTarget) });
     if (kind === 'patient') {
       return [accept, ' ', h('button', { type: 'button', class: 'secondary small', text: 'Decline', onclick: (ev) => decide('reject', ev.currentTarget) })];
@@ -681,7 +753,7 @@ function referralsView(view) {
 
   if (role === 'practitioner') {
     panel.append(sendReferralForm(out, reloadLists));
-    addList('Referrals I sent', 'referrer', null);
+    addList('Referrals I sent', 'referrer', withdrawButton(out, () => reloadLists()));
     addList('Referrals to me as specialist', 'specialist', decideButtons('specialist'));
   } else if (role === 'patient') {
     addList('My referrals', 'patient', decideButtons('patient'));
@@ -690,6 +762,37 @@ function referralsView(view) {
     addList('Referrals', 'referrer', null);
   }
   reloadLists();
+}
+
+// One step on a referral (a decision, a withdrawal): the button held while it is sent, the
+// answer's state (or the problem) shown, the lists reloaded.
+async function referralStep(out, r, step, body, button, reload) {
+  button.disabled = true;
+  try {
+    const { data } = await api('POST', `/referrals/${encodeURIComponent(r.referral_id)}/${step}`,
+      { body, headers: { 'Idempotency-Key': idempotencyKey() } });
+    clear(out, notice(`Referral ${data.referral_id} is now ${data.state}.`));
+  } catch (e) {
+    clear(out, problemBox(e));
+    button.disabled = false;
+    return;
+  }
+  reload();
+}
+
+// B9: the referrer withdraws a referral while it is pending, after a confirmation.
+function withdrawButton(out, reload) {
+  return (r) => {
+    if (r.state !== 'pending_patient' && r.state !== 'pending_specialist') return null;
+    return h('button', {
+      type: 'button', class: 'secondary small', text: 'Withdraw',
+      onclick: async (ev) => {
+        const button = ev.currentTarget;
+        if (!await confirmDialog(`Withdraw referral ${r.referral_id}? The patient and the specialist can no longer answer it.`)) return;
+        referralStep(out, r, 'withdraw', undefined, button, reload);
+      },
+    });
+  };
 }
 
 function sendReferralForm(out, reload) {

@@ -418,6 +418,97 @@ test('referrals: the specialist declines with a reason, the referrer sees it, th
   await patient.context().close();
 });
 
+test('referrals: the referrer withdraws pending referrals; the patient and the specialist see them withdrawn, with nothing to answer', async () => {
+  const note = 'Withdrawal journey note for the specialist.';
+  const asked = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2', message: note });
+  assert.equal(asked.status, 201, JSON.stringify(asked.data));
+  assert.equal(asked.data.state, 'pending_patient');
+  const withSpecialist = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2' });
+  const second = withSpecialist.data.referral_id;
+  assert.equal((await apiAs('pat-1', 'POST', `/referrals/${second}/patient-decision`, { decision: 'accept' })).data.state, 'pending_specialist');
+
+  const referrer = await signIn('prac-1');
+  for (const [id, from] of [[asked.data.referral_id, 'pending_patient'], [second, 'pending_specialist']]) {
+    const row = referrer.locator(`#referrals-referrer tr[data-referral="${id}"]`);
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), from);
+    assert.match(await row.locator('.expires').textContent(), /^Expires /);
+    await row.getByRole('button', { name: 'Withdraw', exact: true }).click();
+    await referrer.locator('#confirm[open]').waitFor();
+    assert.match(await referrer.locator('#confirm-text').textContent(), new RegExp(`^Withdraw referral ${id}\\?`));
+    await referrer.click('#confirm-ok');
+    await referrer.waitForFunction((rid) => document.querySelector(`#referrals-referrer tr[data-referral="${rid}"]`)?.dataset.state === 'withdrawn', id);
+    assert.equal(await referrer.locator('#referral-result .notice').textContent(), `Referral ${id} is now withdrawn.`);
+    const done = referrer.locator(`#referrals-referrer tr[data-referral="${id}"]`);
+    assert.equal(await done.getByRole('button', { name: 'Withdraw', exact: true }).count(), 0);
+    assert.equal(await done.locator('.expires').count(), 0);
+  }
+  await shot(referrer, 'referrals-referrer-withdrawn');
+  assert.deepEqual(referrer.errors, []);
+  await referrer.context().close();
+
+  const patient = await signIn('pat-1');
+  const mine = patient.locator(`#referrals-patient tr[data-referral="${asked.data.referral_id}"]`);
+  await mine.waitFor();
+  assert.equal(await mine.getAttribute('data-state'), 'withdrawn');
+  assert.equal(await mine.getByRole('button', { name: 'Accept', exact: true }).count(), 0);
+  assert.doesNotMatch(await patient.locator('#view').textContent(), /Withdrawal journey note/, 'the patient never sees the note');
+  await patient.context().close();
+
+  const spec = await signIn('prac-2');
+  const incoming = spec.locator(`#referrals-specialist tr[data-referral="${second}"]`);
+  await incoming.waitFor();
+  assert.equal(await incoming.getAttribute('data-state'), 'withdrawn');
+  assert.equal(await incoming.getByRole('button').count(), 0, 'nothing to decide on a withdrawn referral');
+  assert.equal(await spec.locator(`#referrals-specialist tr[data-referral="${asked.data.referral_id}"]`).count(), 0,
+    'withdrawn before the patient approved: it never reached the specialist');
+  await shot(spec, 'referrals-specialist-withdrawn');
+  await spec.context().close();
+});
+
+test('platform admin: referral ageing per state and per specialist, the oldest pending referral, CSV', async () => {
+  const made = await apiAs('prac-1', 'POST', '/referrals', { patient_id: 'pat-1', specialist_id: 'prac-2' });
+  assert.equal(made.status, 201, JSON.stringify(made.data));
+  const api = (await apiAs('admin-1', 'GET', '/admin/referral-ageing')).data;
+  assert.ok(api.states.find((s) => s.state === 'pending_patient').count >= 1);
+
+  const page = await signIn('admin-1');
+  await page.click('nav.tabs a[data-tab=ageing]');
+  await page.locator('#ageing-table tbody tr').first().waitFor();
+  const shown = await page.locator('#ageing-table tbody tr').evaluateAll((trs) => trs.map((tr) => [
+    tr.dataset.group, tr.dataset.state, tr.querySelector('[data-figure=count]').textContent, tr.querySelector('[data-figure=stays]').textContent]));
+  assert.deepEqual(shown, api.states.map((s) => ['all', s.state, String(s.count), String(s.stays)]));
+  assert.match(await page.locator('#oldest-pending').textContent(), new RegExp(`^Oldest pending: ${api.oldest_pending.referral_id} \\(`));
+  await shot(page, 'admin-referral-ageing');
+
+  // By specialist: seven states for each specialist with referrals, the referral's among them.
+  await page.selectOption('#ageing-form select[name=by]', 'specialist');
+  await page.click('#ageing-form button[type=submit]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#ageing-table tbody tr')].some((tr) => tr.dataset.group.endsWith('(prac-2)')));
+  const bySpecialist = (await apiAs('admin-1', 'GET', '/admin/referral-ageing?by=specialist')).data;
+  assert.equal(await page.locator('#ageing-table tbody tr').count(), bySpecialist.items.length * 7);
+  const waiting = page.locator('#ageing-table tbody tr[data-state=pending_patient]').filter({ hasText: '(prac-2)' });
+  const prac2 = bySpecialist.items.find((g) => g.key === 'prac-2');
+  assert.equal(await waiting.locator('[data-figure=count]').textContent(),
+    String(prac2.states.find((s) => s.state === 'pending_patient').count));
+  assert.equal(await page.locator('#oldest-pending').count(), 0);
+
+  // The CSV of the same rows.
+  await page.click('#ageing-export');
+  await page.locator('#ageing-csv-link').waitFor();
+  const file = await download(page, () => page.click('#ageing-csv-link'));
+  const lines = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  assert.equal(lines[0], 'group,key,name,state,count,stays,median_seconds_at_most,p90_seconds_at_most');
+  assert.equal(lines.length - 1, bySpecialist.items.length * 7);
+  assert.ok(lines.some((l) => l.startsWith('specialist,prac-2,')), lines.join('\n'));
+  assert.match(await page.locator('#ageing-export-box').textContent(), new RegExp(`^CSV ready: ${lines.length - 1} rows`));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+
+  // Anyone else: the API refuses.
+  assert.equal((await apiAs('prac-1', 'GET', '/admin/referral-ageing')).status, 403);
+});
+
 test('org admin: tiles, a workbook download with its indicator, an emailed report followed to the end, history and re-download', async () => {
   const [from, to] = previousMonth();
   const page = await signIn('acc-1');

@@ -1,7 +1,7 @@
 //! Delivery of referral steps' threads and messages (SPEC Q6), triggered in AWS by the table's
-//! stream (`NEW_IMAGE`, filtered to delivery markers) and by a schedule that sweeps any marker
-//! left behind; locally the local server's delivery worker does the sweep
-//! ([`domain::referrals::delivery`]).
+//! stream (`NEW_IMAGE`, filtered to delivery markers) and by a schedule that expires the
+//! pending referrals that are due (B9) and sweeps any marker left behind; locally the local
+//! server's delivery worker does the sweep ([`domain::referrals::delivery`]).
 //!
 //! A stream record names a referral by its marker's keys: its events are landed (idempotently)
 //! and the marker cleared. A record that could not be settled for a transient reason is
@@ -12,7 +12,7 @@ use aws_adapters::stream::{batch_item_failure, string_keys, Invocation};
 use aws_lambda_events::dynamodb::{Event, EventRecord};
 use aws_lambda_events::streams::DynamoDbEventResponse;
 use domain::deps::Deps;
-use domain::referrals::delivery::{settle_all, settle_pending};
+use domain::referrals::delivery::{settle_pending, sweep};
 
 /// The store only: see [`domain::deps::Wiring`].
 pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("referral-delivery");
@@ -52,7 +52,7 @@ pub async fn handle_stream(deps: &Deps, event: Event) -> DynamoDbEventResponse {
 }
 
 /// Handles one invocation: a stream batch (it has `Records`), or the scheduled sweep (any other
-/// event). Answers the batch item failures of a stream batch, or `{"settled": n}`.
+/// event). Answers the batch item failures of a stream batch, or `{"expired": n, "settled": m}`.
 pub async fn handle(
     deps: &Deps,
     event: serde_json::Value,
@@ -61,9 +61,13 @@ pub async fn handle(
     if let Invocation::Stream(batch) = Invocation::of(event).map_err(invalid)? {
         return serde_json::to_value(handle_stream(deps, batch).await).map_err(invalid);
     }
-    let settled = settle_all(&*deps.store, deps.clock.now(), SWEEP_BATCH).await?;
-    tracing::info!(referrals = settled, "referral delivery sweep");
-    Ok(serde_json::json!({ "settled": settled }))
+    let swept = sweep(&*deps.store, deps.clock.now(), SWEEP_BATCH).await?;
+    tracing::info!(
+        expired = swept.expired,
+        referrals = swept.settled,
+        "referral delivery sweep"
+    );
+    Ok(serde_json::json!({ "expired": swept.expired, "settled": swept.settled }))
 }
 
 #[cfg(test)]

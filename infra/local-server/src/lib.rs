@@ -89,7 +89,8 @@ impl DataDir {
 }
 
 /// Settings of the local run: both referral options on unless the environment says otherwise
-/// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`).
+/// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`); referrals expire
+/// after `REFERRAL_EXPIRY_DAYS` days (default 14).
 pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigError> {
     let flag = |name: &'static str| match std::env::var(name) {
         Err(_) => Ok(true),
@@ -100,6 +101,10 @@ pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigEr
             .unwrap_or_else(|_| base_url.to_string()),
         referral_patient_approval: flag("REFERRAL_PATIENT_APPROVAL")?,
         referral_booking_prompt: flag("REFERRAL_BOOKING_PROMPT")?,
+        referral_expiry: match std::env::var("REFERRAL_EXPIRY_DAYS") {
+            Err(_) => chrono::Duration::days(i64::from(domain::deps::DEFAULT_REFERRAL_EXPIRY_DAYS)),
+            Ok(_) => domain::deps::env_expiry_days("REFERRAL_EXPIRY_DAYS")?,
+        },
     })
 }
 
@@ -210,16 +215,20 @@ impl LocalApp {
 
 impl LocalApp {
     /// Starts the in-process delivery worker of referral steps (SPEC Q6): at start and every
-    /// second it settles the delivery markers a crash or a failure left behind, as the
-    /// `referral-delivery` function does in AWS.
+    /// second it expires the referrals that are due (B9) and settles the delivery markers a
+    /// crash or a failure left behind, as the `referral-delivery` function does in AWS.
     pub fn start_delivery_worker(&self) -> tokio::task::JoinHandle<()> {
         let deps = self.deps.clone();
         tokio::spawn(async move {
             loop {
                 let now = deps.clock.now();
-                match domain::referrals::delivery::settle_all(&*deps.store, now, 25).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(referrals = n, "referral deliveries settled"),
+                match domain::referrals::delivery::sweep(&*deps.store, now, 25).await {
+                    Ok(swept) if swept == Default::default() => {}
+                    Ok(swept) => tracing::info!(
+                        expired = swept.expired,
+                        referrals = swept.settled,
+                        "referral deliveries settled"
+                    ),
                     Err(e) => tracing::error!(error = %e, "referral deliveries not read"),
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;

@@ -185,6 +185,7 @@ mod tests {
                 platform_base_url: "https://app.example".into(),
                 referral_patient_approval: true,
                 referral_booking_prompt: true,
+                referral_expiry: chrono::Duration::days(14),
             },
         }
     }

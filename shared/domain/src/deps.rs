@@ -15,6 +15,25 @@ pub struct Settings {
     pub referral_patient_approval: bool,
     /// Accepted referrals show a booking prompt when the specialist has a practice (B2, B6).
     pub referral_booking_prompt: bool,
+    /// How long a referral may stay pending before it expires (B9), recorded on each referral
+    /// when it is made.
+    pub referral_expiry: chrono::Duration,
+}
+
+/// The referral expiry time when a deployment names none (B9): 14 days.
+pub const DEFAULT_REFERRAL_EXPIRY_DAYS: u32 = 14;
+
+/// The longest referral expiry time a deployment may set, in days.
+pub const MAX_REFERRAL_EXPIRY_DAYS: u32 = 365;
+
+/// Reads a referral expiry time in whole days (1 to [`MAX_REFERRAL_EXPIRY_DAYS`]).
+pub fn env_expiry_days(name: &'static str) -> Result<chrono::Duration, ConfigError> {
+    match env_required(name)?.parse::<u32>() {
+        Ok(days) if (1..=MAX_REFERRAL_EXPIRY_DAYS).contains(&days) => {
+            Ok(chrono::Duration::days(i64::from(days)))
+        }
+        _ => Err(ConfigError::NotDays(name)),
+    }
 }
 
 /// Everything a handler may reach.
@@ -33,6 +52,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} must be `true` or `false`")]
     NotBool(&'static str),
+    #[error("environment variable {0} must be a whole number of days from 1 to 365")]
+    NotDays(&'static str),
 }
 
 /// Reads a required environment variable.
@@ -53,12 +74,14 @@ pub fn env_bool(name: &'static str) -> Result<bool, ConfigError> {
 }
 
 impl Settings {
-    /// Settings from `PLATFORM_BASE_URL`, `REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT`.
+    /// Settings from `PLATFORM_BASE_URL`, `REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT`,
+    /// `REFERRAL_EXPIRY_DAYS`.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Ok(Settings {
             platform_base_url: env_required("PLATFORM_BASE_URL")?,
             referral_patient_approval: env_bool("REFERRAL_PATIENT_APPROVAL")?,
             referral_booking_prompt: env_bool("REFERRAL_BOOKING_PROMPT")?,
+            referral_expiry: env_expiry_days("REFERRAL_EXPIRY_DAYS")?,
         })
     }
 }

@@ -16,6 +16,7 @@ pub mod admin_payment_items;
 pub mod admin_payments;
 pub mod admin_practitioners;
 pub mod admin_ratings;
+pub mod admin_referral_ageing;
 pub mod admin_thread;
 pub mod admin_vouchers;
 pub mod health;
@@ -31,6 +32,7 @@ pub mod referral_list;
 pub mod referral_patient_decision;
 pub mod referral_specialist_decision;
 pub mod referral_specialists;
+pub mod referral_withdraw;
 
 /// Every HTTP function, in the order the API documents them.
 pub const ALL: &[Function] = &[
@@ -45,12 +47,14 @@ pub const ALL: &[Function] = &[
     admin_payments::FUNCTION,
     admin_payment_items::FUNCTION,
     admin_vouchers::FUNCTION,
+    admin_referral_ageing::FUNCTION,
     referral_specialists::FUNCTION,
     referral_create::FUNCTION,
     referral_patient_decision::FUNCTION,
     referral_specialist_decision::FUNCTION,
     referral_get::FUNCTION,
     referral_list::FUNCTION,
+    referral_withdraw::FUNCTION,
     org_report_config::FUNCTION,
     org_report_download::FUNCTION,
     org_report_summary::FUNCTION,

@@ -28,14 +28,24 @@ pub(crate) async fn decide(
     role: Role,
     step: Step,
 ) -> HandlerResult {
+    let (caller, referral_id, key) = step_request(&req, role)?;
+    let body: DecisionRequest = req.json()?;
+    let answer = flow::decide(&deps, caller, referral_id, step, &body, key.as_deref()).await?;
+    Ok(super::referral_answer(&answer))
+}
+
+/// What every step on one referral reads first: the caller (who must have `role`), the path's
+/// referral id (404 when it cannot be one) and the `Idempotency-Key`.
+pub(crate) fn step_request(
+    req: &ApiRequest,
+    role: Role,
+) -> Result<(&domain::auth::Principal, &str, Option<String>), Problem> {
     let caller = require(req.principal.as_ref(), &[role], Scope::Any)?;
     let referral_id = req
         .path_id("referral_id")?
         .ok_or_else(|| Problem::not_found("referral"))?;
     let key = flow::parse_idempotency_key(req.header("idempotency-key"))?;
-    let body: DecisionRequest = req.json()?;
-    let answer = flow::decide(&deps, caller, referral_id, step, &body, key.as_deref()).await?;
-    Ok(super::referral_answer(&answer))
+    Ok((caller, referral_id, key))
 }
 
 /// The function: its routes, the roles they admit, its ports and its handler.

@@ -133,3 +133,25 @@ pub async fn settle_all(
         }
     }
 }
+
+/// What one scheduled sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Swept {
+    /// Pending referrals expired (B9).
+    pub expired: usize,
+    /// Delivery markers settled.
+    pub settled: usize,
+}
+
+/// The scheduled sweep (the `referral-delivery` function's schedule in AWS, the local server's
+/// worker): expires the referrals that are due ([`super::flow::expire_due`]), then settles
+/// every marker left behind, both in rounds of `batch`.
+pub async fn sweep(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    batch: usize,
+) -> Result<Swept, StoreError> {
+    let expired = super::flow::expire_due(store, now, batch).await?;
+    let settled = settle_all(store, now, batch).await?;
+    Ok(Swept { expired, settled })
+}

@@ -23,7 +23,8 @@ use crate::audit::{audit_op, AuditRecord};
 use crate::auth::{Principal, Role};
 use crate::deps::Deps;
 use crate::events::types::{Approval, Id};
-use crate::ports::{Condition, Cursor, Index, Item, Query, Store, StoreError, TxOp};
+use crate::ports::{Condition, Cursor, Index, Item, Query, SkRange, Store, StoreError, TxOp};
+use crate::readmodels::sort_time;
 use crate::readmodels::{keys as rm_keys, Patient, Practitioner};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -325,6 +326,7 @@ pub async fn create(
         patient_approval: approval,
         created_at: now,
         updated_at: now,
+        expires_at: Some(now + deps.settings.referral_expiry),
         patient_thread_id,
         pair_thread_id: None,
         pair_thread_new: false,
@@ -335,6 +337,14 @@ pub async fn create(
             specialist: specialist.name.clone(),
             patient: patient.name,
         },
+        specialties: Some(
+            specialist
+                .specialties
+                .iter()
+                .take(super::ageing::MAX_SPECIALTIES)
+                .cloned()
+                .collect(),
+        ),
         transitions: vec![Transition {
             from: None,
             to: state,
@@ -371,6 +381,10 @@ pub async fn create(
             .into_iter()
             .map(|i| TxOp::put(i, Condition::None)),
     );
+    ops.extend(super::ageing::transition_ops(
+        &referral,
+        &referral.transitions[0],
+    ));
     match store.transact(ops).await {
         Ok(()) => {}
         // The same key landed meanwhile (two copies of one request racing): its answer wins.
@@ -402,16 +416,94 @@ pub async fn decide(
     idempotency_key: Option<&str>,
 ) -> Result<Answer, ReferralError> {
     let request = &request.normalised(step)?;
+    let to = decided(step, request.decision);
+    let (party, from, not_yours): (_, &'static [State], _) = match step {
+        Step::Patient => (
+            PartyAs::Patient,
+            &[State::PendingPatient],
+            "only the referred patient takes this decision",
+        ),
+        Step::Specialist => (
+            PartyAs::Specialist,
+            &[State::PendingSpecialist],
+            "only the referral's specialist takes this decision",
+        ),
+    };
+    let action = match to {
+        State::PendingSpecialist => "referral.patient_accepted",
+        State::PatientRejected => "referral.patient_rejected",
+        State::Accepted => "referral.accepted",
+        _ => "referral.rejected",
+    };
     let hash = request_hash(step.name(), referral_id, request);
+    let step = PartyStep {
+        name: step.name(),
+        party,
+        from,
+        to,
+        reason: request.reason.clone(),
+        action,
+        not_yours,
+        awaited: "this decision",
+    };
+    take_step(deps, caller, referral_id, &step, &hash, idempotency_key).await
+}
+
+/// B9: the referrer withdraws their referral while it is pending (for the patient or the
+/// specialist). Only the referrer may (403 for the other parties, 404 for anyone else); in any
+/// other state 409, but a withdrawal again answers 200 and the referral as it is.
+pub async fn withdraw(
+    deps: &Deps,
+    caller: &Principal,
+    referral_id: &str,
+    idempotency_key: Option<&str>,
+) -> Result<Answer, ReferralError> {
+    let step = PartyStep {
+        name: "withdraw",
+        party: PartyAs::Referrer,
+        from: &[State::PendingPatient, State::PendingSpecialist],
+        to: State::Withdrawn,
+        reason: None,
+        action: "referral.withdrawn",
+        not_yours: "only the referring practitioner withdraws a referral",
+        awaited: "a withdrawal",
+    };
+    let hash = request_hash(step.name, referral_id, &serde_json::Value::Null);
+    take_step(deps, caller, referral_id, &step, &hash, idempotency_key).await
+}
+
+/// A step a party of the referral takes: who may, from which states, to which.
+struct PartyStep {
+    name: &'static str,
+    party: PartyAs,
+    from: &'static [State],
+    to: State,
+    reason: Option<DeclineReason>,
+    action: &'static str,
+    not_yours: &'static str,
+    /// What a referral in another state is not awaiting (the 409's detail).
+    awaited: &'static str,
+}
+
+/// Takes `step` as `caller` (or answers the first answer of the same `Idempotency-Key`): one
+/// transaction on the version read, retried on a lost race until the referral has moved on.
+async fn take_step(
+    deps: &Deps,
+    caller: &Principal,
+    referral_id: &str,
+    step: &PartyStep,
+    hash: &str,
+    idempotency_key: Option<&str>,
+) -> Result<Answer, ReferralError> {
     let answer_key =
-        idempotency_key.map(|k| keys::decision_answer(referral_id, step.name(), &caller.sub, k));
+        idempotency_key.map(|k| keys::decision_answer(referral_id, step.name, &caller.sub, k));
     if !is_referral_id(referral_id) {
         return Err(ReferralError::NotFound);
     }
     let store = &*deps.store;
     for attempt in 0..MAX_ATTEMPTS {
         if let Some(key) = &answer_key {
-            if let Some(a) = replay(deps, key, &hash).await? {
+            if let Some(a) = replay(deps, key, hash).await? {
                 return Ok(a);
             }
         }
@@ -423,61 +515,58 @@ pub async fn decide(
         let capacity = r
             .capacity_of(&caller.sub, caller.role)
             .ok_or(ReferralError::NotFound)?;
-        let (needed, awaiting) = match step {
-            Step::Patient => (PartyAs::Patient, State::PendingPatient),
-            Step::Specialist => (PartyAs::Specialist, State::PendingSpecialist),
-        };
-        if capacity != needed {
-            return Err(ReferralError::NotYourStep(match step {
-                Step::Patient => "only the referred patient takes this decision",
-                Step::Specialist => "only the referral's specialist takes this decision",
-            }));
+        if capacity != step.party {
+            return Err(ReferralError::NotYourStep(step.not_yours));
         }
-        if r.state != awaiting {
+        if !step.from.contains(&r.state) {
             // A retry after a failure between the commit and the messages (no key, so no
             // stored answer) still lands them: they follow from the referral alone.
             super::delivery::settle_pending(store, deps.clock.now(), &r.referral_id).await?;
-            // The same party's same decision again (a retry without a key): its answer.
-            if let Some(t) = r.transitions.iter().find(|t| t.from == Some(awaiting)) {
-                if t.by == caller.sub && t.to == decided(step, request.decision) {
-                    if t.reason != request.reason {
-                        return Err(ReferralError::Conflict(
-                            "the referral was already declined with another reason".into(),
-                        ));
-                    }
-                    return Ok(Answer {
-                        status: 200,
-                        body: to_json(&r.view(capacity)),
-                        replayed: true,
-                    });
+            // The same party's same step again (a retry without a key): its answer.
+            let earlier = r.transitions.iter().find(|t| {
+                t.from.is_some_and(|f| step.from.contains(&f))
+                    && t.by == caller.sub
+                    && t.to == step.to
+            });
+            if let Some(t) = earlier {
+                if t.reason != step.reason {
+                    return Err(ReferralError::Conflict(
+                        "the referral was already declined with another reason".into(),
+                    ));
                 }
+                return Ok(Answer {
+                    status: 200,
+                    body: to_json(&r.view(capacity)),
+                    replayed: true,
+                });
             }
             // A party the referral has not come to (a specialist before the patient's
             // approval; a patient never asked) learns nothing of its state; the patient is
             // not told of the specialist's refusal (their view stays pending_specialist).
             return Err(ReferralError::Conflict(if r.visible_to(capacity) {
                 format!(
-                    "the referral is {}, not awaiting this decision",
-                    r.view(capacity).state.as_str()
+                    "the referral is {}, not awaiting {}",
+                    r.view(capacity).state.as_str(),
+                    step.awaited
                 )
             } else {
                 "the referral is not awaiting this decision".to_string()
             }));
         }
         let now = deps.clock.now();
-        let to = decided(step, request.decision);
+        let from = r.state;
         let transition = Transition {
-            from: Some(r.state),
-            to,
+            from: Some(from),
+            to: step.to,
             by: caller.sub.clone(),
             by_role: caller.role,
             at: now,
-            reason: request.reason.clone(),
+            reason: step.reason.clone(),
         };
-        r.state = to;
+        r.state = step.to;
         r.updated_at = now;
         r.transitions.push(transition.clone());
-        match to {
+        match step.to {
             State::PendingSpecialist => {
                 let (thread, new) =
                     pair_thread(store, now, &r.referrer_id, &r.specialist_id).await?;
@@ -495,54 +584,164 @@ pub async fn decide(
             body: to_json(&r.view(capacity)),
             replayed: false,
         };
-        let action = match to {
-            State::PendingSpecialist => "referral.patient_accepted",
-            State::PatientRejected => "referral.patient_rejected",
-            State::Accepted => "referral.accepted",
-            _ => "referral.rejected",
-        };
-        let mut ops = vec![TxOp::put(
-            r.item(version + 1),
-            Condition::VersionIs(version),
-        )];
+        let mut ops = transition_ops(caller, &r, version, &transition, step.action);
         if let Some(key) = &answer_key {
-            ops.push(answer_op(key, &hash, &r, &answer));
+            ops.push(answer_op(key, hash, &r, &answer));
         }
-        ops.push(marker_op(&r, version + 1));
-        ops.push(audit(caller, &r, &transition, action));
-        ops.extend(
-            r.list_entries()
-                .into_iter()
-                .map(|i| TxOp::put(i, Condition::None)),
-        );
         match store.transact(ops).await {
             Ok(()) => {
                 tracing::info!(
                     referral_id = %r.referral_id,
-                    from = awaiting.as_str(),
-                    to = to.as_str(),
+                    from = from.as_str(),
+                    to = step.to.as_str(),
                     reason_code = transition.reason.as_ref().map(|x| x.code.as_str()),
                     "referral transition"
                 );
                 settle_after_commit(store, now, &r, version + 1).await;
                 return Ok(answer);
             }
-            // Another decision (or a copy of this request) committed first: read again; the
+            // Another step (or a copy of this request) committed first: read again; the
             // referral has moved on (409) or the stored answer is there (replayed).
             Err(StoreError::ConditionFailed { .. }) => continue,
-            // DynamoDB cancelled this transaction for one in flight on the same items: give
-            // that one a moment (random, so that racers spread out), then read again.
-            Err(StoreError::Conflict) => {
-                let cap_ms = 2u64 << attempt.min(5);
-                let wait = crate::ids::random_u64() % (cap_ms + 1);
-                tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-            }
+            // DynamoDB cancelled this transaction for one in flight on the same items.
+            Err(StoreError::Conflict) => back_off(attempt).await,
             Err(e) => return Err(e.into()),
         }
     }
     Err(ReferralError::Conflict(
         "concurrent changes kept winning; retry".into(),
     ))
+}
+
+/// The writes of one transition, all in one transaction: the referral on the version it was
+/// read at (`version`), its delivery marker, the audit record, the party lists' copies and the
+/// ageing counters (B11).
+fn transition_ops(
+    actor: &Principal,
+    r: &Referral,
+    version: u64,
+    transition: &Transition,
+    action: &str,
+) -> Vec<TxOp> {
+    let mut ops = vec![
+        TxOp::put(r.item(version + 1), Condition::VersionIs(version)),
+        marker_op(r, version + 1),
+        audit(actor, r, transition, action),
+    ];
+    ops.extend(
+        r.list_entries()
+            .into_iter()
+            .map(|i| TxOp::put(i, Condition::None)),
+    );
+    ops.extend(super::ageing::transition_ops(r, transition));
+    ops
+}
+
+/// Gives a transaction in flight on the same items a moment (random, so that racers spread
+/// out) before reading again.
+async fn back_off(attempt: usize) {
+    let cap_ms = 2u64 << attempt.min(5);
+    let wait = crate::ids::random_u64() % (cap_ms + 1);
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+}
+
+/// The subject that expiries are recorded as (`by` of the transition, actor of the audit
+/// record).
+pub const EXPIRY_ACTOR: &str = "system";
+
+/// Most referrals one sweep expires (rounds of `batch` until none is due or this many).
+pub const MAX_EXPIRED_PER_SWEEP: usize = 500;
+
+/// B9: expires every pending referral whose time has come, reading the expiry index from its
+/// start (`batch` entries a round, never past `now`), at most [`MAX_EXPIRED_PER_SWEEP`] per
+/// call. Each expiry is one transaction on the version read, like a party's step: a decision
+/// committed first wins (the referral is no longer pending and is left), an expiry committed
+/// first makes the decision answer 409. Answers how many referrals it expired; one that fails
+/// is logged and left for the next sweep.
+pub async fn expire_due(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    batch: usize,
+) -> Result<usize, StoreError> {
+    let due = Query::partition(Index::Gsi1, keys::EXPIRY)
+        .range(SkRange::AtMost(format!("{}#~", sort_time(now))))
+        .limit(batch.max(1));
+    let mut expired = 0;
+    let mut seen = 0;
+    while seen < MAX_EXPIRED_PER_SWEEP {
+        let page = store.query(&due).await?;
+        let round = page.items.len();
+        seen += round;
+        let mut moved = 0;
+        for entry in page.items {
+            let Some(id) = entry.pk.strip_prefix("REFERRAL#") else {
+                continue;
+            };
+            match expire_one(store, now, id).await {
+                Ok(true) => {
+                    expired += 1;
+                    moved += 1;
+                }
+                Ok(false) => moved += 1,
+                Err(e) => {
+                    tracing::error!(referral_id = %id, error = %e, "referral expiry failed")
+                }
+            }
+        }
+        // A short round was the last due; a round that moved nothing would repeat itself.
+        if round < batch.max(1) || moved == 0 {
+            break;
+        }
+    }
+    Ok(expired)
+}
+
+/// Expires one referral if it is still pending and due; answers whether this call did.
+async fn expire_one(store: &dyn Store, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError> {
+    let actor = Principal {
+        sub: EXPIRY_ACTOR.to_string(),
+        role: Role::Service,
+        orgs: vec![],
+        clinics: vec![],
+    };
+    for attempt in 0..MAX_ATTEMPTS {
+        let Some(item) = store.get(&keys::referral(id)).await? else {
+            return Ok(false);
+        };
+        let version = item.version;
+        let mut r: Referral = item.decode()?;
+        if !r.state.is_pending() || r.expires_at.is_none_or(|at| at > now) {
+            return Ok(false);
+        }
+        let transition = Transition {
+            from: Some(r.state),
+            to: State::Expired,
+            by: actor.sub.clone(),
+            by_role: actor.role,
+            at: now,
+            reason: None,
+        };
+        r.state = State::Expired;
+        r.updated_at = now;
+        r.transitions.push(transition.clone());
+        let ops = transition_ops(&actor, &r, version, &transition, "referral.expired");
+        match store.transact(ops).await {
+            Ok(()) => {
+                tracing::info!(
+                    referral_id = %r.referral_id,
+                    from = transition.from.map(State::as_str),
+                    to = "expired",
+                    "referral transition"
+                );
+                settle_after_commit(store, now, &r, version + 1).await;
+                return Ok(true);
+            }
+            Err(StoreError::ConditionFailed { .. }) => continue,
+            Err(StoreError::Conflict) => back_off(attempt).await,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }
 
 /// The state a step's decision moves the referral to.

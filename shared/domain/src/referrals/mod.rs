@@ -1,4 +1,4 @@
-//! Referrals (SPEC B1–B7): a practitioner refers a patient to another practitioner (the
+//! Referrals (SPEC B1–B9): a practitioner refers a patient to another practitioner (the
 //! specialist), through the patient's approval when the deployment asks for it, to the
 //! specialist's decision; the threads and system messages of every step land in the thread
 //! model the Feed reads.
@@ -25,7 +25,20 @@
 //!                         pending_specialist
 //!                               │ specialist: accept ──► accepted (final)
 //!                               │ specialist: reject ──► rejected (final)
+//!
+//!   pending_patient, pending_specialist ── referrer: withdraw ──► withdrawn (final)
+//!   pending_patient, pending_specialist ── expiry time reached (sweep) ──► expired (final)
 //! ```
+//!
+//! - Withdrawal and expiry (B9): the referrer withdraws while the referral is pending; a
+//!   pending referral expires `referral_expiry` after its creation (the setting when it was
+//!   made, `expires_at`), through the scheduled sweep ([`flow::expire_due`]) that reads the
+//!   pending referrals in expiry order from an index, never a scan. Both are transitions like
+//!   a decision (same transaction, same conditional write), so a decision racing either has
+//!   exactly one winner.
+//! - Ageing (B11, [`ageing`]): every transition also updates, in its transaction, counters per
+//!   state and a histogram of stays per group (all, specialty, specialist), which the admin
+//!   report reads instead of the referrals.
 //!
 //! - Only the named party takes a step: the patient of the referral decides in
 //!   `pending_patient`, its specialist in `pending_specialist`. Another party of the referral
@@ -61,6 +74,7 @@
 //!
 //! Items and keys: `docs/dynamodb.md`, section "Referrals".
 
+pub mod ageing;
 pub mod delivery;
 pub mod flow;
 pub mod model;

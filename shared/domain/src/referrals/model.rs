@@ -26,6 +26,10 @@ pub enum State {
     Accepted,
     /// The specialist declined: final; the patient is not told.
     Rejected,
+    /// The referrer withdrew it while it was pending (B9): final.
+    Withdrawn,
+    /// Nobody answered within the deployment's expiry time (B9): final.
+    Expired,
 }
 
 impl State {
@@ -37,7 +41,15 @@ impl State {
             State::PendingSpecialist => "pending_specialist",
             State::Accepted => "accepted",
             State::Rejected => "rejected",
+            State::Withdrawn => "withdrawn",
+            State::Expired => "expired",
         }
+    }
+
+    /// Whether the referral still awaits someone's answer (the states that may be withdrawn
+    /// and that expire).
+    pub fn is_pending(self) -> bool {
+        matches!(self, State::PendingPatient | State::PendingSpecialist)
     }
 }
 
@@ -122,6 +134,10 @@ pub struct Referral {
     pub patient_approval: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the referral expires if it is still pending (B9): its creation plus the
+    /// deployment's expiry time then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
     /// The referrer's thread with the patient (where the patient is asked, and answers).
     pub patient_thread_id: String,
     /// The practitioner-to-practitioner thread, once the request has reached the specialist.
@@ -138,6 +154,10 @@ pub struct Referral {
     pub booking_url: Option<String>,
     /// Display names taken when the referral was made, for the system messages' text.
     pub names: PartyNames,
+    /// The specialist's specialties when the referral was made, the groups its ageing counters
+    /// (B11) count it in; absent on referrals made before those counters were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub specialties: Option<Vec<String>>,
     pub transitions: Vec<Transition>,
 }
 
@@ -201,6 +221,15 @@ pub mod keys {
         )
     }
 
+    /// The index partition (GSI1) of the pending referrals, sorted by when they expire: the
+    /// expiry sweep reads the due ones from its start, never more than a batch.
+    pub const EXPIRY: &str = "REFEXPIRY";
+
+    /// A pending referral's sort key in [`EXPIRY`].
+    pub fn expiry_sort(expires_at: DateTime<Utc>, referral_id: &str) -> String {
+        format!("{}#{referral_id}", sort_time(expires_at))
+    }
+
     /// The stored answer of a decision sent with an `Idempotency-Key`.
     pub fn decision_answer(referral_id: &str, step: &str, sub: &str, key: &str) -> Key {
         Key::new(
@@ -222,10 +251,17 @@ pub mod keys {
 }
 
 impl Referral {
-    /// The stored item (versioned by the caller).
+    /// The stored item (versioned by the caller); while pending it is listed in the expiry
+    /// index, and a final state's write takes it out.
     pub fn item(&self, version: u64) -> Item {
         let key = keys::referral(&self.referral_id);
-        Item::new(key.pk, key.sk, to_json(self)).with_version(version)
+        let item = Item::new(key.pk, key.sk, to_json(self)).with_version(version);
+        match self.expires_at {
+            Some(at) if self.state.is_pending() => {
+                item.with_gsi1(keys::EXPIRY, keys::expiry_sort(at, &self.referral_id))
+            }
+            _ => item,
+        }
     }
 
     /// The lists this referral is in now: the referrer's always; the specialist's once the
@@ -247,9 +283,12 @@ impl Referral {
             .collect()
     }
 
-    /// Whether the request has reached the specialist (B3: a patient's refusal stops it).
+    /// Whether the request has reached the specialist (B3: a patient's refusal stops it, and
+    /// so does a withdrawal or an expiry before the patient's approval).
     pub fn reached_specialist(&self) -> bool {
-        !matches!(self.state, State::PendingPatient | State::PatientRejected)
+        self.transitions
+            .iter()
+            .any(|t| t.to == State::PendingSpecialist)
     }
 
     /// Whether the patient knows of the referral: they were asked, or it was accepted.
@@ -326,6 +365,11 @@ impl Referral {
             } else {
                 None
             },
+            // Not to the patient: an expiry time that went by without an expiry would tell
+            // them of a refusal they are not told of.
+            expires_at: self
+                .expires_at
+                .filter(|_| !patient && self.state.is_pending()),
             decline_reason,
             transitions,
         }
@@ -353,6 +397,10 @@ pub struct ReferralView {
     pub specialist_thread_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_url: Option<String>,
+    /// When a pending referral expires (B9): the referrer's and the specialist's views, absent
+    /// once it is final.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
     /// The specialist's reason, on a declined referral (the referrer's and the specialist's
     /// views only; the patient's never has it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -431,6 +479,8 @@ pub(crate) mod tests {
             specialist_thread_id: (state == State::Accepted).then(|| "ref-1.thread".to_string()),
             booking_url: (state == State::Accepted)
                 .then(|| "https://x/practitioners/prac_b".into()),
+            expires_at: Some(at(14 * 24 * 60)),
+            specialties: Some(vec!["Cardiology".into()]),
             names: PartyNames::default(),
             transitions,
         }

@@ -17,6 +17,12 @@
 //! | request reaches the specialist | practitioner pair | referrer, specialist |
 //! | specialist accepted / declined | practitioner pair | referrer, specialist |
 //! | approved referral (+ booking prompt) | new specialist–patient | specialist, patient |
+//! | withdrawn / expired while with the specialist | practitioner pair | referrer, specialist |
+//! | withdrawn / expired, approval on | referrer–patient | referrer, patient |
+//!
+//! The referrer's note (B10) follows the request in the practitioner pair thread as the
+//! referrer's own message ([`note_message`]): the specialist reads it there; admins see that a
+//! practitioner message was sent, never its body; the patient is not in that thread.
 //!
 //! The specialist's refusal is only ever in the practitioner pair thread: the patient sees
 //! nothing of it, and no thread is created.
@@ -74,19 +80,53 @@ fn system_message(
     thread_id: &str,
     text: String,
 ) -> serde_json::Value {
-    json!({
+    let sender = (SYSTEM_SENDER, "system", "system");
+    message_sent(r, step, at, thread_id, sender, ("system_text", text))
+}
+
+/// The `message.sent` event of a referral's step: sender id, role and kind, and its body
+/// field (`system_text` or `ciphertext`).
+fn message_sent(
+    r: &Referral,
+    step: &str,
+    at: DateTime<Utc>,
+    thread_id: &str,
+    (sender_id, sender_role, kind): (&str, &str, &str),
+    (body_field, body): (&str, String),
+) -> serde_json::Value {
+    let mut event = json!({
         "id": format!("evt.{}.{step}", r.referral_id),
         "type": "message.sent",
         "occurred_at": sort_time(at),
         "data": {
             "thread_id": thread_id,
             "message_id": format!("{}.{step}", r.referral_id),
-            "sender_id": SYSTEM_SENDER,
-            "sender_role": "system",
-            "kind": "system",
-            "system_text": text,
+            "sender_id": sender_id,
+            "sender_role": sender_role,
+            "kind": kind,
         },
-    })
+    });
+    event["data"][body_field] = json!(body);
+    event
+}
+
+/// B10: the referrer's note as their own message in the practitioner pair thread, where the
+/// specialist reads it. A practitioner's message: its body travels as the message's opaque
+/// `ciphertext` (the note's UTF-8, base64), which ingest stores and no admin answer ever
+/// carries (A2); the patient is not in the pair thread. Its id sorts after the request's
+/// (`<referral id>.request-note`), at the same time.
+fn note_message(r: &Referral, at: DateTime<Utc>, thread_id: &str, text: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let sender = (r.referrer_id.as_str(), "practitioner", "text");
+    message_sent(
+        r,
+        "request-note",
+        at,
+        thread_id,
+        sender,
+        ("ciphertext", body),
+    )
 }
 
 /// Every platform event the referral's history implies so far, in order.
@@ -155,6 +195,36 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                     ));
                 }
             }
+            (Some(from), to @ (State::Withdrawn | State::Expired)) => {
+                let (step, what) = if to == State::Withdrawn {
+                    ("withdrawn", format!("{referrer} withdrew the referral"))
+                } else {
+                    (
+                        "expired",
+                        "The referral expired without an answer".to_string(),
+                    )
+                };
+                // The specialist hears of it where the request reached them.
+                if let (State::PendingSpecialist, Some(pair)) = (from, &r.pair_thread_id) {
+                    out.push(system_message(
+                        r,
+                        step,
+                        t.at,
+                        pair,
+                        format!("{what}: {patient} to you."),
+                    ));
+                }
+                // The patient hears of it when they were asked.
+                if r.patient_approval {
+                    out.push(system_message(
+                        r,
+                        &format!("{step}-patient"),
+                        t.at,
+                        &r.patient_thread_id,
+                        format!("{what} to {specialist}."),
+                    ));
+                }
+            }
             (from, State::PendingSpecialist) => {
                 if from == Some(State::PendingPatient) {
                     out.push(system_message(
@@ -176,7 +246,7 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                         ));
                     }
                     let note = if r.message.is_some() {
-                        " The referral carries a note from the referring practitioner."
+                        " The referring practitioner's note follows."
                     } else {
                         ""
                     };
@@ -187,6 +257,9 @@ pub fn events_for(r: &Referral) -> Vec<serde_json::Value> {
                         pair,
                         format!("Referral request: {referrer} refers {patient} to you.{note}"),
                     ));
+                    if let Some(text) = &r.message {
+                        out.push(note_message(r, t.at, pair, text));
+                    }
                 }
             }
             _ => {}
@@ -344,6 +417,7 @@ mod tests {
                 ("evt.ref-1.patient-accepted".into(), "message.sent".into()),
                 ("evt.pair-x.created".into(), "thread.created".into()),
                 ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.request-note".into(), "message.sent".into()),
                 ("evt.ref-1.accepted".into(), "message.sent".into()),
                 ("evt.ref-1.thread".into(), "thread.created".into()),
                 ("evt.ref-1.approved".into(), "message.sent".into()),
@@ -367,6 +441,7 @@ mod tests {
                     "thread.created".to_string()
                 ),
                 ("evt.ref-1.request".into(), "message.sent".into()),
+                ("evt.ref-1.request-note".into(), "message.sent".into()),
                 ("evt.ref-1.declined".into(), "message.sent".into()),
             ]
         );
