@@ -446,6 +446,7 @@ function adminView(view, tabId, arg) {
     cursors = [];
     load(null);
   });
+  if (tab.counts) form.addEventListener('submit', () => loadCounts(counts, form));
   $('#export', form).addEventListener('click', async (ev) => {
     const button = ev.currentTarget;
     button.disabled = true;
@@ -469,8 +470,9 @@ function adminView(view, tabId, arg) {
 async function loadCounts(box, form) {
   clear(box, busy('Counting…'));
   try {
-    const { data } = await api('GET', '/admin/consultations/counts');
-    clear(box, h('h3', { text: `Consultations per tag, ${data.from} to ${data.to} (14 days): ${data.total}` }),
+    const tz = new FormData(form).get('tz');
+    const { data } = await api('GET', '/admin/consultations/counts', { query: tz ? [['tz', tz]] : [] });
+    clear(box, h('h3', { text: `Consultations per tag, ${countWindow(data)}: ${data.total}` }),
       h('div', { class: 'counts' }, Object.entries(data.counts).map(([tag, n]) => h('button', {
         type: 'button', class: 'count secondary', dataset: { tag },
         title: `Show the consultations tagged ${tag}`,
@@ -482,6 +484,14 @@ async function loadCounts(box, form) {
   } catch (e) {
     clear(box, problemBox(e));
   }
+}
+
+// The counts' window in words: the 14 local days of the zone asked, or the 14 × 24 hours up to now.
+function countWindow(data) {
+  if (!data.tz) return `the past 14 × 24 hours (since ${data.from})`;
+  const day = (t) => new Intl.DateTimeFormat('en-CA', { timeZone: data.tz }).format(new Date(t));
+  const last = day(new Date(new Date(data.to).getTime() - 1).toISOString());
+  return `${day(data.from)} to ${last} in ${data.tz} (14 days)`;
 }
 
 function overrideForm(box, row, reload) {
