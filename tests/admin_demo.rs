@@ -109,7 +109,9 @@ async fn demo_counts_equal_a_brute_force_recount_and_reads_stay_flat() {
             }
             // One GetItem per item of the window: flat whatever the data, like on an empty
             // store.
-            let on_empty = tag_counts(&EmbeddedStore::in_memory(), now, tz).await.unwrap();
+            let on_empty = tag_counts(&EmbeddedStore::in_memory(), now, tz)
+                .await
+                .unwrap();
             assert_eq!(counted.read, on_empty.read);
             assert!(counted.read <= MAX_COUNT_READS, "{}", counted.read);
         }

@@ -17,17 +17,17 @@
 //! [`MAX_COUNT_READS`] GetItems, whatever the data.
 
 use super::feed::tags_text;
+use super::params::local_midnight;
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::error::Error;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
+use crate::ports::Key;
 use crate::ports::{LazyItem, Query, Store, StoreError};
 use crate::readmodels::tags::ConsultationTag;
 use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
-use super::params::local_midnight;
-use crate::ports::Key;
 use chrono::{DateTime, Days, Duration, DurationRound, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -194,9 +194,7 @@ pub const MAX_COUNT_READS: usize = 18;
 /// to the minute (from the minute 14 × 24 hours before `now`'s to the end of `now`'s
 /// minute); with one, the 14 local days ending with today in that zone, DST-correct.
 pub fn count_window(now: DateTime<Utc>, tz: Option<Tz>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let minute = now
-        .duration_trunc(Duration::minutes(1))
-        .unwrap_or(now);
+    let minute = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
     let rolling = (
         minute - Duration::days(COUNT_DAYS as i64),
         minute + Duration::minutes(1),
@@ -227,9 +225,10 @@ pub fn count_zone(query: &[(String, String)]) -> Result<Option<Tz>, Error> {
         if zone.is_some() {
             return Err(Error::invalid("tz", "must be given at most once"));
         }
-        zone = Some(value.parse::<Tz>().map_err(|_| {
-            Error::invalid("tz", "must be an IANA time zone such as Europe/Paris")
-        })?);
+        zone =
+            Some(value.parse::<Tz>().map_err(|_| {
+                Error::invalid("tz", "must be an IANA time zone such as Europe/Paris")
+            })?);
     }
     Ok(zone)
 }

@@ -120,7 +120,10 @@ fn consultation_counts(item: Option<&Item>) -> Result<Vec<((String, String), i64
     };
     let day = start.format("%Y-%m-%d").to_string();
     let hour = start.format("%Y-%m-%dT%H").to_string();
-    let (hh, mm) = (start.format("%H").to_string(), start.format("%M").to_string());
+    let (hh, mm) = (
+        start.format("%H").to_string(),
+        start.format("%M").to_string(),
+    );
     let tags = std::iter::once("all").chain(c.tags.iter().map(|t| t.as_str()));
     let mut out = Vec::new();
     for tag in tags {
