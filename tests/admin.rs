@@ -317,6 +317,7 @@ fn thr_1_row() -> Value {
         "practitioners": [{"id": "prac_a", "name": "Dr. Ángela Müller"}],
         "message_count": 4,
         "tags": ["conversation", "waiting_answer"],
+        "kind": "patient_practitioner",
     })
 }
 
@@ -329,6 +330,7 @@ fn thr_2_row() -> Value {
         "practitioners": [{"id": "prac_b", "name": "Bob Stone"}],
         "message_count": 1,
         "tags": ["not_seen", "waiting_answer"],
+        "kind": "patient_practitioner",
     })
 }
 
@@ -402,9 +404,9 @@ async fn feed_rows_tags_search_and_pages(w: World) {
         .await;
     assert_eq!(
         csv,
-        "thread_id,last_activity_at,patients,practitioners,messages,tags\r\n\
-         thr_2,2026-03-02T09:21:00+00:00,'=Evil Ed (pat_2),Bob Stone (prac_b),1,not_seen waiting_answer\r\n\
-         thr_1,2026-03-02T09:10:00+00:00,Zoë Nuñez (pat_1),Dr. Ángela Müller (prac_a),4,conversation waiting_answer\r\n"
+        "thread_id,last_activity_at,patients,practitioners,messages,tags,kind\r\n\
+         thr_2,2026-03-02T09:21:00+00:00,'=Evil Ed (pat_2),Bob Stone (prac_b),1,not_seen waiting_answer,patient_practitioner\r\n\
+         thr_1,2026-03-02T09:10:00+00:00,Zoë Nuñez (pat_1),Dr. Ángela Müller (prac_a),4,conversation waiting_answer,patient_practitioner\r\n"
     );
 }
 

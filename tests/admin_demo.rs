@@ -338,6 +338,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
     }
     let feed = feed::FeedTab {
         tags: [FeedTag::WaitingAnswer].into(),
+        kind: None,
     };
     filtered(&feed, s, "feed tag=waiting_answer", None).await;
     let cons = consultations::ConsultationsTab {

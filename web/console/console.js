@@ -275,7 +275,7 @@ function render() {
 const who = (p) => person(p);
 const ADMIN_TABS = [
   {
-    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS,
+    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS, kinds: true,
     cols: [
       ['Thread', (r) => h('a', { href: `#/admin/thread/${encodeURIComponent(r.thread_id)}`, text: r.thread_id })],
       ['Last activity', (r) => fmtTime(r.last_activity_at)],
@@ -283,6 +283,7 @@ const ADMIN_TABS = [
       ['Practitioners', (r) => names(r.practitioners)],
       ['Messages', (r) => r.message_count, 'num'],
       ['Tags', (r) => tags(r.tags)],
+      ['Kind', (r) => h('span', { class: 'kind', dataset: { kind: r.kind }, text: THREAD_KINDS[r.kind] || r.kind })],
     ],
   },
   {
@@ -373,6 +374,18 @@ function adminTabs(active) {
     h('a', { href: '#/admin/thread', class: active === 'thread' ? 'active' : '', dataset: { tab: 'thread' }, text: 'Thread details' }));
 }
 
+// Thread kinds (the Feed's `kind`), as the console names them.
+const THREAD_KINDS = {
+  patient_practitioner: 'patient–practitioner',
+  practitioner_practitioner: 'practitioner–practitioner',
+};
+
+function kindSelect() {
+  return h('label', {}, 'Kind', h('select', { name: 'kind' },
+    h('option', { value: '', text: 'any' }),
+    Object.entries(THREAD_KINDS).map(([value, text]) => h('option', { value, text }))));
+}
+
 function checks(name, values, legend) {
   return h('fieldset', { class: 'checks' }, h('legend', { text: legend }),
     values.map((v) => h('label', {}, h('input', { type: 'checkbox', name, value: v }), ` ${v}`)));
@@ -396,6 +409,7 @@ function adminView(view, tabId, arg) {
     h('label', {}, 'Time zone', h('input', { name: 'tz', type: 'text', placeholder: 'UTC', size: '14' })),
     h('label', {}, 'Rows', h('select', { name: 'limit' }, ['25', '50', '100', '200'].map((n) => h('option', { value: n, selected: n === '50', text: n })))),
     tab.tags ? checks('tag', tab.tags, 'Tags (all of)') : null,
+    tab.kinds ? kindSelect() : null,
     tab.types ? checks('type', PAYMENT_TYPES, 'Types (any of)') : null,
     tab.approval ? checks('approval', APPROVALS, 'Approval (any of)') : null,
     h('button', { type: 'submit', text: 'Search' }),
@@ -546,7 +560,8 @@ function threadView(view, threadId) {
             h('dt', { text: 'Patients' }), h('dd', { text: names(t.patients) }),
             h('dt', { text: 'Practitioners' }), h('dd', { text: names(t.practitioners) }),
             h('dt', { text: 'Messages' }), h('dd', { text: String(t.message_count) }),
-            h('dt', { text: 'Tags' }), h('dd', {}, tags(t.tags))),
+            h('dt', { text: 'Tags' }), h('dd', {}, tags(t.tags)),
+            h('dt', { text: 'Kind' }), h('dd', { id: 'thread-kind', text: THREAD_KINDS[t.kind] || t.kind })),
           h('h3', { text: 'Devices' }),
           h('table', { id: 'devices' }, h('thead', {}, h('tr', {}, h('th', { text: 'Participant' }), h('th', { text: 'Devices' }))),
             h('tbody', {}, Object.entries(data.devices || {}).map(([id, list]) => h('tr', {}, h('td', { text: id }), h('td', { text: list.join(', ') }))))),

@@ -1,6 +1,8 @@
 //! A1 Feed: one row per message thread, newest activity first; period on the last activity,
 //! `tag` filters (repeatable: a row holds every tag given), search `q` on the specialists'
-//! names. Query: `gsi1`, `gsi1pk = FEED`, backward.
+//! names; each row says its kind (A13: patient–practitioner or practitioner–practitioner),
+//! filtered by `kind`. Query: `gsi1`, `gsi1pk = FEED`, backward; with `kind`, the kind's own
+//! list, `gsi2`, `gsi2pk = FEED#<kind>`, backward, so a page of one kind reads only its rows.
 
 use super::params::ListParams;
 use super::tab::{parties_text, search_hits_named, Party, Reader, Tab};
@@ -8,14 +10,14 @@ use crate::error::Error;
 use crate::export::cells::Cell;
 use crate::ports::{LazyItem, Query, StoreError};
 use crate::readmodels::tags::{feed_tags, FeedTag};
-use crate::readmodels::{lists, ThreadFeedView, ThreadSummary};
+use crate::readmodels::{lists, ThreadFeedView, ThreadKind, ThreadSummary};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// The tab's own parameters.
-pub const PARAMS: &[&str] = &["tag"];
+pub const PARAMS: &[&str] = &["tag", "kind"];
 
 /// One Feed row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -29,12 +31,15 @@ pub struct FeedRow {
     pub practitioners: Vec<Party>,
     pub message_count: u64,
     pub tags: BTreeSet<FeedTag>,
+    pub kind: ThreadKind,
 }
 
 /// The Feed with its tag filter.
 #[derive(Debug, Clone, Default)]
 pub struct FeedTab {
     pub tags: BTreeSet<FeedTag>,
+    /// Only threads of this kind (`kind`, at most once).
+    pub kind: Option<ThreadKind>,
 }
 
 impl FeedTab {
@@ -47,8 +52,29 @@ impl FeedTab {
                 })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { tags })
+        let kind = thread_kind_param(params)?;
+        Ok(Self { tags, kind })
     }
+}
+
+/// The `kind` parameter: at most once, one of [`ThreadKind::ALL`].
+fn thread_kind_param(params: &ListParams) -> Result<Option<ThreadKind>, Error> {
+    let mut kinds = params.extra_values("kind");
+    let kind = kinds
+        .next()
+        .map(|k| {
+            ThreadKind::parse(k).ok_or_else(|| {
+                Error::invalid(
+                    "kind",
+                    "must be patient_practitioner or practitioner_practitioner",
+                )
+            })
+        })
+        .transpose()?;
+    if kinds.next().is_some() {
+        return Err(Error::invalid("kind", "must be given at most once"));
+    }
+    Ok(kind)
 }
 
 /// The Feed row of a thread summary, with the names ingest copied into it (no read).
@@ -71,6 +97,7 @@ pub fn feed_row(t: &ThreadSummary) -> FeedRow {
         practitioners,
         message_count: t.message_count,
         tags: feed_tags(t),
+        kind: t.kind(),
     }
 }
 
@@ -95,6 +122,7 @@ impl Tab for FeedTab {
             "practitioners",
             "messages",
             "tags",
+            "kind",
         ]
     }
 
@@ -106,11 +134,19 @@ impl Tab for FeedTab {
             Cell::text(parties_text(&r.practitioners)),
             Cell::Int(i64::try_from(r.message_count).unwrap_or(i64::MAX)),
             Cell::text(tags_text(r.tags.iter().map(|t| t.as_str()))),
+            Cell::text(r.kind.as_str()),
         ]]
     }
 
     fn query(&self, params: &ListParams) -> Query {
-        super::tab::newest_first(lists::FEED, params)
+        match self.kind {
+            Some(kind) => super::tab::newest_first_in(
+                crate::ports::Index::Gsi2,
+                &lists::feed_by_kind(kind),
+                params,
+            ),
+            None => super::tab::newest_first(lists::FEED, params),
+        }
     }
 
     async fn row(
@@ -120,6 +156,9 @@ impl Tab for FeedTab {
         item: &LazyItem,
     ) -> Result<Option<FeedRow>, StoreError> {
         let t = ThreadSummary::from(item.decode::<ThreadFeedView>()?);
+        if self.kind.is_some_and(|k| k != t.kind()) {
+            return Ok(None);
+        }
         if !self.tags.is_subset(&feed_tags(&t)) {
             return Ok(None);
         }

@@ -294,7 +294,12 @@ pub fn parties_text(parties: &[Party]) -> String {
 /// The Query of a list that is read newest first (one item per row, sort keys starting with
 /// the time), over `params.period` when one is given.
 pub fn newest_first(list: &str, params: &ListParams) -> Query {
-    let q = Query::partition(crate::ports::Index::Gsi1, list).backward();
+    newest_first_in(crate::ports::Index::Gsi1, list, params)
+}
+
+/// [`newest_first`] on a list of another index.
+pub fn newest_first_in(index: crate::ports::Index, list: &str, params: &ListParams) -> Query {
+    let q = Query::partition(index, list).backward();
     match params.period {
         Some(p) => {
             let (a, b) = p.sk_bounds();

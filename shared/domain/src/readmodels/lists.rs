@@ -21,6 +21,11 @@ pub const PAYMENT_TOTALS: &str = "PAY_TOTALS";
 /// GSI1: every organisation (C4).
 pub const ORGANISATIONS: &str = "ORGS";
 
+/// GSI2: the threads of one kind, by last activity (the Feed's `kind` filter, A13).
+pub fn feed_by_kind(kind: crate::readmodels::ThreadKind) -> String {
+    format!("FEED#{}", kind.as_str())
+}
+
 /// GSI2: the practitioners of one approval state, by folded name (A5's `approval` filter).
 pub fn practitioners_by_approval(approval: crate::events::types::Approval) -> String {
     use crate::events::types::Approval;

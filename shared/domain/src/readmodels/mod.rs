@@ -64,7 +64,9 @@ pub use practitioners::{AvailabilityOverride, Practitioner, PractitionerTotals};
 pub use ratings::{Rating, RatingTotals};
 pub use room_calls::RoomCallParticipant;
 pub use segments::{QueuedCall, Segment, SegmentParticipant};
-pub use threads::{ClinicalNote, RequestState, StoredMessage, ThreadFeedView, ThreadSummary};
+pub use threads::{
+    ClinicalNote, RequestState, StoredMessage, ThreadFeedView, ThreadKind, ThreadSummary,
+};
 pub use vouchers::{Voucher, VoucherRedemption};
 
 /// The idempotency marker of an ingested event: a hash of its validated content.

@@ -114,6 +114,47 @@ impl ThreadSummary {
     pub fn activity_at(&self) -> Option<DateTime<Utc>> {
         self.last_message_at.or(self.created_at)
     }
+
+    /// The thread's kind (SPEC A13): practitioner–practitioner when it has practitioners and
+    /// no patient (a referral pair thread), else patient–practitioner. Derived from the
+    /// participants known so far: a thread known only by a practitioner's message is
+    /// practitioner–practitioner until its `thread.created` or a patient's message names a
+    /// patient; one with no participant known yet is patient–practitioner.
+    pub fn kind(&self) -> ThreadKind {
+        if self.patient_ids.is_empty() && !self.practitioner_ids.is_empty() {
+            ThreadKind::PractitionerPractitioner
+        } else {
+            ThreadKind::PatientPractitioner
+        }
+    }
+}
+
+/// Who a thread is between (SPEC A13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadKind {
+    /// A patient and their practitioners.
+    PatientPractitioner,
+    /// Practitioners only: the referral pair threads.
+    PractitionerPractitioner,
+}
+
+impl ThreadKind {
+    pub const ALL: [ThreadKind; 2] = [
+        ThreadKind::PatientPractitioner,
+        ThreadKind::PractitionerPractitioner,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadKind::PatientPractitioner => "patient_practitioner",
+            ThreadKind::PractitionerPractitioner => "practitioner_practitioner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ThreadKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// One message. Participant messages keep only the opaque ciphertext, which no admin
@@ -146,6 +187,33 @@ pub struct ClinicalNote {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A thread without a patient but with practitioners is a practitioner pair's; any
+    /// patient, or no participant known yet, makes it a patient thread.
+    #[test]
+    fn a_thread_without_a_patient_is_practitioner_practitioner() {
+        let ids = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        let kind = |patients: &[&str], practitioners: &[&str]| {
+            ThreadSummary {
+                patient_ids: ids(patients),
+                practitioner_ids: ids(practitioners),
+                ..ThreadSummary::default()
+            }
+            .kind()
+        };
+        assert_eq!(
+            kind(&[], &["pr-1", "pr-2"]),
+            ThreadKind::PractitionerPractitioner
+        );
+        assert_eq!(kind(&["pat-1"], &["pr-1"]), ThreadKind::PatientPractitioner);
+        assert_eq!(kind(&["pat-1"], &[]), ThreadKind::PatientPractitioner);
+        assert_eq!(kind(&[], &[]), ThreadKind::PatientPractitioner);
+        for k in ThreadKind::ALL {
+            assert_eq!(ThreadKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+        assert_eq!(ThreadKind::parse("patient"), None);
+    }
 
     /// The Feed's view of a summary item is the summary without its devices, notes and
     /// requests: every other field survives the round trip.

@@ -152,13 +152,17 @@ pub(super) fn note_sent(e: &ClinicalNoteSent, at: DateTime<Utc>) -> Vec<Effect> 
     ]
 }
 
-/// The Feed: every thread by last activity (A1).
+/// The Feed: every thread by last activity (A1), and the threads of its kind the same way
+/// (A13).
 pub(super) fn thread_index(t: &rm::ThreadSummary) -> Indexes {
     match t.activity_at() {
-        Some(at) => (
-            ik(lists::FEED, format!("{}#{}", sort_time(at), t.thread_id)),
-            None,
-        ),
+        Some(at) => {
+            let sk = format!("{}#{}", sort_time(at), t.thread_id);
+            (
+                ik(lists::FEED, sk.clone()),
+                ik(lists::feed_by_kind(t.kind()), sk),
+            )
+        }
         None => (None, None),
     }
 }
