@@ -605,3 +605,51 @@ test("an organisation's admin cannot see another organisation's reports", async 
   await shot(page, 'reports-other-org-refused');
   await page.context().close();
 });
+
+test('platform admin: Feed thread kinds, and the 14-day counts of a time zone', async () => {
+  // The referral journeys above created practitioner pair threads; they reach the Feed through ingest.
+  let pairs = [];
+  for (let i = 0; i < 60 && pairs.length === 0; i += 1) {
+    pairs = (await apiAs('admin-1', 'GET', '/admin/feed?kind=practitioner_practitioner&limit=200')).data.items;
+    if (pairs.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(pairs.length > 0, 'a practitioner pair thread is in the Feed');
+  const page = await signIn('admin-1');
+  let feed = await rows(page);
+  // Every row says its kind, as the API does.
+  const firstPage = (await apiAs('admin-1', 'GET', '/admin/feed?limit=50')).data.items;
+  assert.equal(await feed.count(), firstPage.length);
+  assert.deepEqual(await feed.locator('td .kind').evaluateAll((ks) => ks.map((k) => k.dataset.kind)), firstPage.map((r) => r.kind));
+  await page.selectOption('#filters select[name=kind]', 'practitioner_practitioner');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('#results table.rows tbody tr').length === n
+    && [...document.querySelectorAll('#results table.rows td .kind')].every((k) => k.dataset.kind === 'practitioner_practitioner'), pairs.length);
+  feed = await rows(page);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), pairs.map((p) => p.thread_id));
+  for (const t of await feed.locator('td:nth-child(3)').allTextContents()) assert.equal(t, '', 'no patient in a pair thread');
+  await shot(page, 'admin-feed-pair-threads');
+  await feed.first().locator('td a').click();
+  await page.locator('#thread-kind').waitFor();
+  assert.equal(await page.locator('#thread-kind').textContent(), 'practitioner–practitioner');
+
+  // The 14-day counts in a zone: the console asks with the filters' time zone.
+  await page.goto(`${base}/console/#/admin/consultations`);
+  await page.locator('#tag-counts .count').first().waitFor();
+  assert.match(await page.locator('#tag-counts h3').textContent(), /the past 14 × 24 hours/);
+  await page.fill('#filters input[name=tz]', 'Asia/Kolkata');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#tag-counts h3')?.textContent.includes('in Asia/Kolkata'));
+  const counts = (await apiAs('admin-1', 'GET', '/admin/consultations/counts?tz=Asia%2FKolkata')).data;
+  assert.equal(counts.tz, 'Asia/Kolkata');
+  for (const [tag, count] of Object.entries(counts.counts)) {
+    assert.equal(await page.locator(`#tag-counts .count[data-tag=${tag}] b`).textContent(), String(count), tag);
+  }
+  assert.match(await page.locator('#tag-counts h3').textContent(), new RegExp(`\\(14 days\\): ${counts.total}$`));
+  // A zone that does not exist: the API's problem names the field.
+  await page.fill('#filters input[name=tz]', 'Mars/Olympus');
+  await page.click('#filters button[type=submit]');
+  await page.locator('#tag-counts .problem').waitFor();
+  assert.equal(await page.locator('#tag-counts .problem-field code').textContent(), 'tz');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
