@@ -7,11 +7,9 @@
 
 use crate::admin::{world_with, World};
 use crate::support::events::payment;
-use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Duration, Utc};
 use domain::admin::consultations::MAX_COUNT_READS;
 use domain::ports::Store;
-use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -134,25 +132,34 @@ async fn a_bad_zone_names_the_field(store: Arc<dyn Store>) {
     }
 }
 
-macro_rules! on_both_stores {
+/// One test per store adapter for each scenario `fn(Arc<dyn Store>)` named, each on an empty
+/// store of its own (the embedded one in memory, a fresh table on moto).
+macro_rules! on_both_empty_stores {
     ($($name:ident),+ $(,)?) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn embedded() {
-                    super::$name(std::sync::Arc::new(super::EmbeddedStore::in_memory())).await;
+                    super::$name(std::sync::Arc::new(
+                        local_adapters::embedded_store::EmbeddedStore::in_memory(),
+                    ))
+                    .await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn moto() {
-                    super::$name(std::sync::Arc::new(super::dynamo_store().await)).await;
+                    super::$name(std::sync::Arc::new(
+                        $crate::support::moto::dynamo_store().await,
+                    ))
+                    .await;
                 }
             }
         )+
     };
 }
+pub(crate) use on_both_empty_stores;
 
-on_both_stores!(
+on_both_empty_stores!(
     the_past_fourteen_times_twenty_four_hours,
     fourteen_local_days_across_a_dst_change,
     fourteen_local_days_with_a_half_hour_offset,

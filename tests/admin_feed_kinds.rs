@@ -7,11 +7,10 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::admin::{at, fixture, world_with, World};
+use crate::admin_counts::on_both_empty_stores;
 use crate::support::events::{text_message, thread_created};
-use crate::support::moto::dynamo_store;
 use domain::events::ingest::ingest_batch;
 use domain::ports::Store;
-use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -151,25 +150,7 @@ fn at_now() -> chrono::DateTime<chrono::Utc> {
     "2026-03-05T12:00:00Z".parse().unwrap()
 }
 
-macro_rules! on_both_stores {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    super::$name(std::sync::Arc::new(super::EmbeddedStore::in_memory())).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn moto() {
-                    super::$name(std::sync::Arc::new(super::dynamo_store().await)).await;
-                }
-            }
-        )+
-    };
-}
-
-on_both_stores!(
+on_both_empty_stores!(
     the_feed_tells_pair_threads_from_patient_threads,
     a_bad_kind_names_the_field,
 );
