@@ -31,6 +31,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Days, Duration, DurationRound, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The tab's own parameters.
@@ -259,9 +260,9 @@ pub async fn tag_counts(
         let next = hour + Duration::hours(1);
         if hour >= from && next <= to {
             let day = hour.date_naive();
-            if !day_items.contains_key(&day) {
+            if let Entry::Vacant(slot) = day_items.entry(day) {
                 let key = keys::consultation_day_counts(&day.format("%Y-%m-%d").to_string());
-                day_items.insert(day, stored_totals(&mut reader, &key).await?);
+                slot.insert(stored_totals(&mut reader, &key).await?);
             }
             let prefix = hour.format("%H/").to_string();
             for (name, n) in day_items.get(&day).into_iter().flatten() {

@@ -210,7 +210,7 @@ mod tests {
         assert_eq!(kind(&[], &[]), ThreadKind::PatientPractitioner);
         for k in ThreadKind::ALL {
             assert_eq!(ThreadKind::parse(k.as_str()), Some(k));
-            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+            assert_eq!(serde_json::to_value(k).expect("test value"), k.as_str());
         }
         assert_eq!(ThreadKind::parse("patient"), None);
     }
