@@ -338,9 +338,26 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
     }
     let feed = feed::FeedTab {
         tags: [FeedTag::WaitingAnswer].into(),
-        kind: None,
+        now: demo_now(),
+        default_response_hours: 24,
+        ..feed::FeedTab::default()
     };
     filtered(&feed, s, "feed tag=waiting_answer", None).await;
+    // The waiting threads, longest waiting first: their own list, a row per item read, and
+    // the commitments item; the overdue ones from the same list.
+    let waiting = feed::FeedTab {
+        sort: feed::FeedSort::Waiting,
+        now: demo_now(),
+        default_response_hours: 24,
+        ..feed::FeedTab::default()
+    };
+    let r = filtered(&waiting, s, "feed sort=waiting", None).await;
+    assert!(r <= 1.05, "{r} items read per row");
+    let overdue = feed::FeedTab {
+        overdue: true,
+        ..waiting
+    };
+    filtered(&overdue, s, "feed overdue=true", None).await;
     let cons = consultations::ConsultationsTab {
         tags: [ConsultationTag::Cancelled].into(),
     };

@@ -118,8 +118,8 @@ async fn the_feed_tells_pair_threads_from_patient_threads(store: Arc<dyn Store>)
         .await;
     assert_eq!(
         csv,
-        "thread_id,last_activity_at,patients,practitioners,messages,tags,kind\r\n\
-         thr_p,2026-03-02T09:30:00+00:00,,Dr. Ángela Müller (prac_a); Bob Stone (prac_b),1,,practitioner_practitioner\r\n"
+        "thread_id,last_activity_at,patients,practitioners,messages,tags,kind,waiting_since,response_time_hours,due_at,overdue\r\n\
+         thr_p,2026-03-02T09:30:00+00:00,,Dr. Ángela Müller (prac_a); Bob Stone (prac_b),1,,practitioner_practitioner,,,,\r\n"
     );
     // The thread details say it too.
     let details = w.get("/admin/threads/thr_p", &[]).await;

@@ -4,6 +4,7 @@ mod admin;
 mod admin_counts;
 mod admin_demo;
 mod admin_feed_kinds;
+mod admin_feed_waiting;
 mod admin_http;
 mod admin_ingest;
 mod admin_readmodels;

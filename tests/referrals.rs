@@ -135,6 +135,7 @@ pub(crate) async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -
             platform_base_url: BASE_URL.into(),
             referral_patient_approval: approval,
             referral_booking_prompt: prompt,
+            default_response_time_hours: 24,
         },
     };
     World {

@@ -123,6 +123,7 @@ fn lambda_env(cmd: &mut Command, name: &str, api: &str) {
         .env("PLATFORM_BASE_URL", "https://bench.example")
         .env("REFERRAL_PATIENT_APPROVAL", "true")
         .env("REFERRAL_BOOKING_PROMPT", "true")
+        .env("DEFAULT_RESPONSE_TIME_HOURS", "24")
         .env("RUST_LOG", "info");
 }
 

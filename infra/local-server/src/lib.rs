@@ -88,8 +88,14 @@ impl DataDir {
     }
 }
 
+/// The platform's response-time commitment when `DEFAULT_RESPONSE_TIME_HOURS` is unset (as
+/// the template's default).
+pub const DEFAULT_RESPONSE_TIME_HOURS: u32 = 24;
+
 /// Settings of the local run: both referral options on unless the environment says otherwise
-/// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`).
+/// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`), the platform's
+/// response-time commitment [`DEFAULT_RESPONSE_TIME_HOURS`] unless `DEFAULT_RESPONSE_TIME_HOURS`
+/// says otherwise.
 pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigError> {
     let flag = |name: &'static str| match std::env::var(name) {
         Err(_) => Ok(true),
@@ -100,6 +106,10 @@ pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigEr
             .unwrap_or_else(|_| base_url.to_string()),
         referral_patient_approval: flag("REFERRAL_PATIENT_APPROVAL")?,
         referral_booking_prompt: flag("REFERRAL_BOOKING_PROMPT")?,
+        default_response_time_hours: match std::env::var("DEFAULT_RESPONSE_TIME_HOURS") {
+            Err(_) => DEFAULT_RESPONSE_TIME_HOURS,
+            Ok(_) => domain::deps::env_hours("DEFAULT_RESPONSE_TIME_HOURS")?,
+        },
     })
 }
 

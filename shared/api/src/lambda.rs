@@ -185,6 +185,7 @@ mod tests {
                 platform_base_url: "https://app.example".into(),
                 referral_patient_approval: true,
                 referral_booking_prompt: true,
+                default_response_time_hours: 24,
             },
         }
     }

@@ -15,6 +15,9 @@ pub struct Settings {
     pub referral_patient_approval: bool,
     /// Accepted referrals show a booking prompt when the specialist has a practice (B2, B6).
     pub referral_booking_prompt: bool,
+    /// The platform's response-time commitment in hours, for threads none of whose
+    /// practitioners made one (A11).
+    pub default_response_time_hours: u32,
 }
 
 /// Everything a handler may reach.
@@ -33,6 +36,8 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("environment variable {0} must be `true` or `false`")]
     NotBool(&'static str),
+    #[error("environment variable {0} must be a whole number of hours from 1 to 720")]
+    NotHours(&'static str),
 }
 
 /// Reads a required environment variable.
@@ -41,6 +46,16 @@ pub fn env_required(name: &'static str) -> Result<String, ConfigError> {
         .ok()
         .filter(|v| !v.is_empty())
         .ok_or(ConfigError::Missing(name))
+}
+
+/// Reads a required response time in whole hours (1 to 720, as a practitioner's commitment).
+pub fn env_hours(name: &'static str) -> Result<u32, ConfigError> {
+    use crate::events::catalogue::{MAX_RESPONSE_TIME_HOURS, MIN_RESPONSE_TIME_HOURS};
+    env_required(name)?
+        .parse::<u32>()
+        .ok()
+        .filter(|h| (MIN_RESPONSE_TIME_HOURS..=MAX_RESPONSE_TIME_HOURS).contains(h))
+        .ok_or(ConfigError::NotHours(name))
 }
 
 /// Reads a required `true`/`false` environment variable.
@@ -53,12 +68,14 @@ pub fn env_bool(name: &'static str) -> Result<bool, ConfigError> {
 }
 
 impl Settings {
-    /// Settings from `PLATFORM_BASE_URL`, `REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT`.
+    /// Settings from `PLATFORM_BASE_URL`, `REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT`,
+    /// `DEFAULT_RESPONSE_TIME_HOURS`.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Ok(Settings {
             platform_base_url: env_required("PLATFORM_BASE_URL")?,
             referral_patient_approval: env_bool("REFERRAL_PATIENT_APPROVAL")?,
             referral_booking_prompt: env_bool("REFERRAL_BOOKING_PROMPT")?,
+            default_response_time_hours: env_hours("DEFAULT_RESPONSE_TIME_HOURS")?,
         })
     }
 }

@@ -169,6 +169,14 @@ impl Tab for ConsultationsTab {
     }
 }
 
+/// The 14-day counts per tag, and beside them the threads overdue now (A11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountsAnswer {
+    #[serde(flatten)]
+    pub tags: TagCounts,
+    pub overdue: super::feed::OverdueCount,
+}
+
 /// The 14-day counts per tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TagCounts {

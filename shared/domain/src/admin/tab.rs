@@ -47,6 +47,7 @@ pub struct Reader<'a> {
     pub read: usize,
     practitioners: HashMap<String, Option<rm::Practitioner>>,
     rating_totals: Option<RatingIndex>,
+    response_times: Option<rm::ResponseTimes>,
 }
 
 /// The platform's rating totals ([`rm::RatingTotals`]) as a request reads them. The one item
@@ -197,7 +198,22 @@ impl<'a> Reader<'a> {
             read: 0,
             practitioners: HashMap::new(),
             rating_totals: None,
+            response_times: None,
         }
+    }
+
+    /// Every practitioner's response-time commitment (A11): one GetItem of the one item
+    /// holding them (`RESPONSE_TIMES`), once per request whatever practitioners the rows name.
+    pub async fn response_times(&mut self) -> Result<&rm::ResponseTimes, StoreError> {
+        if self.response_times.is_none() {
+            self.read += 1;
+            let times = match self.store.get_lazy(&keys::response_times()).await? {
+                Some(item) => item.decode::<rm::ResponseTimes>()?,
+                None => rm::ResponseTimes::default(),
+            };
+            self.response_times = Some(times);
+        }
+        Ok(self.response_times.get_or_insert_with(Default::default))
     }
 
     /// A practitioner's rating count and stars, from the platform's rating totals: one

@@ -21,6 +21,11 @@ pub fn payment_totals(id: &str) -> Key {
 pub fn rating_totals() -> Key {
     Key::new("RATING_TOTALS", "ALL")
 }
+/// Every practitioner's response-time commitment, in one item (A11: a Feed page reads it
+/// once, whatever practitioners its rows name): [`super::ResponseTimes`].
+pub fn response_times() -> Key {
+    Key::new("RESPONSE_TIMES", "ALL")
+}
 pub fn practitioner_rating_count(id: &str) -> Key {
     Key::new(format!("PRAC#{id}"), "RATING_COUNT")
 }

@@ -60,7 +60,9 @@ pub use organisations::{
 };
 pub use parties::{PartyName, Patient};
 pub use payments::{Payment, PaymentRequest};
-pub use practitioners::{AvailabilityOverride, Practitioner, PractitionerTotals};
+pub use practitioners::{
+    AvailabilityOverride, Commitment, Practitioner, PractitionerTotals, ResponseTimes,
+};
 pub use ratings::{Rating, RatingTotals};
 pub use room_calls::RoomCallParticipant;
 pub use segments::{QueuedCall, Segment, SegmentParticipant};
