@@ -275,7 +275,7 @@ function render() {
 const who = (p) => person(p);
 const ADMIN_TABS = [
   {
-    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS, kinds: true,
+    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS, kinds: true, waiting: true,
     cols: [
       ['Thread', (r) => h('a', { href: `#/admin/thread/${encodeURIComponent(r.thread_id)}`, text: r.thread_id })],
       ['Last activity', (r) => fmtTime(r.last_activity_at)],
@@ -284,6 +284,8 @@ const ADMIN_TABS = [
       ['Messages', (r) => r.message_count, 'num'],
       ['Tags', (r) => tags(r.tags)],
       ['Kind', (r) => h('span', { class: 'kind', dataset: { kind: r.kind }, text: THREAD_KINDS[r.kind] || r.kind })],
+      ['Waiting since', (r) => fmtTime(r.waiting_since)],
+      ['Answer due', (r) => waitClock(r.clock)],
     ],
   },
   {
@@ -380,6 +382,25 @@ const THREAD_KINDS = {
   practitioner_practitioner: 'practitioner–practitioner',
 };
 
+// A waiting thread's clock: when the answer is due, against which commitment, and whether it is late.
+function waitClock(clock) {
+  if (!clock) return '';
+  return h('span', {
+    class: clock.overdue ? 'clock overdue' : 'clock',
+    dataset: { overdue: String(clock.overdue) },
+    title: `Response time committed: ${clock.response_time_hours} h`,
+  }, `${fmtTime(clock.due_at)} (${clock.response_time_hours} h)`, clock.overdue ? h('b', { text: ' overdue' }) : null);
+}
+
+// The Feed's waiting filters: overdue only, and the order.
+function waitingFilters(overdue) {
+  return h('fieldset', { class: 'checks' }, h('legend', { text: 'Waiting answer' }),
+    h('label', {}, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: overdue }), ' overdue only'),
+    h('label', {}, 'Order ', h('select', { name: 'sort' },
+      h('option', { value: 'activity', text: 'newest activity first' }),
+      h('option', { value: 'waiting', text: 'longest waiting first' }))));
+}
+
 function kindSelect() {
   return h('label', {}, 'Kind', h('select', { name: 'kind' },
     h('option', { value: '', text: 'any' }),
@@ -410,6 +431,7 @@ function adminView(view, tabId, arg) {
     h('label', {}, 'Rows', h('select', { name: 'limit' }, ['25', '50', '100', '200'].map((n) => h('option', { value: n, selected: n === '50', text: n })))),
     tab.tags ? checks('tag', tab.tags, 'Tags (all of)') : null,
     tab.kinds ? kindSelect() : null,
+    tab.waiting ? waitingFilters(arg === 'overdue') : null,
     tab.types ? checks('type', PAYMENT_TYPES, 'Types (any of)') : null,
     tab.approval ? checks('approval', APPROVALS, 'Approval (any of)') : null,
     h('button', { type: 'submit', text: 'Search' }),
@@ -494,7 +516,9 @@ async function loadCounts(box, form) {
           for (const c of form.querySelectorAll('input[name=tag]')) c.checked = c.value === tag;
           form.requestSubmit();
         },
-      }, tag, h('b', { text: String(n) })))));
+      }, tag, h('b', { text: String(n) })))),
+      h('p', { id: 'overdue-count' }, 'Threads overdue for an answer now: ',
+        h('a', { href: '#/admin/feed/overdue', text: `${data.overdue.count}${data.overdue.complete ? '' : '+'}` })));
   } catch (e) {
     clear(box, problemBox(e));
   }

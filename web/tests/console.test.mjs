@@ -653,3 +653,41 @@ test('platform admin: Feed thread kinds, and the 14-day counts of a time zone', 
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+test('platform admin: overdue answers, from the count beside the 14-day counts to the Feed, longest waiting first', async () => {
+  const counts = (await apiAs('admin-1', 'GET', '/admin/consultations/counts')).data;
+  assert.ok(counts.overdue.count > 0, 'the demo has threads waiting past the default commitment');
+  const page = await signIn('admin-1');
+  await page.click('nav.tabs a[data-tab=consultations]');
+  await page.locator('#overdue-count a').waitFor();
+  assert.equal(await page.locator('#overdue-count a').textContent(), `${counts.overdue.count}${counts.overdue.complete ? '' : '+'}`);
+  // The count opens the Feed filtered to the overdue threads, longest waiting first.
+  await page.click('#overdue-count a');
+  await page.waitForFunction(() => document.querySelector('#filters input[name=overdue]')?.checked
+    && document.querySelector('#page-info'));
+  const overdue = (await apiAs('admin-1', 'GET', '/admin/feed?overdue=true&limit=50')).data.items;
+  let feed = await rows(page);
+  assert.equal(await feed.count(), overdue.length);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), overdue.map((r) => r.thread_id));
+  assert.deepEqual(await feed.locator('td .clock').evaluateAll((cs) => cs.map((c) => c.dataset.overdue)), overdue.map(() => 'true'));
+  const since = overdue.map((r) => r.waiting_since);
+  assert.deepEqual(since, [...since].sort(), 'longest waiting first');
+  for (const r of overdue) assert.ok(Date.parse(r.clock.due_at) <= Date.now(), `${r.thread_id} is due`);
+  await shot(page, 'admin-feed-overdue');
+  // Every waiting thread, longest waiting first: overdue ones and those still in time.
+  await page.uncheck('#filters input[name=overdue]');
+  await page.selectOption('#filters select[name=sort]', 'waiting');
+  await page.click('#filters button[type=submit]');
+  const waiting = (await apiAs('admin-1', 'GET', '/admin/feed?sort=waiting&limit=50')).data.items;
+  await page.waitForFunction((first) => document.querySelector('#results table.rows tbody tr td a')?.textContent === first
+    && !document.querySelector('#filters input[name=overdue]').checked, waiting[0].thread_id);
+  feed = await rows(page);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), waiting.map((r) => r.thread_id));
+  assert.equal(await feed.locator('td:nth-child(8)').first().textContent(), waiting[0].waiting_since.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC'));
+  // A bad value: the API's problem names the field.
+  const bad = await apiAs('admin-1', 'GET', '/admin/feed?overdue=yes');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.data.field, 'overdue');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
