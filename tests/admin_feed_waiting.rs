@@ -58,8 +58,11 @@ fn history() -> Vec<Value> {
     ]
 }
 
-/// Thread id, waiting since (minutes), commitment, overdue, of each row.
-fn clocks(rows: &Value) -> Vec<(String, Option<i64>, Option<u64>, Option<bool>)> {
+/// A row's thread id, waiting since (minutes), commitment and overdue.
+type Clock = (String, Option<i64>, Option<u64>, Option<bool>);
+
+/// The [`Clock`] of each row.
+fn clocks(rows: &Value) -> Vec<Clock> {
     rows.as_array()
         .unwrap()
         .iter()
