@@ -80,12 +80,8 @@ fn clocks(rows: &Value) -> Vec<Clock> {
         .collect()
 }
 
-fn row(
-    id: &str,
-    since: i64,
-    hours: u64,
-    overdue: bool,
-) -> (String, Option<i64>, Option<u64>, Option<bool>) {
+/// The [`Clock`] of a waiting row.
+fn row(id: &str, since: i64, hours: u64, overdue: bool) -> Clock {
     (id.to_string(), Some(since), Some(hours), Some(overdue))
 }
 
