@@ -317,6 +317,9 @@ fn thr_1_row() -> Value {
         "practitioners": [{"id": "prac_a", "name": "Dr. Ángela Müller"}],
         "message_count": 4,
         "tags": ["conversation", "waiting_answer"],
+        "kind": "patient_practitioner",
+        "waiting_since": "2026-03-02T09:10:00Z",
+        "clock": {"response_time_hours": 24, "due_at": "2026-03-03T09:10:00Z", "overdue": true},
     })
 }
 
@@ -329,6 +332,9 @@ fn thr_2_row() -> Value {
         "practitioners": [{"id": "prac_b", "name": "Bob Stone"}],
         "message_count": 1,
         "tags": ["not_seen", "waiting_answer"],
+        "kind": "patient_practitioner",
+        "waiting_since": "2026-03-02T09:21:00Z",
+        "clock": {"response_time_hours": 24, "due_at": "2026-03-03T09:21:00Z", "overdue": true},
     })
 }
 
@@ -388,8 +394,9 @@ async fn feed_rows_tags_search_and_pages(w: World) {
     let first = w.get("/admin/feed", &[("limit", "1")]).await;
     assert_eq!(first.body["items"], json!([thr_2_row()]));
     // One Query page (the store reads one item past a page to know whether more follow),
-    // nothing else: the names are copied into the thread's item.
-    assert_eq!(first.read, Some(2));
+    // and the commitments item for the waiting thread's clock: the names are copied into the
+    // thread's item.
+    assert_eq!(first.read, Some(3));
     let cursor = first.body["next_cursor"].as_str().unwrap().to_string();
     let second = w
         .get("/admin/feed", &[("limit", "1"), ("cursor", &cursor)])
@@ -402,16 +409,18 @@ async fn feed_rows_tags_search_and_pages(w: World) {
         .await;
     assert_eq!(
         csv,
-        "thread_id,last_activity_at,patients,practitioners,messages,tags\r\n\
-         thr_2,2026-03-02T09:21:00+00:00,'=Evil Ed (pat_2),Bob Stone (prac_b),1,not_seen waiting_answer\r\n\
-         thr_1,2026-03-02T09:10:00+00:00,Zoë Nuñez (pat_1),Dr. Ángela Müller (prac_a),4,conversation waiting_answer\r\n"
+        "thread_id,last_activity_at,patients,practitioners,messages,tags,kind,waiting_since,response_time_hours,due_at,overdue\r\n\
+         thr_2,2026-03-02T09:21:00+00:00,'=Evil Ed (pat_2),Bob Stone (prac_b),1,not_seen waiting_answer,patient_practitioner,2026-03-02T09:21:00+00:00,24,2026-03-03T09:21:00+00:00,true\r\n\
+         thr_1,2026-03-02T09:10:00+00:00,Zoë Nuñez (pat_1),Dr. Ángela Müller (prac_a),4,conversation waiting_answer,patient_practitioner,2026-03-02T09:10:00+00:00,24,2026-03-03T09:10:00+00:00,true\r\n"
     );
 }
 
 async fn thread_details_show_no_message_text(w: World) {
     let a = w.get("/admin/threads/thr_1", &[]).await;
     assert_eq!(a.status, 200, "{}", a.body);
-    assert_eq!(a.body["thread"], thr_1_row());
+    let mut thread = thr_1_row();
+    thread.as_object_mut().unwrap().remove("clock");
+    assert_eq!(a.body["thread"], thread);
     assert_eq!(
         a.body["devices"],
         json!({"pat_1": ["android/Pixel 8", "ios/iPhone 15"], "prac_a": ["web"]})
@@ -573,10 +582,11 @@ async fn consultations_rows_tags_export_and_counts(w: World) {
     assert_eq!(
         counts.body,
         json!({
-            "from": "2026-02-20", "to": "2026-03-05", "total": 2,
+            "from": "2026-02-19T12:00:00Z", "to": "2026-03-05T12:01:00Z", "tz": null, "total": 2,
             "counts": {"cancelled": 1, "conversation": 0, "concluded": 1, "diagnosis": 1, "medical_advice": 0,
                        "prescription": 0, "in_person_visit": 0, "rejected": 0, "request": 1, "waiting_answer": 1},
-            "read": 14,
+            "read": 16,
+            "overdue": {"count": 2, "complete": true, "read": 3},
         })
     );
     // A practitioner reply clears Waiting answer and makes a Conversation; the counters follow.
@@ -597,18 +607,13 @@ async fn consultations_rows_tags_export_and_counts(w: World) {
         ),
         (Some(0), Some(1))
     );
-    // The window moves with the clock: 14 days after, nothing.
-    w.clock.set(t(14 * 24 * 60));
-    let counts = w.get("/admin/consultations/counts", &[]).await.body;
-    assert_eq!(
-        (counts["from"].as_str(), counts["total"].as_i64()),
-        (Some("2026-03-03"), Some(0))
-    );
-    w.clock.set(t(13 * 24 * 60));
-    assert_eq!(
-        w.get("/admin/consultations/counts", &[]).await.body["total"],
-        2
-    );
+    // The window moves with the clock, to the minute: 14 × 24 hours after cons_1's start
+    // minute it still counts, one minute later only cons_2 does, and after cons_2's nothing.
+    for (minutes, total) in [(5, 2), (6, 1), (22, 1), (23, 0)] {
+        w.clock.set(t(14 * 24 * 60 + minutes));
+        let counts = w.get("/admin/consultations/counts", &[]).await.body;
+        assert_eq!(counts["total"], total, "{minutes}");
+    }
 }
 
 async fn calls_per_practitioner_in_a_period(w: World) {
@@ -1194,7 +1199,7 @@ async fn other_roles_are_refused_and_bad_input_names_the_field(w: World) {
             vec![("tz", "Nowhere/City")],
             "tz",
         ),
-        ("/admin/consultations/counts", vec![("limit", "5")], "query"),
+        ("/admin/consultations/counts", vec![("limit", "5")], "limit"),
         (
             "/admin/calls",
             vec![("from", "2026-03-05"), ("to", "2026-03-01")],

@@ -80,12 +80,25 @@ async fn tags_do_not_depend_on_arrival_order(forward: Arc<dyn Store>, backward: 
                 ("cons_2".into(), vec!["cancelled".into(), "request".into()]),
             ],
             vec![
+                ("2026-03-02#09/all".into(), Some(2)),
+                ("2026-03-02#09/cancelled".into(), Some(1)),
+                ("2026-03-02#09/concluded".into(), Some(1)),
+                ("2026-03-02#09/diagnosis".into(), Some(1)),
+                ("2026-03-02#09/request".into(), Some(1)),
+                ("2026-03-02#09/waiting_answer".into(), Some(1)),
                 ("2026-03-02#all".into(), Some(2)),
                 ("2026-03-02#cancelled".into(), Some(1)),
                 ("2026-03-02#concluded".into(), Some(1)),
                 ("2026-03-02#diagnosis".into(), Some(1)),
                 ("2026-03-02#request".into(), Some(1)),
                 ("2026-03-02#waiting_answer".into(), Some(1)),
+                ("2026-03-02T09#05/all".into(), Some(1)),
+                ("2026-03-02T09#05/concluded".into(), Some(1)),
+                ("2026-03-02T09#05/diagnosis".into(), Some(1)),
+                ("2026-03-02T09#05/waiting_answer".into(), Some(1)),
+                ("2026-03-02T09#22/all".into(), Some(1)),
+                ("2026-03-02T09#22/cancelled".into(), Some(1)),
+                ("2026-03-02T09#22/request".into(), Some(1)),
             ]
         )
     );

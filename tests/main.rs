@@ -1,7 +1,10 @@
 //! The integration-test binary: declares the scenario modules, and sends every event any of
 //! them logs to one file that infra/test.sh searches after the suite (SPEC Q3).
 mod admin;
+mod admin_counts;
 mod admin_demo;
+mod admin_feed_kinds;
+mod admin_feed_waiting;
 mod admin_http;
 mod admin_ingest;
 mod admin_readmodels;

@@ -136,6 +136,7 @@ pub(crate) async fn world(store: Arc<dyn Store>, approval: bool, prompt: bool) -
             referral_patient_approval: approval,
             referral_booking_prompt: prompt,
             referral_expiry: Duration::days(14),
+            default_response_time_hours: 24,
         },
     };
     World {

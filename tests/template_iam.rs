@@ -123,15 +123,22 @@ const GRANTS: &[Grants] = &[
         table: INGEST,
         ..grants("ingest-events")
     },
-    admin_tab("admin-feed", &[], &["gsi1"], "exports/admin/feed/"),
+    // The Feed reads the commitments item (A11); its pair threads and waiting lists are on gsi2.
+    admin_tab(
+        "admin-feed",
+        &["GetItem"],
+        BOTH_INDEXES,
+        "exports/admin/feed/",
+    ),
     Grants {
         table: &["GetItem", "Query"],
         ..grants("admin-thread")
     },
+    // The overdue count beside the 14-day counts reads the Feed's waiting list (gsi2).
     admin_tab(
         "admin-consultations",
         &["GetItem"],
-        &["gsi1"],
+        BOTH_INDEXES,
         "exports/admin/consultations/",
     ),
     admin_tab("admin-calls", &[], BOTH_INDEXES, "exports/admin/calls/"),

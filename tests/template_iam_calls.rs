@@ -404,6 +404,14 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         None,
     )
     .await;
+    for query in [
+        "kind=practitioner_practitioner",
+        "overdue=true",
+        "sort=waiting",
+    ] {
+        let path = format!("/admin/feed?{query}");
+        w.call("admin-feed", Some(&admin), "GET", &path, None).await;
+    }
     w.call(
         "admin-practitioners",
         Some(&admin),

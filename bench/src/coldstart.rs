@@ -124,6 +124,7 @@ fn lambda_env(cmd: &mut Command, name: &str, api: &str) {
         .env("REFERRAL_PATIENT_APPROVAL", "true")
         .env("REFERRAL_BOOKING_PROMPT", "true")
         .env("REFERRAL_EXPIRY_DAYS", "14")
+        .env("DEFAULT_RESPONSE_TIME_HOURS", "24")
         .env("RUST_LOG", "info");
 }
 

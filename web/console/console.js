@@ -275,7 +275,7 @@ function render() {
 const who = (p) => person(p);
 const ADMIN_TABS = [
   {
-    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS,
+    id: 'feed', label: 'Feed', q: 'Specialist name', tags: FEED_TAGS, kinds: true, waiting: true,
     cols: [
       ['Thread', (r) => h('a', { href: `#/admin/thread/${encodeURIComponent(r.thread_id)}`, text: r.thread_id })],
       ['Last activity', (r) => fmtTime(r.last_activity_at)],
@@ -283,6 +283,9 @@ const ADMIN_TABS = [
       ['Practitioners', (r) => names(r.practitioners)],
       ['Messages', (r) => r.message_count, 'num'],
       ['Tags', (r) => tags(r.tags)],
+      ['Kind', (r) => h('span', { class: 'kind', dataset: { kind: r.kind }, text: THREAD_KINDS[r.kind] || r.kind })],
+      ['Waiting since', (r) => fmtTime(r.waiting_since)],
+      ['Answer due', (r) => waitClock(r.clock)],
     ],
   },
   {
@@ -374,6 +377,37 @@ function adminTabs(active) {
     h('a', { href: '#/admin/ageing', class: active === 'ageing' ? 'active' : '', dataset: { tab: 'ageing' }, text: 'Referral ageing' }));
 }
 
+// Thread kinds (the Feed's `kind`), as the console names them.
+const THREAD_KINDS = {
+  patient_practitioner: 'patient–practitioner',
+  practitioner_practitioner: 'practitioner–practitioner',
+};
+
+// A waiting thread's clock: when the answer is due, against which commitment, and whether it is late.
+function waitClock(clock) {
+  if (!clock) return '';
+  return h('span', {
+    class: clock.overdue ? 'clock overdue' : 'clock',
+    dataset: { overdue: String(clock.overdue) },
+    title: `Response time committed: ${clock.response_time_hours} h`,
+  }, `${fmtTime(clock.due_at)} (${clock.response_time_hours} h)`, clock.overdue ? h('b', { text: ' overdue' }) : null);
+}
+
+// The Feed's waiting filters: overdue only, and the order.
+function waitingFilters(overdue) {
+  return h('fieldset', { class: 'checks' }, h('legend', { text: 'Waiting answer' }),
+    h('label', {}, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: overdue }), ' overdue only'),
+    h('label', {}, 'Order ', h('select', { name: 'sort' },
+      h('option', { value: 'activity', text: 'newest activity first' }),
+      h('option', { value: 'waiting', text: 'longest waiting first' }))));
+}
+
+function kindSelect() {
+  return h('label', {}, 'Kind', h('select', { name: 'kind' },
+    h('option', { value: '', text: 'any' }),
+    Object.entries(THREAD_KINDS).map(([value, text]) => h('option', { value, text }))));
+}
+
 function checks(name, values, legend) {
   return h('fieldset', { class: 'checks' }, h('legend', { text: legend }),
     values.map((v) => h('label', {}, h('input', { type: 'checkbox', name, value: v }), ` ${v}`)));
@@ -401,6 +435,8 @@ function adminView(view, tabId, arg) {
     h('label', {}, 'Time zone', h('input', { name: 'tz', type: 'text', placeholder: 'UTC', size: '14' })),
     h('label', {}, 'Rows', h('select', { name: 'limit' }, ['25', '50', '100', '200'].map((n) => h('option', { value: n, selected: n === '50', text: n })))),
     tab.tags ? checks('tag', tab.tags, 'Tags (all of)') : null,
+    tab.kinds ? kindSelect() : null,
+    tab.waiting ? waitingFilters(arg === 'overdue') : null,
     tab.types ? checks('type', PAYMENT_TYPES, 'Types (any of)') : null,
     tab.approval ? checks('approval', APPROVALS, 'Approval (any of)') : null,
     h('button', { type: 'submit', text: 'Search' }),
@@ -451,6 +487,7 @@ function adminView(view, tabId, arg) {
     cursors = [];
     load(null);
   });
+  if (tab.counts) form.addEventListener('submit', () => loadCounts(counts, form));
   $('#export', form).addEventListener('click', async (ev) => {
     const button = ev.currentTarget;
     button.disabled = true;
@@ -474,8 +511,9 @@ function adminView(view, tabId, arg) {
 async function loadCounts(box, form) {
   clear(box, busy('Counting…'));
   try {
-    const { data } = await api('GET', '/admin/consultations/counts');
-    clear(box, h('h3', { text: `Consultations per tag, ${data.from} to ${data.to} (14 days): ${data.total}` }),
+    const tz = new FormData(form).get('tz');
+    const { data } = await api('GET', '/admin/consultations/counts', { query: tz ? [['tz', tz]] : [] });
+    clear(box, h('h3', { text: `Consultations per tag, ${countWindow(data)}: ${data.total}` }),
       h('div', { class: 'counts' }, Object.entries(data.counts).map(([tag, n]) => h('button', {
         type: 'button', class: 'count secondary', dataset: { tag },
         title: `Show the consultations tagged ${tag}`,
@@ -483,10 +521,20 @@ async function loadCounts(box, form) {
           for (const c of form.querySelectorAll('input[name=tag]')) c.checked = c.value === tag;
           form.requestSubmit();
         },
-      }, tag, h('b', { text: String(n) })))));
+      }, tag, h('b', { text: String(n) })))),
+      h('p', { id: 'overdue-count' }, 'Threads overdue for an answer now: ',
+        h('a', { href: '#/admin/feed/overdue', text: `${data.overdue.count}${data.overdue.complete ? '' : '+'}` })));
   } catch (e) {
     clear(box, problemBox(e));
   }
+}
+
+// The counts' window in words: the 14 local days of the zone asked, or the 14 × 24 hours up to now.
+function countWindow(data) {
+  if (!data.tz) return `the past 14 × 24 hours (since ${data.from})`;
+  const day = (t) => new Intl.DateTimeFormat('en-CA', { timeZone: data.tz }).format(new Date(t));
+  const last = day(new Date(new Date(data.to).getTime() - 1).toISOString());
+  return `${day(data.from)} to ${last} in ${data.tz} (14 days)`;
 }
 
 function overrideForm(box, row, reload) {
@@ -541,7 +589,8 @@ function threadView(view, threadId) {
             h('dt', { text: 'Patients' }), h('dd', { text: names(t.patients) }),
             h('dt', { text: 'Practitioners' }), h('dd', { text: names(t.practitioners) }),
             h('dt', { text: 'Messages' }), h('dd', { text: String(t.message_count) }),
-            h('dt', { text: 'Tags' }), h('dd', {}, tags(t.tags))),
+            h('dt', { text: 'Tags' }), h('dd', {}, tags(t.tags)),
+            h('dt', { text: 'Kind' }), h('dd', { id: 'thread-kind', text: THREAD_KINDS[t.kind] || t.kind })),
           h('h3', { text: 'Devices' }),
           h('table', { id: 'devices' }, h('thead', {}, h('tr', {}, h('th', { text: 'Participant' }), h('th', { text: 'Devices' }))),
             h('tbody', {}, Object.entries(data.devices || {}).map(([id, list]) => h('tr', {}, h('td', { text: id }), h('td', { text: list.join(', ') }))))),

@@ -744,6 +744,54 @@ test('org admin: clinics and rooms by name in the clinic picker and the tags edi
   await page.context().close();
 });
 
+test('platform admin: Feed thread kinds, and the 14-day counts of a time zone', async () => {
+  // The referral journeys above created practitioner pair threads; they reach the Feed through ingest.
+  let pairs = [];
+  for (let i = 0; i < 60 && pairs.length === 0; i += 1) {
+    pairs = (await apiAs('admin-1', 'GET', '/admin/feed?kind=practitioner_practitioner&limit=200')).data.items;
+    if (pairs.length === 0) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(pairs.length > 0, 'a practitioner pair thread is in the Feed');
+  const page = await signIn('admin-1');
+  let feed = await rows(page);
+  // Every row says its kind, as the API does.
+  const firstPage = (await apiAs('admin-1', 'GET', '/admin/feed?limit=50')).data.items;
+  assert.equal(await feed.count(), firstPage.length);
+  assert.deepEqual(await feed.locator('td .kind').evaluateAll((ks) => ks.map((k) => k.dataset.kind)), firstPage.map((r) => r.kind));
+  await page.selectOption('#filters select[name=kind]', 'practitioner_practitioner');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction((n) => document.querySelectorAll('#results table.rows tbody tr').length === n
+    && [...document.querySelectorAll('#results table.rows td .kind')].every((k) => k.dataset.kind === 'practitioner_practitioner'), pairs.length);
+  feed = await rows(page);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), pairs.map((p) => p.thread_id));
+  for (const t of await feed.locator('td:nth-child(3)').allTextContents()) assert.equal(t, '', 'no patient in a pair thread');
+  await shot(page, 'admin-feed-pair-threads');
+  await feed.first().locator('td a').click();
+  await page.locator('#thread-kind').waitFor();
+  assert.equal(await page.locator('#thread-kind').textContent(), 'practitioner–practitioner');
+
+  // The 14-day counts in a zone: the console asks with the filters' time zone.
+  await page.goto(`${base}/console/#/admin/consultations`);
+  await page.locator('#tag-counts .count').first().waitFor();
+  assert.match(await page.locator('#tag-counts h3').textContent(), /the past 14 × 24 hours/);
+  await page.fill('#filters input[name=tz]', 'Asia/Kolkata');
+  await page.click('#filters button[type=submit]');
+  await page.waitForFunction(() => document.querySelector('#tag-counts h3')?.textContent.includes('in Asia/Kolkata'));
+  const counts = (await apiAs('admin-1', 'GET', '/admin/consultations/counts?tz=Asia%2FKolkata')).data;
+  assert.equal(counts.tz, 'Asia/Kolkata');
+  for (const [tag, count] of Object.entries(counts.counts)) {
+    assert.equal(await page.locator(`#tag-counts .count[data-tag=${tag}] b`).textContent(), String(count), tag);
+  }
+  assert.match(await page.locator('#tag-counts h3').textContent(), new RegExp(`\\(14 days\\): ${counts.total}$`));
+  // A zone that does not exist: the API's problem names the field.
+  await page.fill('#filters input[name=tz]', 'Mars/Olympus');
+  await page.click('#filters button[type=submit]');
+  await page.locator('#tag-counts .problem').waitFor();
+  assert.equal(await page.locator('#tag-counts .problem-field code').textContent(), 'tz');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('org admin: a scheduled report created, paused, resumed and deleted; a reporter only sees it', async () => {
   const accounts = (await apiAs('acc-1', 'GET', '/orgs/org-1/accounts?limit=500')).data.items.filter((a) => !a.deactivated);
   assert.ok(accounts.length >= 1);
@@ -804,6 +852,44 @@ test('org admin: a scheduled report created, paused, resumed and deleted; a repo
   await page.click('#confirm-ok');
   await page.locator('#schedules .notice', { hasText: 'Schedule deleted.' }).waitFor();
   assert.deepEqual((await apiAs('acc-1', 'GET', '/orgs/org-1/reports/schedules')).data.items, []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('platform admin: overdue answers, from the count beside the 14-day counts to the Feed, longest waiting first', async () => {
+  const counts = (await apiAs('admin-1', 'GET', '/admin/consultations/counts')).data;
+  assert.ok(counts.overdue.count > 0, 'the demo has threads waiting past the default commitment');
+  const page = await signIn('admin-1');
+  await page.click('nav.tabs a[data-tab=consultations]');
+  await page.locator('#overdue-count a').waitFor();
+  assert.equal(await page.locator('#overdue-count a').textContent(), `${counts.overdue.count}${counts.overdue.complete ? '' : '+'}`);
+  // The count opens the Feed filtered to the overdue threads, longest waiting first.
+  await page.click('#overdue-count a');
+  await page.waitForFunction(() => document.querySelector('#filters input[name=overdue]')?.checked
+    && document.querySelector('#page-info'));
+  const overdue = (await apiAs('admin-1', 'GET', '/admin/feed?overdue=true&limit=50')).data.items;
+  let feed = await rows(page);
+  assert.equal(await feed.count(), overdue.length);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), overdue.map((r) => r.thread_id));
+  assert.deepEqual(await feed.locator('td .clock').evaluateAll((cs) => cs.map((c) => c.dataset.overdue)), overdue.map(() => 'true'));
+  const since = overdue.map((r) => r.waiting_since);
+  assert.deepEqual(since, [...since].sort(), 'longest waiting first');
+  for (const r of overdue) assert.ok(Date.parse(r.clock.due_at) <= Date.now(), `${r.thread_id} is due`);
+  await shot(page, 'admin-feed-overdue');
+  // Every waiting thread, longest waiting first: overdue ones and those still in time.
+  await page.uncheck('#filters input[name=overdue]');
+  await page.selectOption('#filters select[name=sort]', 'waiting');
+  await page.click('#filters button[type=submit]');
+  const waiting = (await apiAs('admin-1', 'GET', '/admin/feed?sort=waiting&limit=50')).data.items;
+  await page.waitForFunction((first) => document.querySelector('#results table.rows tbody tr td a')?.textContent === first
+    && !document.querySelector('#filters input[name=overdue]').checked, waiting[0].thread_id);
+  feed = await rows(page);
+  assert.deepEqual(await feed.locator('td a').allTextContents(), waiting.map((r) => r.thread_id));
+  assert.equal(await feed.locator('td:nth-child(8)').first().textContent(), waiting[0].waiting_since.replace('T', ' ').replace(/\.\d+/, '').replace('Z', ' UTC'));
+  // A bad value: the API's problem names the field.
+  const bad = await apiAs('admin-1', 'GET', '/admin/feed?overdue=yes');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.data.field, 'overdue');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

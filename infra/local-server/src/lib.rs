@@ -88,9 +88,14 @@ impl DataDir {
     }
 }
 
+/// The platform's response-time commitment when `DEFAULT_RESPONSE_TIME_HOURS` is unset (as
+/// the template's default).
+pub const DEFAULT_RESPONSE_TIME_HOURS: u32 = 24;
+
 /// Settings of the local run: both referral options on unless the environment says otherwise
 /// (`REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT` = `true`/`false`); referrals expire
-/// after `REFERRAL_EXPIRY_DAYS` days (default 14).
+/// after `REFERRAL_EXPIRY_DAYS` days (default 14); the platform's response-time commitment is
+/// [`DEFAULT_RESPONSE_TIME_HOURS`] unless `DEFAULT_RESPONSE_TIME_HOURS` says otherwise.
 pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigError> {
     let flag = |name: &'static str| match std::env::var(name) {
         Err(_) => Ok(true),
@@ -104,6 +109,10 @@ pub fn local_settings(base_url: &str) -> Result<Settings, domain::deps::ConfigEr
         referral_expiry: match std::env::var("REFERRAL_EXPIRY_DAYS") {
             Err(_) => chrono::Duration::days(i64::from(domain::deps::DEFAULT_REFERRAL_EXPIRY_DAYS)),
             Ok(_) => domain::deps::env_expiry_days("REFERRAL_EXPIRY_DAYS")?,
+        },
+        default_response_time_hours: match std::env::var("DEFAULT_RESPONSE_TIME_HOURS") {
+            Err(_) => DEFAULT_RESPONSE_TIME_HOURS,
+            Ok(_) => domain::deps::env_hours("DEFAULT_RESPONSE_TIME_HOURS")?,
         },
     })
 }

@@ -186,6 +186,7 @@ mod tests {
                 referral_patient_approval: true,
                 referral_booking_prompt: true,
                 referral_expiry: chrono::Duration::days(14),
+                default_response_time_hours: 24,
             },
         }
     }

@@ -18,6 +18,9 @@ pub struct Settings {
     /// How long a referral may stay pending before it expires (B9), recorded on each referral
     /// when it is made.
     pub referral_expiry: chrono::Duration,
+    /// The platform's response-time commitment in hours, for threads none of whose
+    /// practitioners made one (A11).
+    pub default_response_time_hours: u32,
 }
 
 /// The referral expiry time when a deployment names none (B9): 14 days.
@@ -54,6 +57,8 @@ pub enum ConfigError {
     NotBool(&'static str),
     #[error("environment variable {0} must be a whole number of days from 1 to 365")]
     NotDays(&'static str),
+    #[error("environment variable {0} must be a whole number of hours from 1 to 720")]
+    NotHours(&'static str),
 }
 
 /// Reads a required environment variable.
@@ -62,6 +67,16 @@ pub fn env_required(name: &'static str) -> Result<String, ConfigError> {
         .ok()
         .filter(|v| !v.is_empty())
         .ok_or(ConfigError::Missing(name))
+}
+
+/// Reads a required response time in whole hours (1 to 720, as a practitioner's commitment).
+pub fn env_hours(name: &'static str) -> Result<u32, ConfigError> {
+    use crate::events::catalogue::{MAX_RESPONSE_TIME_HOURS, MIN_RESPONSE_TIME_HOURS};
+    env_required(name)?
+        .parse::<u32>()
+        .ok()
+        .filter(|h| (MIN_RESPONSE_TIME_HOURS..=MAX_RESPONSE_TIME_HOURS).contains(h))
+        .ok_or(ConfigError::NotHours(name))
 }
 
 /// Reads a required `true`/`false` environment variable.
@@ -75,13 +90,14 @@ pub fn env_bool(name: &'static str) -> Result<bool, ConfigError> {
 
 impl Settings {
     /// Settings from `PLATFORM_BASE_URL`, `REFERRAL_PATIENT_APPROVAL`, `REFERRAL_BOOKING_PROMPT`,
-    /// `REFERRAL_EXPIRY_DAYS`.
+    /// `REFERRAL_EXPIRY_DAYS`, `DEFAULT_RESPONSE_TIME_HOURS`.
     pub fn from_env() -> Result<Settings, ConfigError> {
         Ok(Settings {
             platform_base_url: env_required("PLATFORM_BASE_URL")?,
             referral_patient_approval: env_bool("REFERRAL_PATIENT_APPROVAL")?,
             referral_booking_prompt: env_bool("REFERRAL_BOOKING_PROMPT")?,
             referral_expiry: env_expiry_days("REFERRAL_EXPIRY_DAYS")?,
+            default_response_time_hours: env_hours("DEFAULT_RESPONSE_TIME_HOURS")?,
         })
     }
 }

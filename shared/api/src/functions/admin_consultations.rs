@@ -1,12 +1,15 @@
 //! `GET /admin/consultations`, `GET /admin/consultations/export` and
 //! `GET /admin/consultations/counts` (SPEC A3): consultations with their tags, and the counts
-//! per tag over the past 14 days from the counters ingest keeps. Role `platform_admin` only.
+//! per tag over the past 14 days (or 14 local days with `tz`) from the counters ingest keeps,
+//! with the threads overdue now (A11) beside them. Role `platform_admin` only.
 
 use crate::function::{Endpoint, Function};
-use crate::http::{ApiRequest, ApiResponse, HandlerResult, Problem};
+use crate::http::{ApiRequest, ApiResponse, HandlerResult};
 use crate::tab::{list_params, serve_tab};
 use domain::admin::authorize;
-use domain::admin::consultations::{tag_counts, ConsultationsTab, PARAMS};
+use domain::admin::consultations::{
+    count_zone, tag_counts, ConsultationsTab, CountsAnswer, PARAMS,
+};
 use domain::deps::Deps;
 use std::sync::Arc;
 
@@ -18,17 +21,19 @@ pub const WIRING: domain::deps::Wiring =
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(req.principal.as_ref())?;
     if req.path.trim_end_matches('/').ends_with("/counts") {
-        if !req.query.is_empty() {
-            return Err(Problem::bad_request(
-                "query",
-                "the counts take no parameters",
-            ));
-        }
-        let counts = tag_counts(&*deps.store, deps.clock.now()).await?;
-        tracing::info!(request_id = %req.request_id, items_read = counts.read, "admin consultation counts");
-        return Ok(
-            ApiResponse::json(200, &counts).with_header("x-items-read", counts.read.to_string())
-        );
+        let tz = count_zone(&req.query)?;
+        let now = deps.clock.now();
+        let tags = tag_counts(&*deps.store, now, tz).await?;
+        let overdue = domain::admin::feed::overdue_count(
+            &*deps.store,
+            now,
+            deps.settings.default_response_time_hours,
+        )
+        .await?;
+        let read = tags.read + overdue.read;
+        tracing::info!(request_id = %req.request_id, items_read = read, "admin consultation counts");
+        let answer = CountsAnswer { tags, overdue };
+        return Ok(ApiResponse::json(200, &answer).with_header("x-items-read", read.to_string()));
     }
     let params = list_params(&req, PARAMS)?;
     let tab = ConsultationsTab::from_params(&params)?;

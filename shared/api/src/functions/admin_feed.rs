@@ -1,4 +1,5 @@
-//! `GET /admin/feed` and `GET /admin/feed/export` (SPEC A1): message threads, newest activity first, with their tags.
+//! `GET /admin/feed` and `GET /admin/feed/export` (SPEC A1): message threads, newest activity first, with their tags,
+//! kinds (A13) and waiting clocks (A11, the platform default from the settings).
 //! Role `platform_admin` only; list parameters in `domain::admin::params`.
 
 use crate::function::{Endpoint, Function};
@@ -16,7 +17,11 @@ pub const WIRING: domain::deps::Wiring =
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let actor = authorize(req.principal.as_ref())?;
     let params = list_params(&req, domain::admin::feed::PARAMS)?;
-    let tab = domain::admin::feed::FeedTab::from_params(&params)?;
+    let tab = domain::admin::feed::FeedTab::from_params(
+        &params,
+        deps.clock.now(),
+        deps.settings.default_response_time_hours,
+    )?;
     serve_tab(&deps, &req, actor, &tab, &params).await
 }
 

@@ -5,25 +5,33 @@
 //! the consultation ([`crate::readmodels::tags::consultation_tags`]).
 //!
 //! # 14-day counts per tag
-//! Ingest keeps, per UTC day of a consultation's start, one item holding a count per tag (and
-//! `all`), moved whenever a consultation's tags change (`pk = CONSULT_TAGS#<YYYY-MM>`,
-//! `sk = <YYYY-MM-DD>`, body `totals`). The counts of "the past 14 days" are the consultations
-//! **started on the 14 UTC days ending with today** (today and the 13 days before), counted by
-//! the tags they hold now. Reading them is 14 GetItems, whatever the data: the cost does not
-//! grow with the volume.
+//! "The past 14 days" (SPEC A3, clarified) is the 14 × 24 hours up to now, to the minute, or
+//! with `tz` the 14 local days ending with today in that zone (DST-correct: 335, 336 or 337
+//! hours); the consultations started in it are counted by the tags they hold now. Ingest
+//! keeps, per UTC day of a consultation's start, one item holding a count per tag (and `all`)
+//! for the day and for each of its hours (`pk = CONSULT_TAGS#<YYYY-MM>`, `sk = <YYYY-MM-DD>`,
+//! body `totals`: `<tag>` and `HH/<tag>`), and per UTC hour one item holding the count per
+//! minute (`sk = <YYYY-MM-DD>T<HH>`, `MM/<tag>`), moved whenever a consultation's tags change.
+//! Whole hours of the window are read from their day's item, the minutes of a partial edge
+//! hour (now's minute, or a zone offset such as +05:30) from the hour's item: at most
+//! [`MAX_COUNT_READS`] GetItems, whatever the data.
 
 use super::feed::tags_text;
+use super::params::local_midnight;
 use super::params::ListParams;
 use super::tab::{search_hits_named, Party, Reader, Tab};
 use crate::error::Error;
 use crate::events::types::{PartyRole, PaymentType};
 use crate::export::cells::Cell;
+use crate::ports::Key;
 use crate::ports::{LazyItem, Query, Store, StoreError};
 use crate::readmodels::tags::ConsultationTag;
 use crate::readmodels::{keys, lists, Consultation, Totals};
 use async_trait::async_trait;
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, DurationRound, NaiveDate, Utc};
+use chrono_tz::Tz;
 use serde::Serialize;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The tab's own parameters.
@@ -161,12 +169,24 @@ impl Tab for ConsultationsTab {
     }
 }
 
+/// The 14-day counts per tag, and beside them the threads overdue now (A11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountsAnswer {
+    #[serde(flatten)]
+    pub tags: TagCounts,
+    pub overdue: super::feed::OverdueCount,
+}
+
 /// The 14-day counts per tag.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TagCounts {
-    /// First and last UTC day of the window.
-    pub from: NaiveDate,
-    pub to: NaiveDate,
+    /// The window, `[from, to)` in UTC, to the minute.
+    #[serde(serialize_with = "crate::time::ser")]
+    pub from: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::ser")]
+    pub to: DateTime<Utc>,
+    /// The zone whose 14 local days the window is, when one was asked.
+    pub tz: Option<String>,
     /// Consultations started in the window.
     pub total: i64,
     /// Per tag (every tag, zero included).
@@ -174,44 +194,125 @@ pub struct TagCounts {
     pub read: usize,
 }
 
-/// Reads the counts of the 14 UTC days ending with `now`'s day: one GetItem per day, found
-/// or not, so always [`COUNT_DAYS`] items whatever the volume.
-pub async fn tag_counts(store: &dyn Store, now: DateTime<Utc>) -> Result<TagCounts, StoreError> {
-    let to = now.date_naive();
-    let from = to.checked_sub_days(Days::new(COUNT_DAYS - 1)).unwrap_or(to);
+/// Items the counts read at most: the day items of the UTC days the window touches (at most
+/// 16: 14 local days with a DST hour more, starting late in a UTC day) and the hour items of
+/// its two edges when they do not fall on whole hours.
+pub const MAX_COUNT_READS: usize = 18;
+
+/// The window of "the past 14 days" (SPEC A3): without a zone, the 14 × 24 hours up to now,
+/// to the minute (from the minute 14 × 24 hours before `now`'s to the end of `now`'s
+/// minute); with one, the 14 local days ending with today in that zone, DST-correct.
+pub fn count_window(now: DateTime<Utc>, tz: Option<Tz>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let minute = now.duration_trunc(Duration::minutes(1)).unwrap_or(now);
+    let rolling = (
+        minute - Duration::days(COUNT_DAYS as i64),
+        minute + Duration::minutes(1),
+    );
+    let Some(tz) = tz else {
+        return rolling;
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    let from = today.checked_sub_days(Days::new(COUNT_DAYS - 1));
+    let end = today.succ_opt();
+    match (
+        from.and_then(|d| local_midnight(tz, d)),
+        end.and_then(|d| local_midnight(tz, d)),
+    ) {
+        (Some(a), Some(b)) => (a, b),
+        _ => rolling,
+    }
+}
+
+/// The counts' only parameter, `tz` (at most once, an IANA zone): anything else answers 400
+/// naming it.
+pub fn count_zone(query: &[(String, String)]) -> Result<Option<Tz>, Error> {
+    let mut zone = None;
+    for (name, value) in query {
+        if name != "tz" {
+            return Err(Error::invalid(name, "the counts take only tz"));
+        }
+        if zone.is_some() {
+            return Err(Error::invalid("tz", "must be given at most once"));
+        }
+        zone =
+            Some(value.parse::<Tz>().map_err(|_| {
+                Error::invalid("tz", "must be an IANA time zone such as Europe/Paris")
+            })?);
+    }
+    Ok(zone)
+}
+
+/// Reads the counts of [`count_window`]: whole UTC hours from their day's item (`HH/<tag>`),
+/// the minutes of a partial edge hour from that hour's item (`MM/<tag>`). Each item is read
+/// once, found or not, so at most [`MAX_COUNT_READS`] whatever the volume.
+pub async fn tag_counts(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    tz: Option<Tz>,
+) -> Result<TagCounts, StoreError> {
+    let (from, to) = count_window(now, tz);
     let mut reader = Reader::new(store);
     let mut counts: BTreeMap<ConsultationTag, i64> =
         ConsultationTag::ALL.iter().map(|t| (*t, 0)).collect();
     let mut total = 0;
-    let mut day = from;
-    while day <= to {
-        let key = keys::consultation_day_counts(&day.format("%Y-%m-%d").to_string());
-        if let Some(item) = reader.get(&key).await? {
-            /// The day's counts item: tag → count under `totals` (absent: none).
-            #[derive(serde::Deserialize)]
-            struct DayCounts {
-                #[serde(default)]
-                totals: Totals,
+    let mut add = |tag: &str, n: i64| {
+        if tag == "all" {
+            total += n;
+        } else if let Some(t) = ConsultationTag::parse(tag) {
+            *counts.entry(t).or_default() += n;
+        }
+    };
+    let mut day_items: BTreeMap<NaiveDate, Totals> = BTreeMap::new();
+    let mut hour = from.duration_trunc(Duration::hours(1)).unwrap_or(from);
+    while hour < to {
+        let next = hour + Duration::hours(1);
+        if hour >= from && next <= to {
+            let day = hour.date_naive();
+            if let Entry::Vacant(slot) = day_items.entry(day) {
+                let key = keys::consultation_day_counts(&day.format("%Y-%m-%d").to_string());
+                slot.insert(stored_totals(&mut reader, &key).await?);
             }
-            let DayCounts { totals } = item.decode()?;
-            for (tag, n) in totals {
-                if tag == "all" {
-                    total += n;
-                } else if let Some(t) = ConsultationTag::parse(&tag) {
-                    *counts.entry(t).or_default() += n;
+            let prefix = hour.format("%H/").to_string();
+            for (name, n) in day_items.get(&day).into_iter().flatten() {
+                if let Some(tag) = name.strip_prefix(&prefix) {
+                    add(tag, *n);
+                }
+            }
+        } else {
+            let key = keys::consultation_hour_counts(&hour.format("%Y-%m-%dT%H").to_string());
+            for (name, n) in stored_totals(&mut reader, &key).await? {
+                let Some((mm, tag)) = name.split_once('/') else {
+                    continue;
+                };
+                let Ok(mm) = mm.parse::<i64>() else { continue };
+                let at = hour + Duration::minutes(mm);
+                if at >= from && at < to {
+                    add(tag, n);
                 }
             }
         }
-        match day.succ_opt() {
-            Some(next) => day = next,
-            None => break,
-        }
+        hour = next;
     }
     Ok(TagCounts {
         from,
         to,
+        tz: tz.map(|z| z.name().to_string()),
         total,
         counts,
         read: reader.read,
     })
+}
+
+/// The `totals` of a counts item (absent: none).
+async fn stored_totals(reader: &mut Reader<'_>, key: &Key) -> Result<Totals, StoreError> {
+    /// A counts item: name → count under `totals`.
+    #[derive(serde::Deserialize)]
+    struct Counts {
+        #[serde(default)]
+        totals: Totals,
+    }
+    match reader.get(key).await? {
+        Some(item) => Ok(item.decode::<Counts>()?.totals),
+        None => Ok(Totals::default()),
+    }
 }

@@ -47,6 +47,7 @@ pub struct Reader<'a> {
     pub read: usize,
     practitioners: HashMap<String, Option<rm::Practitioner>>,
     rating_totals: Option<RatingIndex>,
+    response_times: Option<rm::ResponseTimes>,
 }
 
 /// The platform's rating totals ([`rm::RatingTotals`]) as a request reads them. The one item
@@ -197,7 +198,22 @@ impl<'a> Reader<'a> {
             read: 0,
             practitioners: HashMap::new(),
             rating_totals: None,
+            response_times: None,
         }
+    }
+
+    /// Every practitioner's response-time commitment (A11): one GetItem of the one item
+    /// holding them (`RESPONSE_TIMES`), once per request whatever practitioners the rows name.
+    pub async fn response_times(&mut self) -> Result<&rm::ResponseTimes, StoreError> {
+        if self.response_times.is_none() {
+            self.read += 1;
+            let times = match self.store.get_lazy(&keys::response_times()).await? {
+                Some(item) => item.decode::<rm::ResponseTimes>()?,
+                None => rm::ResponseTimes::default(),
+            };
+            self.response_times = Some(times);
+        }
+        Ok(self.response_times.get_or_insert_with(Default::default))
     }
 
     /// A practitioner's rating count and stars, from the platform's rating totals: one
@@ -294,7 +310,12 @@ pub fn parties_text(parties: &[Party]) -> String {
 /// The Query of a list that is read newest first (one item per row, sort keys starting with
 /// the time), over `params.period` when one is given.
 pub fn newest_first(list: &str, params: &ListParams) -> Query {
-    let q = Query::partition(crate::ports::Index::Gsi1, list).backward();
+    newest_first_in(crate::ports::Index::Gsi1, list, params)
+}
+
+/// [`newest_first`] on a list of another index.
+pub fn newest_first_in(index: crate::ports::Index, list: &str, params: &ListParams) -> Query {
+    let q = Query::partition(index, list).backward();
     match params.period {
         Some(p) => {
             let (a, b) = p.sk_bounds();

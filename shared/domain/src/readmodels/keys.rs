@@ -21,6 +21,11 @@ pub fn payment_totals(id: &str) -> Key {
 pub fn rating_totals() -> Key {
     Key::new("RATING_TOTALS", "ALL")
 }
+/// Every practitioner's response-time commitment, in one item (A11: a Feed page reads it
+/// once, whatever practitioners its rows name): [`super::ResponseTimes`].
+pub fn response_times() -> Key {
+    Key::new("RESPONSE_TIMES", "ALL")
+}
 pub fn practitioner_rating_count(id: &str) -> Key {
     Key::new(format!("PRAC#{id}"), "RATING_COUNT")
 }
@@ -127,8 +132,15 @@ pub fn consultation_tag_counts_pk(month: &str) -> String {
 }
 /// The counts of consultations started on a UTC day (`YYYY-MM-DD`): per tag they hold,
 /// and `all` (every consultation of that day), in the body's `totals`.
+/// The body's `totals` also hold each hour's counts of the day, as `HH/<tag>`.
 pub fn consultation_day_counts(day: &str) -> Key {
     Key::new(consultation_tag_counts_pk(&day[..day.len().min(7)]), day)
+}
+/// The counts of consultations started in a UTC hour (`YYYY-MM-DDTHH`), per minute of the
+/// hour as `MM/<tag>` in the body's `totals`: the edges of a window that does not fall on
+/// whole hours. In the partition of the hour's month, after its day's item.
+pub fn consultation_hour_counts(hour: &str) -> Key {
+    consultation_day_counts(hour)
 }
 pub fn room_call_participant(call_id: &str, participant_id: &str) -> Key {
     Key::new(

@@ -21,6 +21,14 @@ pub const PAYMENT_TOTALS: &str = "PAY_TOTALS";
 /// GSI1: every organisation (C4).
 pub const ORGANISATIONS: &str = "ORGS";
 
+/// GSI2: the patient threads waiting answer, by the start of their wait (A11).
+pub const WAITING: &str = "WAITING";
+/// GSI2: the practitioner pair threads, by last activity (the Feed's `kind` filter, A13; the
+/// patient threads are the rest of `FEED`).
+pub fn feed_by_kind(kind: crate::readmodels::ThreadKind) -> String {
+    format!("FEED#{}", kind.as_str())
+}
+
 /// GSI2: the practitioners of one approval state, by folded name (A5's `approval` filter).
 pub fn practitioners_by_approval(approval: crate::events::types::Approval) -> String {
     use crate::events::types::Approval;

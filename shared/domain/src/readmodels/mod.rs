@@ -60,11 +60,15 @@ pub use organisations::{
 };
 pub use parties::{PartyName, Patient};
 pub use payments::{Payment, PaymentRequest};
-pub use practitioners::{AvailabilityOverride, Practitioner, PractitionerTotals};
+pub use practitioners::{
+    AvailabilityOverride, Commitment, Practitioner, PractitionerTotals, ResponseTimes,
+};
 pub use ratings::{Rating, RatingTotals};
 pub use room_calls::RoomCallParticipant;
 pub use segments::{QueuedCall, Segment, SegmentParticipant};
-pub use threads::{ClinicalNote, RequestState, StoredMessage, ThreadFeedView, ThreadSummary};
+pub use threads::{
+    ClinicalNote, RequestState, StoredMessage, ThreadFeedView, ThreadKind, ThreadSummary,
+};
 pub use vouchers::{Voucher, VoucherRedemption};
 
 /// The idempotency marker of an ingested event: a hash of its validated content.

@@ -64,3 +64,54 @@ pub struct PractitionerTotals {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub names: Names,
 }
+
+/// Every practitioner's response-time commitment (A11), as their newest profile says, in one
+/// item ([`super::keys::response_times`]); only practitioners whose profile ever carried one
+/// are in it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResponseTimes {
+    pub practitioners: BTreeMap<String, Commitment>,
+}
+
+/// One practitioner's commitment: hours (none when the newest profile has none) and the time
+/// of the profile that said so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commitment {
+    pub hours: Option<u32>,
+    #[serde(deserialize_with = "crate::time::de")]
+    pub as_of: DateTime<Utc>,
+}
+
+impl ResponseTimes {
+    /// A profile's commitment at `at`: the newest profile wins; a profile without one clears
+    /// an earlier one.
+    pub fn set(&mut self, id: &str, hours: Option<u32>, at: DateTime<Utc>) {
+        match self.practitioners.get_mut(id) {
+            Some(c) if c.as_of <= at => {
+                c.hours = hours;
+                c.as_of = at;
+            }
+            Some(_) => {}
+            None if hours.is_some() => {
+                self.practitioners
+                    .insert(id.to_string(), Commitment { hours, as_of: at });
+            }
+            None => {}
+        }
+    }
+
+    /// The commitment of a thread's practitioners: the shortest any of them made, else
+    /// `default_hours` (the platform's).
+    pub fn thread_hours<'a>(
+        &self,
+        practitioners: impl IntoIterator<Item = &'a String>,
+        default_hours: u32,
+    ) -> u32 {
+        practitioners
+            .into_iter()
+            .filter_map(|id| self.practitioners.get(id).and_then(|c| c.hours))
+            .min()
+            .unwrap_or(default_hours)
+    }
+}

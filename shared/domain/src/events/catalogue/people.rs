@@ -5,6 +5,11 @@ use super::Validate;
 use crate::events::types::*;
 use serde::{Deserialize, Serialize};
 
+/// The bounds of a response-time commitment, in hours (one hour to 30 days), for the events'
+/// and the platform default alike.
+pub const MIN_RESPONSE_TIME_HOURS: u32 = 1;
+pub const MAX_RESPONSE_TIME_HOURS: u32 = 720;
+
 /// A practitioner's profile as the platform holds it now (a snapshot: the newest wins).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +21,9 @@ pub struct PractitionerUpserted {
     pub price: Money,
     /// Whether the practitioner has a practice in the scheduling portal (booking prompts, B6).
     pub has_scheduling_practice: bool,
+    /// The practitioner's response-time commitment in hours (A11), when they made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_time_hours: Option<u32>,
 }
 impl Validate for PractitionerUpserted {
     fn validate(&self) -> Result<(), (&'static str, String)> {
@@ -25,6 +33,14 @@ impl Validate for PractitionerUpserted {
         }
         if self.specialties.len() > 20 {
             return Err(("specialties", "at most 20".into()));
+        }
+        if let Some(h) = self.response_time_hours {
+            if !(MIN_RESPONSE_TIME_HOURS..=MAX_RESPONSE_TIME_HOURS).contains(&h) {
+                return Err((
+                    "response_time_hours",
+                    format!("must be {MIN_RESPONSE_TIME_HOURS} to {MAX_RESPONSE_TIME_HOURS}"),
+                ));
+            }
         }
         Ok(())
     }

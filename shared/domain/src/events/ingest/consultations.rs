@@ -106,8 +106,9 @@ fn tag_scope(event: &Event) -> Option<(Option<&Id>, Vec<String>)> {
     }
 }
 
-/// What a consultation adds to the per-day tag counts: one to its start day's count of each
-/// of its tags, and one to the day's `all`.
+/// What a consultation adds to the tag counts, for `all` and for each of its tags: one to its
+/// start day's count (`<tag>`) and to its start hour's (`HH/<tag>`) on the day item, and one
+/// to its start minute's (`MM/<tag>`) on the hour item ([`keys::consultation_hour_counts`]).
 #[allow(clippy::type_complexity)]
 fn consultation_counts(item: Option<&Item>) -> Result<Vec<((String, String), i64)>, StoreError> {
     let Some(item) = item else {
@@ -118,25 +119,33 @@ fn consultation_counts(item: Option<&Item>) -> Result<Vec<((String, String), i64
         return Ok(Vec::new());
     };
     let day = start.format("%Y-%m-%d").to_string();
-    let mut out = vec![((day.clone(), "all".to_string()), 1)];
-    out.extend(
-        c.tags
-            .iter()
-            .map(|t| ((day.clone(), t.as_str().to_string()), 1)),
+    let hour = start.format("%Y-%m-%dT%H").to_string();
+    let (hh, mm) = (
+        start.format("%H").to_string(),
+        start.format("%M").to_string(),
     );
+    let tags = std::iter::once("all").chain(c.tags.iter().map(|t| t.as_str()));
+    let mut out = Vec::new();
+    for tag in tags {
+        out.push(((day.clone(), tag.to_string()), 1));
+        out.push(((day.clone(), format!("{hh}/{tag}")), 1));
+        out.push(((hour.clone(), format!("{mm}/{tag}")), 1));
+    }
     Ok(out)
 }
 
 /// Re-derives the tags of every consultation the event may touch (SPEC A3,
 /// [`rm::tags::consultation_tags`]) from the items as this transaction leaves them,
-/// writes the changed ones, and moves the per-day tag counts by the difference (one item per
-/// UTC day of a start, holding every tag's count: [`keys::consultation_day_counts`]). Items read
+/// writes the changed ones, and moves the tag counts by the difference (one item per UTC day
+/// of a start, holding every tag's count per day and per hour:
+/// [`keys::consultation_day_counts`]; one per UTC hour of a start, per minute:
+/// [`keys::consultation_hour_counts`]). Items read
 /// but not written are version-checked in the same transaction, so a concurrent event on the
 /// same thread or consultation makes one of the two re-read and re-derive.
 ///
 /// Known limit: all of this is one transaction of at most [`crate::ports::store::MAX_TX_OPS`]
 /// writes, so a thread with more than about 40 consultations (each written or checked, plus
-/// a count item per start day, and the names and totals the event moves) cannot take an
+/// two count items per start day (the day's and the hour's), and the names and totals the event moves) cannot take an
 /// event; the store refuses the transaction and the event fails (no thread of the demo data
 /// comes near it).
 pub(super) async fn retag(
@@ -237,6 +246,8 @@ pub(super) async fn retag(
     for ((day, tag), delta) in deltas {
         *days.entry(day).or_default().entry(tag).or_default() += delta;
     }
+    // `day` is a day (`YYYY-MM-DD`) or an hour (`YYYY-MM-DDTHH`): both keys share the month's
+    // partition.
     for (day, deltas) in days {
         add_totals(
             store,

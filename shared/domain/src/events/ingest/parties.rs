@@ -11,9 +11,16 @@ use chrono::{DateTime, Utc};
 /// `practitioner.upserted`: the profile (the newest wins) and the party's name.
 pub(super) fn practitioner_upserted(e: &PractitionerUpserted, at: DateTime<Utc>) -> Vec<Effect> {
     let name = party_name(&e.practitioner_id, e.name.as_str(), at);
+    let (id, hours) = (s(&e.practitioner_id), e.response_time_hours);
+    let commitment = merge(
+        keys::response_times(),
+        move |r: &mut rm::ResponseTimes| r.set(&id, hours, at),
+        no_index,
+    );
     let e = e.clone();
     vec![
         name,
+        commitment,
         merge(
             keys::practitioner(e.practitioner_id.as_str()),
             move |p: &mut rm::Practitioner| {

@@ -52,6 +52,7 @@ pub(super) fn message_sent(e: &MessageSent, at: DateTime<Utc>) -> Vec<Effect> {
                         t.patient_ids.insert(s(&summary.sender_id));
                         t.first_patient_message_at = min_time(t.first_patient_message_at, at);
                         t.last_patient_message_at = max_time(t.last_patient_message_at, at);
+                        t.patient_wrote(at);
                     }
                     PartyRole::Practitioner => {
                         t.practitioner_ids.insert(s(&summary.sender_id));
@@ -59,6 +60,7 @@ pub(super) fn message_sent(e: &MessageSent, at: DateTime<Utc>) -> Vec<Effect> {
                             min_time(t.first_practitioner_message_at, at);
                         t.last_practitioner_message_at =
                             max_time(t.last_practitioner_message_at, at);
+                        t.settle_wait();
                     }
                     PartyRole::System => {}
                 }
@@ -152,15 +154,25 @@ pub(super) fn note_sent(e: &ClinicalNoteSent, at: DateTime<Utc>) -> Vec<Effect> 
     ]
 }
 
-/// The Feed: every thread by last activity (A1).
+/// The Feed: every thread by last activity (A1); and on `gsi2` either the practitioner pair
+/// threads by last activity (A13) or the patient threads waiting answer by the start of their
+/// wait (A11) — a pair thread has no patient, so never waits.
 pub(super) fn thread_index(t: &rm::ThreadSummary) -> Indexes {
-    match t.activity_at() {
-        Some(at) => (
-            ik(lists::FEED, format!("{}#{}", sort_time(at), t.thread_id)),
-            None,
+    let Some(at) = t.activity_at() else {
+        return (None, None);
+    };
+    let sk = format!("{}#{}", sort_time(at), t.thread_id);
+    let second = match (t.kind(), t.waiting_since) {
+        (rm::ThreadKind::PractitionerPractitioner, _) => {
+            ik(lists::feed_by_kind(t.kind()), sk.clone())
+        }
+        (rm::ThreadKind::PatientPractitioner, Some(since)) => ik(
+            lists::WAITING,
+            format!("{}#{}", sort_time(since), t.thread_id),
         ),
-        None => (None, None),
-    }
+        (rm::ThreadKind::PatientPractitioner, None) => None,
+    };
+    (ik(lists::FEED, sk), second)
 }
 
 fn platform_name(p: DevicePlatform) -> &'static str {
