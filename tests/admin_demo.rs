@@ -207,6 +207,7 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
         ..ListParams::default()
     };
     let tab = PractitionersTab {
+        search: None,
         now: demo_now(),
         approvals: vec![],
     };
@@ -282,6 +283,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
             &practitioners::PractitionersTab {
                 now: demo_now(),
                 approvals: vec![],
+                search: None,
             },
             s,
             "practitioners",
@@ -318,6 +320,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         let tab = practitioners::PractitionersTab {
             now: demo_now(),
             approvals: vec![approval],
+            search: None,
         };
         let r = filtered(
             &tab,

@@ -22,6 +22,7 @@ mod org_reports;
 mod org_reports_email;
 mod org_reports_xlsx;
 mod org_tiles_stats;
+mod people_search;
 mod referrals;
 mod referrals_decline;
 mod referrals_http;

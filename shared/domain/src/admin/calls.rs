@@ -12,12 +12,12 @@
 //! counts in the period of its first join.
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{searched_item, Party, Reader, Tab};
 use crate::events::types::Media;
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::calls::call_seconds;
-use crate::readmodels::{lists, Call, Practitioner, PractitionerTotals};
+use crate::readmodels::{keys, lists, Call, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 
@@ -73,6 +73,9 @@ impl Tab for CallsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
+        if let Some(search) = params.people_search() {
+            return search.query();
+        }
         match params.period {
             None => Query::partition(Index::Gsi1, lists::CALL_TOTALS),
             Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
@@ -85,6 +88,14 @@ impl Tab for CallsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<CallDurationRow>, StoreError> {
+        let found = match params.people_search() {
+            Some(search) => match searched_item(reader, params, &search, item, keys::call_totals).await? {
+                Some(found) => Some(found),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let item = found.as_ref().unwrap_or(item);
         if item.sk() == "CALL_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

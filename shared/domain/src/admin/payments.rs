@@ -12,10 +12,10 @@
 //! practitioner `gsi2`, `PRAC#<id>#PAYMENTS` with the period on the payment time.
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{searched_item, Party, Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
-use crate::readmodels::{lists, Payment, Practitioner, PractitionerTotals};
+use crate::readmodels::{keys, lists, Payment, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -142,6 +142,9 @@ impl Tab for PaymentsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
+        if let Some(search) = params.people_search() {
+            return search.query();
+        }
         match params.period {
             None => Query::partition(Index::Gsi1, lists::PAYMENT_TOTALS),
             Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
@@ -154,6 +157,14 @@ impl Tab for PaymentsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<PaymentsRow>, StoreError> {
+        let found = match params.people_search() {
+            Some(search) => match searched_item(reader, params, &search, item, keys::payment_totals).await? {
+                Some(found) => Some(found),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let item = found.as_ref().unwrap_or(item);
         if item.sk() == "PAY_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

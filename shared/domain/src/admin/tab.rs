@@ -27,6 +27,7 @@ use crate::error::Error;
 use crate::export::cells::Cell;
 use crate::export::csv::CsvStream;
 use crate::ports::{BlobError, Condition, Key, LazyItem, LazyPage, Query, Store, StoreError};
+use crate::readmodels::search::WordSearch;
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -277,6 +278,27 @@ pub fn search_hits_named<'i>(
         || ids
             .into_iter()
             .any(|id| params.matches(names.get(id).map(String::as_str)))
+}
+
+/// For the tabs of practitioners (Calls, Payments) searched through the word index: the item
+/// the tab lists for an index item that is a hit — the practitioner's all-time totals
+/// (`totals(id)`) without a period, the profile with one — or `None` when it is no hit or that
+/// item does not exist. One GetItem per hit.
+pub async fn searched_item(
+    reader: &mut Reader<'_>,
+    params: &ListParams,
+    search: &WordSearch,
+    item: &LazyItem,
+    totals: fn(&str) -> Key,
+) -> Result<Option<LazyItem>, StoreError> {
+    let Some(id) = search.hit(item)? else {
+        return Ok(None);
+    };
+    let key = match params.period {
+        None => totals(&id),
+        Some(_) => keys::practitioner(&id),
+    };
+    reader.get(&key).await
 }
 
 /// The names of parties, joined for one CSV cell (`name (id)`, `; ` between).
