@@ -435,6 +435,21 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         None,
     )
     .await;
+    // A search through the practitioners' word index reads each practitioner found.
+    w.call(
+        "referral-specialists",
+        Some(&referrer),
+        "GET",
+        "/referrals/specialists?specialty=derm",
+        None,
+    )
+    .await;
+    for (function, tab) in [("admin-calls", "calls"), ("admin-payments", "payments")] {
+        for query in ["q=m", "q=m&from=2026-04-01&to=2026-05-15"] {
+            let path = format!("/admin/{tab}?{query}");
+            w.call(function, Some(&admin), "GET", &path, None).await;
+        }
+    }
     let created = w
         .call(
             "referral-create",

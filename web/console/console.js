@@ -310,7 +310,7 @@ const ADMIN_TABS = [
     ],
   },
   {
-    id: 'practitioners', label: 'Practitioners', q: 'Name', approval: true, override: true,
+    id: 'practitioners', label: 'Practitioners', q: 'Name', specialty: true, approval: true, override: true,
     cols: [
       ['Name', (r) => r.name],
       ['Specialties', (r) => (r.specialties || []).join(', ')],
@@ -398,6 +398,7 @@ function adminView(view, tabId, arg) {
     tab.tags ? checks('tag', tab.tags, 'Tags (all of)') : null,
     tab.types ? checks('type', PAYMENT_TYPES, 'Types (any of)') : null,
     tab.approval ? checks('approval', APPROVALS, 'Approval (any of)') : null,
+    tab.specialty ? h('label', {}, 'Specialty', h('input', { name: 'specialty', type: 'search', maxlength: '100', placeholder: 'derm…' })) : null,
     h('button', { type: 'submit', text: 'Search' }),
     h('button', { type: 'button', class: 'secondary', id: 'export', text: 'Export CSV' }));
   const counts = h('div', { id: 'tag-counts' });
@@ -701,7 +702,7 @@ function sendReferralForm(out, reload) {
     h('label', {}, 'Note for the specialist (optional)', h('textarea', { name: 'message', rows: '2', cols: '40', maxlength: '2000' })),
     h('button', { type: 'submit', text: 'Send referral' }));
   const search = h('form', { class: 'form', id: 'specialist-search' },
-    h('label', {}, 'Name begins with', h('input', { name: 'q', type: 'search' })),
+    h('label', {}, 'Name (any word, its beginning)', h('input', { name: 'q', type: 'search' })),
     h('label', {}, 'Specialty', h('input', { name: 'specialty', type: 'search' })),
     h('button', { type: 'submit', class: 'secondary', text: 'Find specialists' }));
   search.addEventListener('submit', async (ev) => {

@@ -605,3 +605,63 @@ test("an organisation's admin cannot see another organisation's reports", async 
   await shot(page, 'reports-other-org-refused');
   await page.context().close();
 });
+
+// Folds a text as the API's search does: accents and case ignored.
+const fold = (text) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+const words = (text) => fold(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+test('search finds people: a word of the name, by prefix, without accents; the specialty by its beginning', async () => {
+  // A specialist whose surname carries an accent, searched by its unaccented beginning.
+  const all = (await apiAs('prac-1', 'GET', '/referrals/specialists?limit=100')).data.items;
+  const accented = all.find((s) => /[^\x00-\x7f]/.test(s.name.split(' ').slice(-1)[0])) || all[0];
+  const prefix = words(accented.name).slice(-1)[0].slice(0, 4);
+  const referrer = await signIn('prac-1');
+  await referrer.fill('#specialist-search input[name=q]', prefix.toUpperCase());
+  await referrer.click('#specialist-search button[type=submit]');
+  await referrer.locator(`#specialists tr[data-specialist="${accented.practitioner_id}"]`).waitFor();
+  for (const name of await referrer.locator('#specialists tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  // By specialty: "derm" finds dermatologists only.
+  await referrer.fill('#specialist-search input[name=q]', '');
+  await referrer.fill('#specialist-search input[name=specialty]', 'derm');
+  await referrer.click('#specialist-search button[type=submit]');
+  await referrer.locator('#specialists tbody tr').first().waitFor();
+  const specialties = await referrer.locator('#specialists tbody tr td:nth-child(2)').allTextContents();
+  assert.ok(specialties.length > 0);
+  for (const s of specialties) assert.match(s, /Dermatology/);
+  await shot(referrer, 'search-specialists-derm');
+  await referrer.context().close();
+
+  // The admin's Practitioners tab: by specialty, and by a word of the name.
+  const admin = await signIn('admin-1');
+  await admin.goto(`${base}/console/#/admin/practitioners`);
+  await rows(admin);
+  await admin.fill('#filters input[name=specialty]', 'DERM');
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#results table.rows tbody tr td:nth-child(2)')];
+    return cells.length > 0 && cells.every((td) => td.textContent.includes('Dermatology'));
+  });
+  await shot(admin, 'search-admin-practitioners-derm');
+  await admin.fill('#filters input[name=specialty]', '');
+  await admin.fill('#filters input[name=q]', prefix);
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction((name) => [...document.querySelectorAll('#results table.rows tbody tr td:first-child')]
+    .some((td) => td.textContent === name), accented.name);
+  for (const name of await admin.locator('#results table.rows tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  // Calls: the same word finds the practitioner's row when they have calls.
+  await admin.goto(`${base}/console/#/admin/calls`);
+  await rows(admin);
+  await admin.fill('#filters input[name=q]', prefix);
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction(() => document.querySelector('#results table.rows, #results p.hint') !== null
+    && !document.querySelector('#results .busy'));
+  for (const name of await admin.locator('#results table.rows tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+});

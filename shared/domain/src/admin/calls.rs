@@ -1,6 +1,7 @@
 //! A4 Call durations: per practitioner, the number of in-thread calls in the period and their
-//! total audio and video call time; search `q` on the practitioner's name. Practitioners
-//! without a call in the period are left out.
+//! total audio and video call time; search `q` on the practitioner's name (word prefixes,
+//! through the practitioners' word index, [`crate::readmodels::search`]: one index item and
+//! one GetItem per row). Practitioners without a call in the period are left out.
 //!
 //! Without a period (all time) a row is one item: the practitioner's call totals, which ingest
 //! moves as each call's joins and leaves arrive (`PRAC#<id>`/`CALL_TOTALS`, listed in `gsi1`

@@ -1,7 +1,8 @@
 //! A7 Payments: per practitioner over the period, per currency: the number of consultations
 //! (payments that open one), the number of payment items, and the totals paid, to the
 //! specialist and in commission (integer minor units; refunds count negative, fees as they
-//! come, so the totals reconcile with A8). Search `q` on the practitioner's name.
+//! come, so the totals reconcile with A8). Search `q` on the practitioner's name (word
+//! prefixes, through the practitioners' word index, [`crate::readmodels::search`]).
 //! Practitioners without a payment in the period are left out; a practitioner paid in two
 //! currencies has one CSV line per currency.
 //!
