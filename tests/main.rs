@@ -5,6 +5,7 @@ mod admin_demo;
 mod admin_http;
 mod admin_ingest;
 mod admin_readmodels;
+mod audit_trail;
 mod authorisation;
 mod bad_input;
 mod contract;

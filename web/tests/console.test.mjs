@@ -665,3 +665,45 @@ test('search finds people: a word of the name, by prefix, without accents; the s
   assert.deepEqual(admin.errors, []);
   await admin.context().close();
 });
+
+test('audit trail: the platform admin filters and exports it, an organisation admin sees only theirs, every read is recorded', async () => {
+  const admin = await signIn('admin-1');
+  await admin.click('nav.tabs a[data-tab=audit]');
+  // Opening the trail is itself a record: it is on the first page.
+  await admin.locator('#audit-rows tbody tr[data-action="audit.viewed"]').first().waitFor();
+  assert.equal(await admin.locator('#audit-rows tbody tr').first().locator('td').nth(1).textContent(), 'admin-1');
+  await admin.fill('#audit-filters input[name=action]', 'audit.viewed');
+  await admin.click('#audit-filters button[type=submit]');
+  await admin.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#audit-rows tbody tr')];
+    return rows.length >= 2 && rows.every((r) => r.dataset.action === 'audit.viewed');
+  });
+  await shot(admin, 'audit-platform');
+  await admin.click('#audit-export');
+  const link = admin.locator('#audit-csv-link');
+  await link.waitFor();
+  const viewed = (await apiAs('admin-1', 'GET', '/admin/audit?action=audit.viewed&limit=200')).data.items.length;
+  const csv = readFileSync(await download(admin, () => link.click()), 'utf8');
+  const lines = csv.slice(1).trimEnd().split('\r\n');
+  assert.match(lines[0], /^at,record_id,actor_sub,actor_role,action,/);
+  // The export holds every record read so far but the API call just made.
+  assert.equal(lines.length - 1, viewed - 1);
+  assert.ok(lines.slice(1).every((l) => l.split(',')[4] === 'audit.viewed'));
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+
+  // The organisation admin: their organisation's records only, and their read is one of them.
+  const orgAdmin = await signIn('acc-1');
+  await orgAdmin.click('#audit-button');
+  await orgAdmin.locator('#audit-rows tbody tr').first().waitFor();
+  const scopes = await orgAdmin.locator('#audit-rows tbody tr td:nth-child(5)').allTextContents();
+  assert.ok(scopes.length > 0 && scopes.every((s) => s === 'ORG#org-1'), scopes.join(' '));
+  assert.equal(await orgAdmin.locator('#audit-rows tbody tr[data-action="audit.viewed"] td:nth-child(2)').first().textContent(), 'acc-1');
+  assert.equal(await orgAdmin.locator('#audit-export').count(), 0);
+  await shot(orgAdmin, 'audit-org');
+  await orgAdmin.context().close();
+  // Another organisation's admin gets nothing of org-1's trail; a reporter has no trail.
+  assert.equal((await apiAs('acc-61', 'GET', '/orgs/org-1/audit')).status, 404);
+  const reporter = identities.find((i) => i.role === 'org_reporter');
+  if (reporter) assert.equal((await apiAs(reporter.sub, 'GET', '/orgs/org-1/audit')).status, 403);
+});

@@ -18,6 +18,7 @@ pub mod admin_practitioners;
 pub mod admin_ratings;
 pub mod admin_thread;
 pub mod admin_vouchers;
+pub mod audit_trail;
 pub mod health;
 pub mod ingest_http;
 pub mod org_report_config;
@@ -45,6 +46,7 @@ pub const ALL: &[Function] = &[
     admin_payments::FUNCTION,
     admin_payment_items::FUNCTION,
     admin_vouchers::FUNCTION,
+    audit_trail::FUNCTION,
     referral_specialists::FUNCTION,
     referral_create::FUNCTION,
     referral_patient_decision::FUNCTION,
