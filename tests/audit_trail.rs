@@ -8,12 +8,10 @@
 
 use crate::admin::{world_with, World};
 use crate::support::events::organisation;
-use crate::support::moto::dynamo_store;
 use chrono::{DateTime, Utc};
 use domain::audit::AuditRecord;
 use domain::auth::{Principal, Role};
 use domain::ports::{Condition, Store};
-use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -43,8 +41,14 @@ fn t(day: u32) -> DateTime<Utc> {
 /// first.
 async fn trail(store: Arc<dyn Store>) -> (World, Vec<String>) {
     let org = |id: &str| {
-        organisation(id, id, "Victoria", "Enterprise 2025", "2024-01-01T00:00:00Z")
-            .event(&format!("w-{id}"), "2026-02-01T09:00:00Z")
+        organisation(
+            id,
+            id,
+            "Victoria",
+            "Enterprise 2025",
+            "2024-01-01T00:00:00Z",
+        )
+        .event(&format!("w-{id}"), "2026-02-01T09:00:00Z")
     };
     let w = world_with(store, &[org("org-1"), org("org-2")]).await;
     let records = [
@@ -64,7 +68,13 @@ async fn trail(store: Arc<dyn Store>) -> (World, Vec<String>) {
             "rep-2",
             Value::Null,
         ),
-        AuditRecord::new(&admin(), t(3), "availability.overridden", "PLATFORM", "prac_a"),
+        AuditRecord::new(
+            &admin(),
+            t(3),
+            "availability.overridden",
+            "PLATFORM",
+            "prac_a",
+        ),
         AuditRecord::new(
             &who("prac-1", Role::Practitioner, &[]),
             t(4),
@@ -74,13 +84,22 @@ async fn trail(store: Arc<dyn Store>) -> (World, Vec<String>) {
         ),
     ];
     for r in &records {
-        w.deps.store.put(r.item(), Condition::NotExists).await.unwrap();
+        w.deps
+            .store
+            .put(r.item(), Condition::NotExists)
+            .await
+            .unwrap();
     }
     (w, records.iter().map(|r| r.record_id.clone()).collect())
 }
 
 /// The record ids of a page, and its answer.
-async fn page(w: &World, who: Principal, path: &str, query: &[(&str, &str)]) -> (Vec<String>, Value) {
+async fn page(
+    w: &World,
+    who: Principal,
+    path: &str,
+    query: &[(&str, &str)],
+) -> (Vec<String>, Value) {
     let a = w.call_as(Some(who), "GET", path, query, None).await;
     assert_eq!(a.status, 200, "{path}: {}", a.body);
     assert_eq!(a.read, a.body["read"].as_u64().map(|n| n as usize));
@@ -116,34 +135,64 @@ async fn platform_admins_filter_page_and_export(store: Arc<dyn Store>) {
         (("object", "prac_a"), rev(&[2])),
         (("org", "org-2"), rev(&[1])),
     ] {
-        assert_eq!(page(&w, admin(), "/admin/audit", &with(&[filter])).await.0, want);
+        assert_eq!(
+            page(&w, admin(), "/admin/audit", &with(&[filter])).await.0,
+            want
+        );
     }
-    let none = page(&w, admin(), "/admin/audit", &with(&[("actor", "acc-1"), ("org", "org-2")])).await;
+    let none = page(
+        &w,
+        admin(),
+        "/admin/audit",
+        &with(&[("actor", "acc-1"), ("org", "org-2")]),
+    )
+    .await;
     assert!(none.0.is_empty());
     // A day in a zone: 2 March in Sydney is 1 March 13:00 UTC to 2 March 13:00 UTC.
-    let sydney = [("from", "2026-03-02"), ("to", "2026-03-02"), ("tz", "Australia/Sydney")];
-    assert_eq!(page(&w, admin(), "/admin/audit", &sydney).await.0, rev(&[1]));
+    let sydney = [
+        ("from", "2026-03-02"),
+        ("to", "2026-03-02"),
+        ("tz", "Australia/Sydney"),
+    ];
+    assert_eq!(
+        page(&w, admin(), "/admin/audit", &sydney).await.0,
+        rev(&[1])
+    );
     // Pages of two.
     let (first, body) = page(&w, admin(), "/admin/audit", &with(&[("limit", "2")])).await;
     assert_eq!(first, rev(&[3, 2]));
     let cursor = body["next_cursor"].as_str().unwrap().to_string();
-    let (second, body) =
-        page(&w, admin(), "/admin/audit", &with(&[("limit", "2"), ("cursor", &cursor)])).await;
+    let (second, body) = page(
+        &w,
+        admin(),
+        "/admin/audit",
+        &with(&[("limit", "2"), ("cursor", &cursor)]),
+    )
+    .await;
     assert_eq!(second, rev(&[1, 0]));
     assert_eq!(body["next_cursor"], Value::Null);
     // Every read above was recorded, newest first, with its filters; this read too.
     let (viewed, body) = page(&w, admin(), "/admin/audit", &[("action", "audit.viewed")]).await;
     assert_eq!(viewed.len(), 10);
     let items = body["items"].as_array().unwrap();
-    assert!(items.iter().all(|r| (&r["actor_sub"], &r["scope"], &r["object_id"])
-        == (&json!("admin-1"), &json!("PLATFORM"), &json!("audit"))));
+    assert!(items
+        .iter()
+        .all(|r| (&r["actor_sub"], &r["scope"], &r["object_id"])
+            == (&json!("admin-1"), &json!("PLATFORM"), &json!("audit"))));
     let filters: Vec<&Value> = items.iter().map(|r| &r["params"]["filters"]).collect();
-    assert!(filters.contains(&&json!({"actor": null, "action": "audit.viewed", "object": null, "org": null})));
-    assert!(filters.contains(&&json!({"actor": "acc-1", "action": null, "object": null, "org": null})));
-    assert!(items.iter().any(|r| r["params"]["from"] == json!("2026-03-01T00:00:00Z")
-        && r["params"]["to"] == json!("2026-03-05T00:00:00Z")));
+    assert!(filters
+        .contains(&&json!({"actor": null, "action": "audit.viewed", "object": null, "org": null})));
+    assert!(
+        filters.contains(&&json!({"actor": "acc-1", "action": null, "object": null, "org": null}))
+    );
+    assert!(items
+        .iter()
+        .any(|r| r["params"]["from"] == json!("2026-03-01T00:00:00Z")
+            && r["params"]["to"] == json!("2026-03-05T00:00:00Z")));
     // The export: every selected record, and its own record.
-    let csv = w.export("/admin/audit/export", &with(&[("bom", "false")])).await;
+    let csv = w
+        .export("/admin/audit/export", &with(&[("bom", "false")]))
+        .await;
     let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
     assert_eq!(
         lines[0],
@@ -157,7 +206,13 @@ async fn platform_admins_filter_page_and_export(store: Arc<dyn Store>) {
         )
     );
     assert_eq!(lines.len(), 5);
-    let (exported, _) = page(&w, admin(), "/admin/audit", &[("action", "admin.exported"), ("object", "audit")]).await;
+    let (exported, _) = page(
+        &w,
+        admin(),
+        "/admin/audit",
+        &[("action", "admin.exported"), ("object", "audit")],
+    )
+    .await;
     assert_eq!(exported.len(), 1);
 }
 
@@ -169,7 +224,11 @@ async fn org_admins_see_their_organisation_only(store: Arc<dyn Store>) {
     let (now, body) = page(&w, org_admin(), "/orgs/org-1/audit", &[]).await;
     assert_eq!(now.len(), 3);
     assert_eq!(
-        (&body["items"][0]["action"], &body["items"][0]["actor_sub"], &body["items"][0]["org_id"]),
+        (
+            &body["items"][0]["action"],
+            &body["items"][0]["actor_sub"],
+            &body["items"][0]["org_id"]
+        ),
         (&json!("audit.viewed"), &json!("acc-1"), &json!("org-1"))
     );
     assert_eq!(now[2], ids[0]);
@@ -186,7 +245,9 @@ async fn org_admins_see_their_organisation_only(store: Arc<dyn Store>) {
         who("acc-4", Role::OrgCoordinator, &["org-1"]),
         admin(),
     ] {
-        let a = w.call_as(Some(who), "GET", "/orgs/org-1/audit", &[], None).await;
+        let a = w
+            .call_as(Some(who), "GET", "/orgs/org-1/audit", &[], None)
+            .await;
         assert_eq!(a.status, 403);
     }
     for who in [org_admin(), who("prac-1", Role::Practitioner, &[])] {
@@ -194,7 +255,13 @@ async fn org_admins_see_their_organisation_only(store: Arc<dyn Store>) {
         assert_eq!(a.status, 403);
     }
     let a = w
-        .call_as(Some(org_admin()), "GET", "/orgs/org-1/audit", &[("org", "org-2")], None)
+        .call_as(
+            Some(org_admin()),
+            "GET",
+            "/orgs/org-1/audit",
+            &[("org", "org-2")],
+            None,
+        )
         .await;
     assert_eq!((a.status, a.body["field"].clone()), (400, json!("query")));
     let a = w.call_as(None, "GET", "/orgs/org-1/audit", &[], None).await;
@@ -216,40 +283,18 @@ async fn bad_filters_name_their_parameter(store: Arc<dyn Store>) {
         (vec![("limit", "201")], "limit"),
     ] {
         let a = w.get("/admin/audit", &query).await;
-        assert_eq!((a.status, a.body["field"].clone()), (400, json!(field)), "{query:?}");
+        assert_eq!(
+            (a.status, a.body["field"].clone()),
+            (400, json!(field)),
+            "{query:?}"
+        );
     }
     // A refused read records nothing.
     let (viewed, _) = page(&w, admin(), "/admin/audit", &[("action", "audit.viewed")]).await;
     assert_eq!(viewed.len(), 1);
 }
 
-fn embedded() -> Arc<dyn Store> {
-    Arc::new(EmbeddedStore::in_memory())
-}
-
-async fn moto() -> Arc<dyn Store> {
-    Arc::new(dynamo_store().await)
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    super::$name(super::embedded()).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn moto() {
-                    super::$name(super::moto().await).await;
-                }
-            }
-        )+
-    };
-}
-
-on_both_stores!(
+crate::support::on_each_store!(
     platform_admins_filter_page_and_export,
     org_admins_see_their_organisation_only,
     bad_filters_name_their_parameter,

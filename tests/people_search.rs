@@ -9,13 +9,11 @@
 
 use crate::admin::{fixture, principal, world_with, World};
 use crate::support::events::practitioner;
-use crate::support::moto::dynamo_store;
 use domain::auth::{Principal, Role};
 use domain::events::ingest::ingest_batch;
 use domain::ports::store::query_all;
 use domain::ports::{Index, Query, Store};
 use domain::readmodels::lists;
-use local_adapters::embedded_store::EmbeddedStore;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -91,7 +89,13 @@ fn ids(rows: &Value) -> Vec<String> {
 /// The specialists `GET /referrals/specialists` answers for this query string.
 async fn specialists(w: &World, query: &[(&str, &str)]) -> Vec<String> {
     let a = w
-        .call_as(Some(referrer()), "GET", "/referrals/specialists", query, None)
+        .call_as(
+            Some(referrer()),
+            "GET",
+            "/referrals/specialists",
+            query,
+            None,
+        )
         .await;
     assert_eq!(a.status, 200, "{}", a.body);
     ids(&a.body["items"])
@@ -126,7 +130,10 @@ async fn specialists_by_any_word_and_specialty(store: Arc<dyn Store>) {
         specialists(&w, &[("specialty", "derm")]).await,
         ["prac_a", "prac_lm"]
     );
-    assert_eq!(specialists(&w, &[("specialty", "HEALTH")]).await, ["prac_lm"]);
+    assert_eq!(
+        specialists(&w, &[("specialty", "HEALTH")]).await,
+        ["prac_lm"]
+    );
     assert_eq!(
         specialists(&w, &[("q", "luc"), ("specialty", "dermatology")]).await,
         ["prac_lm"]
@@ -147,7 +154,11 @@ async fn specialists_by_any_word_and_specialty(store: Arc<dyn Store>) {
     assert_eq!(ids(&a.body["items"]), ["prac_a"]);
     let cursor = a.body["next_cursor"].as_str().unwrap().to_string();
     assert_eq!(
-        specialists(&w, &[("specialty", "derm"), ("limit", "1"), ("cursor", &cursor)]).await,
+        specialists(
+            &w,
+            &[("specialty", "derm"), ("limit", "1"), ("cursor", &cursor)]
+        )
+        .await,
         ["prac_lm"]
     );
 }
@@ -210,9 +221,18 @@ async fn the_index_follows_renames(store: Arc<dyn Store>) {
     assert_eq!(specialists(&w, &[("q", "ibanez")]).await, ["prac_lm"]);
     assert!(specialists(&w, &[("specialty", "sexual")]).await.is_empty());
     // An older profile arriving late changes neither the profile nor its words.
-    let late = practitioner("prac_lm", "Old Name", &["Nutrition"], "approved", 4000, false)
-        .event("s04", crate::admin::at(-20));
-    ingest_batch(&*store, crate::admin::t(0), &[late]).await.unwrap();
+    let late = practitioner(
+        "prac_lm",
+        "Old Name",
+        &["Nutrition"],
+        "approved",
+        4000,
+        false,
+    )
+    .event("s04", crate::admin::at(-20));
+    ingest_batch(&*store, crate::admin::t(0), &[late])
+        .await
+        .unwrap();
     assert!(specialists(&w, &[("q", "old")]).await.is_empty());
     assert_eq!(specialists(&w, &[("q", "ibáñez")]).await, ["prac_lm"]);
 }
@@ -225,7 +245,9 @@ async fn admin_tabs_search_by_word(store: Arc<dyn Store>) {
         ["prac_a"]
     );
     assert_eq!(
-        ids(&w.rows("/admin/practitioners", &[("specialty", "derm")]).await),
+        ids(&w
+            .rows("/admin/practitioners", &[("specialty", "derm")])
+            .await),
         ["prac_a", "prac_lm", "prac_pd"]
     );
     assert_eq!(
@@ -266,7 +288,10 @@ async fn admin_tabs_search_by_word(store: Arc<dyn Store>) {
                 .await),
             ["prac_a"]
         );
-        assert_eq!(ids(&w.rows("/admin/payments", &[("q", q)]).await), ["prac_a"]);
+        assert_eq!(
+            ids(&w.rows("/admin/payments", &[("q", q)]).await),
+            ["prac_a"]
+        );
         assert_eq!(
             ids(&w
                 .rows(
@@ -308,7 +333,10 @@ async fn admin_tabs_search_by_word(store: Arc<dyn Store>) {
         vec![("specialty", "a\u{7}")],
     ] {
         let a = w.get("/admin/practitioners", &query).await;
-        assert_eq!((a.status, a.body["field"].clone()), (400, json!("specialty")));
+        assert_eq!(
+            (a.status, a.body["field"].clone()),
+            (400, json!("specialty"))
+        );
     }
     let a = w
         .call_as(
@@ -329,7 +357,9 @@ async fn a_search_reads_a_bounded_number_of_items(store: Arc<dyn Store>) {
     let a = w.get("/admin/practitioners", &[("q", "moreau")]).await;
     assert_eq!(ids(&a.body["items"]), ["prac_lm"]);
     assert_eq!(a.read, Some(2));
-    let a = w.get("/admin/practitioners", &[("specialty", "derm")]).await;
+    let a = w
+        .get("/admin/practitioners", &[("specialty", "derm")])
+        .await;
     assert_eq!(ids(&a.body["items"]), ["prac_a", "prac_lm", "prac_pd"]);
     assert_eq!(a.read, Some(6));
     let a = w.get("/admin/calls", &[("q", "muller")]).await;
@@ -341,33 +371,7 @@ async fn a_search_reads_a_bounded_number_of_items(store: Arc<dyn Store>) {
     assert_eq!(specialists(&w, &[("q", "moreau")]).await, ["prac_lm"]);
 }
 
-fn embedded() -> Arc<dyn Store> {
-    Arc::new(EmbeddedStore::in_memory())
-}
-
-async fn moto() -> Arc<dyn Store> {
-    Arc::new(dynamo_store().await)
-}
-
-macro_rules! on_both_stores {
-    ($($name:ident),+ $(,)?) => {
-        $(
-            mod $name {
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn embedded() {
-                    super::$name(super::embedded()).await;
-                }
-
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn moto() {
-                    super::$name(super::moto().await).await;
-                }
-            }
-        )+
-    };
-}
-
-on_both_stores!(
+crate::support::on_each_store!(
     specialists_by_any_word_and_specialty,
     the_index_follows_renames,
     admin_tabs_search_by_word,

@@ -428,14 +428,27 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
 
     // The audit trail: every record, one actor's, one organisation's, its export, and an
     // organisation admin's own; each read records itself.
-    for query in ["limit=5", "actor=acc-1", "org=org-1&action=report.downloaded", period] {
+    for query in [
+        "limit=5",
+        "actor=acc-1",
+        "org=org-1&action=report.downloaded",
+        period,
+    ] {
         let path = format!("/admin/audit?{query}");
-        w.call("audit-trail", Some(&admin), "GET", &path, None).await;
+        w.call("audit-trail", Some(&admin), "GET", &path, None)
+            .await;
     }
     let path = format!("/admin/audit/export?{period}");
-    w.call("audit-trail", Some(&admin), "GET", &path, None).await;
-    w.call("audit-trail", Some(&org_admin), "GET", "/orgs/org-1/audit", None)
+    w.call("audit-trail", Some(&admin), "GET", &path, None)
         .await;
+    w.call(
+        "audit-trail",
+        Some(&org_admin),
+        "GET",
+        "/orgs/org-1/audit",
+        None,
+    )
+    .await;
 
     // A referral through both decisions, then read back.
     w.call(

@@ -69,3 +69,35 @@ pub fn workspace_root() -> PathBuf {
         .expect("the tests crate has a parent directory")
         .to_path_buf()
 }
+
+/// A fresh embedded store, in memory.
+pub fn embedded_store() -> std::sync::Arc<dyn domain::ports::Store> {
+    std::sync::Arc::new(local_adapters::embedded_store::EmbeddedStore::in_memory())
+}
+
+/// A fresh DynamoDB store on moto (a table of its own).
+pub async fn moto_store() -> std::sync::Arc<dyn domain::ports::Store> {
+    std::sync::Arc::new(moto::dynamo_store().await)
+}
+
+/// Declares, for each scenario `async fn(Arc<dyn Store>)` named, a module of its name with the
+/// tests `embedded` and `moto`, each giving the scenario a fresh store of that adapter.
+macro_rules! on_each_store {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$name($crate::support::embedded_store()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn moto() {
+                    super::$name($crate::support::moto_store().await).await;
+                }
+            }
+        )+
+    };
+}
+
+pub(crate) use on_each_store;

@@ -26,8 +26,8 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
     let now = deps.clock.now();
     if let Some(org_id) = req.path_id("org_id")? {
         let target = ReportTarget::Org(org_id);
-        let (actor, _) = authorise(&*deps.store, req.principal.as_ref(), target, ORG_ROLES, &[])
-            .await?;
+        let (actor, _) =
+            authorise(&*deps.store, req.principal.as_ref(), target, ORG_ROLES, &[]).await?;
         let params = list_params(&req, ORG_PARAMS)?;
         let tab = AuditTab::for_org(&params, org_id)?;
         record_view(&*deps.store, &actor, now, &tab, &params, Some(org_id)).await?;

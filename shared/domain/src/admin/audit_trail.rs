@@ -13,7 +13,7 @@
 
 use super::params::ListParams;
 use super::tab::{Reader, Tab};
-use crate::audit::{AuditRecord, ALL_RECORDS, ACTOR_PREFIX};
+use crate::audit::{AuditRecord, ACTOR_PREFIX, ALL_RECORDS};
 use crate::auth::Principal;
 use crate::error::Error;
 use crate::export::cells::Cell;
@@ -157,8 +157,9 @@ impl Tab for AuditTab {
             Cell::text(&r.scope),
             Cell::opt_text(r.org_id.clone()),
             Cell::text(&r.object_id),
-            r.row_count
-                .map_or(Cell::Empty, |n| Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))),
+            r.row_count.map_or(Cell::Empty, |n| {
+                Cell::Int(i64::try_from(n).unwrap_or(i64::MAX))
+            }),
             Cell::opt_text(r.object_key.clone()),
             if r.params.is_null() {
                 Cell::Empty
@@ -170,9 +171,10 @@ impl Tab for AuditTab {
 
     fn query(&self, params: &ListParams) -> Query {
         let query = match (&self.org, &self.actor) {
-            (Some(org), _) => {
-                Query::partition(Index::Primary, AuditRecord::partition(&format!("ORG#{org}")))
-            }
+            (Some(org), _) => Query::partition(
+                Index::Primary,
+                AuditRecord::partition(&format!("ORG#{org}")),
+            ),
             (None, Some(actor)) => Query::partition(Index::Gsi1, format!("{ACTOR_PREFIX}{actor}")),
             (None, None) => Query::partition(Index::Gsi2, ALL_RECORDS),
         };

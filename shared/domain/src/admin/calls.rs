@@ -13,7 +13,7 @@
 //! counts in the period of its first join.
 
 use super::params::ListParams;
-use super::tab::{searched_item, Party, Reader, Tab};
+use super::tab::{listed_item, Party, Reader, Tab};
 use crate::events::types::Media;
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
@@ -89,14 +89,10 @@ impl Tab for CallsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<CallDurationRow>, StoreError> {
-        let found = match params.people_search() {
-            Some(search) => match searched_item(reader, params, &search, item, keys::call_totals).await? {
-                Some(found) => Some(found),
-                None => return Ok(None),
-            },
-            None => None,
+        let Some(item) = listed_item(reader, params, item, keys::call_totals).await? else {
+            return Ok(None);
         };
-        let item = found.as_ref().unwrap_or(item);
+        let item: &LazyItem = &item;
         if item.sk() == "CALL_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

@@ -13,7 +13,7 @@
 //! practitioner `gsi2`, `PRAC#<id>#PAYMENTS` with the period on the payment time.
 
 use super::params::ListParams;
-use super::tab::{searched_item, Party, Reader, Tab};
+use super::tab::{listed_item, Party, Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::{keys, lists, Payment, Practitioner, PractitionerTotals};
@@ -158,14 +158,10 @@ impl Tab for PaymentsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<PaymentsRow>, StoreError> {
-        let found = match params.people_search() {
-            Some(search) => match searched_item(reader, params, &search, item, keys::payment_totals).await? {
-                Some(found) => Some(found),
-                None => return Ok(None),
-            },
-            None => None,
+        let Some(item) = listed_item(reader, params, item, keys::payment_totals).await? else {
+            return Ok(None);
         };
-        let item = found.as_ref().unwrap_or(item);
+        let item: &LazyItem = &item;
         if item.sk() == "PAY_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

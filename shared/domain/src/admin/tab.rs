@@ -27,10 +27,10 @@ use crate::error::Error;
 use crate::export::cells::Cell;
 use crate::export::csv::CsvStream;
 use crate::ports::{BlobError, Condition, Key, LazyItem, LazyPage, Query, Store, StoreError};
-use crate::readmodels::search::WordSearch;
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -280,17 +280,19 @@ pub fn search_hits_named<'i>(
             .any(|id| params.matches(names.get(id).map(String::as_str)))
 }
 
-/// For the tabs of practitioners (Calls, Payments) searched through the word index: the item
-/// the tab lists for an index item that is a hit — the practitioner's all-time totals
-/// (`totals(id)`) without a period, the profile with one — or `None` when it is no hit or that
-/// item does not exist. One GetItem per hit.
-pub async fn searched_item(
+/// The item a tab of practitioners (Calls, Payments) makes a row of, for an item of its
+/// Query: without a search, the item itself; with one (the Query is then the practitioners'
+/// word index), for a hit the practitioner's all-time totals (`totals(id)`) without a period
+/// or the profile with one — one GetItem — and `None` for no hit or a missing item.
+pub async fn listed_item<'i>(
     reader: &mut Reader<'_>,
     params: &ListParams,
-    search: &WordSearch,
-    item: &LazyItem,
+    item: &'i LazyItem,
     totals: fn(&str) -> Key,
-) -> Result<Option<LazyItem>, StoreError> {
+) -> Result<Option<Cow<'i, LazyItem>>, StoreError> {
+    let Some(search) = params.people_search() else {
+        return Ok(Some(Cow::Borrowed(item)));
+    };
     let Some(id) = search.hit(item)? else {
         return Ok(None);
     };
@@ -298,7 +300,7 @@ pub async fn searched_item(
         None => totals(&id),
         Some(_) => keys::practitioner(&id),
     };
-    reader.get(&key).await
+    Ok(reader.get(&key).await?.map(Cow::Owned))
 }
 
 /// The names of parties, joined for one CSV cell (`name (id)`, `; ` between).
