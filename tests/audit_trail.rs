@@ -294,8 +294,28 @@ async fn bad_filters_name_their_parameter(store: Arc<dyn Store>) {
     assert_eq!(viewed.len(), 1);
 }
 
+/// The read is recorded before the records are read: when the record cannot be written, the
+/// read fails and shows nothing, and nothing is left behind.
+async fn no_read_without_its_record(store: Arc<dyn Store>) {
+    let failing = crate::support::FailingWrites::new(store);
+    let (w, _) = trail(failing.clone()).await;
+    failing.arm(true);
+    for (who, path) in [
+        (admin(), "/admin/audit"),
+        (org_admin(), "/orgs/org-1/audit"),
+    ] {
+        let a = w.call_as(Some(who), "GET", path, &[], None).await;
+        assert_eq!(a.status, 503, "{path}: {}", a.body);
+        assert_eq!(a.body.get("items"), None);
+    }
+    failing.arm(false);
+    let (viewed, _) = page(&w, admin(), "/admin/audit", &[("action", "audit.viewed")]).await;
+    assert_eq!(viewed.len(), 1);
+}
+
 crate::support::on_each_store!(
     platform_admins_filter_page_and_export,
     org_admins_see_their_organisation_only,
     bad_filters_name_their_parameter,
+    no_read_without_its_record,
 );

@@ -371,9 +371,66 @@ async fn a_search_reads_a_bounded_number_of_items(store: Arc<dyn Store>) {
     assert_eq!(specialists(&w, &[("q", "moreau")]).await, ["prac_lm"]);
 }
 
+/// A rename whose transaction fails changes neither the profile nor its words; the event,
+/// delivered again, lands both.
+async fn a_failed_rename_changes_nothing(store: Arc<dyn Store>) {
+    let failing = crate::support::FailingWrites::new(store);
+    let store: Arc<dyn Store> = failing.clone();
+    let w = world_with(store.clone(), &events(0)).await;
+    let renamed = practitioner(
+        "prac_lm",
+        "Lucía Ibáñez",
+        &["Nutrition"],
+        "approved",
+        4000,
+        false,
+    )
+    .event("s05", crate::admin::at(-10));
+    failing.arm(true);
+    assert!(
+        ingest_batch(&*store, crate::admin::t(0), std::slice::from_ref(&renamed))
+            .await
+            .is_err()
+    );
+    failing.arm(false);
+    let words = |list: &'static str| {
+        let store = store.clone();
+        async move {
+            index(&*store, list)
+                .await
+                .into_iter()
+                .filter(|k| k.ends_with("#prac_lm"))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        words(lists::PRACTITIONER_NAME_WORDS).await,
+        ["lucia#prac_lm", "moreau#prac_lm"]
+    );
+    assert_eq!(
+        words(lists::PRACTITIONER_SPECIALTY_WORDS).await,
+        ["dermatology#prac_lm", "health#prac_lm", "sexual#prac_lm"]
+    );
+    assert_eq!(specialists(&w, &[("q", "moreau")]).await, ["prac_lm"]);
+    let report = ingest_batch(&*store, crate::admin::t(0), &[renamed])
+        .await
+        .unwrap();
+    assert_eq!(report.accepted, 1, "{:?}", report.results);
+    assert_eq!(
+        words(lists::PRACTITIONER_NAME_WORDS).await,
+        ["ibanez#prac_lm", "lucia#prac_lm"]
+    );
+    assert_eq!(
+        words(lists::PRACTITIONER_SPECIALTY_WORDS).await,
+        ["nutrition#prac_lm"]
+    );
+    assert!(specialists(&w, &[("q", "moreau")]).await.is_empty());
+}
+
 crate::support::on_each_store!(
     specialists_by_any_word_and_specialty,
     the_index_follows_renames,
     admin_tabs_search_by_word,
     a_search_reads_a_bounded_number_of_items,
+    a_failed_rename_changes_nothing,
 );
