@@ -215,6 +215,7 @@ async fn ratings_show_the_recounted_averages(store: &dyn Store) {
         ..ListParams::default()
     };
     let tab = PractitionersTab {
+        search: None,
         now: demo_now(),
         approvals: vec![],
     };
@@ -290,6 +291,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
             &practitioners::PractitionersTab {
                 now: demo_now(),
                 approvals: vec![],
+                search: None,
             },
             s,
             "practitioners",
@@ -326,6 +328,7 @@ async fn items_read_per_row(store: Arc<EmbeddedStore>) {
         let tab = practitioners::PractitionersTab {
             now: demo_now(),
             approvals: vec![approval],
+            search: None,
         };
         let r = filtered(
             &tab,

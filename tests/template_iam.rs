@@ -60,15 +60,9 @@ struct Grants {
     other: &'static [&'static str],
 }
 
+/// Ingest's reads and writes; the delete removes a practitioner's search words a new name no
+/// longer has.
 const INGEST: &[&str] = &[
-    "GetItem",
-    "Query",
-    "PutItem",
-    "UpdateItem",
-    "ConditionCheckItem",
-];
-/// Ingest's writes, and the delete that clears a referral step's delivery marker.
-const REFERRAL_STEP: &[&str] = &[
     "GetItem",
     "Query",
     "PutItem",
@@ -76,6 +70,8 @@ const REFERRAL_STEP: &[&str] = &[
     "ConditionCheckItem",
     "DeleteItem",
 ];
+/// A referral step: ingest's grants (the delete also clears the step's delivery marker).
+const REFERRAL_STEP: &[&str] = INGEST;
 const EXPORT: &[&str] = &["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"];
 const REPORT: &[&str] = &[
     "s3:PutObject",
@@ -141,7 +137,13 @@ const GRANTS: &[Grants] = &[
         BOTH_INDEXES,
         "exports/admin/consultations/",
     ),
-    admin_tab("admin-calls", &[], BOTH_INDEXES, "exports/admin/calls/"),
+    // A search reads each practitioner found (word index hit: totals or profile).
+    admin_tab(
+        "admin-calls",
+        &["GetItem"],
+        BOTH_INDEXES,
+        "exports/admin/calls/",
+    ),
     // The availability override writes the practitioner's items as well as its audit record.
     Grants {
         table: &["GetItem", "PutItem"],
@@ -157,7 +159,7 @@ const GRANTS: &[Grants] = &[
     ),
     admin_tab(
         "admin-payments",
-        &[],
+        &["GetItem"],
         BOTH_INDEXES,
         "exports/admin/payments/",
     ),
@@ -168,7 +170,17 @@ const GRANTS: &[Grants] = &[
         "exports/admin/payment-items/",
     ),
     admin_tab("admin-vouchers", &[], &["gsi1"], "exports/admin/vouchers/"),
+    // The trail: an organisation's partition on the table (and whether it exists), every
+    // record on gsi2, an actor's on gsi1; each read and export writes an audit record.
+    admin_tab(
+        "audit-trail",
+        &["GetItem", "Query"],
+        BOTH_INDEXES,
+        "exports/admin/audit/",
+    ),
+    // A search reads the profile of each practitioner the word index finds.
     Grants {
+        table: &["GetItem"],
         indexes: &["gsi1"],
         ..grants("referral-specialists")
     },
@@ -606,6 +618,7 @@ fn audit_only_writes_match_the_audit_partition() {
             "admin-payments",
             "admin-payment-items",
             "admin-vouchers",
+            "audit-trail",
             "org-report-history"
         ]
     );

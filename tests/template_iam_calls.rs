@@ -434,6 +434,30 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
     w.call("admin-thread", Some(&admin), "GET", &path, None)
         .await;
 
+    // The audit trail: every record, one actor's, one organisation's, its export, and an
+    // organisation admin's own; each read records itself.
+    for query in [
+        "limit=5",
+        "actor=acc-1",
+        "org=org-1&action=report.downloaded",
+        period,
+    ] {
+        let path = format!("/admin/audit?{query}");
+        w.call("audit-trail", Some(&admin), "GET", &path, None)
+            .await;
+    }
+    let path = format!("/admin/audit/export?{period}");
+    w.call("audit-trail", Some(&admin), "GET", &path, None)
+        .await;
+    w.call(
+        "audit-trail",
+        Some(&org_admin),
+        "GET",
+        "/orgs/org-1/audit",
+        None,
+    )
+    .await;
+
     // A referral through both decisions, then read back.
     w.call(
         "referral-specialists",
@@ -443,6 +467,21 @@ async fn every_call_of_every_function_is_within_its_declared_grants() {
         None,
     )
     .await;
+    // A search through the practitioners' word index reads each practitioner found.
+    w.call(
+        "referral-specialists",
+        Some(&referrer),
+        "GET",
+        "/referrals/specialists?specialty=derm",
+        None,
+    )
+    .await;
+    for (function, tab) in [("admin-calls", "calls"), ("admin-payments", "payments")] {
+        for query in ["q=m", "q=m&from=2026-04-01&to=2026-05-15"] {
+            let path = format!("/admin/{tab}?{query}");
+            w.call(function, Some(&admin), "GET", &path, None).await;
+        }
+    }
     let created = w
         .call(
             "referral-create",

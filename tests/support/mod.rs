@@ -69,3 +69,120 @@ pub fn workspace_root() -> PathBuf {
         .expect("the tests crate has a parent directory")
         .to_path_buf()
 }
+
+/// A fresh embedded store, in memory.
+pub fn embedded_store() -> std::sync::Arc<dyn domain::ports::Store> {
+    std::sync::Arc::new(local_adapters::embedded_store::EmbeddedStore::in_memory())
+}
+
+/// A fresh DynamoDB store on moto (a table of its own).
+pub async fn moto_store() -> std::sync::Arc<dyn domain::ports::Store> {
+    std::sync::Arc::new(moto::dynamo_store().await)
+}
+
+/// Declares, for each scenario `async fn(Arc<dyn Store>)` named, a module of its name with the
+/// tests `embedded` and `moto`, each giving the scenario a fresh store of that adapter.
+macro_rules! on_each_store {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn embedded() {
+                    super::$name($crate::support::embedded_store()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn moto() {
+                    super::$name($crate::support::moto_store().await).await;
+                }
+            }
+        )+
+    };
+}
+
+pub(crate) use on_each_store;
+
+/// A store whose writes (put, delete, transaction, add, batch put) fail while armed, as a
+/// store out of reach would (`Unavailable`); reads go through. For the state a failed write
+/// leaves.
+pub struct FailingWrites {
+    pub inner: std::sync::Arc<dyn domain::ports::Store>,
+    pub armed: std::sync::atomic::AtomicBool,
+}
+
+impl FailingWrites {
+    pub fn new(inner: std::sync::Arc<dyn domain::ports::Store>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            inner,
+            armed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Makes every write fail from now on (`true`) or go through again (`false`).
+    pub fn arm(&self, on: bool) {
+        self.armed.store(on, Ordering::SeqCst);
+    }
+
+    fn check(&self) -> Result<(), domain::ports::StoreError> {
+        if self.armed.load(Ordering::SeqCst) {
+            return Err(domain::ports::StoreError::Unavailable(
+                "injected write failure".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl domain::ports::Store for FailingWrites {
+    async fn get(
+        &self,
+        key: &domain::ports::Key,
+    ) -> Result<Option<domain::ports::Item>, domain::ports::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: domain::ports::Item,
+        condition: domain::ports::Condition,
+    ) -> Result<(), domain::ports::StoreError> {
+        self.check()?;
+        self.inner.put(item, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &domain::ports::Key,
+        condition: domain::ports::Condition,
+    ) -> Result<(), domain::ports::StoreError> {
+        self.check()?;
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(
+        &self,
+        ops: Vec<domain::ports::TxOp>,
+    ) -> Result<(), domain::ports::StoreError> {
+        self.check()?;
+        self.inner.transact(ops).await
+    }
+    async fn add(
+        &self,
+        key: &domain::ports::Key,
+        delta: i64,
+    ) -> Result<i64, domain::ports::StoreError> {
+        self.check()?;
+        self.inner.add(key, delta).await
+    }
+    async fn query(
+        &self,
+        query: &domain::ports::Query,
+    ) -> Result<domain::ports::Page, domain::ports::StoreError> {
+        self.inner.query(query).await
+    }
+    async fn put_many(
+        &self,
+        items: Vec<domain::ports::Item>,
+    ) -> Result<(), domain::ports::StoreError> {
+        self.check()?;
+        self.inner.put_many(items).await
+    }
+}

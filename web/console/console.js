@@ -313,7 +313,7 @@ const ADMIN_TABS = [
     ],
   },
   {
-    id: 'practitioners', label: 'Practitioners', q: 'Name', approval: true, override: true,
+    id: 'practitioners', label: 'Practitioners', q: 'Name', specialty: true, approval: true, override: true,
     cols: [
       ['Name', (r) => r.name],
       ['Specialties', (r) => (r.specialties || []).join(', ')],
@@ -374,7 +374,8 @@ function adminTabs(active) {
   return h('nav', { class: 'tabs', 'aria-label': 'Admin tabs' },
     ADMIN_TABS.map((t) => h('a', { href: `#/admin/${t.id}`, class: t.id === active ? 'active' : '', dataset: { tab: t.id }, text: t.label })),
     h('a', { href: '#/admin/thread', class: active === 'thread' ? 'active' : '', dataset: { tab: 'thread' }, text: 'Thread details' }),
-    h('a', { href: '#/admin/ageing', class: active === 'ageing' ? 'active' : '', dataset: { tab: 'ageing' }, text: 'Referral ageing' }));
+    h('a', { href: '#/admin/ageing', class: active === 'ageing' ? 'active' : '', dataset: { tab: 'ageing' }, text: 'Referral ageing' }),
+    h('a', { href: '#/admin/audit', class: active === 'audit' ? 'active' : '', dataset: { tab: 'audit' }, text: 'Audit trail' }));
 }
 
 // Thread kinds (the Feed's `kind`), as the console names them.
@@ -423,6 +424,10 @@ function adminView(view, tabId, arg) {
     ageingView(view);
     return;
   }
+  if (tabId === 'audit') {
+    view.append(auditPanel('/admin/audit', true));
+    return;
+  }
   const tab = ADMIN_TABS.find((t) => t.id === tabId);
   if (!tab) {
     view.append(h('p', { text: 'No such tab.' }));
@@ -439,6 +444,7 @@ function adminView(view, tabId, arg) {
     tab.waiting ? waitingFilters(arg === 'overdue') : null,
     tab.types ? checks('type', PAYMENT_TYPES, 'Types (any of)') : null,
     tab.approval ? checks('approval', APPROVALS, 'Approval (any of)') : null,
+    tab.specialty ? h('label', {}, 'Specialty', h('input', { name: 'specialty', type: 'search', maxlength: '100', placeholder: 'derm…' })) : null,
     h('button', { type: 'submit', text: 'Search' }),
     h('button', { type: 'button', class: 'secondary', id: 'export', text: 'Export CSV' }));
   const counts = h('div', { id: 'tag-counts' });
@@ -853,7 +859,7 @@ function sendReferralForm(out, reload) {
     h('label', {}, 'Note for the specialist (optional)', h('textarea', { name: 'message', rows: '2', cols: '40', maxlength: '2000' })),
     h('button', { type: 'submit', text: 'Send referral' }));
   const search = h('form', { class: 'form', id: 'specialist-search' },
-    h('label', {}, 'Name begins with', h('input', { name: 'q', type: 'search' })),
+    h('label', {}, 'Name (any word, its beginning)', h('input', { name: 'q', type: 'search' })),
     h('label', {}, 'Specialty', h('input', { name: 'specialty', type: 'search' })),
     h('button', { type: 'submit', class: 'secondary', text: 'Find specialists' }));
   search.addEventListener('submit', async (ev) => {
@@ -949,7 +955,8 @@ function reportsView(view, kindArg, idArg) {
     h('button', { type: 'submit', id: 'generate', text: 'Generate' }),
     h('button', { type: 'button', class: 'secondary', id: 'history-button', text: 'History' }),
     scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'config-button', text: 'Configuration' }) : null,
-    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'schedules-button', text: 'Schedules' }) : null);
+    scope.kind === 'org' ? h('button', { type: 'button', class: 'secondary', id: 'schedules-button', text: 'Schedules' }) : null,
+    scope.kind === 'org' && c.role === 'org_admin' ? h('button', { type: 'button', class: 'secondary', id: 'audit-button', text: 'Audit trail' }) : null);
   const messages = h('div', { id: 'report-messages' });
   const tiles = h('div', { id: 'tiles' });
   const historyBox = h('div', { id: 'history', hidden: true });
@@ -1109,6 +1116,14 @@ function reportsView(view, kindArg, idArg) {
     historyBox.hidden = !historyBox.hidden;
     if (!historyBox.hidden) loadHistory();
   });
+  const auditButton = $('#audit-button', form);
+  if (auditButton) {
+    auditButton.addEventListener('click', () => {
+      const open = $('#audit', panel);
+      if (open) open.remove();
+      else panel.append(auditPanel(`/orgs/${encodeURIComponent(scope.id)}/audit`, false));
+    });
+  }
 }
 
 // Organisation roles may also run the reports of one clinic of their organisation, picked by
@@ -1371,6 +1386,82 @@ function confirmDialog(text) {
 }
 
 // ---------------------------------------------------------------- start
+
+// ---------------------------------------------------------------- audit trail (SPEC A10)
+
+// The audit trail: platform admins see every record (and export them), an organisation admin
+// their organisation's. The API records each read; the console only shows and filters.
+function auditPanel(path, platform) {
+  const filter = (name, text, placeholder) => h('label', {}, text,
+    h('input', { name, type: 'text', maxlength: '128', size: '16', placeholder, pattern: '[A-Za-z0-9_.:@\\-]+' }));
+  const form = h('form', { class: 'form', id: 'audit-filters' },
+    filter('actor', 'Actor', 'acc-1'),
+    filter('action', 'Action', 'report.downloaded'),
+    filter('object', 'Object', 'rep-…'),
+    platform ? filter('org', 'Organisation', 'org-1') : null,
+    h('label', {}, 'From', h('input', { name: 'from', type: 'date' })),
+    h('label', {}, 'To', h('input', { name: 'to', type: 'date' })),
+    h('label', {}, 'Time zone', h('input', { name: 'tz', type: 'text', placeholder: 'UTC', size: '14' })),
+    h('button', { type: 'submit', text: 'Show' }),
+    platform ? h('button', { type: 'button', class: 'secondary', id: 'audit-export', text: 'Export CSV' }) : null);
+  const exportBox = h('div', { id: 'audit-export-box' });
+  const results = h('div', { id: 'audit-results' });
+  const filters = () => [...new FormData(form).entries()].filter(([, v]) => String(v).trim() !== '').map(([k, v]) => [k, String(v).trim()]);
+  const load = async (cursor, before) => {
+    clear(results, busy('Loading…'));
+    try {
+      const query = [...filters(), ['limit', '50']];
+      if (cursor) query.push(['cursor', cursor]);
+      const { data } = await api('GET', path, { query });
+      clear(results,
+        data.items.length ? h('table', { class: 'rows', id: 'audit-rows' },
+          h('thead', {}, h('tr', {}, ['At', 'Actor', 'Role', 'Action', 'Scope', 'Object', 'Rows', 'Details'].map((c) => h('th', { text: c })))),
+          h('tbody', {}, data.items.map((r) => h('tr', { dataset: { record: r.record_id, action: r.action } },
+            h('td', { text: fmtTime(r.at) }),
+            h('td', { text: r.actor_sub }),
+            h('td', { text: r.actor_role }),
+            h('td', { text: r.action }),
+            h('td', { text: r.scope }),
+            h('td', { text: r.object_id }),
+            h('td', { class: 'num', text: r.row_count ?? '' }),
+            h('td', {}, r.params === null || r.params === undefined ? '' : h('code', { text: JSON.stringify(r.params) })))))) : h('p', { class: 'hint', text: 'No record matches.' }),
+        h('div', { class: 'pager' },
+          h('button', { type: 'button', class: 'secondary small', text: 'First page', disabled: !cursor, onclick: () => load(null, []) }),
+          h('button', {
+            type: 'button', class: 'secondary small', id: 'audit-next', text: 'Next page', disabled: !data.next_cursor,
+            onclick: () => load(data.next_cursor, [...before, cursor]),
+          }),
+          h('span', { class: 'hint', id: 'audit-page-info', text: `Page ${before.length + 1} · ${data.items.length} records` })));
+    } catch (e) {
+      clear(results, problemBox(e));
+    }
+  };
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    load(null, []);
+  });
+  const exportButton = $('#audit-export', form);
+  if (exportButton) {
+    exportButton.addEventListener('click', async () => {
+      exportButton.disabled = true;
+      clear(exportBox, busy('Exporting every record that matches…'));
+      try {
+        const { data } = await api('GET', `${path}/export`, { query: filters() });
+        clear(exportBox, h('div', { class: 'notice', role: 'status' },
+          `CSV ready: ${data.rows} records, ${fmtBytes(data.bytes)}. `,
+          h('a', { href: data.url, download: '', id: 'audit-csv-link', text: 'Download CSV' }),
+          ' (the link works for 15 minutes)'));
+      } catch (e) {
+        clear(exportBox, problemBox(e));
+      } finally {
+        exportButton.disabled = false;
+      }
+    });
+  }
+  load(null, []);
+  return h('div', { class: 'panel', id: 'audit' }, h('h2', { text: 'Audit trail' }),
+    h('p', { class: 'hint', text: 'Every read of the trail is itself recorded.' }), form, exportBox, results);
+}
 
 window.addEventListener('hashchange', render);
 document.addEventListener('DOMContentLoaded', () => {

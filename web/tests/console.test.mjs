@@ -893,3 +893,105 @@ test('platform admin: overdue answers, from the count beside the 14-day counts t
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+// Folds a text as the API's search does: accents and case ignored.
+const fold = (text) => text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+const words = (text) => fold(text).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+
+test('search finds people: a word of the name, by prefix, without accents; the specialty by its beginning', async () => {
+  // A specialist whose surname carries an accent, searched by its unaccented beginning.
+  const all = (await apiAs('prac-1', 'GET', '/referrals/specialists?limit=100')).data.items;
+  const accented = all.find((s) => /[^\x00-\x7f]/.test(s.name.split(' ').slice(-1)[0])) || all[0];
+  const prefix = words(accented.name).slice(-1)[0].slice(0, 4);
+  const referrer = await signIn('prac-1');
+  await referrer.fill('#specialist-search input[name=q]', prefix.toUpperCase());
+  await referrer.click('#specialist-search button[type=submit]');
+  await referrer.locator(`#specialists tr[data-specialist="${accented.practitioner_id}"]`).waitFor();
+  for (const name of await referrer.locator('#specialists tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  // By specialty: "derm" finds dermatologists only.
+  await referrer.fill('#specialist-search input[name=q]', '');
+  await referrer.fill('#specialist-search input[name=specialty]', 'derm');
+  await referrer.click('#specialist-search button[type=submit]');
+  await referrer.locator('#specialists tbody tr').first().waitFor();
+  const specialties = await referrer.locator('#specialists tbody tr td:nth-child(2)').allTextContents();
+  assert.ok(specialties.length > 0);
+  for (const s of specialties) assert.match(s, /Dermatology/);
+  await shot(referrer, 'search-specialists-derm');
+  await referrer.context().close();
+
+  // The admin's Practitioners tab: by specialty, and by a word of the name.
+  const admin = await signIn('admin-1');
+  await admin.goto(`${base}/console/#/admin/practitioners`);
+  await rows(admin);
+  await admin.fill('#filters input[name=specialty]', 'DERM');
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('#results table.rows tbody tr td:nth-child(2)')];
+    return cells.length > 0 && cells.every((td) => td.textContent.includes('Dermatology'));
+  });
+  await shot(admin, 'search-admin-practitioners-derm');
+  await admin.fill('#filters input[name=specialty]', '');
+  await admin.fill('#filters input[name=q]', prefix);
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction((name) => [...document.querySelectorAll('#results table.rows tbody tr td:first-child')]
+    .some((td) => td.textContent === name), accented.name);
+  for (const name of await admin.locator('#results table.rows tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  // Calls: the same word finds the practitioner's row when they have calls.
+  await admin.goto(`${base}/console/#/admin/calls`);
+  await rows(admin);
+  await admin.fill('#filters input[name=q]', prefix);
+  await admin.click('#filters button[type=submit]');
+  await admin.waitForFunction(() => document.querySelector('#results table.rows, #results p.hint') !== null
+    && !document.querySelector('#results .busy'));
+  for (const name of await admin.locator('#results table.rows tbody tr td:first-child').allTextContents()) {
+    assert.ok(words(name).some((w) => w.startsWith(prefix)), `${name} has no word beginning with ${prefix}`);
+  }
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+});
+
+test('audit trail: the platform admin filters and exports it, an organisation admin sees only theirs, every read is recorded', async () => {
+  const admin = await signIn('admin-1');
+  await admin.click('nav.tabs a[data-tab=audit]');
+  // Opening the trail is itself a record: it is on the first page.
+  await admin.locator('#audit-rows tbody tr[data-action="audit.viewed"]').first().waitFor();
+  assert.equal(await admin.locator('#audit-rows tbody tr').first().locator('td').nth(1).textContent(), 'admin-1');
+  await admin.fill('#audit-filters input[name=action]', 'audit.viewed');
+  await admin.click('#audit-filters button[type=submit]');
+  await admin.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('#audit-rows tbody tr')];
+    return rows.length >= 2 && rows.every((r) => r.dataset.action === 'audit.viewed');
+  });
+  await shot(admin, 'audit-platform');
+  await admin.click('#audit-export');
+  const link = admin.locator('#audit-csv-link');
+  await link.waitFor();
+  const viewed = (await apiAs('admin-1', 'GET', '/admin/audit?action=audit.viewed&limit=200')).data.items.length;
+  const csv = readFileSync(await download(admin, () => link.click()), 'utf8');
+  const lines = csv.slice(1).trimEnd().split('\r\n');
+  assert.match(lines[0], /^at,record_id,actor_sub,actor_role,action,/);
+  // The export holds every record read so far but the API call just made.
+  assert.equal(lines.length - 1, viewed - 1);
+  assert.ok(lines.slice(1).every((l) => l.split(',')[4] === 'audit.viewed'));
+  assert.deepEqual(admin.errors, []);
+  await admin.context().close();
+
+  // The organisation admin: their organisation's records only, and their read is one of them.
+  const orgAdmin = await signIn('acc-1');
+  await orgAdmin.click('#audit-button');
+  await orgAdmin.locator('#audit-rows tbody tr').first().waitFor();
+  const scopes = await orgAdmin.locator('#audit-rows tbody tr td:nth-child(5)').allTextContents();
+  assert.ok(scopes.length > 0 && scopes.every((s) => s === 'ORG#org-1'), scopes.join(' '));
+  assert.equal(await orgAdmin.locator('#audit-rows tbody tr[data-action="audit.viewed"] td:nth-child(2)').first().textContent(), 'acc-1');
+  assert.equal(await orgAdmin.locator('#audit-export').count(), 0);
+  await shot(orgAdmin, 'audit-org');
+  await orgAdmin.context().close();
+  // Another organisation's admin gets nothing of org-1's trail; a reporter has no trail.
+  assert.equal((await apiAs('acc-61', 'GET', '/orgs/org-1/audit')).status, 404);
+  const reporter = identities.find((i) => i.role === 'org_reporter');
+  if (reporter) assert.equal((await apiAs(reporter.sub, 'GET', '/orgs/org-1/audit')).status, 403);
+});

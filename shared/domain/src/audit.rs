@@ -5,13 +5,20 @@
 //!
 //! Keys: `pk = AUDIT#<scope>` (`ORG#<id>` for organisation reports, `PLATFORM` for the admin
 //! area, `REFERRAL#<id>` for referrals), `sk = <time>#<record id>`; `gsi1 = AUDIT#ACTOR#<sub>` /
-//! same sort key, for "what did this person do". No personal data: ids only.
+//! same sort key, for "what did this person do"; `gsi2 = AUDIT#ALL` / same sort key, every
+//! record in time order (A10: the trail in view, `crate::admin::audit_trail`). No personal
+//! data: ids only.
 
 use crate::auth::Principal;
 use crate::ports::{Condition, Item, TxOp};
 use crate::readmodels::sort_time;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+/// The `gsi2` partition of every record (A10).
+pub const ALL_RECORDS: &str = "AUDIT#ALL";
+/// The `gsi1` partition prefix of one actor's records.
+pub const ACTOR_PREFIX: &str = "AUDIT#ACTOR#";
 
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,7 +99,8 @@ impl AuditRecord {
             sk.clone(),
             serde_json::to_value(self).unwrap_or(serde_json::Value::Null),
         )
-        .with_gsi1(format!("AUDIT#ACTOR#{}", self.actor_sub), sk)
+        .with_gsi1(format!("{ACTOR_PREFIX}{}", self.actor_sub), sk.clone())
+        .with_gsi2(ALL_RECORDS, sk)
     }
 }
 
@@ -128,6 +136,10 @@ mod tests {
         assert_eq!(
             item.gsi1.as_ref().map(|k| k.pk.as_str()),
             Some("AUDIT#ACTOR#acc-1")
+        );
+        assert_eq!(
+            item.gsi2.as_ref().map(|k| (k.pk.as_str(), k.sk == item.sk)),
+            Some(("AUDIT#ALL", true))
         );
         let back: AuditRecord = item.decode().expect("decode");
         assert_eq!(back, r);

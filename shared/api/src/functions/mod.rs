@@ -19,6 +19,7 @@ pub mod admin_ratings;
 pub mod admin_referral_ageing;
 pub mod admin_thread;
 pub mod admin_vouchers;
+pub mod audit_trail;
 pub mod health;
 pub mod ingest_http;
 pub mod org_report_config;
@@ -48,6 +49,7 @@ pub const ALL: &[Function] = &[
     admin_payment_items::FUNCTION,
     admin_vouchers::FUNCTION,
     admin_referral_ageing::FUNCTION,
+    audit_trail::FUNCTION,
     referral_specialists::FUNCTION,
     referral_create::FUNCTION,
     referral_patient_decision::FUNCTION,

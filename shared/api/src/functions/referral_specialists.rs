@@ -1,6 +1,7 @@
-//! `GET /referrals/specialists?q=&specialty=&limit=&cursor=` (role `practitioner`, SPEC B1):
-//! approved practitioners to refer to, whose name begins with `q` and/or who list
-//! `specialty` (both case- and accent-insensitive), in name order; never the caller.
+//! `GET /referrals/specialists?q=&specialty=&limit=&cursor=` (role `practitioner`, SPEC B1,
+//! A12): approved practitioners to refer to, each word of `q` beginning a word of the name and
+//! each word of `specialty` a word of their specialties (case- and accent-insensitive); never
+//! the caller.
 
 use crate::function::{Endpoint, Function};
 use crate::http::{ApiRequest, ApiResponse, HandlerResult};

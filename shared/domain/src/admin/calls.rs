@@ -1,6 +1,7 @@
 //! A4 Call durations: per practitioner, the number of in-thread calls in the period and their
-//! total audio and video call time; search `q` on the practitioner's name. Practitioners
-//! without a call in the period are left out.
+//! total audio and video call time; search `q` on the practitioner's name (word prefixes,
+//! through the practitioners' word index, [`crate::readmodels::search`]: one index item and
+//! one GetItem per row). Practitioners without a call in the period are left out.
 //!
 //! Without a period (all time) a row is one item: the practitioner's call totals, which ingest
 //! moves as each call's joins and leaves arrive (`PRAC#<id>`/`CALL_TOTALS`, listed in `gsi1`
@@ -12,12 +13,12 @@
 //! counts in the period of its first join.
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{listed_item, Party, Reader, Tab};
 use crate::events::types::Media;
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
 use crate::readmodels::calls::call_seconds;
-use crate::readmodels::{lists, Call, Practitioner, PractitionerTotals};
+use crate::readmodels::{keys, lists, Call, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 
@@ -73,6 +74,9 @@ impl Tab for CallsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
+        if let Some(search) = params.people_search() {
+            return search.query();
+        }
         match params.period {
             None => Query::partition(Index::Gsi1, lists::CALL_TOTALS),
             Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
@@ -85,6 +89,10 @@ impl Tab for CallsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<CallDurationRow>, StoreError> {
+        let Some(item) = listed_item(reader, params, item, keys::call_totals).await? else {
+            return Ok(None);
+        };
+        let item: &LazyItem = &item;
         if item.sk() == "CALL_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

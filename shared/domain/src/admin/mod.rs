@@ -1,9 +1,10 @@
-//! The admin reporting area (SPEC A1–A9): one tab per Lambda under `/admin/`, for the role
+//! The admin reporting area (SPEC A1–A10): one tab per Lambda under `/admin/`, for the role
 //! `platform_admin` only. Every tab is a [`tab::Tab`]: an indexed Query and a row builder;
 //! [`tab`] serves its pages and its streamed CSV export, [`params`] parses the list
 //! parameters once at the edge; the tag rules of the Feed and Consultations are the read
 //! models' ([`crate::readmodels::tags`], named here as [`tags`]).
 
+pub mod audit_trail;
 pub mod calls;
 pub mod consultations;
 pub mod feed;

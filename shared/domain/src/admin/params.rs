@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | `from`, `to` | local dates `YYYY-MM-DD`, both inclusive, in `tz` | `to` ≥ `from`, at most [`MAX_PERIOD_DAYS`] days |
 //! | `tz` | IANA time zone of the dates and of exported times | default `UTC` |
-//! | `q` | search text, matched case- and accent-insensitively (folded with [`fold_name`]) | at most [`MAX_Q_CHARS`] characters |
+//! | `q` | search text: every word of it begins a word of the name, case- and accent-insensitively ([`name_matches`]) | at most [`MAX_Q_CHARS`] characters |
 //! | `limit` | rows per page | 1 to [`MAX_LIMIT`], default [`DEFAULT_LIMIT`] |
 //! | `cursor` | the `next_cursor` of the previous page, opaque | |
 //! | `bom` | CSV exports: `false` drops the byte-order mark | default `true` |
@@ -16,6 +16,7 @@
 
 use crate::error::Error;
 use crate::ports::Cursor;
+use crate::readmodels::search::{name_matches, search_words, WordSearch, MAX_NAME_WORDS};
 use crate::readmodels::{fold_name, sort_time};
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -199,13 +200,19 @@ impl ListParams {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether a name matches the search (`true` without a search): the folded name contains
-    /// the folded search text.
+    /// Whether a name matches the search (`true` without a search): every word of the search
+    /// begins a word of the name, case and accents ignored (A12).
     pub fn matches(&self, name: Option<&str>) -> bool {
         match &self.q {
             None => true,
-            Some(q) => name.is_some_and(|n| fold_name(n).contains(q.as_str())),
+            Some(q) => name_matches(&search_words(q, MAX_NAME_WORDS), name),
         }
+    }
+
+    /// The search as a practitioners' word-index search (`None` without a search, or when the
+    /// text holds no word).
+    pub fn people_search(&self) -> Option<WordSearch> {
+        WordSearch::new(self.q.as_deref(), None)
     }
 }
 
@@ -302,6 +309,10 @@ mod tests {
         assert!(p.matches(Some("Ángela Müller")));
         assert!(!p.matches(Some("Ángela Muler")));
         assert!(!p.matches(None));
+        let p = ListParams::parse_pairs(&pairs(&[("q", "ang MUL")]), &[]).unwrap();
+        assert!(p.matches(Some("Dr. Ángela Müller")));
+        let p = ListParams::parse_pairs(&pairs(&[("q", "ller")]), &[]).unwrap();
+        assert!(!p.matches(Some("Ángela Müller")));
         let p = ListParams::parse_pairs(&pairs(&[("q", "  ")]), &[]).unwrap();
         assert_eq!(p.q, None);
     }

@@ -1,7 +1,8 @@
 //! A7 Payments: per practitioner over the period, per currency: the number of consultations
 //! (payments that open one), the number of payment items, and the totals paid, to the
 //! specialist and in commission (integer minor units; refunds count negative, fees as they
-//! come, so the totals reconcile with A8). Search `q` on the practitioner's name.
+//! come, so the totals reconcile with A8). Search `q` on the practitioner's name (word
+//! prefixes, through the practitioners' word index, [`crate::readmodels::search`]).
 //! Practitioners without a payment in the period are left out; a practitioner paid in two
 //! currencies has one CSV line per currency.
 //!
@@ -12,10 +13,10 @@
 //! practitioner `gsi2`, `PRAC#<id>#PAYMENTS` with the period on the payment time.
 
 use super::params::ListParams;
-use super::tab::{Party, Reader, Tab};
+use super::tab::{listed_item, Party, Reader, Tab};
 use crate::export::cells::Cell;
 use crate::ports::{Index, LazyItem, Query, SkRange, StoreError};
-use crate::readmodels::{lists, Payment, Practitioner, PractitionerTotals};
+use crate::readmodels::{keys, lists, Payment, Practitioner, PractitionerTotals};
 use async_trait::async_trait;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -142,6 +143,9 @@ impl Tab for PaymentsTab {
     }
 
     fn query(&self, params: &ListParams) -> Query {
+        if let Some(search) = params.people_search() {
+            return search.query();
+        }
         match params.period {
             None => Query::partition(Index::Gsi1, lists::PAYMENT_TOTALS),
             Some(_) => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
@@ -154,6 +158,10 @@ impl Tab for PaymentsTab {
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<PaymentsRow>, StoreError> {
+        let Some(item) = listed_item(reader, params, item, keys::payment_totals).await? else {
+            return Ok(None);
+        };
+        let item: &LazyItem = &item;
         if item.sk() == "PAY_TOTALS" {
             let t: PractitionerTotals = item.decode()?;
             let name = t.names.get(&t.practitioner_id).cloned();

@@ -4,6 +4,8 @@
 //! `gsi1`, `gsi1pk = PRACTITIONERS` (the sort key begins with the folded name); with one
 //! `approval` value, `gsi2`, `gsi2pk = PRACTITIONERS#<approval>` (same sort key), so the
 //! filter reads exactly its rows (several values filter the items of the full list).
+//! A search (`q` on the name, `specialty`, both by word prefix) reads the practitioners' word
+//! index instead ([`crate::readmodels::search`]): one index item and the profile per row.
 //!
 //! # Availability override
 //! `PUT /admin/practitioners/{practitioner_id}/availability` with
@@ -19,7 +21,7 @@
 //! audit record (`availability.overridden`: who, when, old and new value) in the same
 //! transaction. `until` must be in the future and at most [`MAX_OVERRIDE_DAYS`] days ahead.
 
-use super::params::ListParams;
+use super::params::{ListParams, MAX_Q_CHARS};
 use super::tab::{RatingStats, Reader, Tab};
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
@@ -27,6 +29,7 @@ use crate::error::Error;
 use crate::events::types::{Approval, Availability, Id, Money};
 use crate::export::cells::Cell;
 use crate::ports::{Condition, Index, Item, Key, LazyItem, Query, Store, StoreError, TxOp};
+use crate::readmodels::search::WordSearch;
 use crate::readmodels::{keys, lists, AvailabilityOverride, Practitioner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -72,8 +75,8 @@ pub struct PractitionerRow {
 }
 
 /// The tab's own parameters: `approval` (repeatable: any of `approved`, `pending`,
-/// `rejected`).
-pub const PARAMS: &[&str] = &["approval"];
+/// `rejected`) and `specialty` (once, at most [`super::params::MAX_Q_CHARS`] characters).
+pub const PARAMS: &[&str] = &["approval", "specialty"];
 
 /// The Practitioners tab, at a given instant (for overrides' ends), with its approval filter.
 #[derive(Debug, Clone)]
@@ -81,6 +84,8 @@ pub struct PractitionersTab {
     pub now: DateTime<Utc>,
     /// Empty: every practitioner.
     pub approvals: Vec<Approval>,
+    /// The name and specialty search, served by the word index.
+    pub search: Option<WordSearch>,
 }
 
 impl PractitionersTab {
@@ -94,8 +99,37 @@ impl PractitionersTab {
                     })
             })
             .collect::<Result<_, _>>()?;
-        Ok(Self { now, approvals })
+        let specialty = specialty_param(params)?;
+        let search = WordSearch::new(params.q.as_deref(), specialty.as_deref());
+        Ok(Self {
+            now,
+            approvals,
+            search,
+        })
     }
+}
+
+/// The `specialty` parameter: at most once, bounded, no control characters.
+fn specialty_param(params: &ListParams) -> Result<Option<String>, Error> {
+    let mut values = params.extra_values("specialty");
+    let value = values.next();
+    if values.next().is_some() {
+        return Err(Error::invalid("specialty", "must be given at most once"));
+    }
+    let Some(v) = value else { return Ok(None) };
+    if v.chars().count() > MAX_Q_CHARS {
+        return Err(Error::invalid(
+            "specialty",
+            format!("must be at most {MAX_Q_CHARS} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "specialty",
+            "must not hold control characters",
+        ));
+    }
+    Ok(Some(v.to_string()))
 }
 
 fn snake<T: Serialize>(v: &T) -> String {
@@ -172,6 +206,9 @@ impl Tab for PractitionersTab {
     }
 
     fn query(&self, _params: &ListParams) -> Query {
+        if let Some(search) = &self.search {
+            return search.query();
+        }
         match self.approvals.as_slice() {
             // One approval state: its own index partition, exactly its rows.
             [one] => Query::partition(Index::Gsi2, lists::practitioners_by_approval(*one)),
@@ -181,11 +218,20 @@ impl Tab for PractitionersTab {
 
     async fn row(
         &self,
-        _reader: &mut Reader<'_>,
+        reader: &mut Reader<'_>,
         params: &ListParams,
         item: &LazyItem,
     ) -> Result<Option<PractitionerRow>, StoreError> {
-        let p: Practitioner = item.decode()?;
+        let p: Practitioner = match &self.search {
+            Some(search) => match search.hit(item)? {
+                Some(id) => match reader.practitioner(&id).await? {
+                    Some(p) if p.is_known() => p,
+                    _ => return Ok(None),
+                },
+                None => return Ok(None),
+            },
+            None => item.decode()?,
+        };
         if !params.matches(p.name.as_deref()) {
             return Ok(None);
         }

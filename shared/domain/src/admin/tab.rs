@@ -30,6 +30,7 @@ use crate::ports::{BlobError, Condition, Key, LazyItem, LazyPage, Query, Store, 
 use crate::readmodels::{self as rm, keys};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -293,6 +294,29 @@ pub fn search_hits_named<'i>(
         || ids
             .into_iter()
             .any(|id| params.matches(names.get(id).map(String::as_str)))
+}
+
+/// The item a tab of practitioners (Calls, Payments) makes a row of, for an item of its
+/// Query: without a search, the item itself; with one (the Query is then the practitioners'
+/// word index), for a hit the practitioner's all-time totals (`totals(id)`) without a period
+/// or the profile with one — one GetItem — and `None` for no hit or a missing item.
+pub async fn listed_item<'i>(
+    reader: &mut Reader<'_>,
+    params: &ListParams,
+    item: &'i LazyItem,
+    totals: fn(&str) -> Key,
+) -> Result<Option<Cow<'i, LazyItem>>, StoreError> {
+    let Some(search) = params.people_search() else {
+        return Ok(Some(Cow::Borrowed(item)));
+    };
+    let Some(id) = search.hit(item)? else {
+        return Ok(None);
+    };
+    let key = match params.period {
+        None => totals(&id),
+        Some(_) => keys::practitioner(&id),
+    };
+    Ok(reader.get(&key).await?.map(Cow::Owned))
 }
 
 /// The names of parties, joined for one CSV cell (`name (id)`, `; ` between).

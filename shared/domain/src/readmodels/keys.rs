@@ -8,6 +8,15 @@ pub fn event(id: &str) -> Key {
 pub fn practitioner(id: &str) -> Key {
     Key::new(format!("PRAC#{id}"), "PROFILE")
 }
+/// The sort-key prefix of a practitioner's search words ([`practitioner_word`]).
+pub const PRACTITIONER_WORD_PREFIX: &str = "WORD#";
+/// One word of a practitioner's name or specialties (A12): [`super::search::PractitionerWord`].
+pub fn practitioner_word(id: &str, field: super::search::WordField, word: &str) -> Key {
+    Key::new(
+        format!("PRAC#{id}"),
+        format!("{PRACTITIONER_WORD_PREFIX}{}#{word}", field.as_str()),
+    )
+}
 /// A practitioner's call totals, all time (A4): one item per practitioner with a call.
 pub fn call_totals(id: &str) -> Key {
     Key::new(format!("PRAC#{id}"), "CALL_TOTALS")

@@ -20,6 +20,10 @@ pub const CALL_TOTALS: &str = "CALL_TOTALS";
 pub const PAYMENT_TOTALS: &str = "PAY_TOTALS";
 /// GSI1: every organisation (C4).
 pub const ORGANISATIONS: &str = "ORGS";
+/// GSI1: every word of every practitioner's name, by `<word>#<id>` (A12 people search).
+pub const PRACTITIONER_NAME_WORDS: &str = "PRAC_NAME_WORDS";
+/// GSI1: every word of every practitioner's specialties, by `<word>#<id>` (A12).
+pub const PRACTITIONER_SPECIALTY_WORDS: &str = "PRAC_SPECIALTY_WORDS";
 
 /// GSI2: the patient threads waiting answer, by the start of their wait (A11).
 pub const WAITING: &str = "WAITING";

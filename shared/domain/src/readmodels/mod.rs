@@ -47,6 +47,7 @@ pub mod payments;
 pub mod practitioners;
 pub mod ratings;
 pub mod room_calls;
+pub mod search;
 pub mod segments;
 pub mod statistics;
 pub mod tags;

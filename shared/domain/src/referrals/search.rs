@@ -1,16 +1,18 @@
-//! B1: finding a specialist to refer to, by name and/or specialty, among approved
+//! B1, A12: finding a specialist to refer to, by name and/or specialty, among approved
 //! practitioners only.
 //!
-//! One Query on the `PRACTITIONERS` index (`gsi1`, sort key `<folded name>#<id>`): a name
-//! search reads only the names that begin with the folded query (case- and accent-insensitive,
-//! [`fold_name`]), in name order. Approval and specialty are checked on the items read; a
-//! request reads at most [`MAX_EXAMINED`] index items and then hands back a cursor, so a
-//! narrow filter never turns into a long read.
+//! Without a search, one Query on the `PRACTITIONERS` index (`gsi1`, name order). With a name
+//! or a specialty, one Query on the practitioners' word index ([`WordSearch`]): every word of
+//! the search begins a word of the name (`moreau`, `muller`, `ang`) or of the specialties
+//! (`derm`), case and accents ignored, and each hit costs one GetItem of the profile. Approval
+//! is checked on the profile; a request reads at most [`MAX_EXAMINED`] index items and then
+//! hands back a cursor, so a narrow filter never turns into a long read.
 
 use super::ReferralError;
 use crate::events::types::Approval;
-use crate::ports::{Cursor, Index, Query, SkRange, Store};
-use crate::readmodels::{fold_name, lists, Practitioner};
+use crate::ports::{Cursor, Index, Query, Store};
+use crate::readmodels::search::WordSearch;
+use crate::readmodels::{keys, lists, Practitioner};
 use serde::{Deserialize, Serialize};
 
 /// Most index items one search request reads.
@@ -39,9 +41,9 @@ pub struct SpecialistPage {
 /// What a search asks for.
 #[derive(Debug, Clone, Default)]
 pub struct SpecialistSearch {
-    /// The beginning of the name (any case, any accents).
+    /// Words that begin words of the name (any case, any accents).
     pub name: Option<String>,
-    /// One specialty the practitioner must list (any case, any accents).
+    /// Words that begin words of the practitioner's specialties (any case, any accents).
     pub specialty: Option<String>,
     pub limit: usize,
     pub cursor: Option<Cursor>,
@@ -72,33 +74,36 @@ impl SpecialistSearch {
     }
 }
 
-/// Approved practitioners matching the search, in name order; never the caller.
+/// Approved practitioners matching the search; never the caller. Without a name or
+/// specialty, every approved practitioner in name order; with one, from the word index, in
+/// the order of the matching words.
 pub async fn search_specialists(
     store: &dyn Store,
     caller_sub: &str,
     search: &SpecialistSearch,
 ) -> Result<SpecialistPage, ReferralError> {
-    let prefix = search.name.as_deref().map(fold_name).unwrap_or_default();
+    let words = WordSearch::new(search.name.as_deref(), search.specialty.as_deref());
     // A cursor is only ever one of this very search's (DynamoDB refuses a start key outside
     // the query's key range).
-    if search.cursor.as_ref().is_some_and(|c| {
-        c.ipk.as_deref() != Some(lists::PRACTITIONERS)
-            || !c.pk.starts_with("PRAC#")
-            || c.sk != "PROFILE"
-            || !c.isk.as_deref().is_some_and(|k| k.starts_with(&prefix))
-    }) {
+    let owned = search.cursor.as_ref().is_none_or(|c| match &words {
+        Some(words) => words.owns(c),
+        None => {
+            c.ipk.as_deref() == Some(lists::PRACTITIONERS)
+                && c.pk.starts_with("PRAC#")
+                && c.sk == "PROFILE"
+        }
+    });
+    if !owned {
         return Err(ReferralError::Invalid {
             field: "cursor",
             reason: "not a cursor of this search".into(),
         });
     }
-    let specialty = search.specialty.as_deref().map(fold_name);
-    let mut q = Query::partition(Index::Gsi1, lists::PRACTITIONERS)
-        .range(if prefix.is_empty() {
-            SkRange::All
-        } else {
-            SkRange::BeginsWith(prefix)
-        })
+    let base = match &words {
+        Some(words) => words.query(),
+        None => Query::partition(Index::Gsi1, lists::PRACTITIONERS),
+    };
+    let mut q = base
         .limit(search.limit.clamp(1, 100))
         .after(search.cursor.clone());
     let mut items = Vec::new();
@@ -108,19 +113,23 @@ pub async fn search_specialists(
         let count = page.items.len();
         for (i, item) in page.items.iter().enumerate() {
             examined += 1;
-            let p: Practitioner = item.decode()?;
-            let wanted = p.approval == Some(Approval::Approved)
-                && p.practitioner_id != caller_sub
-                && specialty
-                    .as_ref()
-                    .is_none_or(|s| p.specialties.iter().any(|x| fold_name(x) == *s));
-            if wanted {
-                items.push(SpecialistHit {
-                    practitioner_id: p.practitioner_id,
-                    name: p.name,
-                    specialties: p.specialties,
-                    has_scheduling_practice: p.has_scheduling_practice,
-                });
+            let found = match &words {
+                Some(words) => match words.hit(&item.clone().into())? {
+                    Some(id) => store.get(&keys::practitioner(&id)).await?,
+                    None => None,
+                },
+                None => Some(item.clone()),
+            };
+            if let Some(found) = found {
+                let p: Practitioner = found.decode()?;
+                if p.approval == Some(Approval::Approved) && p.practitioner_id != caller_sub {
+                    items.push(SpecialistHit {
+                        practitioner_id: p.practitioner_id,
+                        name: p.name,
+                        specialties: p.specialties,
+                        has_scheduling_practice: p.has_scheduling_practice,
+                    });
+                }
             }
             let more = i + 1 < count || page.next.is_some();
             if (items.len() >= search.limit || examined >= MAX_EXAMINED) && more {

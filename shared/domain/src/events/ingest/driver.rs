@@ -3,7 +3,7 @@
 
 use super::effects::{resolve, to_json};
 use super::totals::{self, TotalsError};
-use super::{consultations, names, plan, segments, statistics};
+use super::{consultations, names, plan, segments, statistics, words};
 use crate::events::catalogue::{parse_event, Event, EventBody};
 use crate::ports::{Condition, Item, Store, StoreError, TxOp};
 use crate::readmodels::{self as rm, keys};
@@ -143,6 +143,7 @@ pub async fn ingest_event(
         let (planned, finals) = resolve(store, &effects).await?;
         ops.extend(planned);
         segments::sync_segments(store, &mut ops, &finals).await?;
+        words::index_words(&mut ops, &finals)?;
         statistics::move_stats(store, &mut ops, &finals).await?;
         consultations::retag(store, event, &mut ops, &finals).await?;
         let moved = match totals::move_totals(store, &mut ops, &finals).await {

@@ -14,9 +14,10 @@
 //! events' plans (`parties`, `threads`, `payments`, `consultations`, `calls`, `ratings`,
 //! `vouchers`, `organisations`, `logins`, `segments`, `room_calls`), and the writes derived
 //! from the merged items sit with what they keep: segment copies (`segments`), consultation
-//! tags (`consultations`), statistics (`statistics`), running totals (`totals`) and copied
-//! names (`names`). `plan` is only the dispatch by event kind. Ingest depends on the read
-//! models and their rules ([`crate::readmodels`]), never on the features that read them.
+//! tags (`consultations`), statistics (`statistics`), running totals (`totals`), copied
+//! names (`names`) and practitioners' search words (`words`). `plan` is only the dispatch by
+//! event kind. Ingest depends on the read models and their rules ([`crate::readmodels`]),
+//! never on the features that read them.
 
 mod calls;
 mod consultations;
@@ -34,6 +35,7 @@ mod statistics;
 mod threads;
 mod totals;
 mod vouchers;
+mod words;
 
 pub use driver::{ingest_batch, ingest_event, BatchReport, EventResult, EventStatus, MAX_BATCH};
 
