@@ -1,9 +1,9 @@
 //! A1 Feed: one row per message thread, newest activity first; period on the last activity,
 //! `tag` filters (repeatable: a row holds every tag given), search `q` on the specialists'
 //! names; each row says its kind (A13: patient–practitioner or practitioner–practitioner),
-//! filtered by `kind`. Query: `gsi1`, `gsi1pk = FEED`, backward; with `kind`, the kind's own
-//! list, `gsi2`, `gsi2pk = FEED#<practitioner_practitioner>`, backward, so a page of pair
-//! threads reads only its rows (the patient threads, most of the Feed, filter `FEED`).
+//! filtered by `kind`. Query: `gsi1`, `gsi1pk = FEED`, backward; the pair threads have their
+//! own list, `gsi2`, `gsi2pk = FEED#practitioner_practitioner`, backward, so a page of them
+//! reads only its rows (the patient threads, most of the Feed, filter `FEED`).
 //!
 //! # Waiting answer with a clock (A11)
 //! Each row carries `waiting_since` (the first patient message a practitioner has not
