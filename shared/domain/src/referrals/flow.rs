@@ -13,6 +13,7 @@
 //! step: the caller gets its answer and the messages follow.
 
 use super::delivery::{marker_op, settle};
+pub use super::expiry::{expire_due, EXPIRY_ACTOR, MAX_EXPIRED_PER_SWEEP};
 use super::model::{
     keys, to_json, DeclineReason, PartyAs, PartyNames, ReasonCode, Referral, ReferralView, State,
     StoredAnswer, Transition,
@@ -23,8 +24,7 @@ use crate::audit::{audit_op, AuditRecord};
 use crate::auth::{Principal, Role};
 use crate::deps::Deps;
 use crate::events::types::{Approval, Id};
-use crate::ports::{Condition, Cursor, Index, Item, Query, SkRange, Store, StoreError, TxOp};
-use crate::readmodels::sort_time;
+use crate::ports::{Condition, Cursor, Index, Item, Query, Store, StoreError, TxOp};
 use crate::readmodels::{keys as rm_keys, Patient, Practitioner};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -40,7 +40,7 @@ pub const MAX_REASON_TEXT_CHARS: usize = 500;
 pub const MAX_IDEMPOTENCY_KEY: usize = 100;
 
 /// Attempts at a decision before a run of lost races is answered 409.
-const MAX_ATTEMPTS: usize = 8;
+pub(super) const MAX_ATTEMPTS: usize = 8;
 
 /// `POST /referrals` body.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -616,7 +616,7 @@ async fn take_step(
 /// The writes of one transition, all in one transaction: the referral on the version it was
 /// read at (`version`), its delivery marker, the audit record, the party lists' copies and the
 /// ageing counters (B11).
-fn transition_ops(
+pub(super) fn transition_ops(
     actor: &Principal,
     r: &Referral,
     version: u64,
@@ -639,109 +639,10 @@ fn transition_ops(
 
 /// Gives a transaction in flight on the same items a moment (random, so that racers spread
 /// out) before reading again.
-async fn back_off(attempt: usize) {
+pub(super) async fn back_off(attempt: usize) {
     let cap_ms = 2u64 << attempt.min(5);
     let wait = crate::ids::random_u64() % (cap_ms + 1);
     tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
-}
-
-/// The subject that expiries are recorded as (`by` of the transition, actor of the audit
-/// record).
-pub const EXPIRY_ACTOR: &str = "system";
-
-/// Most referrals one sweep expires (rounds of `batch` until none is due or this many).
-pub const MAX_EXPIRED_PER_SWEEP: usize = 500;
-
-/// B9: expires every pending referral whose time has come, reading the expiry index from its
-/// start (`batch` entries a round, never past `now`), at most [`MAX_EXPIRED_PER_SWEEP`] per
-/// call. Each expiry is one transaction on the version read, like a party's step: a decision
-/// committed first wins (the referral is no longer pending and is left), an expiry committed
-/// first makes the decision answer 409. Answers how many referrals it expired; one that fails
-/// is logged and left for the next sweep.
-pub async fn expire_due(
-    store: &dyn Store,
-    now: DateTime<Utc>,
-    batch: usize,
-) -> Result<usize, StoreError> {
-    let due = Query::partition(Index::Gsi1, keys::EXPIRY)
-        .range(SkRange::AtMost(format!("{}#~", sort_time(now))))
-        .limit(batch.max(1));
-    let mut expired = 0;
-    let mut seen = 0;
-    while seen < MAX_EXPIRED_PER_SWEEP {
-        let page = store.query(&due).await?;
-        let round = page.items.len();
-        seen += round;
-        let mut moved = 0;
-        for entry in page.items {
-            let Some(id) = entry.pk.strip_prefix("REFERRAL#") else {
-                continue;
-            };
-            match expire_one(store, now, id).await {
-                Ok(true) => {
-                    expired += 1;
-                    moved += 1;
-                }
-                Ok(false) => moved += 1,
-                Err(e) => {
-                    tracing::error!(referral_id = %id, error = %e, "referral expiry failed")
-                }
-            }
-        }
-        // A short round was the last due; a round that moved nothing would repeat itself.
-        if round < batch.max(1) || moved == 0 {
-            break;
-        }
-    }
-    Ok(expired)
-}
-
-/// Expires one referral if it is still pending and due; answers whether this call did.
-async fn expire_one(store: &dyn Store, now: DateTime<Utc>, id: &str) -> Result<bool, StoreError> {
-    let actor = Principal {
-        sub: EXPIRY_ACTOR.to_string(),
-        role: Role::Service,
-        orgs: vec![],
-        clinics: vec![],
-    };
-    for attempt in 0..MAX_ATTEMPTS {
-        let Some(item) = store.get(&keys::referral(id)).await? else {
-            return Ok(false);
-        };
-        let version = item.version;
-        let mut r: Referral = item.decode()?;
-        if !r.state.is_pending() || r.expires_at.is_none_or(|at| at > now) {
-            return Ok(false);
-        }
-        let transition = Transition {
-            from: Some(r.state),
-            to: State::Expired,
-            by: actor.sub.clone(),
-            by_role: actor.role,
-            at: now,
-            reason: None,
-        };
-        r.state = State::Expired;
-        r.updated_at = now;
-        r.transitions.push(transition.clone());
-        let ops = transition_ops(&actor, &r, version, &transition, "referral.expired");
-        match store.transact(ops).await {
-            Ok(()) => {
-                tracing::info!(
-                    referral_id = %r.referral_id,
-                    from = transition.from.map(State::as_str),
-                    to = "expired",
-                    "referral transition"
-                );
-                settle_after_commit(store, now, &r, version + 1).await;
-                return Ok(true);
-            }
-            Err(StoreError::ConditionFailed { .. }) => continue,
-            Err(StoreError::Conflict) => back_off(attempt).await,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Conflict)
 }
 
 /// The state a step's decision moves the referral to.
@@ -756,7 +657,12 @@ fn decided(step: Step, decision: Decision) -> State {
 
 /// Settles a committed step's delivery marker. A failure here leaves the marker for a retry or
 /// the delivery worker: the step stands, and its answer is given.
-async fn settle_after_commit(store: &dyn Store, now: DateTime<Utc>, r: &Referral, version: u64) {
+pub(super) async fn settle_after_commit(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    r: &Referral,
+    version: u64,
+) {
     if let Err(e) = settle(store, now, r, version).await {
         tracing::warn!(referral_id = %r.referral_id, error = %e, "referral delivery left to the worker");
     }
@@ -882,185 +788,4 @@ pub async fn list(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn caller(role: Role) -> Principal {
-        Principal {
-            sub: "u1".into(),
-            role,
-            orgs: vec![],
-            clinics: vec![],
-        }
-    }
-
-    #[test]
-    fn idempotency_keys_are_short_visible_ascii() {
-        assert_eq!(parse_idempotency_key(None).ok(), Some(None));
-        assert_eq!(
-            parse_idempotency_key(Some("a-1_B.2")).ok(),
-            Some(Some("a-1_B.2".to_string()))
-        );
-        for bad in ["", "with space", "é", &"k".repeat(101)] {
-            assert!(
-                matches!(
-                    parse_idempotency_key(Some(bad)),
-                    Err(ReferralError::Invalid {
-                        field: "Idempotency-Key",
-                        ..
-                    })
-                ),
-                "{bad:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn each_role_lists_in_its_own_capacities() {
-        let prac = caller(Role::Practitioner);
-        let pat = caller(Role::Patient);
-        assert_eq!(
-            list_capacity(&prac, Some("referrer")).ok(),
-            Some(PartyAs::Referrer)
-        );
-        assert_eq!(
-            list_capacity(&prac, Some("specialist")).ok(),
-            Some(PartyAs::Specialist)
-        );
-        assert!(list_capacity(&prac, Some("patient")).is_err());
-        assert!(list_capacity(&prac, None).is_err());
-        assert_eq!(list_capacity(&pat, None).ok(), Some(PartyAs::Patient));
-        assert_eq!(
-            list_capacity(&pat, Some("patient")).ok(),
-            Some(PartyAs::Patient)
-        );
-        assert!(list_capacity(&pat, Some("referrer")).is_err());
-        assert!(list_capacity(&caller(Role::PlatformAdmin), Some("referrer")).is_err());
-    }
-
-    #[test]
-    fn the_request_hash_tells_requests_apart() {
-        let accept = DecisionRequest {
-            decision: Decision::Accept,
-            reason: None,
-        };
-        let reject = DecisionRequest {
-            decision: Decision::Reject,
-            reason: None,
-        };
-        let a = request_hash("patient-decision", "ref-1", &accept);
-        assert_eq!(a, request_hash("patient-decision", "ref-1", &accept));
-        assert_ne!(a, request_hash("patient-decision", "ref-1", &reject));
-        assert_ne!(a, request_hash("patient-decision", "ref-2", &accept));
-        assert_ne!(a, request_hash("specialist-decision", "ref-1", &accept));
-        let why = |code, text: Option<&str>| DecisionRequest {
-            decision: Decision::Reject,
-            reason: Some(DeclineReason {
-                code,
-                text: text.map(str::to_string),
-            }),
-        };
-        let full = request_hash("s", "r", &why(ReasonCode::Other, Some("elsewhere")));
-        assert_ne!(
-            full,
-            request_hash("s", "r", &why(ReasonCode::Other, Some("later")))
-        );
-        assert_ne!(
-            full,
-            request_hash("s", "r", &why(ReasonCode::NoCapacity, None))
-        );
-    }
-
-    fn reject_with(code: ReasonCode, text: Option<&str>) -> DecisionRequest {
-        DecisionRequest {
-            decision: Decision::Reject,
-            reason: Some(DeclineReason {
-                code,
-                text: text.map(str::to_string),
-            }),
-        }
-    }
-
-    fn refused_field(request: &DecisionRequest, step: Step) -> Option<&'static str> {
-        match request.normalised(step) {
-            Err(ReferralError::Invalid { field, .. }) => Some(field),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn a_decline_reason_is_checked_and_trimmed() {
-        let taken = reject_with(ReasonCode::Other, Some("  seen by a colleague \n"))
-            .normalised(Step::Specialist)
-            .expect("taken");
-        assert_eq!(
-            taken.reason,
-            Some(DeclineReason {
-                code: ReasonCode::Other,
-                text: Some("seen by a colleague".into())
-            })
-        );
-        let blank = reject_with(ReasonCode::NoCapacity, Some("  "))
-            .normalised(Step::Specialist)
-            .expect("taken");
-        assert_eq!(blank.reason.expect("a reason").text, None);
-        let longest = "é".repeat(MAX_REASON_TEXT_CHARS);
-        assert!(reject_with(ReasonCode::Other, Some(&longest))
-            .normalised(Step::Specialist)
-            .is_ok());
-        let too_long = "é".repeat(MAX_REASON_TEXT_CHARS + 1);
-        for (request, step, field) in [
-            (
-                reject_with(ReasonCode::Other, None),
-                Step::Specialist,
-                "reason.text",
-            ),
-            (
-                reject_with(ReasonCode::Other, Some(" \t")),
-                Step::Specialist,
-                "reason.text",
-            ),
-            (
-                reject_with(ReasonCode::NoCapacity, Some(&too_long)),
-                Step::Specialist,
-                "reason.text",
-            ),
-            (
-                reject_with(ReasonCode::Other, Some("a\u{7}b")),
-                Step::Specialist,
-                "reason.text",
-            ),
-            (
-                reject_with(ReasonCode::NoCapacity, None),
-                Step::Patient,
-                "reason",
-            ),
-            (
-                DecisionRequest {
-                    decision: Decision::Reject,
-                    reason: None,
-                },
-                Step::Specialist,
-                "reason",
-            ),
-            (
-                DecisionRequest {
-                    decision: Decision::Accept,
-                    reason: Some(DeclineReason {
-                        code: ReasonCode::NoCapacity,
-                        text: None,
-                    }),
-                },
-                Step::Specialist,
-                "reason",
-            ),
-        ] {
-            assert_eq!(refused_field(&request, step), Some(field), "{request:?}");
-        }
-        let patient_reject = DecisionRequest {
-            decision: Decision::Reject,
-            reason: None,
-        };
-        assert!(patient_reject.normalised(Step::Patient).is_ok());
-    }
-}
+mod tests;

@@ -76,6 +76,7 @@
 
 pub mod ageing;
 pub mod delivery;
+mod expiry;
 pub mod flow;
 pub mod model;
 pub mod search;
