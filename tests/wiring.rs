@@ -36,7 +36,14 @@ fn function_crates() -> Vec<String> {
 #[test]
 fn every_function_main_builds_its_dependencies_from_its_wiring() {
     let crates = function_crates();
-    assert_eq!(crates.len(), 28, "{crates:?}");
+    // Every HTTP function of the route table has its crate (and the directory was read).
+    for f in api::functions::ALL.iter() {
+        assert!(
+            crates.iter().any(|c| c == f.name()),
+            "{} has no crate",
+            f.name()
+        );
+    }
     for name in &crates {
         let wiring = wiring_of(name).unwrap_or_else(|| panic!("{name} has no WIRING here"));
         assert_eq!(
