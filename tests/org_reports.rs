@@ -1075,18 +1075,7 @@ async fn download_history_and_links(w: World) {
     // Clinic-level download (C10) by Coogee's clinic admin, without a minimum.
     let coogee_admin = principal(Role::ClinicAdmin, &[], &["cl-b"]);
     w.clock.advance(Duration::hours(1));
-    let (status, body) = call(
-        &w,
-        &coogee_admin,
-        "POST",
-        "/clinics/cl-b/reports/consultations/download",
-        Some(
-            json!({"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Australia/Sydney",
-            "min_duration_seconds": 0}),
-        ),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    let body = coogee_download(&w, &coogee_admin).await;
     let clinic_report_id = body["report"]["report_id"].as_str().unwrap().to_string();
     assert_eq!(body["report"]["clinic_id"], "cl-b");
     let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
@@ -1203,17 +1192,12 @@ async fn download_history_and_links(w: World) {
     );
 }
 
-/// The About sheet of a clinic's report names the clinic, and the requester by account name.
-#[tokio::test]
-async fn the_about_sheet_names_the_clinic_and_the_requester_by_account_name() {
-    let w = embedded_world().await;
-    let ana = Principal {
-        sub: "acc-1".into(),
-        ..principal(Role::OrgReporter, &[ORG], &[])
-    };
+/// Coogee's Consultations report of 3–5 April in Sydney, without a minimum, downloaded by `who`
+/// (201): the answer.
+async fn coogee_download(w: &World, who: &Principal) -> Value {
     let (status, body) = call(
-        &w,
-        &ana,
+        w,
+        who,
         "POST",
         "/clinics/cl-b/reports/consultations/download",
         Some(
@@ -1223,6 +1207,18 @@ async fn the_about_sheet_names_the_clinic_and_the_requester_by_account_name() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// The About sheet of a clinic's report names the clinic, and the requester by account name.
+#[tokio::test]
+async fn the_about_sheet_names_the_clinic_and_the_requester_by_account_name() {
+    let w = embedded_world().await;
+    let ana = Principal {
+        sub: "acc-1".into(),
+        ..principal(Role::OrgReporter, &[ORG], &[])
+    };
+    let body = coogee_download(&w, &ana).await;
     let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
     let about = assert_workbook(&bytes, &expected_coogee_rows());
     let line = |l: &str, v: &str| vec![ReadCell::Text(l.into()), ReadCell::Text(v.into())];
