@@ -7,7 +7,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use crate::org_reports_xlsx::{expected, expected_fields, read_workbook, ReadCell};
+use crate::org_reports_xlsx::{
+    assert_data_sheet_layout, expected_about, expected_fields, expected_header, expected_row,
+    read_workbook, ReadCell,
+};
 use crate::support::app::TestServer;
 use crate::support::events::{
     account, clinic as clinic_upserted, logged_in, membership, organisation, participant_joined,
@@ -972,32 +975,40 @@ async fn consultation_rows_match_the_fixture_moto() {
     builder_rows_match(moto_world().await).await;
 }
 
-pub(crate) fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) {
-    assert_report_workbook(bytes, consultations::FIELDS, rows);
+pub(crate) fn assert_workbook(bytes: &[u8], rows: &[Vec<Cell>]) -> Vec<Vec<ReadCell>> {
+    assert_report_workbook(bytes, consultations::FIELDS, rows)
 }
 
-/// Both sheets of a downloaded workbook, cell by cell.
+/// The sheets of a downloaded workbook, cell by cell (the data with its offset columns and
+/// layout, the field descriptions); answers the About sheet's rows, whose last is the row
+/// count.
 fn assert_report_workbook(
     bytes: &[u8],
     fields: &[domain::export::xlsx::FieldDescription],
     rows: &[Vec<Cell>],
-) {
+) -> Vec<Vec<ReadCell>> {
     let sheets = read_workbook(bytes);
     assert_eq!(
         sheets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
-        vec!["Data", "Field descriptions"]
+        vec!["Data", "Field descriptions", "About this report"]
     );
-    let header: Vec<ReadCell> = fields
-        .iter()
-        .map(|f| ReadCell::Text(f.name.into()))
-        .collect();
-    assert_eq!(sheets[0].rows[0], header);
+    assert_eq!(sheets[0].rows[0], expected_header(fields));
     for (i, row) in rows.iter().enumerate() {
-        let want: Vec<ReadCell> = row.iter().map(|c| expected(c, sydney())).collect();
+        let want = expected_row(fields, row, sydney());
         assert_eq!(sheets[0].rows.get(i + 1), Some(&want), "data row {}", i + 1);
     }
     assert_eq!(sheets[0].rows.len(), rows.len() + 1);
+    assert_data_sheet_layout(&sheets[0], fields);
     assert_eq!(sheets[1].rows, expected_fields(fields));
+    let about = sheets[2].rows.clone();
+    assert_eq!(
+        about.last(),
+        Some(&vec![
+            ReadCell::Text("Rows".into()),
+            ReadCell::Text(rows.len().to_string())
+        ])
+    );
+    about
 }
 
 async fn download_history_and_links(w: World) {
@@ -1038,27 +1049,33 @@ async fn download_history_and_links(w: World) {
     assert_eq!(status, 200);
     assert_eq!(report["size_bytes"], bytes.len());
     // The Q2 rule shows in the workbook: the host named "=Bob Evil" reads back neutralised.
-    assert_workbook(&bytes, &expected_org_rows());
+    let about = assert_workbook(&bytes, &expected_org_rows());
+    // The About sheet (C12): the requester has no account of the organisation, so its id.
     assert_eq!(
-        read_workbook(&bytes)[0].rows[4][7],
+        about,
+        expected_about(
+            &[
+                ("Report", "Consultations"),
+                ("Organisation", "Harbour Health"),
+                ("Period", "2026-04-03 to 2026-04-05 (whole local days)"),
+                ("Time zone", "Australia/Sydney"),
+                ("Minimum duration", "60 seconds"),
+                ("Generated at", "2026-04-10 10:00:00 +10:00"),
+                ("Requested by", "acc-org_admin"),
+                ("Configuration version", "0"),
+            ],
+            9
+        )
+    );
+    assert_eq!(
+        read_workbook(&bytes)[0].rows[4][8],
         ReadCell::Text("'=Bob Evil".into())
     );
 
     // Clinic-level download (C10) by Coogee's clinic admin, without a minimum.
     let coogee_admin = principal(Role::ClinicAdmin, &[], &["cl-b"]);
     w.clock.advance(Duration::hours(1));
-    let (status, body) = call(
-        &w,
-        &coogee_admin,
-        "POST",
-        "/clinics/cl-b/reports/consultations/download",
-        Some(
-            json!({"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Australia/Sydney",
-            "min_duration_seconds": 0}),
-        ),
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
+    let body = coogee_download(&w, &coogee_admin).await;
     let clinic_report_id = body["report"]["report_id"].as_str().unwrap().to_string();
     assert_eq!(body["report"]["clinic_id"], "cl-b");
     let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
@@ -1173,6 +1190,41 @@ async fn download_history_and_links(w: World) {
             ("report.redownloaded".to_string(), Some(9)),
         ]
     );
+}
+
+/// Coogee's Consultations report of 3–5 April in Sydney, without a minimum, downloaded by `who`
+/// (201): the answer.
+async fn coogee_download(w: &World, who: &Principal) -> Value {
+    let (status, body) = call(
+        w,
+        who,
+        "POST",
+        "/clinics/cl-b/reports/consultations/download",
+        Some(
+            json!({"from": "2026-04-03", "to": "2026-04-05", "time_zone": "Australia/Sydney",
+            "min_duration_seconds": 0}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+/// The About sheet of a clinic's report names the clinic, and the requester by account name.
+#[tokio::test]
+async fn the_about_sheet_names_the_clinic_and_the_requester_by_account_name() {
+    let w = embedded_world().await;
+    let ana = Principal {
+        sub: "acc-1".into(),
+        ..principal(Role::OrgReporter, &[ORG], &[])
+    };
+    let body = coogee_download(&w, &ana).await;
+    let (_, bytes) = fetch(body["url"].as_str().unwrap()).await;
+    let about = assert_workbook(&bytes, &expected_coogee_rows());
+    let line = |l: &str, v: &str| vec![ReadCell::Text(l.into()), ReadCell::Text(v.into())];
+    assert_eq!(about[1], line("Clinic", "Coogee Clinic"));
+    assert_eq!(about[4], line("Minimum duration", "0 seconds"));
+    assert_eq!(about[6], line("Requested by", "Ana Lima"));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! Python's XlsxWriter (from the same rows already in memory).
 
 use crate::mem::{Probe, Taken};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Offset as _, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use domain::export::cells::Cell;
 use domain::export::csv::CsvStream;
@@ -286,6 +286,7 @@ async fn export_round(
         &opts.workdir,
         "ours",
         None,
+        about(params),
     )
     .await
     .map_err(|p| format!("our xlsx export: {p:?}"))?;
@@ -518,6 +519,7 @@ fn write_xlsx_raw(
     tempdir: &Path,
     zip_level: Option<u8>,
 ) -> Result<(), rust_xlsxwriter::XlsxError> {
+    use domain::export::xlsx::{DATETIME_UNIT, OFFSET_FORMAT, OFFSET_SUFFIX};
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     workbook.set_tempdir(tempdir)?;
@@ -526,14 +528,24 @@ fn write_xlsx_raw(
     }
     let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let duration = Format::new().set_num_format("[h]:mm:ss");
+    let offset = Format::new().set_num_format(OFFSET_FORMAT);
     let sheet = workbook.add_worksheet_with_constant_memory()?;
-    for (c, f) in FIELDS.iter().enumerate() {
-        sheet.write_string(0, c as u16, f.name)?;
+    // The same cells as ours: a UTC-offset column beside each date-time column.
+    let mut at = Vec::with_capacity(FIELDS.len());
+    let mut col = 0u16;
+    for f in FIELDS {
+        at.push(col);
+        sheet.write_string(0, col, f.name)?;
+        col += 1;
+        if f.unit == DATETIME_UNIT {
+            sheet.write_string(0, col, format!("{}{OFFSET_SUFFIX}", f.name))?;
+            col += 1;
+        }
     }
     for (i, row) in rows.iter().enumerate() {
         let r = i as u32 + 1;
         for (c, cell) in row.iter().enumerate() {
-            let c = c as u16;
+            let c = at[c];
             match cell {
                 Cell::Empty => {}
                 Cell::Text(s) => {
@@ -549,12 +561,10 @@ fn write_xlsx_raw(
                     sheet.write_boolean(r, c, *b)?;
                 }
                 Cell::Time(t) => {
-                    sheet.write_datetime_with_format(
-                        r,
-                        c,
-                        t.with_timezone(&ZONE).naive_local(),
-                        &datetime,
-                    )?;
+                    let local = t.with_timezone(&ZONE);
+                    sheet.write_datetime_with_format(r, c, local.naive_local(), &datetime)?;
+                    let hours = f64::from(local.offset().fix().local_minus_utc()) / 3_600.0;
+                    sheet.write_number_with_format(r, c + 1, hours, &offset)?;
                 }
                 Cell::Seconds(s) => {
                     sheet.write_number_with_format(r, c, *s as f64 / 86_400.0, &duration)?;
@@ -563,6 +573,24 @@ fn write_xlsx_raw(
         }
     }
     workbook.save(path)
+}
+
+/// The About sheet's lines of the benchmark's workbook (what a download writes).
+fn about(params: &ReportParams) -> Vec<(String, String)> {
+    [
+        ("Report", "Consultations".to_string()),
+        ("Organisation", "Benchmark organisation".to_string()),
+        ("Period", format!("{} to {}", params.from, params.to)),
+        ("Time zone", params.zone.name().to_string()),
+        (
+            "Minimum duration",
+            format!("{} seconds", params.min_duration_seconds),
+        ),
+        ("Requested by", "Benchmark".to_string()),
+    ]
+    .into_iter()
+    .map(|(l, v)| (l.to_string(), v))
+    .collect()
 }
 
 fn time_text(t: &DateTime<Utc>) -> String {

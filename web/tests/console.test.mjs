@@ -546,7 +546,7 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   await dl.saveAs(file);
   assert.equal(dl.suggestedFilename(), `clinics_${from}_${to}.xlsx`);
   const book = readXlsx(file);
-  assert.deepEqual(book.sheets, ['Data', 'Field descriptions']);
+  assert.deepEqual(book.sheets, ['Data', 'Field descriptions', 'About this report']);
   assert.deepEqual(book.header.slice(0, 4), ['Organisation', 'Clinic', 'Subdomain', 'Waiting-area status']);
   assert.equal(book.data_rows, summary.entities.clinics.figures.clinics);
   await tile.locator('.downloaded').waitFor();
@@ -570,7 +570,7 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   assert.equal(await page.locator('#history-table tr[data-type=clinics][data-delivery=download]').count(), 1);
   const again = await download(page, () => emailed.getByRole('button', { name: 'Download again' }).click());
   const consultBook = readXlsx(again);
-  assert.deepEqual(consultBook.sheets, ['Data', 'Field descriptions']);
+  assert.deepEqual(consultBook.sheets, ['Data', 'Field descriptions', 'About this report']);
   assert.equal(consultBook.header[0], 'Organisation');
   assert.ok(consultBook.data_rows > 0);
   await shot(page, 'reports-history');
@@ -624,6 +624,58 @@ test('org admin: tiles, a workbook download with its indicator, an emailed repor
   await page.click('#config-form button[type=submit]');
   await page.locator('#config .problem').waitFor();
   assert.equal(await page.locator('#config .problem-field code').textContent(), 'time_zone');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('org admin: a downloaded workbook explains itself (frozen header, filter, widths, UTC offsets, About sheet)', async () => {
+  const [from, to] = previousMonth();
+  const page = await signIn('acc-1');
+  // The configuration's defaults arrive after the form is drawn: let them land, then choose.
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/reports/config')));
+  await page.waitForTimeout(300);
+  await page.fill('#report-params input[name=time_zone]', 'America/New_York');
+  await page.fill('#report-params input[name=min_duration_seconds]', '0');
+  await page.click('#generate');
+  await page.locator('#tiles .tile dl').first().waitFor();
+  const consult = page.locator('#tiles .tile[data-report=consultations]');
+  const book = readXlsx(await download(page, () => consult.getByRole('button', { name: 'Download' }).click()));
+  assert.deepEqual(book.sheets, ['Data', 'Field descriptions', 'About this report']);
+  assert.ok(book.data_rows > 0, 'demo data has consultations last month');
+  // The header row stays in view and filters every column over every row.
+  assert.equal(book.frozen, 'A2');
+  const col = (i) => (i >= 26 ? String.fromCharCode(64 + Math.floor(i / 26)) : '') + String.fromCharCode(65 + (i % 26));
+  assert.equal(book.autofilter, `A1:${col(book.header.length - 1)}${book.data_rows + 1}`);
+  // A UTC-offset column beside each date-time column, wide enough never to show ####.
+  const dateTimes = book.header.filter((h) => book.header.includes(`${h} UTC offset`));
+  assert.ok(dateTimes.includes('Waiting-area entry'), JSON.stringify(book.header));
+  for (const h of dateTimes) {
+    const at = book.header.indexOf(h);
+    assert.equal(book.header[at + 1], `${h} UTC offset`);
+    assert.ok(book.widths[at] >= 20, `${h} is ${book.widths[at]} wide`);
+    book.columns[h].forEach((v, i) => {
+      const offset = book.columns[`${h} UTC offset`][i];
+      // Empty together; otherwise New York's offset in hours: -4 (EDT) or -5 (EST).
+      assert.equal(v === null, offset === null, `${h} row ${i + 1}`);
+      if (offset !== null) assert.ok(offset === -4 || offset === -5, `${h} row ${i + 1}: ${offset}`);
+    });
+  }
+  for (const [i, w] of book.widths.entries()) assert.ok(w >= Math.min(book.header[i].length + 3, 50), `${book.header[i]} is ${w} wide`);
+  // The About sheet names the report, its scope, period, zone, minimum, time made, rows, requester.
+  const about = book.about;
+  assert.deepEqual(Object.keys(about), ['Report', 'Organisation', 'Period', 'Time zone', 'Minimum duration', 'Generated at', 'Requested by', 'Configuration version', 'Rows']);
+  assert.equal(about.Report, 'Consultations');
+  assert.equal(about.Organisation, book.columns.Organisation[0]);
+  assert.equal(about.Period, `${from} to ${to} (whole local days)`);
+  assert.equal(about['Time zone'], 'America/New_York');
+  assert.equal(about['Minimum duration'], '0 seconds');
+  assert.match(about['Generated at'], /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d -0[45]:00$/);
+  assert.match(about['Configuration version'], /^\d+$/);
+  assert.equal(about.Rows, String(book.data_rows));
+  // The requester by account name: one of the organisation's service providers, not an id.
+  const providers = readXlsx(await download(page, () => page.locator('#tiles .tile[data-report=service-providers]').getByRole('button', { name: 'Download' }).click()));
+  assert.equal(providers.about['Requested by'], about['Requested by']);
+  assert.ok(providers.columns.Name.includes(about['Requested by']), about['Requested by']);
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

@@ -1,5 +1,19 @@
-//! The XLSX exporter of the organisation reports (SPEC C3, Q2): a workbook with the data sheet
-//! (typed cells) and a field-descriptions sheet (one row per column: name, meaning, unit).
+//! The XLSX exporter of the organisation reports (SPEC C3, C12, Q2): a workbook with the data
+//! sheet (typed cells), a field-descriptions sheet (one row per column: name, meaning, unit) and,
+//! when the caller describes the report, an "About this report" sheet.
+//!
+//! - Every data sheet has its header row frozen, an autofilter over the header and the rows
+//!   written, and column widths fitted to each column's type: date-times wide enough for
+//!   `yyyy-mm-dd hh:mm:ss` (never `####`), durations and numbers at a fixed width, text as wide
+//!   as its longest cell in the workbook within [`TEXT_WIDTH_RANGE`]; never narrower than the
+//!   header and its filter button. Widths are written with the sheets, at the end, so this
+//!   costs a length comparison per text cell.
+//! - Beside each date-time column (a field whose unit is [`DATETIME_UNIT`]) the writer adds a
+//!   `<name> UTC offset` column: the zone's offset at that instant in hours (`+10.00`,
+//!   `-4.00`, `+5.75`), so the two passes through the hour repeated when clocks go back read
+//!   apart, and UTC = local − offset ÷ 24. Hours, not a fraction of a day shown as `hh:mm`:
+//!   Excel's 1900 date system shows any negative time as `####`, which every zone west of UTC
+//!   would be. The field-descriptions sheet describes each offset column.
 //!
 //! - Worksheets are `rust_xlsxwriter` constant-memory sheets: rows go to temporary files under
 //!   the configured directory (`/tmp` in Lambda) as they are written, so memory stays flat
@@ -28,6 +42,29 @@ pub const FIELDS_SHEET: &str = "Field descriptions";
 pub const DATETIME_FORMAT: &str = "yyyy-mm-dd hh:mm:ss";
 /// Number format of duration cells.
 pub const DURATION_FORMAT: &str = "[h]:mm:ss";
+/// Number format of the UTC-offset cells (hours east of UTC).
+pub const OFFSET_FORMAT: &str = "+0.00;-0.00;0.00";
+/// The unit of a date-time field: the writer adds a UTC-offset column beside such a column.
+pub const DATETIME_UNIT: &str = "date-time in the report's time zone";
+/// The unit of a duration field.
+pub const DURATION_UNIT: &str = "duration [h]:mm:ss";
+/// Ends the header of the UTC-offset column beside a date-time column.
+pub const OFFSET_SUFFIX: &str = " UTC offset";
+/// Name of the sheet describing the report (after the field descriptions).
+pub const ABOUT_SHEET: &str = "About this report";
+/// The About sheet's label of the row count, the one line the writer adds itself.
+pub const ROWS_LABEL: &str = "Rows";
+/// Widths (Excel character units) of a text column: its longest cell, within these bounds.
+pub const TEXT_WIDTH_RANGE: (f64, f64) = (10.0, 50.0);
+/// Width of a date-time column: `yyyy-mm-dd hh:mm:ss` is 19 characters.
+pub const DATETIME_WIDTH: f64 = 20.0;
+/// Width of a duration column (`[h]:mm:ss` up to 9,999 hours).
+pub const DURATION_WIDTH: f64 = 11.0;
+/// Width of a number column (and of an offset column).
+pub const NUMBER_WIDTH: f64 = 12.0;
+/// Room the autofilter's drop-down button takes beside a header, in characters.
+const FILTER_BUTTON: f64 = 3.0;
+
 /// Deflate level of the workbook's zip container: Excel's own (3), not the writer's default
 /// (6). Compressing the sheet is the largest single cost of an export (`infra/profile.sh`);
 /// level 3 saves it about a third for a file a few per cent larger.
@@ -79,6 +116,9 @@ pub struct XlsxOptions {
     pub tempdir: PathBuf,
     /// Rows per data sheet, header included; [`cells::MAX_SHEET_ROWS`] except in tests.
     pub max_sheet_rows: usize,
+    /// The "About this report" sheet's lines (label, value), in order; the writer adds the row
+    /// count ([`ROWS_LABEL`]) last. No sheet when empty.
+    pub about: Vec<(String, String)>,
 }
 
 impl XlsxOptions {
@@ -88,6 +128,7 @@ impl XlsxOptions {
             zone,
             tempdir: tempdir.into(),
             max_sheet_rows: cells::MAX_SHEET_ROWS,
+            about: Vec::new(),
         }
     }
 }
@@ -126,8 +167,8 @@ pub enum ReadyCell {
     /// A number shown with this many decimals.
     Decimal(f64, u32),
     Bool(bool),
-    /// A local date-time in the export's zone.
-    DateTime(NaiveDateTime),
+    /// A local date-time in the export's zone and the zone's offset from UTC then (seconds).
+    DateTime(NaiveDateTime, i32),
     /// A duration as a fraction of a day.
     Duration(f64),
 }
@@ -149,7 +190,13 @@ fn ready(cell: Cell, zone: &mut ZoneOffsets) -> ReadyCell {
             ReadyCell::Decimal(units as f64 / 10f64.powi(scale as i32), scale)
         }
         Cell::Bool(b) => ReadyCell::Bool(b),
-        Cell::Time(t) => ReadyCell::DateTime(zone.local(&t)),
+        Cell::Time(t) => {
+            let offset = zone.offset(&t);
+            ReadyCell::DateTime(
+                t.naive_utc() + chrono::Duration::seconds(i64::from(offset)),
+                offset,
+            )
+        }
         Cell::Seconds(s) => ReadyCell::Duration(s as f64 / 86_400.0),
     }
 }
@@ -169,6 +216,7 @@ struct Formats {
     header: Format,
     datetime: Format,
     duration: Format,
+    offset: Format,
     /// Number formats of exact decimals, by scale.
     decimals: Vec<(u32, Format)>,
 }
@@ -192,11 +240,95 @@ impl Formats {
     }
 }
 
+/// How a column is sized.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    DateTime,
+    Offset,
+    Duration,
+    Number,
+    Text,
+}
+
+/// Numbers, by unit: the fields' units that are not text.
+const NUMBER_UNITS: &[&str] = &["count", "kbit/s", "ms", "‰", "seconds", "minutes", "hours"];
+
+fn kind_of(field: &FieldDescription) -> Kind {
+    if field.unit == DATETIME_UNIT {
+        Kind::DateTime
+    } else if field.unit == DURATION_UNIT {
+        Kind::Duration
+    } else if NUMBER_UNITS.contains(&field.unit) {
+        Kind::Number
+    } else {
+        Kind::Text
+    }
+}
+
+/// One column of the data sheets as written: a report's field, or the offset column the writer
+/// adds beside a date-time field.
+#[derive(Debug, Clone, PartialEq)]
+struct Column {
+    name: String,
+    meaning: String,
+    unit: String,
+    kind: Kind,
+}
+
+/// The data sheets' columns: each field, and after each date-time field its offset column.
+fn columns(fields: &[FieldDescription]) -> Vec<Column> {
+    let mut out = Vec::with_capacity(fields.len() + 4);
+    for f in fields {
+        let kind = kind_of(f);
+        out.push(Column {
+            name: f.name.to_string(),
+            meaning: f.meaning.to_string(),
+            unit: f.unit.to_string(),
+            kind,
+        });
+        if kind == Kind::DateTime {
+            out.push(Column {
+                name: format!("{}{OFFSET_SUFFIX}", f.name),
+                meaning: format!(
+                    "The time zone's offset from UTC at {}: UTC = {} − offset ÷ 24. Tells \
+                     apart the two passes through the hour repeated when clocks go back.",
+                    f.name, f.name
+                ),
+                unit: "hours east of UTC (+10.00 is UTC+10:00)".to_string(),
+                kind: Kind::Offset,
+            });
+        }
+    }
+    out
+}
+
+/// Characters a header needs, its filter button included.
+fn header_width(name: &str) -> f64 {
+    name.chars().count() as f64 + FILTER_BUTTON
+}
+
+/// The width of a column whose longest text cell has `text_chars` characters.
+fn column_width(column: &Column, text_chars: usize) -> f64 {
+    let by_type = match column.kind {
+        Kind::DateTime => DATETIME_WIDTH,
+        Kind::Duration => DURATION_WIDTH,
+        Kind::Number | Kind::Offset => NUMBER_WIDTH,
+        Kind::Text => (text_chars as f64 + 1.0).clamp(TEXT_WIDTH_RANGE.0, TEXT_WIDTH_RANGE.1),
+    };
+    by_type.max(header_width(&column.name).min(TEXT_WIDTH_RANGE.1))
+}
+
 /// A workbook being written row by row.
 pub struct XlsxReport {
     workbook: Workbook,
     sheet: Worksheet,
     fields: &'static [FieldDescription],
+    /// The data sheets' columns (fields and offset columns).
+    columns: Vec<Column>,
+    /// For each field, its column on the data sheets.
+    at: Vec<u16>,
+    /// Per column, the longest text written so far (characters; bytes until worth counting).
+    text_chars: Vec<usize>,
     options: XlsxOptions,
     /// The zone's offsets, for [`XlsxReport::push_row`].
     offsets: ZoneOffsets,
@@ -215,14 +347,18 @@ fn data_sheet_name(n: usize) -> String {
     }
 }
 
-fn write_header(
+/// Starts a data sheet: its name, its header row, frozen.
+fn start_data_sheet(
     sheet: &mut Worksheet,
-    fields: &[FieldDescription],
+    n: usize,
+    columns: &[Column],
     header: &Format,
 ) -> Result<(), XlsxError> {
-    for (col, f) in fields.iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, cells::safe_text(f.name), header)?;
+    sheet.set_name(data_sheet_name(n))?;
+    for (col, c) in columns.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, cells::safe_text(&c.name), header)?;
     }
+    sheet.set_freeze_panes(1, 0)?;
     Ok(())
 }
 
@@ -242,15 +378,25 @@ impl XlsxReport {
             header: Format::new().set_bold(),
             datetime: Format::new().set_num_format(DATETIME_FORMAT),
             duration: Format::new().set_num_format(DURATION_FORMAT),
+            offset: Format::new().set_num_format(OFFSET_FORMAT),
             decimals: Vec::new(),
         };
+        let columns = columns(fields);
+        let mut at = Vec::with_capacity(fields.len());
+        for (i, c) in columns.iter().enumerate() {
+            if c.kind != Kind::Offset {
+                at.push(i as u16);
+            }
+        }
         let mut sheet = workbook.new_worksheet_with_constant_memory()?;
-        sheet.set_name(data_sheet_name(1))?;
-        write_header(&mut sheet, fields, &formats.header)?;
+        start_data_sheet(&mut sheet, 1, &columns, &formats.header)?;
         Ok(Self {
             workbook,
             sheet,
             fields,
+            text_chars: vec![0; columns.len()],
+            columns,
+            at,
             offsets: ZoneOffsets::new(options.zone),
             options,
             formats,
@@ -279,24 +425,64 @@ impl XlsxReport {
         Ok(())
     }
 
+    /// Ends the current data sheet: its autofilter over the header and the rows written.
+    fn close_sheet(&mut self) -> Result<(), XlsxError> {
+        let last_col = (self.columns.len() - 1) as u16;
+        self.sheet
+            .autofilter(0, 0, (self.sheet_rows - 1) as u32, last_col)?;
+        Ok(())
+    }
+
+    /// Sets the column widths of every data sheet (the longest texts are known at the end).
+    fn set_widths(&mut self) -> Result<(), XlsxError> {
+        let widths: Vec<f64> = self
+            .columns
+            .iter()
+            .zip(&self.text_chars)
+            .map(|(c, chars)| column_width(c, *chars))
+            .collect();
+        // Only data sheets are in the workbook before `finish` adds the other two.
+        for sheet in self
+            .workbook
+            .worksheets_mut()
+            .iter_mut()
+            .chain([&mut self.sheet])
+        {
+            for (i, w) in widths.iter().enumerate() {
+                sheet.set_column_width(i as u16, *w)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Appends one prepared data row ([`prepare_row`]); its text moves into the workbook.
     pub fn push_ready(&mut self, row: Vec<ReadyCell>) -> Result<(), XlsxExportError> {
         self.check_width(row.len())?;
         if self.sheet_rows >= self.options.max_sheet_rows {
+            self.close_sheet()?;
             let mut next = self.workbook.new_worksheet_with_constant_memory()?;
             self.data_sheets += 1;
-            next.set_name(data_sheet_name(self.data_sheets))?;
-            write_header(&mut next, self.fields, &self.formats.header)?;
+            start_data_sheet(
+                &mut next,
+                self.data_sheets,
+                &self.columns,
+                &self.formats.header,
+            )?;
             let full = std::mem::replace(&mut self.sheet, next);
             self.workbook.push_worksheet(full);
             self.sheet_rows = 1;
         }
         let r = self.sheet_rows as u32;
-        for (c, cell) in row.into_iter().enumerate() {
-            let c = c as u16;
+        for (i, cell) in row.into_iter().enumerate() {
+            let c = self.at[i];
             match cell {
                 ReadyCell::Empty => {}
                 ReadyCell::Text(s) => {
+                    let seen = &mut self.text_chars[c as usize];
+                    // A character takes at least a byte: count only a text that may be longer.
+                    if *seen < TEXT_WIDTH_RANGE.1 as usize && s.len() > *seen {
+                        *seen = (*seen).max(s.chars().count());
+                    }
                     self.sheet.write_string(r, c, s)?;
                 }
                 ReadyCell::Number(n) => {
@@ -309,9 +495,17 @@ impl XlsxReport {
                 ReadyCell::Bool(b) => {
                     self.sheet.write_boolean(r, c, b)?;
                 }
-                ReadyCell::DateTime(local) => {
+                ReadyCell::DateTime(local, offset) => {
                     self.sheet
                         .write_datetime_with_format(r, c, local, &self.formats.datetime)?;
+                    if self.columns.get(c as usize + 1).map(|n| n.kind) == Some(Kind::Offset) {
+                        self.sheet.write_number_with_format(
+                            r,
+                            c + 1,
+                            f64::from(offset) / 3_600.0,
+                            &self.formats.offset,
+                        )?;
+                    }
                 }
                 ReadyCell::Duration(days) => {
                     self.sheet
@@ -324,26 +518,57 @@ impl XlsxReport {
         Ok(())
     }
 
-    /// Adds the field-descriptions sheet and writes the workbook to `out`.
+    /// Adds the field-descriptions sheet (and the About sheet when the options describe the
+    /// report) and writes the workbook to `out`.
     pub fn finish<W: std::io::Write + Send>(
         mut self,
         out: W,
     ) -> Result<XlsxSummary, XlsxExportError> {
+        self.close_sheet()?;
+        self.set_widths()?;
         let mut fields = self.workbook.new_worksheet_with_constant_memory()?;
         fields.set_name(FIELDS_SHEET)?;
         for (c, h) in ["Field", "Meaning", "Unit"].iter().enumerate() {
             fields.write_string_with_format(0, c as u16, *h, &self.formats.header)?;
         }
-        for (i, f) in self.fields.iter().enumerate() {
+        for (i, f) in self.columns.iter().enumerate() {
             let r = i as u32 + 1;
-            fields.write_string(r, 0, cells::safe_text(f.name))?;
-            fields.write_string(r, 1, cells::safe_text(f.meaning))?;
+            fields.write_string(r, 0, cells::safe_text(&f.name))?;
+            fields.write_string(r, 1, cells::safe_text(&f.meaning))?;
             if !f.unit.is_empty() {
-                fields.write_string(r, 2, cells::safe_text(f.unit))?;
+                fields.write_string(r, 2, cells::safe_text(&f.unit))?;
             }
         }
+        fields.set_freeze_panes(1, 0)?;
+        fields.set_column_width(0, 30)?;
+        fields.set_column_width(1, 100)?;
+        fields.set_column_width(2, 36)?;
         self.workbook.push_worksheet(self.sheet);
         self.workbook.push_worksheet(fields);
+        if !self.options.about.is_empty() {
+            let mut about = self.workbook.new_worksheet_with_constant_memory()?;
+            about.set_name(ABOUT_SHEET)?;
+            let rows = self.rows.to_string();
+            let lines = self
+                .options
+                .about
+                .iter()
+                .map(|(l, v)| (l.as_str(), v.as_str()))
+                .chain([(ROWS_LABEL, rows.as_str())]);
+            for (r, (label, value)) in lines.enumerate() {
+                let r = r as u32;
+                about.write_string_with_format(
+                    r,
+                    0,
+                    cells::safe_text(label),
+                    &self.formats.header,
+                )?;
+                about.write_string(r, 1, cells::safe_text(value))?;
+            }
+            about.set_column_width(0, 24)?;
+            about.set_column_width(1, 60)?;
+            self.workbook.push_worksheet(about);
+        }
         self.workbook.save_to_writer(out)?;
         Ok(XlsxSummary {
             rows: self.rows,

@@ -245,10 +245,23 @@ async fn participant_names(
     org_id: &str,
     participants: &[RoomCallParticipant],
 ) -> Result<HashMap<String, String>, StoreError> {
-    let named: BTreeSet<&str> = participants
-        .iter()
-        .filter_map(|p| p.account_id.as_deref())
-        .collect();
+    account_names(
+        store,
+        org_id,
+        participants.iter().filter_map(|p| p.account_id.as_deref()),
+    )
+    .await
+}
+
+/// The names of these accounts of the organisation, by id: from its account-names item, then
+/// (for an account it does not name yet) the account's own item. An account of another
+/// organisation, or unknown, is left out.
+pub async fn account_names<'a>(
+    store: &dyn Store,
+    org_id: &str,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<HashMap<String, String>, StoreError> {
+    let named: BTreeSet<&str> = ids.into_iter().collect();
     let mut out = HashMap::new();
     if named.is_empty() {
         return Ok(out);

@@ -3,6 +3,7 @@
 //! audit trail in one transaction, and answer a presigned link valid for minutes.
 //! Re-download from the history presigns the stored object again (and is audited too).
 
+use super::about::{about_lines, Requester};
 use super::config::load_config;
 use super::consultations::{self, ConsultationFilter};
 use super::history::{
@@ -230,7 +231,8 @@ pub async fn stream_file(blobs: &dyn BlobStore, path: &Path, key: &str) -> Resul
 /// in constant memory: rows arrive in batches through a bounded channel (the Consultations rows
 /// page by page) while a blocking thread writes them. Shared by the download and the emailed
 /// reports (`super::email`). The caller removes the file. With a `budget`, producing the rows
-/// stops once it is spent: the partial file is removed and the answer is [`too_slow`].
+/// stops once it is spent: the partial file is removed and the answer is [`too_slow`]. `about`
+/// is the About sheet's lines ([`super::about::about_lines`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn write_workbook(
     store: &dyn crate::ports::Store,
@@ -241,9 +243,11 @@ pub async fn write_workbook(
     tempdir: &Path,
     stem: &str,
     budget: Option<std::time::Duration>,
+    about: Vec<(String, String)>,
 ) -> Result<(PathBuf, crate::export::xlsx::XlsxSummary), Error> {
     let fields = report_type.fields();
-    let options = XlsxOptions::new(params.zone, tempdir);
+    let mut options = XlsxOptions::new(params.zone, tempdir);
+    options.about = about;
     let stem = stem.to_string();
     // The workbook is written on a blocking thread while rows arrive in batches through a
     // bounded channel: memory holds a few batches, never the whole report. The rows are
@@ -358,6 +362,11 @@ pub async fn download_within(
     params.require_interactive()?;
     let now = deps.clock.now();
     let report_id = crate::ids::new_id("rep", now);
+    let requester = Requester {
+        account_id: &actor.sub,
+        at: now,
+    };
+    let about = about_lines(store, &scope, report_type, &params, &config, requester).await?;
     let (path, summary) = write_workbook(
         store,
         &scope,
@@ -367,6 +376,7 @@ pub async fn download_within(
         tempdir,
         &report_id,
         Some(budget),
+        about,
     )
     .await?;
     let object_key = format!("reports/{report_id}.xlsx");

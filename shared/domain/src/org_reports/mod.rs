@@ -8,6 +8,7 @@
 //! XLSX exporter ([`crate::export::xlsx`]) → blob store → history record + audit record (one
 //! transaction) → presigned link.
 
+pub mod about;
 pub mod clinics;
 pub mod config;
 pub mod consultations;

@@ -15,6 +15,7 @@ use super::mail::{history_url, ready_email, requester_email, send, EMAIL_LINK_TT
 use crate::audit::{audit_op, AuditRecord};
 use crate::deps::Deps;
 use crate::export::xlsx::remove_quietly;
+use crate::org_reports::about::{about_lines, Requester};
 use crate::org_reports::config::load_config;
 use crate::org_reports::download::{stream_file, write_workbook, ReportType};
 use crate::org_reports::history::{
@@ -252,6 +253,20 @@ async fn execute(
         None => {
             let now = deps.clock.now();
             let report_id = crate::ids::new_id("rep", now);
+            let requester = Requester {
+                account_id: &job.requested_by,
+                at: now,
+            };
+            let about = about_lines(
+                store,
+                &job.scope(),
+                report_type,
+                &params,
+                &config,
+                requester,
+            )
+            .await
+            .map_err(store_failed)?;
             let (path, summary) = write_workbook(
                 store,
                 &job.scope(),
@@ -261,6 +276,7 @@ async fn execute(
                 tempdir,
                 &report_id,
                 None,
+                about,
             )
             .await
             .map_err(|e| format!("workbook not built: {e}"))?;
