@@ -126,6 +126,7 @@ async fn every_path_id_past_its_length_is_refused_by_name() {
             ("thread_id", "thr-a"),
             ("report_id", "rep-none"),
             ("job_id", "job-none"),
+            ("schedule_id", "sch-none"),
         ] {
             let value = match long {
                 Some((n, v)) if n == name => v,
@@ -157,6 +158,8 @@ async fn every_path_id_past_its_length_is_refused_by_name() {
             json!({ "decision": "accept" })
         } else if route.path.ends_with("/withdraw") {
             json!({})
+        } else if route.path.ends_with("/state") {
+            json!({ "state": "paused" })
         } else if route.path.ends_with("/config") {
             json!({ "time_zone": "UTC", "min_duration_seconds": 0, "version": 0 })
         } else {
