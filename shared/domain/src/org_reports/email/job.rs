@@ -115,6 +115,38 @@ pub fn job_key(job_id: &str) -> Key {
 }
 
 impl EmailJob {
+    /// A new queued job: `scope`'s report of `report_type` with `params`, asked at `now` by
+    /// `requested_by` (an account id) in `requested_role`.
+    pub fn queued(
+        scope: &ReportScope,
+        report_type: &str,
+        params: ParamsRecord,
+        requested_by: &str,
+        requested_role: &str,
+        now: DateTime<Utc>,
+    ) -> EmailJob {
+        EmailJob {
+            job_id: crate::ids::new_id("job", now),
+            org_id: scope.org_id().to_string(),
+            clinic_id: scope.clinic_id().map(str::to_string),
+            report_type: report_type.to_string(),
+            params,
+            requested_by: requested_by.to_string(),
+            requested_role: requested_role.to_string(),
+            requested_at: now,
+            state: JobState::Queued,
+            phase: JobPhase::Queued,
+            row_count: None,
+            size_bytes: None,
+            report_id: None,
+            reason: None,
+            started_at: None,
+            finished_at: None,
+            runs: 0,
+            email_attempted_at: None,
+        }
+    }
+
     /// The stored item: in the open-jobs index while queued or running, kept 24 hours.
     pub fn item(&self, version: u64) -> Item {
         let key = job_key(&self.job_id);

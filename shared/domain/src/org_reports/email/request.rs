@@ -3,7 +3,7 @@
 //! identical request already made (the dedup key and the job written in one transaction, so
 //! two identical requests agree on one job).
 
-use super::job::{job_key, EmailJob, JobPhase, JobState};
+use super::job::{job_key, EmailJob};
 use super::mail::requester_email;
 use super::status::{view, JobView};
 use crate::audit::{audit_op, AuditRecord};
@@ -89,26 +89,14 @@ pub async fn request_email(
     let dedup = dedup_key(actor, &scope, report_type, &params);
     for _ in 0..8 {
         let now = deps.clock.now();
-        let job = EmailJob {
-            job_id: crate::ids::new_id("job", now),
-            org_id: scope.org_id().to_string(),
-            clinic_id: scope.clinic_id().map(str::to_string),
-            report_type: report_type.as_str().to_string(),
-            params: params.clone(),
-            requested_by: actor.sub.clone(),
-            requested_role: actor.role.as_str().to_string(),
-            requested_at: now,
-            state: JobState::Queued,
-            phase: JobPhase::Queued,
-            row_count: None,
-            size_bytes: None,
-            report_id: None,
-            reason: None,
-            started_at: None,
-            finished_at: None,
-            runs: 0,
-            email_attempted_at: None,
-        };
+        let job = EmailJob::queued(
+            &scope,
+            report_type.as_str(),
+            params.clone(),
+            &actor.sub,
+            actor.role.as_str(),
+            now,
+        );
         let until = now + Duration::minutes(DEDUP_WINDOW_MINUTES);
         let existing = store.get(&dedup).await?;
         // Reuse a live entry whose job is live; otherwise (re)place the entry, on absence or on
@@ -185,6 +173,7 @@ pub async fn request_email(
 
 #[cfg(test)]
 mod tests {
+    use super::super::job::JobState;
     use super::*;
     use crate::org_reports::email::job::tests::job;
 

@@ -12,7 +12,7 @@
 //! on its version, holds the bound [`MAX_SCHEDULES`]. Every change is audited in its
 //! transaction.
 
-use super::job::{EmailJob, JobPhase, JobState};
+use super::job::EmailJob;
 use super::mail::requester_email;
 use crate::audit::{audit_op, AuditRecord};
 use crate::auth::Principal;
@@ -589,26 +589,14 @@ pub async fn sweep_schedules(
         let mut ops = Vec::with_capacity(s.recipients.len() + 2);
         let mut jobs = 0;
         for recipient in &s.recipients {
-            let job = EmailJob {
-                job_id: crate::ids::new_id("job", now),
-                org_id: s.org_id.clone(),
-                clinic_id: scope.clinic_id().map(str::to_string),
-                report_type: s.report_type.clone(),
-                params: params.clone(),
-                requested_by: recipient.clone(),
-                requested_role: "org_reporter".into(),
-                requested_at: now,
-                state: JobState::Queued,
-                phase: JobPhase::Queued,
-                row_count: None,
-                size_bytes: None,
-                report_id: None,
-                reason: None,
-                started_at: None,
-                finished_at: None,
-                runs: 0,
-                email_attempted_at: None,
-            };
+            let job = EmailJob::queued(
+                &scope,
+                &s.report_type,
+                params.clone(),
+                recipient,
+                "org_reporter",
+                now,
+            );
             ops.push(TxOp::put(job.item(1), Condition::NotExists));
             jobs += 1;
         }
