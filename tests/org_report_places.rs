@@ -223,6 +223,41 @@ async fn the_lists_refuse_bad_input_other_tenants_and_other_roles() {
 }
 
 #[tokio::test]
+async fn a_clinic_named_like_a_list_is_still_a_clinic() {
+    let dir = TempDir::new("places-named");
+    let app = world(&dir).await;
+    let at = "2026-11-10T10:00:00Z";
+    let mut events = Vec::new();
+    for id in ["rooms", "clinics", "accounts"] {
+        events.push(
+            clinic(
+                id,
+                "org-1",
+                &format!("Named {id}"),
+                "Victoria",
+                "Enterprise 2025",
+                "2024-01-01T00:00:00Z",
+            )
+            .event(&format!("p-{id}"), at),
+        );
+    }
+    app.ingest(json!(events)).await;
+    let reporter = app.token_for("acc-1", Role::OrgReporter, &["org-1"], &[]);
+    for id in ["rooms", "clinics", "accounts"] {
+        let (status, body) = app
+            .send("GET", &format!("/clinics/{id}"), Some(&reporter), None)
+            .await;
+        assert_eq!(
+            (status, body),
+            (
+                200,
+                json!({"clinic_id": id, "name": format!("Named {id}"), "deleted": false})
+            )
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_clinic_admin_reads_the_name_of_their_own_clinic_only() {
     let dir = TempDir::new("places-clinic");
     let app = world(&dir).await;

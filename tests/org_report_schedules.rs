@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::org_reports::{ORG, OTHER_ORG};
-use crate::org_reports_email::{call, history_count, requester, world, World};
+use crate::org_reports_email::{call, history_count, params, request, requester, world, World};
 use chrono::{DateTime, Utc};
 use domain::auth::{Principal, Role};
 use serde_json::{json, Value};
@@ -324,4 +324,37 @@ async fn an_organisation_holds_at_most_fifty_schedules() {
     assert_eq!(status, 200);
     let (status, _) = create(&w, daily()).await;
     assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn an_unreadable_schedule_holds_up_neither_the_others_nor_the_jobs() {
+    let w = world(false).await;
+    // A due-schedule entry whose body is not a schedule, due before everything else.
+    let broken = domain::ports::Item::new(
+        format!("ORG#{ORG}"),
+        "REPORT_SCHEDULE#sch-broken",
+        json!("not a schedule"),
+    )
+    .with_gsi1(
+        domain::org_reports::email::schedule::DUE_SCHEDULES,
+        "0000-00-00T00:00:00.000000Z#broken",
+    );
+    w.deps
+        .store
+        .put(broken, domain::ports::Condition::None)
+        .await
+        .unwrap();
+    let (status, s) = create(&w, daily()).await;
+    assert_eq!(status, 201, "{s}");
+    let (status, job) = request(&w, params("2026-04-01", "2026-04-05")).await;
+    assert_eq!(status, 202, "{job}");
+    w.clock.set(t("2026-04-10T20:00:00Z"));
+    let swept = sweep(&w).await;
+    // The good schedule ran (two jobs) and the asked-for job too: three reports, three emails.
+    assert_eq!(
+        (swept["scheduled_runs"].as_u64(), swept["done"].as_u64()),
+        (Some(1), Some(3)),
+        "{swept}"
+    );
+    assert_eq!(history_count(&w).await, 3);
 }

@@ -20,6 +20,12 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 
 /// Reads or replaces the configuration, or lists what it names.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
+    // A clinic's route first: its id may be any word, `rooms` too.
+    if req.path_param("clinic_id").is_some() {
+        let (_, scope) = super::authorise_report(&deps, &req, &[], CLINIC_READERS).await?;
+        let clinic = places::clinic(&*deps.store, &scope).await?;
+        return Ok(ApiResponse::json(200, &clinic));
+    }
     let listed = if req.path.ends_with("/clinics") {
         Some(Places::Clinics)
     } else if req.path.ends_with("/rooms") {
@@ -56,11 +62,6 @@ pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
                 ApiResponse::json(200, &page)
             }
         });
-    }
-    if req.path_param("clinic_id").is_some() {
-        let (_, scope) = super::authorise_report(&deps, &req, &[], CLINIC_READERS).await?;
-        let clinic = places::clinic(&*deps.store, &scope).await?;
-        return Ok(ApiResponse::json(200, &clinic));
     }
     match req.method.to_ascii_uppercase().as_str() {
         "GET" => {

@@ -25,7 +25,7 @@ pub const WIRING: domain::deps::Wiring = domain::deps::Wiring::store_only("org-r
 
 /// Queues an emailed report (POST) or shows a job (GET); or lists and changes the schedules.
 pub async fn handle(deps: Arc<Deps>, req: ApiRequest) -> HandlerResult {
-    if req.path.contains("/reports/schedules") {
+    if req.path_param("schedule_id").is_some() || req.path.ends_with("/reports/schedules") {
         return schedules(deps, req).await;
     }
     let (actor, scope) = super::authorise_report(&deps, &req, ORG_READERS, CLINIC_READERS).await?;

@@ -562,6 +562,9 @@ pub struct SchedulesSwept {
     pub jobs: usize,
     /// Schedules another sweep or a change moved first (left to it).
     pub skipped: usize,
+    /// Schedules whose run could not be made (unreadable, or refused by the store): logged and
+    /// left, so that one schedule never holds up the others nor the jobs.
+    pub failed: usize,
 }
 
 /// Runs up to `batch` schedules due at `now`, the longest due first. A run is one transaction:
@@ -579,7 +582,14 @@ pub async fn sweep_schedules(
     let mut swept = SchedulesSwept::default();
     for item in store.query(&q).await?.items {
         let version = item.version;
-        let mut s: Schedule = item.decode()?;
+        let mut s: Schedule = match item.decode() {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(pk = %item.pk, sk = %item.sk, error = %e, "schedule not readable");
+                swept.failed += 1;
+                continue;
+            }
+        };
         if s.state != ScheduleState::Active || s.next_run_at > now {
             swept.skipped += 1;
             continue;
@@ -623,7 +633,10 @@ pub async fn sweep_schedules(
             Err(StoreError::ConditionFailed { .. }) | Err(StoreError::Conflict) => {
                 swept.skipped += 1
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                tracing::error!(schedule_id = %s.schedule_id, error = %e, "scheduled run not made");
+                swept.failed += 1;
+            }
         }
     }
     Ok(swept)
