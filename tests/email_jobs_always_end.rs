@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use std::sync::atomic::Ordering;
 
 /// The scheduled sweep, as its Lambda handler runs it.
-async fn sweep(w: &World) -> Value {
+pub(crate) async fn sweep(w: &World) -> Value {
     org_report_email_job::handle(
         &w.deps,
         json!({"source": "aws.scheduler"}),

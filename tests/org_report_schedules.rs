@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use crate::email_jobs_always_end::sweep;
 use crate::org_reports::{ORG, OTHER_ORG};
 use crate::org_reports_email::{call, history_count, params, request, requester, world, World};
 use chrono::{DateTime, Utc};
@@ -30,17 +31,6 @@ fn daily() -> Value {
         "min_duration_seconds": 60,
         "recipients": ["acc-1", "acc-2"],
     })
-}
-
-/// The scheduled sweep, as its Lambda handler runs it.
-async fn sweep(w: &World) -> Value {
-    org_report_email_job::handle(
-        &w.deps,
-        json!({"source": "aws.scheduler"}),
-        w.tempdir.path(),
-    )
-    .await
-    .unwrap()
 }
 
 async fn create(w: &World, body: Value) -> (u16, Value) {
